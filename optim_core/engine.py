@@ -1,0 +1,401 @@
+"""The trajectory engine: many optimizers, hyperparameter sets and start points in one jitted call.
+
+Shape of a call: configurations are grouped by optimizer (the optimizer's code is static);
+each group is `vmap`ped over its hyperparameter values and start points, and one `lax.scan`
+steps every group together. Static: the surface, the tuple of (optimizer, group size), the
+step bucket and what is recorded. Traced: every hyperparameter value, start point, seed,
+noise σ, surface parameter and schedule parameter, so moving any of those never recompiles.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optim_core._base import INTERNAL_KEYS
+from optim_core.optimizers import OPTIMIZERS
+from optim_core.presets import resolve_hparams
+from optim_core.schedules import Schedule, schedule_factor
+from optim_core.trajectory import Trajectory
+from surfaces import Surface, get_surface
+
+MAX_STEPS = 20_000
+MAX_BATCH = 1 << 20
+# Step counts are static for lax.scan: runs are padded up to one of these so that moving the
+# steps slider reuses a compiled program instead of compiling one per value.
+STEP_BUCKETS: tuple[int, ...] = (
+    50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10_000, 15_000, 20_000,
+)
+RECORD_MODES = ("full", "path", "summary")
+
+_trace_count = 0  # incremented each time the simulation is traced (= compiled anew)
+
+
+def _configure_compilation_cache() -> None:
+    """Persist compiled programs across processes (faster app start); set before any compile."""
+    cache_dir = os.environ.get(
+        "OPTIM_PLAYGROUND_JAX_CACHE",
+        str(Path.home() / ".cache" / "optimizer-playground" / "jax"),
+    )
+    if cache_dir in ("", "0", "off"):
+        return
+    jax.config.update("jax_compilation_cache_dir", cache_dir)
+    # Our programs compile in well under the default 1 s threshold: store them all.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+_configure_compilation_cache()
+
+
+def trace_count() -> int:
+    """How many times the engine's simulation has been traced in this process."""
+    return _trace_count
+
+
+def step_bucket(steps: int) -> int:
+    """The padded scan length used for `steps` steps."""
+    for bucket in STEP_BUCKETS:
+        if steps <= bucket:
+            return bucket
+    raise ValueError(f"steps={steps} exceeds the maximum of {MAX_STEPS}")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One optimizer run in a batch: which optimizer, its hyperparameters, where it starts."""
+
+    optimizer: str
+    hparams: Mapping[str, float] = field(default_factory=dict)
+    preset: str | None = None
+    start: tuple[float, float] | None = None  # None: the surface's default start
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class GridResult:
+    """Summary of many runs (basin maps, sensitivity sweeps): one entry per run."""
+
+    final_position: np.ndarray  # (n, 2), last finite position
+    final_loss: np.ndarray  # (n,), true loss at the last finite position
+    steps_to_tol: np.ndarray  # (n,), first step with loss - f* <= tol, or -1 (never / no f*)
+    diverged_at: np.ndarray  # (n,), first non-finite path index, or -1
+    nearest_minimum: np.ndarray  # (n,), index into surface.minima of the closest one, or -1
+    final_distance: np.ndarray  # (n,), distance to that minimum (NaN if no minima)
+
+
+def _resolve_steps(steps: int) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise ValueError(f"steps must be a whole number, got {steps!r}")
+    if not 1 <= int(steps) <= MAX_STEPS:
+        raise ValueError(f"steps={steps} must be between 1 and {MAX_STEPS}")
+    return int(steps)
+
+
+def _resolve_start(surface: Surface, start: Sequence[float] | None) -> tuple[float, float]:
+    if start is None:
+        return (float(surface.start[0]), float(surface.start[1]))
+    try:
+        x, y = (float(v) for v in start)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"start must be two numbers (x, y), got {start!r}") from exc
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError(f"start must be finite, got ({x}, {y})")
+    return (x, y)
+
+
+def _bound(surface: Surface) -> float:
+    """A generous box: leaving it counts as diverging (the path has left the picture for good)."""
+    (x0, x1), (y0, y1) = surface.domain
+    return 100.0 * max(abs(x0), abs(x1), abs(y0), abs(y1), 1.0)
+
+
+def _f_star(surface: Surface, surface_params: Mapping[str, float]) -> float:
+    if not surface.minima:
+        return math.nan
+    mins = np.asarray(surface.minima, np.float32)
+    return float(np.min(np.asarray(surface.value(mins[:, 0], mins[:, 1], surface_params))))
+
+
+def _one_run(surface: Surface, optimizer_name: str, steps: int, record: str):
+    """The scan of one trajectory; vmapped over a group by the caller."""
+    opt = OPTIMIZERS[optimizer_name].optimizer
+
+    def loss_fn(xy: jax.Array, sp: Mapping[str, jax.Array]) -> jax.Array:
+        return surface.fn(xy[0], xy[1], sp)
+
+    value_and_grad = jax.value_and_grad(loss_fn)
+
+    def simulate(hp, start, shared):
+        sp, key, noise, sched, total, bound, f_star, tol = (
+            shared["surface_params"], shared["key"], shared["noise"], shared["schedule"],
+            shared["total_steps"], shared["bound"], shared["f_star"], shared["tol"],
+        )
+        start = start.astype(jnp.float32)
+        start_loss = loss_fn(start, sp)
+        start_ok = jnp.all(jnp.isfinite(start)) & jnp.isfinite(start_loss)
+
+        def body(carry, t):
+            xy, state, alive, first_tol, diverged_at, last_loss = carry
+            _, g = value_and_grad(xy, sp)
+            g = g + noise * jax.random.normal(jax.random.fold_in(key, t), (2,), jnp.float32)
+            hp_t = dict(hp)
+            hp_t["learning_rate"] = hp["learning_rate"] * schedule_factor(sched, t, total)
+            update, new_state, internals = opt.update(g, state, xy, hp_t)
+            new_xy = xy + update
+            new_loss = loss_fn(new_xy, sp)
+            in_run = t < total  # steps past the requested count are padding
+            ok = (alive & in_run & jnp.all(jnp.isfinite(new_xy)) & jnp.isfinite(new_loss)
+                  & jnp.all(jnp.abs(new_xy) <= bound))
+            newly_dead = alive & in_run & ~ok
+            # Freeze a dead run so NaN never feeds back into the arithmetic.
+            keep = lambda new, old: jnp.where(ok, new, old)  # noqa: E731
+            xy_next = keep(new_xy, xy)
+            state_next = jax.tree.map(keep, new_state, state)
+            loss_next = keep(new_loss, last_loss)
+            reached = ok & (new_loss - f_star <= tol) & (first_tol < 0)
+            first_tol = jnp.where(reached, t + 1, first_tol)
+            diverged_at = jnp.where(newly_dead, t + 1, diverged_at)
+            carry = (xy_next, state_next, alive & (ok | ~in_run), first_tol, diverged_at, loss_next)
+            if record == "summary":
+                return carry, None
+            nan = jnp.float32(jnp.nan)
+            out = {"path": jnp.where(ok, new_xy, nan), "loss": jnp.where(ok, new_loss, nan)}
+            if record == "full":
+                out["grads"] = jnp.where(ok, g, nan)
+                out["updates"] = jnp.where(ok, update, nan)
+                out["lr"] = jnp.where(ok, hp_t["learning_rate"], nan)
+                out["internals"] = {
+                    k: jnp.where(ok, internals[k], nan) if k in internals
+                    else jnp.full((2,), nan) for k in INTERNAL_KEYS
+                }
+            return carry, out
+
+        init = (
+            start,
+            opt.init(start),
+            start_ok,
+            jnp.where(start_ok & (start_loss - f_star <= tol), 0, -1),
+            jnp.where(start_ok, -1, 0),
+            start_loss,
+        )
+        (xy, _, _, first_tol, diverged_at, last_loss), out = jax.lax.scan(
+            body, init, jnp.arange(steps)
+        )
+        summary = {"final": xy, "final_loss": last_loss, "steps_to_tol": first_tol,
+                   "diverged_at": diverged_at, "start_loss": start_loss}
+        return summary, out
+
+    return simulate
+
+
+@functools.partial(jax.jit, static_argnames=("surface", "groups", "steps", "record"))
+def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts, shared):
+    global _trace_count
+    _trace_count += 1
+    results = []
+    # One scan per group inside one program: XLA runs them back to back with no Python between.
+    for (name, _size), hp, starts in zip(groups, group_hparams, group_starts):
+        sim = _one_run(surface, name, steps, record)
+        results.append(jax.vmap(sim, in_axes=(0, 0, None))(hp, starts, shared))
+    return results
+
+
+def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
+    sp = surface.resolve_params(surface_params)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be a whole number, got {seed!r}")
+    if not 0 <= int(seed) < 2**31:
+        raise ValueError(f"seed={seed} must be in [0, 2^31)")
+    noise = surface.default_noise if noise is None else float(noise)
+    if not (math.isfinite(noise) and 0.0 <= noise <= 1e3):
+        raise ValueError(f"noise={noise} must be in [0, 1000]")
+    if not (math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol={tol} must be positive")
+    schedule = schedule or Schedule()
+    f_star = _f_star(surface, sp)
+    shared = {
+        "surface_params": {k: jnp.float32(v) for k, v in sp.items()},
+        "key": jax.random.key(int(seed)),
+        "noise": jnp.float32(noise),
+        "schedule": schedule.as_array(),
+        "total_steps": jnp.int32(steps),
+        "bound": jnp.float32(_bound(surface)),
+        "f_star": jnp.float32(f_star if math.isfinite(f_star) else -jnp.inf),
+        "tol": jnp.float32(tol),
+    }
+    return shared, f_star
+
+
+def _launch(surface, names_hps_starts, steps, record, shared):
+    """Group (name, hparams, start) triples by optimizer, run, return per-item results in order."""
+    order: dict[str, list[int]] = {}
+    for i, (name, _, _) in enumerate(names_hps_starts):
+        order.setdefault(name, []).append(i)
+    groups = tuple((name, len(idx)) for name, idx in order.items())
+    group_hparams, group_starts = [], []
+    for name, idx in order.items():
+        keys = names_hps_starts[idx[0]][1].keys()
+        group_hparams.append({
+            k: jnp.asarray([names_hps_starts[i][1][k] for i in idx], jnp.float32) for k in keys
+        })
+        group_starts.append(jnp.asarray([names_hps_starts[i][2] for i in idx], jnp.float32))
+    results = _simulate_groups(surface, groups, step_bucket(steps), record,
+                               tuple(group_hparams), tuple(group_starts), shared)
+    results = jax.device_get(results)
+    return order, results
+
+
+def run_batch(
+    surface: Surface | str,
+    configs: Sequence[RunConfig],
+    *,
+    steps: int = 500,
+    seed: int = 0,
+    noise: float | None = None,
+    schedule: Schedule | None = None,
+    surface_params: Mapping[str, float] | None = None,
+    tol: float = 1e-3,
+) -> list[Trajectory]:
+    """Run many configurations in one jitted call; one Trajectory per config, in order.
+
+    All configurations share the surface, step count, seed (so every optimizer sees the same
+    gradient noise at step t), noise σ, schedule and surface parameters.
+    """
+    surface = get_surface(surface)
+    steps = _resolve_steps(steps)
+    if not configs:
+        return []
+    if len(configs) > MAX_BATCH:
+        raise ValueError(f"{len(configs)} configurations exceed the maximum of {MAX_BATCH}")
+    items = []
+    for cfg in configs:
+        if cfg.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"unknown optimizer {cfg.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
+            )
+        hp = resolve_hparams(cfg.optimizer, cfg.hparams, cfg.preset)
+        items.append((cfg.optimizer, hp, _resolve_start(surface, cfg.start)))
+    shared, _ = _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol)
+    order, results = _launch(surface, items, steps, "full", shared)
+    trajectories: list[Trajectory | None] = [None] * len(items)
+    for (name, idx), (summary, out) in zip(order.items(), results):
+        for j, i in enumerate(idx):
+            cfg, (_, hp, start) = configs[i], items[i]
+            path = np.concatenate([np.asarray([start], np.float32), out["path"][j, :steps]])
+            loss = np.concatenate([[summary["start_loss"][j]], out["loss"][j, :steps]])
+            diverged = int(summary["diverged_at"][j])
+            if diverged == 0:  # the start itself is non-finite
+                path[:] = np.nan
+                loss[:] = np.nan
+            trajectories[i] = Trajectory(
+                optimizer=name,
+                label=cfg.label or OPTIMIZERS[name].label,
+                hparams=hp,
+                path=path,
+                loss=loss.astype(np.float32),
+                grads=out["grads"][j, :steps],
+                updates=out["updates"][j, :steps],
+                lr=out["lr"][j, :steps],
+                internals={k: v[j, :steps] for k, v in out["internals"].items()
+                           if not np.all(np.isnan(v[j, :steps]))},
+                diverged_at=None if diverged < 0 else diverged,
+            )
+    return trajectories  # type: ignore[return-value]
+
+
+def run(
+    surface: Surface | str,
+    optimizer: str,
+    hparams: Mapping[str, float] | None = None,
+    *,
+    start: Sequence[float] | None = None,
+    steps: int = 500,
+    seed: int = 0,
+    preset: str | None = None,
+    noise: float | None = None,
+    schedule: Schedule | None = None,
+    surface_params: Mapping[str, float] | None = None,
+) -> Trajectory:
+    """Run one optimizer on a surface. Missing hyperparameters take their (preset's) defaults."""
+    cfg = RunConfig(optimizer, dict(hparams or {}), preset,
+                    None if start is None else tuple(start))  # type: ignore[arg-type]
+    return run_batch(surface, [cfg], steps=steps, seed=seed, noise=noise, schedule=schedule,
+                     surface_params=surface_params)[0]
+
+
+def run_grid(
+    surface: Surface | str,
+    optimizer: str,
+    hparams: Mapping[str, float] | Sequence[Mapping[str, float]] | None = None,
+    starts: np.ndarray | Sequence[Sequence[float]] | None = None,
+    *,
+    steps: int = 500,
+    seed: int = 0,
+    preset: str | None = None,
+    noise: float | None = None,
+    schedule: Schedule | None = None,
+    surface_params: Mapping[str, float] | None = None,
+    tol: float = 1e-3,
+) -> GridResult:
+    """Summaries of many runs of one optimizer, without recording paths (basin maps, sweeps).
+
+    `hparams` is one mapping (shared by all runs) or one per run; `starts` is (n, 2) or None
+    for the default start; whichever is a list sets n and the other is broadcast.
+    """
+    surface = get_surface(surface)
+    steps = _resolve_steps(steps)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    hp_list = [hparams or {}] if hparams is None or isinstance(hparams, Mapping) else list(hparams)
+    start_arr = (np.asarray([_resolve_start(surface, None)], np.float32) if starts is None
+                 else np.asarray(starts, np.float32).reshape(-1, 2))
+    if not np.all(np.isfinite(start_arr)):
+        raise ValueError("every start point must be finite")
+    n = max(len(hp_list), len(start_arr))
+    if len(hp_list) not in (1, n) or len(start_arr) not in (1, n):
+        raise ValueError("hparams and starts must have the same length (or one of them length 1)")
+    if n > MAX_BATCH:
+        raise ValueError(f"{n} runs exceed the maximum of {MAX_BATCH}")
+    resolved = [resolve_hparams(optimizer, hp, preset) for hp in hp_list]
+    keys = resolved[0].keys()
+    hp_arrays = {k: jnp.broadcast_to(jnp.asarray([r[k] for r in resolved], jnp.float32), (n,))
+                 for k in keys}
+    starts_j = jnp.broadcast_to(jnp.asarray(start_arr), (n, 2))
+    shared, _ = _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol)
+    (summary, _), = _simulate_groups(surface, ((optimizer, n),), step_bucket(steps), "summary",
+                                     (hp_arrays,), (starts_j,), shared)
+    summary = jax.device_get(summary)
+    final = np.asarray(summary["final"])
+    if surface.minima:
+        mins = np.asarray(surface.minima, np.float32)
+        dists = np.linalg.norm(final[:, None, :] - mins[None, :, :], axis=-1)
+        nearest = np.argmin(dists, axis=1)
+        final_distance = dists[np.arange(n), nearest]
+    else:
+        nearest = np.full(n, -1)
+        final_distance = np.full(n, np.nan, np.float32)
+    diverged_at = np.asarray(summary["diverged_at"])
+    nearest = np.where(diverged_at >= 0, -1, nearest)
+    return GridResult(
+        final_position=final,
+        final_loss=np.asarray(summary["final_loss"]),
+        steps_to_tol=np.asarray(summary["steps_to_tol"]),
+        diverged_at=diverged_at,
+        nearest_minimum=nearest,
+        final_distance=np.where(diverged_at >= 0, np.nan, final_distance).astype(np.float32),
+    )
+
+
+def summary_dict(result: GridResult) -> dict[str, Any]:
+    """GridResult as plain lists (for JSON export)."""
+    return {k: np.asarray(v).tolist() for k, v in result.__dict__.items()}

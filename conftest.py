@@ -1,0 +1,1 @@
+"""Root conftest: makes the project's packages importable in every test."""

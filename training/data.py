@@ -1,0 +1,384 @@
+"""MNIST data: an IDX reader, the shipped offline sample and the full set from public mirrors.
+
+* `read_idx(path)` reads an IDX file (gzip-compressed or raw, told apart by content, not by
+  name) and validates it: magic number, element type, dimensions and exact size. Anything
+  wrong raises `IDXError` (a `ValueError`) whose message names the file.
+* `load_sample()` loads the 10,000 real MNIST test images shipped in `data/mnist/`, checks
+  them against the SHA-256 of their decompressed content, and splits them into train and
+  validation with a fixed permutation (the same on every machine and every NumPy version).
+* `download_mnist()` fetches the full 60k/10k set from the standard mirrors into a cache
+  directory, checks each `.gz` against the MD5 that torchvision publishes, and only ever moves
+  a verified file into place (temp file + `os.replace`), so a half-written file is never used.
+* `load_mnist("full")` uses the cache, downloads when needed, and falls back to the sample
+  with a clear message when the network is not there.
+
+Images are kept as uint8 (N, 28, 28) and labels as int32 (N,): the training step scales
+pixels to [0, 1] on the fly, which keeps the full set at 47 MB instead of 188 MB.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+__all__ = [
+    "CACHE_ENV",
+    "FULL_FILES",
+    "MIRRORS",
+    "SAMPLE_DIR",
+    "SAMPLE_FILES",
+    "ChecksumError",
+    "DownloadError",
+    "IDXError",
+    "MNISTSplit",
+    "default_cache_dir",
+    "download_mnist",
+    "load_full",
+    "load_mnist",
+    "load_sample",
+    "parse_idx",
+    "read_idx",
+]
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
+CACHE_ENV = "OPTIMIZER_PLAYGROUND_MNIST_DIR"
+
+# SHA-256 of the decompressed IDX content of the shipped sample (see data/mnist/README.md).
+SAMPLE_FILES: dict[str, str] = {
+    "t10k-images-idx3-ubyte.gz": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte.gz": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+# MD5 of the mirrors' .gz files, as published by torchvision's MNIST dataset.
+FULL_FILES: dict[str, str] = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+
+MIRRORS: tuple[str, ...] = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+
+# A fixed seed for the sample's train/validation split. np.random.RandomState is NumPy's
+# frozen legacy generator: its stream is guaranteed never to change, unlike default_rng's.
+SPLIT_SEED = 20180101
+
+_IDX_TYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+_MAX_IDX_BYTES = 1 << 31  # a dimension header claiming more is corrupt, not data
+
+
+class IDXError(ValueError):
+    """A file is not valid IDX data (bad magic, dimensions, size, checksum or gzip stream)."""
+
+
+class ChecksumError(IDXError):
+    """A file's checksum does not match the published one."""
+
+
+class DownloadError(OSError):
+    """No mirror could deliver a verified copy of a file (no network, or all copies bad)."""
+
+
+# ----------------------------------------------------------------------------- IDX reader
+
+
+def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """Parse raw (already decompressed) IDX bytes; `name` is used in error messages."""
+    if len(data) < 4:
+        raise IDXError(f"{name}: too short for an IDX header ({len(data)} bytes)")
+    if data[0] != 0 or data[1] != 0:
+        raise IDXError(f"{name}: bad IDX magic number {data[:4].hex()} (must start with 0000)")
+    type_code, ndim = data[2], data[3]
+    if type_code not in _IDX_TYPES:
+        raise IDXError(f"{name}: unknown IDX element type 0x{type_code:02x}")
+    if not 1 <= ndim <= 4:
+        raise IDXError(f"{name}: unsupported number of IDX dimensions {ndim}")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise IDXError(f"{name}: truncated IDX header ({len(data)} of {header} bytes)")
+    dims = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    dtype = _IDX_TYPES[type_code]
+    expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    if expected > _MAX_IDX_BYTES:
+        raise IDXError(f"{name}: IDX dimensions {dims} are implausibly large")
+    if len(data) < expected:
+        raise IDXError(
+            f"{name}: truncated IDX data: dimensions {dims} need {expected} bytes, file has "
+            f"{len(data)}"
+        )
+    if len(data) > expected:
+        raise IDXError(
+            f"{name}: {len(data) - expected} unexpected trailing bytes after IDX data {dims}"
+        )
+    arr = np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
+    return arr.astype(dtype.newbyteorder("="), copy=True)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's content, gunzipped if it is a gzip stream; errors name the file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise IDXError(f"{path}: cannot read: {e}") from e
+    if raw[:2] != _GZIP_MAGIC:
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        # EOFError is what a truncated gzip stream raises; BadGzipFile a CRC or length mismatch.
+        raise IDXError(f"{path}: corrupted or truncated gzip data ({e})") from e
+
+
+def read_idx(path: str | os.PathLike[str], sha256: str | None = None) -> np.ndarray:
+    """Read an IDX file (raw or gzip); optionally check the SHA-256 of the decompressed bytes."""
+    path = Path(path)
+    data = _read_bytes(path)
+    if sha256 is not None:
+        got = hashlib.sha256(data).hexdigest()
+        if got != sha256:
+            raise ChecksumError(
+                f"{path}: SHA-256 of the decompressed content is {got}, expected {sha256} "
+                "(the file is damaged or not the shipped MNIST sample)"
+            )
+    return parse_idx(data, str(path))
+
+
+def _check_images_labels(
+    images: np.ndarray, labels: np.ndarray, images_path: Path, labels_path: Path
+) -> None:
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+        raise IDXError(f"{images_path}: expected uint8 images of shape (N, 28, 28), got "
+                       f"{images.dtype} {images.shape}")
+    if labels.ndim != 1 or labels.dtype != np.uint8:
+        raise IDXError(f"{labels_path}: expected uint8 labels of shape (N,), got "
+                       f"{labels.dtype} {labels.shape}")
+    if images.shape[0] != labels.shape[0]:
+        raise IDXError(f"{images_path} has {images.shape[0]} images but {labels_path} has "
+                       f"{labels.shape[0]} labels")
+    if labels.size and int(labels.max()) > 9:
+        raise IDXError(f"{labels_path}: label {int(labels.max())} is not a digit 0-9")
+
+
+def _read_pair(
+    images_path: Path, labels_path: Path, sha256: tuple[str | None, str | None] = (None, None)
+) -> tuple[np.ndarray, np.ndarray]:
+    images = read_idx(images_path, sha256[0])
+    labels = read_idx(labels_path, sha256[1])
+    _check_images_labels(images, labels, images_path, labels_path)
+    return images, labels.astype(np.int32)
+
+
+# ----------------------------------------------------------------------------- splits
+
+
+@dataclass(frozen=True, eq=False)
+class MNISTSplit:
+    """Train and validation arrays: images uint8 (N, 28, 28), labels int32 (N,)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    source: str  # "sample" or "full"
+    note: str = ""  # e.g. why the full set was not used
+
+    @property
+    def n_train(self) -> int:
+        return int(self.x_train.shape[0])
+
+    @property
+    def n_val(self) -> int:
+        return int(self.x_val.shape[0])
+
+    def subset(self, train_size: int | None = None, val_size: int | None = None) -> MNISTSplit:
+        """The first `train_size` / `val_size` examples (the order is already shuffled)."""
+        nt = self.n_train if train_size is None else _check_size("train_size", train_size,
+                                                                 self.n_train)
+        nv = self.n_val if val_size is None else _check_size("val_size", val_size, self.n_val)
+        return MNISTSplit(self.x_train[:nt], self.y_train[:nt], self.x_val[:nv],
+                          self.y_val[:nv], self.source, self.note)
+
+
+def _check_size(name: str, value: int, available: int) -> int:
+    if not 1 <= int(value) <= available:
+        raise ValueError(f"{name} must be between 1 and {available}, got {value}")
+    return int(value)
+
+
+def load_sample(
+    train_size: int = 8000,
+    val_size: int = 2000,
+    directory: str | os.PathLike[str] | None = None,
+) -> MNISTSplit:
+    """The shipped 10k sample, verified, split by a fixed permutation into train/validation.
+
+    The validation images are always the same ones (the last `val_size` of the permutation),
+    whatever `train_size` is, so curves of runs with different training-set sizes compare.
+    """
+    directory = SAMPLE_DIR if directory is None else Path(directory)
+    names = list(SAMPLE_FILES)
+    images, labels = _read_pair(directory / names[0], directory / names[1],
+                                (SAMPLE_FILES[names[0]], SAMPLE_FILES[names[1]]))
+    n = images.shape[0]
+    val_size = _check_size("val_size", val_size, n - 1)
+    train_size = _check_size("train_size", train_size, n - val_size)
+    perm = np.random.RandomState(SPLIT_SEED).permutation(n)
+    train_idx, val_idx = perm[:train_size], perm[n - val_size:]
+    return MNISTSplit(images[train_idx], labels[train_idx], images[val_idx], labels[val_idx],
+                      "sample")
+
+
+# ----------------------------------------------------------------------------- download
+
+Opener = Callable[[str, float], BinaryIO]
+
+
+def _urlopen(url: str, timeout: float) -> BinaryIO:
+    return urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 (mirrors are http(s))
+
+
+def default_cache_dir() -> Path:
+    """$OPTIMIZER_PLAYGROUND_MNIST_DIR, else ~/.cache/optimizer-playground/mnist."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "optimizer-playground" / "mnist"
+
+
+def _md5(path: Path) -> str:
+    h = hashlib.md5()  # noqa: S324 (MD5 is what the mirrors publish; integrity, not security)
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fetch_one(url: str, dest: Path, md5: str, opener: Opener, timeout: float) -> None:
+    """Download `url` to a temp file beside `dest`, verify it, then atomically rename it."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, opener(url, timeout) as resp:
+            for chunk in iter(lambda: resp.read(1 << 16), b""):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        got = _md5(tmp)
+        if got != md5:
+            raise ChecksumError(f"{url}: MD5 {got} does not match the published {md5}")
+        os.replace(tmp, dest)  # atomic on POSIX: dest is either absent or complete
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def download_mnist(
+    cache_dir: str | os.PathLike[str] | None = None,
+    mirrors: Sequence[str] = MIRRORS,
+    opener: Opener | None = None,
+    timeout: float = 30.0,
+    files: Iterable[str] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Path:
+    """Make sure the full MNIST `.gz` files are in `cache_dir`, verified; return the directory.
+
+    Files already present with the right MD5 are kept; a present file with a wrong MD5 is
+    downloaded again. For each file the mirrors are tried in order; `opener(url, timeout)`
+    returns a binary file-like object (inject a fake one, or use file:// mirrors, in tests).
+    Raises `DownloadError` naming every failed attempt when no mirror delivered a good copy.
+    """
+    cache = default_cache_dir() if cache_dir is None else Path(cache_dir).expanduser()
+    cache.mkdir(parents=True, exist_ok=True)
+    opener = _urlopen if opener is None else opener
+    for name in FULL_FILES if files is None else files:
+        md5 = FULL_FILES[name]
+        dest = cache / name
+        if dest.exists() and _md5(dest) == md5:
+            continue
+        errors = []
+        for mirror in mirrors:
+            url = mirror.rstrip("/") + "/" + name
+            if log is not None:
+                log(f"downloading {url}")
+            try:
+                _fetch_one(url, dest, md5, opener, timeout)
+                break
+            except (OSError, ChecksumError, urllib.error.URLError, ValueError) as e:
+                errors.append(f"{url}: {e}")
+        else:
+            raise DownloadError(f"could not download {name} from any mirror ("
+                                + "; ".join(errors) + ")")
+    return cache
+
+
+def load_full(
+    cache_dir: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    **download_kwargs: object,
+) -> MNISTSplit:
+    """The full set: 60k training images and the 10k test images as validation (as Keras does).
+
+    Downloads missing files when `download` is true; raises `DownloadError` or `IDXError`.
+    """
+    cache = default_cache_dir() if cache_dir is None else Path(cache_dir).expanduser()
+    if download:
+        download_mnist(cache, **download_kwargs)  # type: ignore[arg-type]
+    else:
+        for name, md5 in FULL_FILES.items():
+            p = cache / name
+            if not p.exists():
+                raise DownloadError(f"{p} is missing and download=False")
+            if _md5(p) != md5:
+                raise ChecksumError(f"{p}: MD5 does not match the published {md5}")
+    x_tr, y_tr = _read_pair(cache / "train-images-idx3-ubyte.gz",
+                            cache / "train-labels-idx1-ubyte.gz")
+    x_te, y_te = _read_pair(cache / "t10k-images-idx3-ubyte.gz",
+                            cache / "t10k-labels-idx1-ubyte.gz")
+    return MNISTSplit(x_tr, y_tr, x_te, y_te, "full")
+
+
+def load_mnist(
+    which: str = "sample",
+    cache_dir: str | os.PathLike[str] | None = None,
+    log: Callable[[str], None] | None = None,
+    **kwargs: object,
+) -> MNISTSplit:
+    """`"sample"` or `"full"`; the full set falls back to the sample (with `note` and a log
+    message saying why) when it cannot be downloaded. A corrupt *cached* file is not an
+    outage: it raises `IDXError` naming the file rather than hiding behind the fallback."""
+    if which == "sample":
+        return load_sample(**kwargs)  # type: ignore[arg-type]
+    if which != "full":
+        raise ValueError(f"data must be 'sample' or 'full', got {which!r}")
+    try:
+        return load_full(cache_dir, log=log, **kwargs)
+    except DownloadError as e:
+        reason = str(e) if len(str(e)) < 300 else str(e)[:300] + "...)"
+        note = (f"full MNIST unavailable, no network? {reason}. Using the 10k offline "
+                "sample instead (8000 train / 2000 validation).")
+        if log is not None:
+            log(note)
+        s = load_sample()
+        return MNISTSplit(s.x_train, s.y_train, s.x_val, s.y_val, "sample", note)

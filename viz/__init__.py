@@ -1,0 +1,1 @@
+"""Figure builders (data in, go.Figure out) and exports. No Streamlit here: pages show figures."""

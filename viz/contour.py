@@ -1,0 +1,585 @@
+"""Maps of a surface with paths on them: contour, 3D, animation, small multiples."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from viz._data import (
+    MAX_PATH_POINTS,
+    ColorScaling,
+    Domain,
+    color_scaling,
+    drawable_path,
+    f32,
+    finite_length,
+    minima_values,
+    surface_grid,
+)
+from viz._style import LEGEND_BELOW, base_layout
+from viz.colors import (
+    MINIMUM_COLOR,
+    OUTLINE_COLOR,
+    START_COLOR,
+    SURFACE_COLORSCALE,
+    resolve_colors,
+    with_alpha,
+)
+
+if TYPE_CHECKING:
+    from optim_core.trajectory import Trajectory
+    from surfaces._base import Surface
+
+# Name of the invisible scatter grid laid over the contour map. Streamlit returns nothing for a
+# click on a contour trace, but with st.plotly_chart(on_select="rerun", selection_mode="points")
+# it returns the clicked point of a scatter trace: this one. Find it with `clicked_point`.
+CLICK_GRID_NAME = "click-grid"
+CLICK_GRID_POINTS = 40  # per side: 1600 points, about 20 KB of JSON
+
+START_NAME = "start"
+MINIMA_NAME = "known minimum"
+
+
+def display_label(traj: Trajectory) -> str:
+    """Legend text: the run's label, plus when it diverged (shown plainly, never hidden)."""
+    if traj.diverged_at is not None:
+        return f"{traj.label} (diverged at step {int(traj.diverged_at)})"
+    return traj.label
+
+
+# ---------------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------------
+
+
+def _contour_trace(
+    surface: Surface,
+    params: Mapping[str, float] | None,
+    grid_points: int,
+    domain: Domain | None = None,
+    scaling: ColorScaling | None = None,
+    showscale: bool = True,
+    colorbar: dict[str, Any] | None = None,
+) -> tuple[go.Contour, ColorScaling]:
+    grid = surface_grid(surface, params, grid_points, domain)
+    floor = minima_values(surface, params)
+    if scaling is None:
+        scaling = color_scaling(
+            grid.z, surface.log_colors, float(floor.min()) if floor.size else None
+        )
+    zc = scaling.apply(grid.z)
+    bar = dict(title=dict(text=scaling.title, side="right"), thickness=14, len=0.9)
+    if scaling.tickvals is not None:
+        bar.update(tickvals=scaling.tickvals, ticktext=scaling.ticktext)
+    bar.update(colorbar or {})
+    trace = go.Contour(
+        x=f32(grid.x),
+        y=f32(grid.y),
+        z=f32(zc),
+        colorscale=SURFACE_COLORSCALE,
+        ncontours=24,
+        contours=dict(coloring="fill", showlines=True),
+        line=dict(width=0.5, color="rgba(60,60,60,0.35)"),
+        showscale=showscale,
+        colorbar=bar,
+        hoverinfo="skip",  # the click grid above answers hovers with x, y and the loss
+        name="surface",
+    )
+    return trace, scaling
+
+
+def _click_grid_trace(
+    surface: Surface, params: Mapping[str, float] | None, n: int = CLICK_GRID_POINTS
+) -> go.Scatter:
+    grid = surface_grid(surface, params, n)
+    xx, yy = np.meshgrid(grid.x, grid.y)
+    return go.Scatter(
+        x=f32(xx.ravel()),
+        y=f32(yy.ravel()),
+        customdata=f32(grid.z.ravel()),
+        mode="markers",
+        name=CLICK_GRID_NAME,
+        marker=dict(size=10, color="rgba(0,0,0,0)", opacity=0),
+        # Transparent when selected too, else a click would paint a dot or dim the map.
+        selected=dict(marker=dict(opacity=0)),
+        unselected=dict(marker=dict(opacity=0)),
+        hovertemplate="x = %{x:.3g}, y = %{y:.3g}<br>loss = %{customdata:.4g}"
+        "<br><i>click to start here</i><extra></extra>",
+        showlegend=False,
+    )
+
+
+def _path_hover(name: str, note: str = "") -> str:
+    return (
+        f"<b>{name}</b><br>step %{{customdata[0]:d}}<br>x = %{{x:.4g}}, y = %{{y:.4g}}"
+        f"<br>loss = %{{customdata[1]:.4g}}{note}<extra></extra>"
+    )
+
+
+def _path_traces(
+    traj: Trajectory,
+    color: str,
+    group: str,
+    domain: Domain,
+    max_points: int = MAX_PATH_POINTS,
+    showlegend: bool = True,
+) -> list[go.Scatter]:
+    """The path (line + a marker per drawn step) and its end marker (x when it diverged)."""
+    steps, pts = drawable_path(traj, max_points)
+    loss = np.asarray(traj.loss, dtype=np.float64)[steps] if steps.size else np.zeros(0)
+    name = display_label(traj)
+    # Markers shrink as paths get long: 50 dots read as steps, 600 as a blur.
+    marker_size = 5 if steps.size <= 120 else 3
+    path = go.Scatter(
+        x=f32(pts[:, 0]),
+        y=f32(pts[:, 1]),
+        customdata=np.column_stack([steps, loss]).astype(np.float32),
+        mode="lines+markers",
+        name=name,
+        legendgroup=group,
+        showlegend=showlegend,
+        line=dict(color=color, width=2.2),
+        marker=dict(color=color, size=marker_size),
+        unselected=dict(marker=dict(opacity=1)),  # a click on the map must not dim the paths
+        hovertemplate=_path_hover(traj.label),
+    )
+    traces = [path]
+    if steps.size:
+        end = _end_marker(traj, pts, steps, loss, color, group, domain)
+        traces.append(end)
+    return traces
+
+
+def _end_marker(
+    traj: Trajectory,
+    pts: np.ndarray,
+    steps: np.ndarray,
+    loss: np.ndarray,
+    color: str,
+    group: str,
+    domain: Domain,
+) -> go.Scatter:
+    diverged = traj.diverged_at is not None
+    k = len(pts) - 1
+    note = ""
+    if diverged:
+        # A diverged run often leaves the view long before it turns NaN: put the cross where it
+        # was last seen, and say when.
+        (x0, x1), (y0, y1) = domain
+        inside = (
+            (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
+        )
+        if not inside[k] and inside.any():
+            k = int(np.flatnonzero(inside)[-1])
+            note = f"<br>left the view after step {int(steps[k])}"
+        note += f"<br>diverged at step {int(traj.diverged_at)}"
+    return go.Scatter(
+        x=f32(pts[k : k + 1, 0]),
+        y=f32(pts[k : k + 1, 1]),
+        customdata=np.array([[steps[k], loss[k]]], dtype=np.float32),
+        mode="markers",
+        name=f"{traj.label} end",
+        legendgroup=group,
+        showlegend=False,
+        marker=dict(
+            symbol="x" if diverged else "square",
+            size=15 if diverged else 11,
+            color=color,
+            line=dict(width=1.5, color=OUTLINE_COLOR if not diverged else "#ffffff"),
+        ),
+        unselected=dict(marker=dict(opacity=1)),
+        hovertemplate=_path_hover(traj.label + (" (last finite point)" if diverged else " end"),
+                                  note),
+    )
+
+
+def _start_trace(trajectories: Sequence[Trajectory], surface: Surface) -> go.Scatter:
+    starts = {t.start for t in trajectories} if trajectories else {tuple(surface.start)}
+    pts = np.array(sorted(starts), dtype=np.float64)
+    return go.Scatter(
+        x=f32(pts[:, 0]),
+        y=f32(pts[:, 1]),
+        mode="markers",
+        name=START_NAME,
+        marker=dict(
+            symbol="circle", size=14, color=START_COLOR, line=dict(width=2.5, color=OUTLINE_COLOR)
+        ),
+        unselected=dict(marker=dict(opacity=1)),
+        hovertemplate="start<br>x = %{x:.4g}, y = %{y:.4g}<extra></extra>",
+    )
+
+
+def _minima_trace(surface: Surface) -> go.Scatter | None:
+    if not surface.minima:
+        return None
+    pts = np.asarray(surface.minima, dtype=np.float64).reshape(-1, 2)
+    return go.Scatter(
+        x=f32(pts[:, 0]),
+        y=f32(pts[:, 1]),
+        mode="markers",
+        name=MINIMA_NAME,
+        marker=dict(
+            symbol="star", size=17, color=MINIMUM_COLOR, line=dict(width=1.2, color=OUTLINE_COLOR)
+        ),
+        unselected=dict(marker=dict(opacity=1)),
+        hovertemplate="known minimum<br>x = %{x:.4g}, y = %{y:.4g}<extra></extra>",
+    )
+
+
+def _axes_for_domain(fig: go.Figure, domain: Domain, row: int | None = None, col: int | None = None,
+                     equal: bool = True) -> None:
+    """Axis ranges = the domain exactly; equal units on both axes when the domain is not too
+    elongated (a long thin domain drawn 1:1 would be a sliver)."""
+    (x0, x1), (y0, y1) = domain
+    kw: dict[str, Any] = {} if row is None else dict(row=row, col=col)
+    fig.update_xaxes(range=[x0, x1], title_text="x", constrain="domain", showgrid=False,
+                     zeroline=False, **kw)
+    fig.update_yaxes(range=[y0, y1], title_text="y", constrain="domain", showgrid=False,
+                     zeroline=False, **kw)
+    ratio = (y1 - y0) / (x1 - x0)
+    if equal and 1 / 3 <= ratio <= 3 and row is None:
+        fig.update_yaxes(scaleanchor="x", scaleratio=1)
+
+
+def _group(i: int) -> str:
+    return f"run{i}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Public figures
+# ---------------------------------------------------------------------------------------------
+
+
+def contour_figure(
+    surface: Surface,
+    trajectories: Sequence[Trajectory],
+    surface_params: Mapping[str, float] | None = None,
+    colors: Sequence[str] | None = None,
+    grid_points: int = 120,
+    clickable: bool = True,
+    title: str | None = None,
+    max_path_points: int = MAX_PATH_POINTS,
+) -> go.Figure:
+    """Filled contour of the surface with every path, its start, its end and the known minima.
+
+    Trace order: surface contour, click grid (when `clickable`; named CLICK_GRID_NAME), every
+    path (named by `display_label`), every end marker, then "start" and "known minimum".
+    Diverged runs end in an x at their last visible point.
+    """
+    colors_ = resolve_colors(len(trajectories), colors)
+    fig = go.Figure()
+    contour, _ = _contour_trace(surface, surface_params, grid_points)
+    fig.add_trace(contour)
+    if clickable:
+        fig.add_trace(_click_grid_trace(surface, surface_params))
+    # All paths first, then all end markers: a later path must not cover an earlier end.
+    per_run = [
+        _path_traces(traj, color, _group(i), surface.domain, max_path_points)
+        for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True))
+    ]
+    for traces in per_run:
+        fig.add_trace(traces[0])
+    for traces in per_run:
+        for tr in traces[1:]:
+            fig.add_trace(tr)
+    fig.add_trace(_start_trace(trajectories, surface))
+    minima = _minima_trace(surface)
+    if minima is not None:
+        fig.add_trace(minima)
+    base_layout(fig, title if title is not None else surface.label, legend=LEGEND_BELOW,
+                hovermode="closest", clickmode="event+select", dragmode="zoom", height=620)
+    fig.update_layout(margin=dict(b=40), uirevision=surface.key)
+    _axes_for_domain(fig, surface.domain)
+    return fig
+
+
+def clicked_point(
+    fig: go.Figure, selection: Mapping[str, Any] | None
+) -> tuple[float, float] | None:
+    """The (x, y) a user clicked on the map, from Streamlit's selection state, else None.
+
+    `selection` is what st.plotly_chart(on_select="rerun", selection_mode="points") returns (or
+    its ["selection"] part). Only points of the click grid count: a click that lands on a path
+    marker is not a new start.
+    """
+    if not selection:
+        return None
+    sel = selection.get("selection", selection)
+    points = sel.get("points", []) if isinstance(sel, Mapping) else []
+    grid_index = next(
+        (i for i, tr in enumerate(fig.data) if getattr(tr, "name", None) == CLICK_GRID_NAME), None
+    )
+    for p in points:
+        curve = p.get("curve_number", p.get("curveNumber"))
+        if curve == grid_index and p.get("x") is not None and p.get("y") is not None:
+            return (float(p["x"]), float(p["y"]))
+    return None
+
+
+def surface3d_figure(
+    surface: Surface,
+    trajectories: Sequence[Trajectory],
+    surface_params: Mapping[str, float] | None = None,
+    colors: Sequence[str] | None = None,
+    grid_points: int = 60,
+    log_z: bool | None = None,
+    title: str | None = None,
+    max_path_points: int = 300,
+) -> go.Figure:
+    """The surface in 3D (z on a log scale when `log_z`, default: surface.log_colors) with each
+    path lifted onto it, its start and end marked."""
+    log_z = surface.log_colors if log_z is None else log_z
+    colors_ = resolve_colors(len(trajectories), colors)
+    grid = surface_grid(surface, surface_params, grid_points)
+    floor = minima_values(surface, surface_params)
+    scaling = color_scaling(grid.z, log_z, float(floor.min()) if floor.size else None)
+    zs = scaling.apply(grid.z)
+    finite = zs[np.isfinite(zs)]
+    z_lo, z_hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    lift = 0.015 * (z_hi - z_lo or 1.0)  # a hair above the surface, so it does not hide the path
+    fig = go.Figure()
+    fig.add_trace(
+        go.Surface(
+            x=f32(grid.x), y=f32(grid.y), z=f32(zs), colorscale=SURFACE_COLORSCALE,
+            showscale=False,  # the z axis already reads in loss units
+            opacity=0.9, name="surface", hoverinfo="skip",
+            lighting=dict(ambient=0.8, diffuse=0.5, specular=0.05),
+        )
+    )
+    (x0, x1), (y0, y1) = surface.domain
+    for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
+        steps, pts = drawable_path(traj, max_path_points)
+        if not steps.size:
+            continue
+        inside = (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
+        z = scaling.apply(np.asarray(traj.loss, dtype=np.float64)[steps]) + lift
+        x, y = pts[:, 0].copy(), pts[:, 1].copy()
+        x[~inside] = y[~inside] = z[~inside] = np.nan  # 3D scenes do not clip: hide what is out
+        loss = np.asarray(traj.loss, dtype=np.float64)[steps]
+        hover = _path_hover(traj.label)
+        fig.add_trace(go.Scatter3d(
+            x=f32(x), y=f32(y), z=f32(z), mode="lines", name=display_label(traj),
+            legendgroup=_group(i), line=dict(color=color, width=6),
+            customdata=np.column_stack([steps, loss]).astype(np.float32), hovertemplate=hover,
+        ))
+        ends = [0, len(x) - 1]
+        fig.add_trace(go.Scatter3d(
+            x=f32(x[ends]), y=f32(y[ends]), z=f32(z[ends]), mode="markers",
+            name=f"{traj.label} start/end", legendgroup=_group(i), showlegend=False,
+            marker=dict(size=[6, 7], color=[START_COLOR, color],
+                        symbol=["circle", "x" if traj.diverged_at is not None else "square"],
+                        line=dict(width=2, color=OUTLINE_COLOR)),
+            customdata=np.column_stack([steps[ends], loss[ends]]).astype(np.float32),
+            hovertemplate=hover,
+        ))
+    ztitle = "loss (log scale)" if log_z else "loss"
+    base_layout(fig, title if title is not None else f"{surface.label}: 3D view",
+                legend=LEGEND_BELOW, height=620)
+    ratio = (y1 - y0) / (x1 - x0)
+    fig.update_layout(
+        margin=dict(l=0, r=0, t=50, b=10),
+        scene=dict(
+            xaxis=dict(title="x", range=[x0, x1]),
+            yaxis=dict(title="y", range=[y0, y1]),
+            zaxis=dict(title=ztitle, tickvals=scaling.tickvals, ticktext=scaling.ticktext),
+            aspectmode="manual",
+            aspectratio=dict(x=1, y=min(max(ratio, 0.3), 3), z=0.6),
+            # From above and in front: valleys and the paths in them stay in sight.
+            camera=dict(eye=dict(x=0.35, y=-1.7, z=1.45)),
+        ),
+        uirevision=surface.key,  # keep the user's camera across reruns
+    )
+    return fig
+
+
+def _frame_steps(total_steps: int, max_frames: int) -> np.ndarray:
+    """Step shown by each frame: 0, s, 2s, ... and the last step, with s an odd integer.
+
+    Odd because SGD in a ravine flips side every step: an even stride would sample one side
+    only and draw a smooth path where the real one zig-zags.
+    """
+    if total_steps + 1 <= max_frames:
+        return np.arange(total_steps + 1)
+    stride = math.ceil(total_steps / (max_frames - 1))
+    if stride % 2 == 0:
+        stride += 1
+    steps = np.arange(0, total_steps + 1, stride)
+    if steps[-1] != total_steps:
+        steps = np.append(steps, total_steps)
+    return steps
+
+
+def animated_contour_figure(
+    surface: Surface,
+    trajectories: Sequence[Trajectory],
+    surface_params: Mapping[str, float] | None = None,
+    colors: Sequence[str] | None = None,
+    max_frames: int = 150,
+    trail_frames: int | None = 12,
+    grid_points: int = 100,
+    frame_ms: int = 60,
+    title: str | None = None,
+) -> go.Figure:
+    """Contour map on which every optimizer moves together: play, pause and a step slider, all
+    in the browser (no server round trip per frame).
+
+    Each run is drawn as a faint full path (static, so the route is always visible) and, per
+    frame, a bright trail of its last `trail_frames` frame positions ending in a head marker:
+    a long trail means a fast optimizer. `trail_frames=None` grows the whole path instead, whose
+    JSON grows with frames squared. Frames hold only the trail and head traces (the contour
+    stays out of them) and play with redraw=False; at most `max_frames` frames.
+    """
+    if max_frames < 2:
+        raise ValueError("max_frames must be at least 2")
+    colors_ = resolve_colors(len(trajectories), colors)
+    total = max((t.steps for t in trajectories), default=0)
+    frame_steps = _frame_steps(total, max_frames)
+    fig = go.Figure()
+    contour, _ = _contour_trace(surface, surface_params, grid_points)
+    fig.add_trace(contour)
+    for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
+        ghost = _path_traces(traj, color, _group(i), surface.domain)[0]
+        ghost.update(line=dict(color=with_alpha(color, 0.45), width=1.5), mode="lines",
+                     showlegend=False, name=f"{traj.label} (whole path)")
+        fig.add_trace(ghost)
+    minima = _minima_trace(surface)
+    if minima is not None:
+        fig.add_trace(minima)
+    fig.add_trace(_start_trace(trajectories, surface))
+
+    # Each run's position at every frame step (held at its last finite point once diverged).
+    sampled: list[tuple[np.ndarray, int]] = []
+    for traj in trajectories:
+        n_ok = finite_length(traj)
+        idx = np.minimum(frame_steps, max(n_ok - 1, 0))
+        sampled.append((np.asarray(traj.path, dtype=np.float64)[idx], n_ok))
+
+    def frame_traces(j: int) -> list[go.Scatter]:
+        lo = 0 if trail_frames is None else max(0, j - trail_frames)
+        out = []
+        for traj, (pts, n_ok) in zip(trajectories, sampled, strict=True):
+            trail = pts[lo : j + 1] if n_ok else pts[:0]
+            out.append(go.Scatter(x=f32(trail[:, 0]), y=f32(trail[:, 1])))
+            diverged_now = traj.diverged_at is not None and frame_steps[j] >= n_ok
+            head = trail[-1:]
+            out.append(go.Scatter(x=f32(head[:, 0]), y=f32(head[:, 1]),
+                                  marker=dict(symbol="x" if diverged_now else "circle")))
+        return out
+
+    first = len(fig.data)
+    animated = list(range(first, first + 2 * len(trajectories)))
+    opening = frame_traces(0)
+    for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
+        trail, head = opening[2 * i], opening[2 * i + 1]
+        fig.add_trace(go.Scatter(
+            x=trail.x, y=trail.y, mode="lines", name=display_label(traj), legendgroup=_group(i),
+            line=dict(color=color, width=3.5), hoverinfo="skip",
+        ))
+        fig.add_trace(go.Scatter(
+            x=head.x, y=head.y, mode="markers", name=f"{traj.label} now", legendgroup=_group(i),
+            showlegend=False, hoverinfo="skip",
+            marker=dict(color=color, size=13, symbol=head.marker.symbol,
+                        line=dict(width=1.5, color=OUTLINE_COLOR)),
+        ))
+    fig.frames = [
+        go.Frame(name=str(int(s)), data=frame_traces(j), traces=animated)
+        for j, s in enumerate(frame_steps)
+    ]
+    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0),
+                 mode="immediate")
+    play = dict(frame=dict(duration=frame_ms, redraw=False), transition=dict(duration=0),
+                fromcurrent=True, mode="immediate")
+    base_layout(fig, title if title is not None else f"{surface.label}: press play",
+                legend=dict(LEGEND_BELOW, y=-0.2), height=700)
+    fig.update_layout(
+        margin=dict(b=40),
+        updatemenus=[dict(
+            type="buttons", direction="left", showactive=False, x=0.0, y=-0.1, xanchor="left",
+            yanchor="top", pad=dict(t=0, r=10),
+            buttons=[
+                dict(label="▶ Play", method="animate", args=[None, play]),
+                dict(label="❚❚ Pause", method="animate", args=[[None], still]),
+            ],
+        )],
+        sliders=[dict(
+            active=0, x=0.33, y=-0.085, len=0.67, xanchor="left", yanchor="top", pad=dict(t=0, b=0),
+            steps=[dict(method="animate", label=str(int(s)), args=[[str(int(s))], still])
+                   for s in frame_steps],
+            currentvalue=dict(prefix="step ", visible=True, xanchor="right",
+                              font=dict(size=14, color="#222222")),
+            # 150 tick labels would be a black smear: the current value says the step.
+            ticklen=0, minorticklen=0, font=dict(size=1, color="rgba(0,0,0,0)"),
+        )],
+        uirevision=surface.key,
+    )
+    _axes_for_domain(fig, surface.domain)
+    fig.update_xaxes(title_text=None)  # the slider sits where the axis title would
+    return fig
+
+
+def small_multiples_figure(
+    surface: Surface,
+    trajectories: Sequence[Trajectory],
+    titles: Sequence[str] | None = None,
+    cols: int | None = None,
+    surface_params: Mapping[str, float] | None = None,
+    colors: Sequence[str] | None = None,
+    grid_points: int = 60,
+    max_path_points: int = 400,
+    title: str | None = None,
+) -> go.Figure:
+    """One panel per trajectory, shared axes and one shared contour scale (one colour bar).
+
+    `titles` default to the trajectories' labels; `cols` defaults to up to 4 per row.
+    """
+    n = len(trajectories)
+    if n == 0:
+        raise ValueError("small_multiples_figure needs at least one trajectory")
+    titles_ = list(titles) if titles is not None else [display_label(t) for t in trajectories]
+    if len(titles_) != n:
+        raise ValueError(f"{n} trajectories but {len(titles_)} titles")
+    titles_ = [
+        t + (f" (diverged at {tr.diverged_at})" if tr.diverged_at is not None and "diverged"
+             not in t else "")
+        for t, tr in zip(titles_, trajectories, strict=True)
+    ]
+    cols_ = cols or min(n, 4)
+    rows = math.ceil(n / cols_)
+    fig = make_subplots(rows=rows, cols=cols_, shared_xaxes="all", shared_yaxes="all",
+                        subplot_titles=titles_, horizontal_spacing=0.03, vertical_spacing=0.09)
+    colors_ = resolve_colors(n, colors)
+    scaling: ColorScaling | None = None
+    for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
+        r, c = divmod(i, cols_)
+        contour, scaling = _contour_trace(surface, surface_params, grid_points, scaling=scaling,
+                                          showscale=(i == 0))
+        fig.add_trace(contour, row=r + 1, col=c + 1)
+        for tr in _path_traces(traj, color, _group(i), surface.domain, max_path_points,
+                               showlegend=False):
+            fig.add_trace(tr, row=r + 1, col=c + 1)
+        start = _start_trace([traj], surface)
+        start.showlegend = i == 0
+        start.legendgroup = START_NAME
+        fig.add_trace(start, row=r + 1, col=c + 1)
+        minima = _minima_trace(surface)
+        if minima is not None:
+            minima.showlegend = i == 0
+            minima.legendgroup = MINIMA_NAME
+            fig.add_trace(minima, row=r + 1, col=c + 1)
+    (x0, x1), (y0, y1) = surface.domain
+    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False)
+    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False)
+    for c in range(cols_):
+        fig.update_xaxes(title_text="x", row=rows, col=c + 1)
+    for r in range(rows):
+        fig.update_yaxes(title_text="y", row=r + 1, col=1)
+    height = 300 * rows + 150
+    base_layout(fig, title if title is not None else surface.label, height=height,
+                legend=dict(LEGEND_BELOW, y=-70 / (height - 120)))  # below the x titles
+    fig.update_annotations(font=dict(size=13))
+    return fig

@@ -22,6 +22,7 @@ TEMPLATE = go.layout.Template(
             ticks="outside", tickcolor="#888888", showline=True, mirror=True,
         ),
         yaxis=dict(
+            automargin=True, title=dict(standoff=8),
             gridcolor=AXIS_GRID, zerolinecolor="#cccccc", linecolor="#888888",
             ticks="outside", tickcolor="#888888", showline=True, mirror=True,
         ),
@@ -29,19 +30,66 @@ TEMPLATE = go.layout.Template(
     )
 )
 
-# Legend under the plot, horizontal: long labels like "Adam (α=0.02)" would eat the plot's
-# width on the right, where the colour bar already sits.
+# Legend at the bottom of the figure, horizontal: long labels like "Adam (α=0.02)" would eat
+# the plot's width on the right, where the colour bar already sits. Anchored to the container,
+# not the plot, so it never lands on the x-axis title whatever the figure's height.
 LEGEND_BELOW: dict[str, Any] = dict(
-    orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0.0, itemsizing="constant"
+    orientation="h", yref="container", yanchor="bottom", y=0.0, xanchor="left", x=0.0,
+    itemsizing="constant",
 )
 
 
-def base_layout(fig: go.Figure, title: str | None, **layout: Any) -> go.Figure:
-    """Apply the shared template, title and margins."""
+def legend_rows(labels: list[str], width_px: float = 720) -> int:
+    """Rough number of rows a horizontal legend needs (about 7.5 px per character + symbol)."""
+    rows, used = 1, 0.0
+    for label in labels:
+        item = 50 + 7.5 * len(label)
+        if used and used + item > width_px:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows
+
+
+def bottom_margin(labels: list[str], axis_px: int = 55) -> int:
+    """Room under the plot for tick labels, the x-axis title and a legend of `labels`."""
+    return axis_px + (26 * legend_rows(labels) + 8 if labels else 0)
+
+
+def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    """Tick positions and plain labels (0.001, 1e-5, 100) for a log axis spanning [10^lo, 10^hi].
+
+    Decades only when the range is wide (every other decade past 8 of them), with 2 and 5 in
+    between when it is narrow: no cramped 2-3-4-5 minor labels, no superscripts.
+    """
+    import math
+
+    from viz._data import fmt_num
+
+    first, last = math.floor(lo), math.ceil(hi)
+    decades = list(range(first, last + 1))
+    if len(decades) > 9:
+        decades = decades[:: math.ceil(len(decades) / 8)]
+    values = [10.0**d for d in decades]
+    if hi - lo < 2:
+        values = sorted(v * f for v in values for f in (1, 2, 5))
+    values = [v for v in values if lo - 1e-9 <= math.log10(v) <= hi + 1e-9]
+    return values, [fmt_num(v) for v in values]
+
+
+def base_layout(
+    fig: go.Figure, title: str | None, legend: bool = True, axis_px: int = 55, **layout: Any
+) -> go.Figure:
+    """Apply the shared template, title, margins and (call it after adding the traces) a legend
+    at the bottom sized for the traces that show in it."""
+    labels = [
+        str(t.name) for t in fig.data if t.name and t.showlegend is not False
+    ] if legend else []
     fig.update_layout(
         template=TEMPLATE,
         title=dict(text=title) if title else None,
-        margin=dict(l=60, r=20, t=60 if title else 25, b=50),
+        margin=dict(l=60, r=20, t=60 if title else 25, b=bottom_margin(labels, axis_px)),
+        showlegend=bool(labels),
+        legend=LEGEND_BELOW,
         **layout,
     )
     return fig

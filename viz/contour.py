@@ -21,7 +21,7 @@ from viz._data import (
     minima_values,
     surface_grid,
 )
-from viz._style import LEGEND_BELOW, base_layout
+from viz._style import base_layout
 from viz.colors import (
     MINIMUM_COLOR,
     OUTLINE_COLOR,
@@ -291,9 +291,8 @@ def contour_figure(
     minima = _minima_trace(surface)
     if minima is not None:
         fig.add_trace(minima)
-    base_layout(fig, title if title is not None else surface.label, legend=LEGEND_BELOW,
-                hovermode="closest", clickmode="event+select", dragmode="zoom", height=620)
-    fig.update_layout(margin=dict(b=40), uirevision=surface.key)
+    base_layout(fig, title if title is not None else surface.label, hovermode="closest",
+                clickmode="event+select", dragmode="zoom", height=640, uirevision=surface.key)
     _axes_for_domain(fig, surface.domain)
     return fig
 
@@ -379,10 +378,10 @@ def surface3d_figure(
         ))
     ztitle = "loss (log scale)" if log_z else "loss"
     base_layout(fig, title if title is not None else f"{surface.label}: 3D view",
-                legend=LEGEND_BELOW, height=620)
+                height=640, axis_px=10)
     ratio = (y1 - y0) / (x1 - x0)
     fig.update_layout(
-        margin=dict(l=0, r=0, t=50, b=10),
+        margin=dict(l=0, r=0),
         scene=dict(
             xaxis=dict(title="x", range=[x0, x1]),
             yaxis=dict(title="y", range=[y0, y1]),
@@ -494,10 +493,10 @@ def animated_contour_figure(
                  mode="immediate")
     play = dict(frame=dict(duration=frame_ms, redraw=False), transition=dict(duration=0),
                 fromcurrent=True, mode="immediate")
+    # Under the plot: tick labels, then the play/pause buttons and the slider, then the legend.
     base_layout(fig, title if title is not None else f"{surface.label}: press play",
-                legend=dict(LEGEND_BELOW, y=-0.2), height=700)
+                height=720, axis_px=100)
     fig.update_layout(
-        margin=dict(b=40),
         updatemenus=[dict(
             type="buttons", direction="left", showactive=False, x=0.0, y=-0.1, xanchor="left",
             yanchor="top", pad=dict(t=0, r=10),
@@ -579,7 +578,6 @@ def small_multiples_figure(
     for r in range(rows):
         fig.update_yaxes(title_text="y", row=r + 1, col=1)
     height = 300 * rows + 150
-    base_layout(fig, title if title is not None else surface.label, height=height,
-                legend=dict(LEGEND_BELOW, y=-70 / (height - 120)))  # below the x titles
+    base_layout(fig, title if title is not None else surface.label, height=height)
     fig.update_annotations(font=dict(size=13))
     return fig

@@ -1,0 +1,566 @@
+"""Train several `optim_core` optimizers on MNIST, side by side, with per-epoch curves.
+
+How it runs
+-----------
+* Every optimizer starts from the same initial weights and sees the same batches in the same
+  order with the same dropout masks (all derived from `seed`), so the curves differ only by
+  the optimizer: the comparison the seed article makes.
+* The jitted unit is a *chunk* of batches, a `lax.scan` over them (a whole epoch unless
+  snapshots are asked for more often). Batches are gathered from the device-resident uint8
+  images inside the scan, so an epoch is one dispatch. Hyperparameters, the seed and the
+  batch offsets are traced arguments: changing any of them never recompiles; the model, the
+  optimizer names, the batch size and the chunk length are static.
+* Several optimizers train concurrently (`parallel=`):
+  - "threads" (default): one compiled program per optimizer, each run in its own thread
+    (XLA releases the GIL while it computes), at most `os.cpu_count()` at a time;
+  - "fused": all optimizers in one compiled program, stepped together inside one scan;
+  - "sequential": one optimizer after another, each using XLA's own intra-op threads.
+  bench/bench_training.py measures the three; the default is the fastest there.
+* After each epoch, validation loss/accuracy are computed (no dropout) and `callback` is
+  called once per epoch with the result so far; returning False stops the run and keeps
+  what was trained (the result is marked `stopped`).
+
+Train loss/accuracy are the running means over the epoch's batches (with dropout on), as
+Keras reports them; the last partial batch of an epoch is dropped (the order is reshuffled
+every epoch, so every image is used over the run).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from training.data import MNISTSplit, load_mnist
+from training.models import Model, get_model, loss_and_logits
+
+__all__ = [
+    "DEFAULT_PRESET",
+    "PARALLEL_MODES",
+    "EpochRecord",
+    "OptimizerConfig",
+    "Progress",
+    "RunResult",
+    "TrainConfig",
+    "TrainResult",
+    "flatten_params",
+    "trace_count",
+    "train",
+    "unflatten_params",
+]
+
+PARALLEL_MODES = ("threads", "fused", "sequential")
+# The registry's own defaults are tuned for the 2D surfaces (Adam's α = 0.02 is far too large
+# for a network), so an optimizer given without a preset trains with Keras's defaults: the
+# seed article's framework, with a sensible value for every optimizer Keras has.
+DEFAULT_PRESET = "keras"
+EVAL_BATCH = 500
+
+_trace_counts: dict[str, int] = {"chunk": 0, "eval": 0}
+_trace_lock = threading.Lock()
+
+
+def trace_count(kind: str = "chunk") -> int:
+    """How often the training chunk ("chunk") or evaluation ("eval") has been traced."""
+    return _trace_counts[kind]
+
+
+def _count_trace(kind: str) -> None:
+    with _trace_lock:
+        _trace_counts[kind] += 1
+
+
+# ----------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """One optimizer to train: registry name, hyperparameter overrides, preset, label."""
+
+    name: str
+    hparams: Mapping[str, float] = field(default_factory=dict)
+    preset: str | None = None  # None: DEFAULT_PRESET
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What is trained and how; everything here is recorded in the results."""
+
+    model: str = "mlp"
+    epochs: int = 5
+    batch_size: int = 64
+    train_size: int | None = None  # None: the whole training split
+    val_size: int | None = None  # None: the whole validation split
+    seed: int = 0
+    snapshot_every: int | None = None  # batches between parameter snapshots; None: per epoch
+    keep_snapshots: bool = True
+    parallel: str = "threads"
+    workers: int | None = None  # threads at once; None: os.cpu_count()
+
+    def validate(self) -> None:
+        get_model(self.model)
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+        if self.epochs > 1000:
+            raise ValueError(f"epochs must be at most 1000, got {self.epochs}")
+        if self.snapshot_every is not None and self.snapshot_every < 1:
+            raise ValueError(f"snapshot_every must be positive, got {self.snapshot_every}")
+        if self.parallel not in PARALLEL_MODES:
+            raise ValueError(f"parallel must be one of {PARALLEL_MODES}, got {self.parallel!r}")
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass
+class EpochRecord:
+    epoch: int  # 1-based
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    time: float  # seconds of training for this epoch (compile excluded), this optimizer
+    eval_time: float  # seconds spent on the validation pass
+
+
+@dataclass
+class RunResult:
+    """One optimizer's run. `snapshots[k]` are the flattened parameters after
+    `snapshot_steps[k]` batches (row 0 is the shared start); not serialized."""
+
+    optimizer: str
+    label: str
+    hparams: dict[str, float]
+    preset: str | None
+    initial_val_loss: float = math.nan
+    initial_val_acc: float = math.nan
+    epochs: list[EpochRecord] = field(default_factory=list)
+    compile_time: float = 0.0
+    snapshots: np.ndarray | None = None
+    snapshot_steps: list[int] = field(default_factory=list)
+    final_params: Any = None
+
+    @property
+    def total_time(self) -> float:
+        return float(sum(e.time for e in self.epochs))
+
+    @property
+    def diverged(self) -> bool:
+        return any(not math.isfinite(e.train_loss) for e in self.epochs)
+
+    def curve(self, key: str) -> np.ndarray:
+        """Per-epoch values of `key` ("val_acc", "train_loss", ...) as an array."""
+        return np.array([getattr(e, key) for e in self.epochs], dtype=np.float64)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer,
+            "label": self.label,
+            "hparams": dict(self.hparams),
+            "preset": self.preset,
+            "initial_val_loss": self.initial_val_loss,
+            "initial_val_acc": self.initial_val_acc,
+            "epochs": [asdict(e) for e in self.epochs],
+            "total_time": self.total_time,
+            "compile_time": self.compile_time,
+            "diverged": self.diverged,
+        }
+
+
+def _json_safe(x: Any) -> Any:
+    """NaN/inf are not JSON: write them as null (a diverged run's loss)."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_json_safe(v) for v in x]
+    return x
+
+
+CSV_COLUMNS = ("optimizer", "label", "epoch", "train_loss", "train_acc", "val_loss", "val_acc",
+               "time", "eval_time")
+
+
+@dataclass
+class TrainResult:
+    config: TrainConfig
+    data_source: str
+    data_note: str
+    n_train: int
+    n_val: int
+    steps_per_epoch: int
+    runs: list[RunResult]
+    stopped: bool = False
+    wall_time: float = 0.0
+
+    def run(self, name_or_label: str) -> RunResult:
+        for r in self.runs:
+            if name_or_label in (r.label, r.optimizer):
+                return r
+        raise KeyError(name_or_label)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_safe({
+            "config": asdict(self.config),
+            "data": {"source": self.data_source, "note": self.data_note,
+                     "n_train": self.n_train, "n_val": self.n_val},
+            "steps_per_epoch": self.steps_per_epoch,
+            "stopped": self.stopped,
+            "wall_time": self.wall_time,
+            "runs": [r.to_dict() for r in self.runs],
+        })
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        text = json.dumps(self.to_dict(), indent=2)
+        if path is not None:
+            Path(path).write_text(text + "\n")
+        return text
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Long format: one row per optimizer and epoch."""
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(CSV_COLUMNS)
+        for r in self.runs:
+            for e in r.epochs:
+                w.writerow([r.optimizer, r.label, e.epoch] + [
+                    f"{v:.6g}" for v in (e.train_loss, e.train_acc, e.val_loss, e.val_acc,
+                                         e.time, e.eval_time)])
+        text = buf.getvalue()
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TrainResult:
+        """Rebuild from `to_dict()` output (snapshots and parameters are not kept)."""
+        nan = lambda v: math.nan if v is None else v  # noqa: E731
+        runs = []
+        for rd in d["runs"]:
+            epochs = [EpochRecord(**{k: nan(v) for k, v in e.items()}) for e in rd["epochs"]]
+            runs.append(RunResult(rd["optimizer"], rd["label"], rd["hparams"], rd["preset"],
+                                  nan(rd["initial_val_loss"]), nan(rd["initial_val_acc"]),
+                                  epochs, rd["compile_time"]))
+        return cls(TrainConfig(**d["config"]), d["data"]["source"], d["data"]["note"],
+                   d["data"]["n_train"], d["data"]["n_val"], d["steps_per_epoch"], runs,
+                   d["stopped"], d["wall_time"])
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a callback sees: `epoch` of `epochs` is done for every optimizer."""
+
+    epoch: int
+    epochs: int
+    result: TrainResult  # the runs so far (curves up to `epoch`)
+
+
+# ----------------------------------------------------------------------------- params
+
+
+def flatten_params(params: Any) -> np.ndarray:
+    """All leaves, in `jax.tree.leaves` order, as one float32 vector."""
+    return np.concatenate([np.asarray(p, np.float32).ravel() for p in jax.tree.leaves(params)])
+
+
+def unflatten_params(flat: Any, like: Any) -> Any:
+    """The inverse of `flatten_params` (works on NumPy and traced JAX vectors)."""
+    leaves, treedef = jax.tree.flatten(like)
+    out, i = [], 0
+    for leaf in leaves:
+        out.append(flat[i:i + leaf.size].reshape(leaf.shape))
+        i += leaf.size
+    return jax.tree.unflatten(treedef, out)
+
+
+# ----------------------------------------------------------------------------- compiled units
+
+
+def _optim_core() -> tuple[Any, Any, Any]:
+    # Imported here so that data/models work (and their tests run) without optim_core.
+    from optim_core import OPTIMIZERS, apply_updates, resolve_hparams
+
+    return OPTIMIZERS, apply_updates, resolve_hparams
+
+
+def _to_float(x: jax.Array) -> jax.Array:
+    return x.astype(jnp.float32) * (1.0 / 255.0)
+
+
+@functools.lru_cache(maxsize=64)
+def _chunk_fn(model_name: str, opt_names: tuple[str, ...]) -> Callable[..., Any]:
+    """Jitted: train the optimizers `opt_names` (together) over a chunk of batches.
+
+    (params, states, hparams, x_all, y_all, idx (K, B), epoch_key, offset)
+      -> (params, states, losses (K, n_opt), accs (K, n_opt))
+    """
+    optimizers, apply_updates, _ = _optim_core()
+    model = get_model(model_name)
+    opts = [optimizers[n].optimizer for n in opt_names]
+    grad_fn = jax.value_and_grad(
+        lambda p, x, y, k: loss_and_logits(model, p, x, y, k, True), has_aux=True)
+
+    def chunk(params, states, hparams, x_all, y_all, idx, epoch_key, offset):
+        _count_trace("chunk")
+        keys = jax.vmap(lambda i: jax.random.fold_in(epoch_key, i))(
+            offset + jnp.arange(idx.shape[0]))
+
+        def body(carry, inp):
+            params, states = carry
+            bidx, key = inp
+            x, y = _to_float(x_all[bidx]), y_all[bidx]
+            new_p, new_s, losses, accs = [], [], [], []
+            for opt, p, s, hp in zip(opts, params, states, hparams, strict=True):
+                (loss, logits), g = grad_fn(p, x, y, key)
+                updates, s, _ = opt.update(g, s, p, hp)
+                new_p.append(apply_updates(p, updates))
+                new_s.append(s)
+                losses.append(loss)
+                accs.append(jnp.mean(jnp.argmax(logits, -1) == y))
+            return (tuple(new_p), tuple(new_s)), (jnp.stack(losses), jnp.stack(accs))
+
+        (params, states), (losses, accs) = jax.lax.scan(body, (params, states), (idx, keys))
+        return params, states, losses, accs
+
+    return jax.jit(chunk, donate_argnums=(0, 1))
+
+
+_compiled: dict[tuple, Any] = {}
+_compile_lock = threading.Lock()
+
+
+def _compiled_chunk(model_name: str, opt_names: tuple[str, ...], args: tuple) -> Any:
+    """The compiled chunk for these arguments' shapes, compiled once per process.
+
+    Compiling ahead of time (rather than on the first call) lets the results report compile
+    time apart from training time; the key holds everything the program depends on
+    statically, and hyperparameter *values* are not part of it.
+    """
+    shapes = tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(args))
+    key = (model_name, opt_names, jax.tree.structure(args), shapes)
+    with _compile_lock:
+        fn = _compiled.get(key)
+        if fn is None:
+            fn = _chunk_fn(model_name, opt_names).lower(*args).compile()
+            _compiled[key] = fn
+    return fn
+
+
+@functools.lru_cache(maxsize=8)
+def _eval_fn(model_name: str) -> Callable[..., Any]:
+    """Jitted: (params, x (nb, EVAL_BATCH, 28, 28) uint8, y, mask) -> (mean loss, accuracy)."""
+    model = get_model(model_name)
+
+    def evaluate(params, x, y, mask):
+        _count_trace("eval")
+
+        def one(args):
+            xb, yb, mb = args
+            logits = model.apply(params, _to_float(xb), None, False)
+            logp = jax.nn.log_softmax(logits)
+            nll = -jnp.take_along_axis(logp, yb[:, None], axis=1)[:, 0]
+            hit = (jnp.argmax(logits, -1) == yb).astype(jnp.float32)
+            return jnp.sum(nll * mb), jnp.sum(hit * mb)
+
+        nll, hits = jax.lax.map(one, (x, y, mask))
+        n = jnp.sum(mask)
+        return jnp.sum(nll) / n, jnp.sum(hits) / n
+
+    return jax.jit(evaluate)
+
+
+class _EvalData:
+    """Validation images padded to whole evaluation batches (padding masked out)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray):
+        n = x.shape[0]
+        b = min(EVAL_BATCH, n)
+        nb = -(-n // b)
+        pad = nb * b - n
+        self.x = jnp.asarray(np.concatenate([x, np.zeros((pad, 28, 28), x.dtype)]).reshape(
+            nb, b, 28, 28))
+        self.y = jnp.asarray(np.concatenate([y, np.zeros(pad, y.dtype)]).reshape(nb, b))
+        self.mask = jnp.asarray((np.arange(nb * b) < n).astype(np.float32).reshape(nb, b))
+
+    def __call__(self, model_name: str, params: Any) -> tuple[float, float]:
+        loss, acc = _eval_fn(model_name)(params, self.x, self.y, self.mask)
+        return float(loss), float(acc)
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def _resolve(opt_cfgs: Sequence[OptimizerConfig | str]) -> list[tuple[OptimizerConfig, dict]]:
+    optimizers, _, resolve_hparams = _optim_core()
+    out, labels = [], set()
+    for c in opt_cfgs:
+        c = OptimizerConfig(c) if isinstance(c, str) else c
+        if c.name not in optimizers:
+            raise ValueError(f"unknown optimizer {c.name!r}; choose from {sorted(optimizers)}")
+        preset = c.preset or DEFAULT_PRESET
+        hp = resolve_hparams(c.name, dict(c.hparams), preset)
+        label = c.label or optimizers[c.name].label
+        if label in labels:  # two Adams with different settings: tell them apart
+            diff = ", ".join(f"{k}={v:g}" for k, v in sorted(c.hparams.items()))
+            label = f"{label} ({diff or preset})"
+            if label in labels:
+                label = f"{label} #{len(labels) + 1}"
+        labels.add(label)
+        out.append((OptimizerConfig(c.name, dict(c.hparams), preset, label), hp))
+    if not out:
+        raise ValueError("choose at least one optimizer")
+    return out
+
+
+def _chunks(n_batches: int, every: int | None) -> list[tuple[int, int]]:
+    """(start, length) of the scan chunks of one epoch: at most two distinct lengths."""
+    if every is None or every >= n_batches:
+        return [(0, n_batches)]
+    out = [(s, every) for s in range(0, n_batches - every + 1, every)]
+    end = out[-1][0] + every
+    if end < n_batches:
+        out.append((end, n_batches - end))
+    return out
+
+
+def train(
+    optimizers: Sequence[OptimizerConfig | str],
+    config: TrainConfig | None = None,
+    data: MNISTSplit | None = None,
+    callback: Callable[[Progress], bool | None] | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> TrainResult:
+    """Train every optimizer in `optimizers` on `data` (default: the offline sample).
+
+    `callback(Progress)` runs after each epoch (every optimizer done with it); returning
+    False stops training and returns what was trained so far, with `stopped=True`.
+    `on_chunk(done, total)` reports finer progress in batches (all optimizers together).
+    """
+    config = config or TrainConfig()
+    config.validate()
+    resolved = _resolve(optimizers)
+    data = load_mnist("sample") if data is None else data
+    data = data.subset(config.train_size, config.val_size)
+    model: Model = get_model(config.model)
+    bs = config.batch_size
+    n_batches = data.n_train // bs
+    if n_batches < 1:
+        raise ValueError(f"batch_size {bs} is larger than the training set ({data.n_train})")
+
+    root = jax.random.key(config.seed)
+    k_init, k_data, k_drop = jax.random.split(root, 3)
+    params0 = model.init(k_init)
+    x_all, y_all = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
+    val = _EvalData(data.x_val, data.y_val)
+
+    runs = [RunResult(c.name, c.label or c.name, hp, c.preset) for c, hp in resolved]
+    hparams = [{k: jnp.float32(v) for k, v in hp.items()} for _, hp in resolved]
+    names = [c.name for c, _ in resolved]
+    # Groups are trained by one compiled program each: all together when fused.
+    if config.parallel == "fused":
+        groups = [list(range(len(runs)))]
+    else:
+        groups = [[i] for i in range(len(runs))]
+    optimizers_reg, _, _ = _optim_core()
+    params = [jax.tree.map(jnp.copy, params0) for _ in runs]
+    states = [optimizers_reg[n].optimizer.init(p) for n, p in zip(names, params, strict=True)]
+
+    flat0 = flatten_params(params0) if config.keep_snapshots else None
+    snaps: list[list[np.ndarray]] = [[flat0] if flat0 is not None else [] for _ in runs]
+    for r in runs:
+        r.snapshot_steps = [0]
+    loss0, acc0 = val(config.model, params0)
+    for r in runs:
+        r.initial_val_loss, r.initial_val_acc = loss0, acc0
+
+    result = TrainResult(config, data.source, data.note, data.n_train, data.n_val, n_batches,
+                         runs)
+    chunks = _chunks(n_batches, config.snapshot_every)
+    workers = config.workers or os.cpu_count() or 1
+    pool = ThreadPoolExecutor(max_workers=workers) if config.parallel == "threads" else None
+    t_start = time.perf_counter()
+
+    def run_group(gi: int, group: list[int], args: tuple) -> tuple[float, tuple]:
+        t0 = time.perf_counter()
+        fn = _compiled_chunk(config.model, tuple(names[i] for i in group), args)
+        if (dt := time.perf_counter() - t0) > 1e-3:
+            for i in group:
+                runs[i].compile_time += dt
+        t0 = time.perf_counter()
+        out = fn(*args)
+        jax.block_until_ready(out)
+        return time.perf_counter() - t0, out
+
+    try:
+        for epoch in range(1, config.epochs + 1):
+            perm = jax.random.permutation(jax.random.fold_in(k_data, epoch), data.n_train)
+            idx = perm[: n_batches * bs].reshape(n_batches, bs)
+            epoch_key = jax.random.fold_in(k_drop, epoch)
+            ep_time = [0.0] * len(runs)
+            ep_loss = [[] for _ in runs]
+            ep_acc = [[] for _ in runs]
+            for start, length in chunks:
+                chunk_idx = idx[start:start + length]
+                offset = jnp.int32(start)
+                jobs = []
+                for gi, g in enumerate(groups):
+                    args = (tuple(params[i] for i in g), tuple(states[i] for i in g),
+                            tuple(hparams[i] for i in g), x_all, y_all, chunk_idx, epoch_key,
+                            offset)
+                    if pool is not None:
+                        jobs.append((g, pool.submit(run_group, gi, g, args)))
+                    else:
+                        jobs.append((g, run_group(gi, g, args)))
+                for g, job in jobs:
+                    dt, (p, s, losses, accs) = job.result() if pool is not None else job
+                    losses, accs = np.asarray(losses), np.asarray(accs)
+                    for j, i in enumerate(g):
+                        params[i], states[i] = p[j], s[j]
+                        # A fused group's time is shared; split it evenly between members.
+                        ep_time[i] += dt / len(g)
+                        ep_loss[i].append(losses[:, j])
+                        ep_acc[i].append(accs[:, j])
+                        if config.keep_snapshots:
+                            snaps[i].append(flatten_params(p[j]))
+                            runs[i].snapshot_steps.append((epoch - 1) * n_batches + start
+                                                          + length)
+                if on_chunk is not None:
+                    on_chunk((epoch - 1) * n_batches + start + length, config.epochs * n_batches)
+            for i, r in enumerate(runs):
+                t0 = time.perf_counter()
+                vl, va = val(config.model, params[i])
+                r.epochs.append(EpochRecord(
+                    epoch, float(np.mean(np.concatenate(ep_loss[i]))),
+                    float(np.mean(np.concatenate(ep_acc[i]))), vl, va, ep_time[i],
+                    time.perf_counter() - t0))
+            result.wall_time = time.perf_counter() - t_start
+            if callback is not None and callback(Progress(epoch, config.epochs, result)) is False:
+                result.stopped = epoch < config.epochs
+                break
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        for i, r in enumerate(runs):
+            r.final_params = params[i]
+            if config.keep_snapshots:
+                r.snapshots = np.stack(snaps[i])
+        result.wall_time = time.perf_counter() - t_start
+    return result

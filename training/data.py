@@ -25,7 +25,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -301,6 +301,7 @@ def download_mnist(
     timeout: float = 30.0,
     files: Iterable[str] | None = None,
     log: Callable[[str], None] | None = None,
+    checksums: Mapping[str, str] = FULL_FILES,
 ) -> Path:
     """Make sure the full MNIST `.gz` files are in `cache_dir`, verified; return the directory.
 
@@ -308,12 +309,13 @@ def download_mnist(
     downloaded again. For each file the mirrors are tried in order; `opener(url, timeout)`
     returns a binary file-like object (inject a fake one, or use file:// mirrors, in tests).
     Raises `DownloadError` naming every failed attempt when no mirror delivered a good copy.
+    `checksums` maps file name -> MD5 of the .gz (tests substitute small fake files).
     """
     cache = default_cache_dir() if cache_dir is None else Path(cache_dir).expanduser()
     cache.mkdir(parents=True, exist_ok=True)
     opener = _urlopen if opener is None else opener
-    for name in FULL_FILES if files is None else files:
-        md5 = FULL_FILES[name]
+    for name in checksums if files is None else files:
+        md5 = checksums[name]
         dest = cache / name
         if dest.exists() and _md5(dest) == md5:
             continue
@@ -336,6 +338,7 @@ def download_mnist(
 def load_full(
     cache_dir: str | os.PathLike[str] | None = None,
     download: bool = True,
+    checksums: Mapping[str, str] = FULL_FILES,
     **download_kwargs: object,
 ) -> MNISTSplit:
     """The full set: 60k training images and the 10k test images as validation (as Keras does).
@@ -344,9 +347,9 @@ def load_full(
     """
     cache = default_cache_dir() if cache_dir is None else Path(cache_dir).expanduser()
     if download:
-        download_mnist(cache, **download_kwargs)  # type: ignore[arg-type]
+        download_mnist(cache, checksums=checksums, **download_kwargs)  # type: ignore[arg-type]
     else:
-        for name, md5 in FULL_FILES.items():
+        for name, md5 in checksums.items():
             p = cache / name
             if not p.exists():
                 raise DownloadError(f"{p} is missing and download=False")

@@ -259,7 +259,8 @@ def compute_landscape(
         path_loss[r.label] = _points_loss(result.config.model, r.snapshots, xf, yj)
         steps[r.label] = list(r.snapshot_steps)
 
-    pts = np.concatenate([p for p in paths.values() if np.all(np.isfinite(p))] or [np.zeros((1, 2))])
+    finite_paths = [p for p in paths.values() if np.all(np.isfinite(p))]
+    pts = np.concatenate(finite_paths or [np.zeros((1, 2))])
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = np.maximum(hi - lo, 1e-3 * np.maximum(1.0, np.abs(pts).max()))
     lo, hi = lo - margin * span, hi + margin * span

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from optim_core._base import INTERNAL_KEYS
+from optim_core.metrics import minimum_loss
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.presets import resolve_hparams
 from optim_core.schedules import Schedule, schedule_factor
@@ -117,13 +118,6 @@ def _bound(surface: Surface) -> float:
     """A generous box: leaving it counts as diverging (the path has left the picture for good)."""
     (x0, x1), (y0, y1) = surface.domain
     return 100.0 * max(abs(x0), abs(x1), abs(y0), abs(y1), 1.0)
-
-
-def _f_star(surface: Surface, surface_params: Mapping[str, float]) -> float:
-    if not surface.minima:
-        return math.nan
-    mins = np.asarray(surface.minima, np.float32)
-    return float(np.min(np.asarray(surface.value(mins[:, 0], mins[:, 1], surface_params))))
 
 
 def _one_run(surface: Surface, optimizer_name: str, steps: int, record: str):
@@ -222,7 +216,7 @@ def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
     if not (math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol={tol} must be positive")
     schedule = schedule or Schedule()
-    f_star = _f_star(surface, sp)
+    f_star = minimum_loss(surface, sp)
     shared = {
         "surface_params": {k: jnp.float32(v) for k, v in sp.items()},
         "key": jax.random.key(int(seed)),
@@ -243,7 +237,7 @@ def _launch(surface, names_hps_starts, steps, record, shared):
         order.setdefault(name, []).append(i)
     groups = tuple((name, len(idx)) for name, idx in order.items())
     group_hparams, group_starts = [], []
-    for name, idx in order.items():
+    for idx in order.values():
         keys = names_hps_starts[idx[0]][1].keys()
         group_hparams.append({
             k: jnp.asarray([names_hps_starts[i][1][k] for i in idx], jnp.float32) for k in keys

@@ -16,7 +16,8 @@ SCHEDULE_KINDS: tuple[str, ...] = ("constant", "step", "cosine", "warmup")
 SCHEDULE_LATEX: dict[str, str] = {
     "constant": r"\alpha_t = \alpha",
     "step": r"\alpha_t = \alpha \cdot \gamma^{\lfloor t / T \rfloor}",
-    "cosine": r"\alpha_t = \alpha \left(f + (1 - f)\,\tfrac{1}{2}\left(1 + \cos \tfrac{\pi t}{N}\right)\right)",
+    "cosine": (r"\alpha_t = \alpha \left(f + (1 - f)\,\tfrac{1}{2}"
+               r"\left(1 + \cos \tfrac{\pi t}{N}\right)\right)"),
     "warmup": r"\alpha_t = \alpha \cdot \min\left(1, \tfrac{t + 1}{W}\right)",
 }
 

@@ -1,1 +1,84 @@
-"""Figure builders (data in, go.Figure out) and exports. No Streamlit here: pages show figures."""
+"""Figure builders (data in, go.Figure out) and exports. No Streamlit here: pages show figures.
+
+    from viz import contour_figure, to_png, color_for
+
+Everything public is re-exported here from viz.figures, viz.export and viz.colors.
+"""
+
+from viz.colors import PALETTE, color_for, resolve_colors
+from viz.export import (
+    TRAJECTORY_ALIGNMENT,
+    ExportUnavailable,
+    animation_gif,
+    close_export_session,
+    export_available,
+    export_unavailable_reason,
+    metrics_csv,
+    metrics_json,
+    to_html,
+    to_pdf,
+    to_png,
+    to_svg,
+    trajectories_csv,
+    trajectories_json,
+)
+from viz.figures import (
+    CLICK_GRID_NAME,
+    MINIMA_NAME,
+    START_NAME,
+    animated_contour_figure,
+    basin_figure,
+    clicked_point,
+    contour_figure,
+    display_label,
+    distance_figure,
+    effective_step_figure,
+    figure_json_size,
+    heatmap_figure,
+    internals_arrows_figure,
+    last_valid_step,
+    loss_figure,
+    moments_figure,
+    small_multiples_figure,
+    step_length_figure,
+    surface3d_figure,
+)
+
+__all__ = [
+    "CLICK_GRID_NAME",
+    "MINIMA_NAME",
+    "PALETTE",
+    "START_NAME",
+    "TRAJECTORY_ALIGNMENT",
+    "ExportUnavailable",
+    "animated_contour_figure",
+    "animation_gif",
+    "basin_figure",
+    "clicked_point",
+    "close_export_session",
+    "color_for",
+    "contour_figure",
+    "display_label",
+    "distance_figure",
+    "effective_step_figure",
+    "export_available",
+    "export_unavailable_reason",
+    "figure_json_size",
+    "heatmap_figure",
+    "internals_arrows_figure",
+    "last_valid_step",
+    "loss_figure",
+    "metrics_csv",
+    "metrics_json",
+    "moments_figure",
+    "resolve_colors",
+    "small_multiples_figure",
+    "step_length_figure",
+    "surface3d_figure",
+    "to_html",
+    "to_pdf",
+    "to_png",
+    "to_svg",
+    "trajectories_csv",
+    "trajectories_json",
+]

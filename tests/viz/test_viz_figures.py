@@ -378,3 +378,24 @@ def test_viz_never_imports_streamlit():
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True,
                          text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+def test_every_figure_is_valid_plotly(four_runs, rosenbrock, plane):
+    """Round-trip through plotly's validating constructor: no invalid property anywhere
+    (the animation skips validation when it is built, for speed)."""
+    figs = [
+        F.contour_figure(rosenbrock, four_runs), F.surface3d_figure(rosenbrock, four_runs),
+        F.animated_contour_figure(rosenbrock, four_runs), F.loss_figure(four_runs),
+        F.distance_figure(plane, four_runs), F.internals_arrows_figure(rosenbrock, four_runs[2], 9),
+        F.moments_figure(four_runs[2], 9), F.effective_step_figure(four_runs[0], 9),
+        F.small_multiples_figure(rosenbrock, four_runs[:2]),
+    ]
+    for fig in figs:
+        go.Figure(fig.to_dict())  # raises on any invalid property
+
+
+def test_public_api_is_reexported():
+    import viz
+
+    for name in viz.__all__:
+        assert getattr(viz, name) is not None

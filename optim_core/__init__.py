@@ -7,12 +7,24 @@ from optim_core._base import (
     OptimizerSpec,
     apply_updates,
 )
+from optim_core.engine import GridResult, RunConfig, run, run_batch, run_grid
+from optim_core.metrics import Metrics, compute_metrics
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.presets import PRESETS, resolve_hparams
+from optim_core.schedules import SCHEDULE_KINDS, Schedule
 from optim_core.trajectory import Trajectory
 
 __all__ = [
     "INTERNAL_KEYS",
+    "SCHEDULE_KINDS",
+    "GridResult",
+    "Metrics",
+    "RunConfig",
+    "Schedule",
+    "compute_metrics",
+    "run",
+    "run_batch",
+    "run_grid",
     "OPTIMIZERS",
     "PRESETS",
     "HyperParam",

@@ -1,0 +1,287 @@
+"""Playground: one surface, several optimizers side by side."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from optim_core import OPTIMIZERS, PRESETS
+from optim_core.schedules import SCHEDULE_KINDS, SCHEDULE_LATEX, Schedule
+from playground import page_state as ps
+from playground import ui
+from playground.compute import divergence_messages, run_setup
+from playground.lessons import LESSONS_BY_SLUG
+from playground.setup import (
+    CUSTOM,
+    HIDEABLE_CONTROLS,
+    MAX_EXPRESSION_CHARS,
+    MAX_OPTIMIZERS,
+    MAX_STEPS,
+    MIN_STEPS,
+    OptimizerEntry,
+    Setup,
+    from_json,
+    from_query,
+    to_query,
+)
+from surfaces import SURFACES, ExpressionError
+from viz import contour as vc
+from viz import curves as vcurves
+from viz import internals as vi
+from viz.colors import color_for
+
+key = ps.key
+ss = st.session_state
+QUERY_STATE = key("query")
+
+st.title("Playground")
+
+# 1. A new URL (first visit, a shared link, a lesson) or an uploaded setup seeds the widgets.
+if key("pending_setup") in ss:
+    ps.seed(ss.pop(key("pending_setup")))
+elif ui.url_changed(QUERY_STATE):
+    url_setup, url_warnings = from_query(ui.current_query())
+    ps.seed(url_setup)
+    ss[key("url_warnings")] = url_warnings
+    ss[key("lesson")] = st.query_params.get("lesson")
+if key("pending_start") in ss:  # a click on the map, applied before the inputs are drawn
+    ss[key("x0")], ss[key("y0")] = ss.pop(key("pending_start"))
+    ss[key("start_is_default")] = False
+
+ui.show_warnings(ss.pop(key("url_warnings"), []), "The link had values that could not be used")
+lesson = LESSONS_BY_SLUG.get(ss.get(key("lesson")) or "")
+if lesson is not None:
+    st.info(f"**Lesson: {lesson.title}.** {lesson.look_for}", icon="🎓")
+base = ps.base()
+hidden = set(base.hidden) if base.classroom else set()
+
+
+def shown(control: str) -> bool:
+    return control not in hidden
+
+
+# 2. Sidebar: the surface and the run.
+with st.sidebar:
+    st.header("Surface")
+    if shown("surface"):
+        st.selectbox("Loss surface", [*SURFACES, CUSTOM], key=key("surface"),
+                     format_func=lambda k: "Custom formula" if k == CUSTOM else SURFACES[k].label)
+    surface_name = ss.get(key("surface"), base.surface)
+    expression = base.expression
+    expression_error = None
+    if surface_name == CUSTOM:
+        if shown("surface"):
+            st.text_input("f(x, y) =", key=key("expression"), max_chars=MAX_EXPRESSION_CHARS,
+                          help="Numbers, x, y, pi, e, + - * / ** and sin, cos, tan, exp, log, "
+                               "sqrt, abs, tanh, ...")
+        expression = ss.get(key("expression"), base.expression)
+        try:
+            surface = Setup(surface=CUSTOM, expression=expression).resolved_surface()
+        except ExpressionError as exc:
+            expression_error = str(exc)
+            st.error(f"That formula can't be used: {exc}", icon="✏️")
+            surface = Setup(surface=CUSTOM).resolved_surface()
+            expression = Setup().expression
+    else:
+        surface = SURFACES[surface_name]
+    surface_params = {}
+    for p in surface.params:
+        if shown("surface"):
+            ss.setdefault(key("sp", p.name), float(p.default))
+            surface_params[p.name] = st.slider(p.label, float(p.low), float(p.high),
+                                               key=key("sp", p.name), help=p.help)
+        else:
+            surface_params[p.name] = base.surface_params.get(p.name, p.default)
+    st.caption(surface.description)
+
+    st.header("Run")
+    if shown("steps"):
+        st.slider("Steps", MIN_STEPS, MAX_STEPS, key=key("steps"), step=10)
+    if shown("noise"):
+        st.slider("Gradient noise σ", 0.0, 5.0, key=key("noise"), step=0.01,
+                  help="Gaussian noise added to every gradient, as in stochastic / mini-batch "
+                       "gradient descent. The same seed gives the same noise.")
+        st.number_input("Noise seed", 0, 2**31 - 1, key=key("seed"), step=1)
+    if shown("start"):
+        st.caption("Start point: click the map, or type it.")
+        c1, c2 = st.columns(2)
+        c1.number_input("start x", key=key("x0"), format="%.3f", step=0.1)
+        c2.number_input("start y", key=key("y0"), format="%.3f", step=0.1)
+    if shown("schedule"):
+        st.selectbox("Learning-rate schedule", SCHEDULE_KINDS, key=key("sched"))
+        kind = ss[key("sched")]
+        if kind == "step":
+            st.slider("decay factor γ", 0.05, 1.0, key=key("sched", "decay_rate"), step=0.05)
+            st.number_input("every T steps", 1, MAX_STEPS, key=key("sched", "decay_every"))
+        elif kind == "cosine":
+            st.slider("final fraction f", 0.0, 1.0, key=key("sched", "final_fraction"), step=0.05)
+        elif kind == "warmup":
+            st.number_input("warm-up steps W", 1, MAX_STEPS, key=key("sched", "warmup_steps"))
+        st.latex(SCHEDULE_LATEX[kind])
+
+
+def read_schedule() -> Schedule:
+    if not shown("schedule"):
+        return base.schedule
+    return Schedule(
+        kind=ss[key("sched")],
+        decay_rate=float(ss.get(key("sched", "decay_rate"), 0.5)),
+        decay_every=int(ss.get(key("sched", "decay_every"), 100)),
+        final_fraction=float(ss.get(key("sched", "final_fraction"), 0.0)),
+        warmup_steps=int(ss.get(key("sched", "warmup_steps"), 50)),
+    )
+
+
+# 3. The optimizers, each with its own sliders.
+st.subheader("Optimizers")
+entries: list[OptimizerEntry] = []
+ids = list(ss[key("entry_ids")])
+if shown("optimizers") or shown("hparams"):
+    columns = st.columns(min(max(len(ids), 1), 4))
+for n, entry_id in enumerate(ids):
+    prefix = ps.entry_prefix(entry_id)
+    name = ss[prefix + ".name"]
+    spec = OPTIMIZERS[name]
+    if not (shown("optimizers") or shown("hparams")):
+        entries.append(base.optimizers[n] if n < len(base.optimizers)
+                       else OptimizerEntry.default(name))
+        continue
+    with columns[n % len(columns)]:
+        with st.container(border=True):
+            st.markdown(f"<span style='color:{color_for(n)};font-size:1.3em'>●</span> "
+                        f"**{spec.label}**", unsafe_allow_html=True)
+            if shown("optimizers"):
+                st.selectbox("optimizer", list(OPTIMIZERS), key=prefix + ".name",
+                             format_func=lambda k: OPTIMIZERS[k].label,
+                             on_change=ps.change_optimizer, args=(entry_id,),
+                             label_visibility="collapsed")
+            st.selectbox("preset", list(PRESETS), key=prefix + ".preset",
+                         on_change=ps.apply_preset, args=(entry_id,),
+                         help="Defaults and ε placement as in optax, Keras or PyTorch.",
+                         disabled=not shown("hparams"))
+            with st.expander("Hyperparameters", expanded=len(ids) <= 2):
+                values = ui.hyperparam_editor(name, f"{prefix}.{name}", spec.defaults,
+                                              disabled=not shown("hparams"))
+            with st.expander("Update rule"):
+                st.latex(spec.latex)
+                st.caption(spec.description)
+            if shown("optimizers") and len(ids) > 1:
+                st.button("Remove", key=prefix + ".remove", on_click=ps.remove_entry,
+                          args=(entry_id,), use_container_width=False)
+    entries.append(OptimizerEntry(name, values, ss[prefix + ".preset"]))
+
+if shown("optimizers") and len(ids) < MAX_OPTIMIZERS:
+    add_col, _ = st.columns([1, 3])
+    add_col.selectbox("Add an optimizer", ["—", *OPTIMIZERS], key=key("add"),
+                      format_func=lambda k: k if k == "—" else OPTIMIZERS[k].label,
+                      on_change=lambda: (ps.add_entry(ss[key("add")]) if ss[key("add")] != "—"
+                                         else None, ss.__setitem__(key("add"), "—")))
+
+start = (float(ss[key("x0")]), float(ss[key("y0")])) if shown("start") else base.resolved_start()
+setup = Setup(
+    surface=surface_name,
+    expression=expression,
+    surface_params=surface_params,
+    noise=float(ss[key("noise")]) if shown("noise") else base.noise,
+    seed=int(ss[key("seed")]) if shown("noise") else base.seed,
+    steps=int(ss[key("steps")]) if shown("steps") else base.steps,
+    start=None if ss.get(key("start_is_default")) and start == surface.start else start,
+    schedule=read_schedule(),
+    optimizers=tuple(entries),
+    focus=min(int(ss.get(key("focus"), 0)), max(len(entries) - 1, 0)),
+    scrub=min(int(ss.get(key("scrub"), 0)), int(ss[key("steps")])),
+    classroom=base.classroom,
+    hidden=base.hidden,
+)
+
+# 4. Run (cached, one batched jitted call) and show.
+result = run_setup(setup)
+trajectories = list(result.trajectories)
+colors = [color_for(i) for i in range(len(trajectories))]
+for message in divergence_messages(result):
+    st.warning(message, icon="💥")
+
+tab_names = ["Paths", "Animation", "3D view", "Curves", "Internals", "Metrics & export"]
+tabs = st.tabs(tab_names, key=key("tab"), on_change="rerun", bind="query-params")
+paths_tab, anim_tab, view3d_tab, curves_tab, internals_tab, metrics_tab = tabs
+
+if paths_tab.open:
+    with paths_tab:
+        fig = vc.contour_figure(surface, trajectories, surface_params, colors=colors)
+        event = st.plotly_chart(fig, key=key("contour"), on_select="rerun",
+                                selection_mode="points", width="stretch")
+        point = vc.clicked_point(fig, event)
+        if point is not None and point != ss.get(key("last_click")) and shown("start"):
+            ss[key("last_click")] = point
+            ss[key("pending_start")] = point
+            st.rerun()
+        st.caption("Click anywhere on the map to start every optimizer there. "
+                   "★ known minima · ● start · ■ end · ✕ diverged")
+
+if anim_tab.open:
+    with anim_tab:
+        st.plotly_chart(vc.animated_contour_figure(surface, trajectories, surface_params,
+                                                   colors=colors), width="stretch")
+        st.caption("Press ▶ to play; drag the slider to scrub. Every optimizer moves together, "
+                   "step for step.")
+
+if view3d_tab.open:
+    with view3d_tab:
+        st.plotly_chart(vc.surface3d_figure(surface, trajectories, surface_params, colors=colors),
+                        width="stretch")
+
+if curves_tab.open:
+    with curves_tab:
+        st.plotly_chart(vcurves.loss_figure(trajectories, surface, surface_params, colors=colors),
+                        width="stretch")
+        c1, c2 = st.columns(2)
+        with c1:
+            st.plotly_chart(vcurves.distance_figure(surface, trajectories, colors=colors),
+                            width="stretch")
+        with c2:
+            st.plotly_chart(vcurves.step_length_figure(trajectories, colors=colors),
+                            width="stretch")
+
+if internals_tab.open:
+    with internals_tab:
+        labels = [t.label for t in trajectories]
+        c1, c2 = st.columns([1, 2])
+        c1.selectbox("Explain", range(len(labels)), key=key("focus"),
+                     format_func=lambda i: labels[i])
+        focus = min(int(ss[key("focus")]), len(trajectories) - 1)
+        c2.slider("Step", 0, setup.steps, key=key("scrub"))
+        traj = trajectories[focus]
+        step = int(ss[key("scrub")])
+        st.plotly_chart(vi.internals_arrows_figure(surface, traj, step, surface_params,
+                                                   color=colors[focus]), width="stretch")
+        c1, c2 = st.columns(2)
+        with c1:
+            st.plotly_chart(vi.effective_step_figure(traj, step, color=colors[focus]),
+                            width="stretch")
+        with c2:
+            st.plotly_chart(vi.moments_figure(traj, step, color=colors[focus]), width="stretch")
+        st.latex(OPTIMIZERS[traj.optimizer].latex)
+
+if metrics_tab.open:
+    with metrics_tab:
+        from playground import exports
+
+        exports.metrics_table(result)
+        exports.download_section(setup, result, surface, surface_params, colors)
+        uploaded = st.file_uploader("Load a saved setup (JSON)", type=["json"], key=key("upload"))
+        if uploaded is not None and ss.get(key("upload_done")) != uploaded.file_id:
+            ss[key("upload_done")] = uploaded.file_id
+            loaded, warnings = from_json(uploaded.getvalue())
+            ss[key("url_warnings")] = warnings
+            ss[key("pending_setup")] = loaded
+            st.rerun()
+        with st.expander("Classroom mode"):
+            st.caption("Share a link that hides chosen controls, so students focus on the rest.")
+            chosen = st.multiselect("Hide", list(HIDEABLE_CONTROLS),
+                                    format_func=HIDEABLE_CONTROLS.get, key=key("hide_pick"))
+            classroom_setup = setup.with_changes(classroom=True, hidden=tuple(chosen))
+            st.code("?" + "&".join(
+                f"{k}={v}" for k, vs in to_query(classroom_setup).items()
+                for v in (vs if isinstance(vs, list) else [vs])), language=None)
+
+lesson_param = {"lesson": lesson.slug} if lesson is not None else {}
+ui.sync_query({**to_query(setup), **lesson_param}, QUERY_STATE)

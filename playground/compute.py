@@ -1,0 +1,66 @@
+"""Setup -> trajectories and metrics, cached so a rerun with the same setup costs nothing."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from optim_core.engine import RunConfig, run_batch
+from optim_core.metrics import Metrics, compute_metrics
+from optim_core.trajectory import Trajectory
+from playground.setup import Setup, from_json, to_json
+from surfaces import Surface
+
+MAX_CACHED_RUNS = 64
+
+
+@dataclass(frozen=True)
+class PlaygroundRun:
+    surface: Surface
+    trajectories: tuple[Trajectory, ...]
+    metrics: tuple[Metrics, ...]
+
+
+def entry_label(setup: Setup, index: int) -> str:
+    """A display label; numbered when the same optimizer appears twice."""
+    from optim_core import OPTIMIZERS
+
+    entry = setup.optimizers[index]
+    label = OPTIMIZERS[entry.name].label
+    if sum(e.name == entry.name for e in setup.optimizers) > 1:
+        label += f" #{sum(e.name == entry.name for e in setup.optimizers[: index + 1])}"
+    return label
+
+
+def run_setup(setup: Setup) -> PlaygroundRun:
+    """Every optimizer of the setup in one batched call (cached by the setup's JSON)."""
+    return _run_cached(to_json(setup))
+
+
+@functools.lru_cache(maxsize=MAX_CACHED_RUNS)
+def _run_cached(setup_json: str) -> PlaygroundRun:
+    setup, _ = from_json(setup_json)
+    surface = setup.resolved_surface()
+    start = setup.resolved_start()
+    configs = [
+        RunConfig(e.name, dict(e.hparams), e.preset, start, entry_label(setup, i))
+        for i, e in enumerate(setup.optimizers)
+    ]
+    trajectories = run_batch(
+        surface, configs, steps=setup.steps, seed=setup.seed, noise=setup.noise,
+        schedule=setup.schedule, surface_params=dict(setup.surface_params),
+    )
+    metrics = tuple(
+        compute_metrics(t, surface, surface_params=dict(setup.surface_params)) for t in trajectories
+    )
+    return PlaygroundRun(surface, tuple(trajectories), metrics)
+
+
+def divergence_messages(run: PlaygroundRun) -> list[str]:
+    """Plain sentences for runs that blew up, with the usual remedy."""
+    messages = []
+    for traj in run.trajectories:
+        if traj.diverged_at is not None:
+            remedy = "try a smaller α" if traj.diverged_at > 0 else "the start point is not finite"
+            messages.append(f"{traj.label} diverged at step {traj.diverged_at}: {remedy}.")
+    return messages

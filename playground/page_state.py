@@ -1,0 +1,98 @@
+"""Two-way mapping between a Setup and the Playground's widget state (st.session_state).
+
+`seed(setup)` writes every widget key before the widgets are drawn (first visit, a changed
+URL, an uploaded setup, a lesson); the page then reads the widgets back into a new Setup.
+Optimizer entries have stable ids so that removing one does not shift the others' widgets.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from optim_core import OPTIMIZERS
+from playground.setup import OptimizerEntry, Setup
+
+P = "pg"  # key prefix of the Playground's widgets
+
+
+def key(*parts: object) -> str:
+    return ".".join([P, *map(str, parts)])
+
+
+def entry_prefix(entry_id: int) -> str:
+    return key("e", entry_id)
+
+
+def write_entry(entry_id: int, entry: OptimizerEntry) -> None:
+    st.session_state[entry_prefix(entry_id) + ".name"] = entry.name
+    st.session_state[entry_prefix(entry_id) + ".preset"] = entry.preset
+    for hp_name, value in entry.hparams.items():
+        hp_key = f"{entry_prefix(entry_id)}.{entry.name}.{hp_name}"
+        kind = OPTIMIZERS[entry.name].hyperparam(hp_name).kind
+        st.session_state[hp_key] = bool(value) if kind == "bool" else float(value)
+
+
+def seed(setup: Setup) -> None:
+    """Write a whole setup into the widget state."""
+    ss = st.session_state
+    ss[key("surface")] = setup.surface
+    ss[key("expression")] = setup.expression
+    for name, value in setup.surface_params.items():
+        ss[key("sp", name)] = float(value)
+    ss[key("noise")] = float(setup.noise)
+    ss[key("seed")] = int(setup.seed)
+    ss[key("steps")] = int(setup.steps)
+    start = setup.resolved_start() if setup.surface != "custom" or setup.start else (0.0, 0.0)
+    if setup.start is None:
+        try:
+            start = setup.resolved_start()
+        except ValueError:
+            start = (0.0, 0.0)
+    ss[key("x0")], ss[key("y0")] = float(start[0]), float(start[1])
+    ss[key("start_is_default")] = setup.start is None
+    sched = setup.schedule
+    ss[key("sched")] = sched.kind
+    ss[key("sched", "decay_rate")] = float(sched.decay_rate)
+    ss[key("sched", "decay_every")] = int(sched.decay_every)
+    ss[key("sched", "final_fraction")] = float(sched.final_fraction)
+    ss[key("sched", "warmup_steps")] = int(sched.warmup_steps)
+    ids = list(range(len(setup.optimizers)))
+    ss[key("entry_ids")] = ids
+    ss[key("next_id")] = len(ids)
+    for entry_id, entry in zip(ids, setup.optimizers):
+        write_entry(entry_id, entry)
+    ss[key("focus")] = setup.focus
+    ss[key("scrub")] = setup.scrub
+    ss[key("classroom")] = setup.classroom
+    ss[key("hidden")] = list(setup.hidden)
+    ss[key("base")] = setup  # values of hidden controls come from here
+
+
+def base() -> Setup:
+    return st.session_state.get(key("base"), Setup())
+
+
+def add_entry(name: str) -> None:
+    ss = st.session_state
+    entry_id = ss[key("next_id")]
+    ss[key("next_id")] = entry_id + 1
+    ss[key("entry_ids")] = [*ss[key("entry_ids")], entry_id]
+    write_entry(entry_id, OptimizerEntry.default(name))
+
+
+def remove_entry(entry_id: int) -> None:
+    ss = st.session_state
+    ss[key("entry_ids")] = [i for i in ss[key("entry_ids")] if i != entry_id]
+
+
+def apply_preset(entry_id: int) -> None:
+    """Preset changed: reset that optimizer's sliders to the preset's values."""
+    name = st.session_state[entry_prefix(entry_id) + ".name"]
+    preset = st.session_state[entry_prefix(entry_id) + ".preset"]
+    write_entry(entry_id, OptimizerEntry.default(name, preset))
+
+
+def change_optimizer(entry_id: int) -> None:
+    """Optimizer picked anew in an entry: start it from its defaults."""
+    name = st.session_state[entry_prefix(entry_id) + ".name"]
+    write_entry(entry_id, OptimizerEntry.default(name))

@@ -1,0 +1,108 @@
+"""Streamlit widget helpers shared by the pages (the only module here that imports streamlit)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import streamlit as st
+
+from optim_core import OPTIMIZERS, HyperParam
+
+
+def log_options(low: float, high: float, per_decade: int = 6) -> list[float]:
+    """Log-spaced slider stops from low to high, rounded to 3 significant digits."""
+    n = max(2, int(round(math.log10(high / low) * per_decade)) + 1)
+    return sorted({float(f"{v:.3g}") for v in np.geomspace(low, high, n)})
+
+
+def _nearest(options: list[float], value: float) -> float:
+    return min(options, key=lambda o: abs(math.log10(o) - math.log10(max(value, 1e-300))))
+
+
+def _sync_from_slider(key: str) -> None:
+    st.session_state[key] = st.session_state[key + ".slider"]
+
+
+def _sync_from_box(key: str, options: list[float]) -> None:
+    st.session_state[key] = st.session_state[key + ".box"]
+    st.session_state[key + ".slider"] = _nearest(options, st.session_state[key])
+
+
+def log_slider(label: str, key: str, low: float, high: float, default: float,
+               help: str | None = None, disabled: bool = False) -> float:
+    """A log-scale slider with a typed-entry box beside it; both edit one value at `key`."""
+    options = log_options(low, high)
+    if key not in st.session_state:
+        st.session_state[key] = float(default)
+    value = float(st.session_state[key])
+    st.session_state[key + ".slider"] = _nearest(options, value)
+    st.session_state[key + ".box"] = value
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    left.select_slider(label, options=options, key=key + ".slider", help=help,
+                       format_func=lambda v: f"{v:g}", on_change=_sync_from_slider,
+                       args=(key,), disabled=disabled)
+    right.number_input("exact", min_value=float(low) if low > 0 else None, max_value=float(high),
+                       key=key + ".box", format="%.3g", on_change=_sync_from_box,
+                       args=(key, options), label_visibility="collapsed", disabled=disabled,
+                       step=None)
+    return float(st.session_state[key])
+
+
+def hyperparam_widget(h: HyperParam, key: str, default: float, disabled: bool = False) -> float:
+    """The right widget for one hyperparameter: log slider, linear slider or toggle."""
+    label = f"${h.symbol}$ · {h.name}"
+    if h.kind == "bool":
+        if key not in st.session_state:
+            st.session_state[key] = bool(default)
+        return float(st.toggle(label, key=key, help=h.help, disabled=disabled))
+    if h.log:
+        return log_slider(label, key, h.low, h.high, default, help=h.help, disabled=disabled)
+    if key not in st.session_state:
+        st.session_state[key] = float(min(max(default, h.low), h.high))
+    step = (h.high - h.low) / 200
+    return float(st.slider(label, min_value=float(h.low), max_value=float(h.high), key=key,
+                           step=float(f"{step:.2g}"), help=h.help, disabled=disabled,
+                           format="%.4g"))
+
+
+def hyperparam_editor(name: str, key_prefix: str, values: Mapping[str, float],
+                      disabled: bool = False) -> dict[str, float]:
+    """Every hyperparameter widget of one optimizer; returns the values they show."""
+    spec = OPTIMIZERS[name]
+    return {h.name: hyperparam_widget(h, f"{key_prefix}.{h.name}", values.get(h.name, h.default),
+                                      disabled=disabled)
+            for h in spec.hyperparams}
+
+
+def show_warnings(warnings: list[str], title: str = "Some values were not usable") -> None:
+    if warnings:
+        st.warning(f"**{title}:**\n\n" + "\n".join(f"- {w}" for w in warnings), icon="⚠️")
+
+
+WIDGET_BOUND_SUFFIX = ".tab"  # query keys that widgets keep themselves (bind="query-params")
+
+
+def current_query() -> dict[str, str | list[str]]:
+    """st.query_params as a plain dict (repeated keys as lists), without widget-bound keys."""
+    out: dict[str, str | list[str]] = {}
+    for key in st.query_params:
+        if key.endswith(WIDGET_BOUND_SUFFIX):
+            continue
+        values = st.query_params.get_all(key)
+        out[key] = values if len(values) > 1 or key == "o" else values[0]
+    return out
+
+
+def sync_query(query: Mapping[str, str | list[str]], state_key: str) -> None:
+    """Write the page's state into the URL (skipped when nothing changed)."""
+    if st.session_state.get(state_key) != dict(query):
+        bound = {k: st.query_params[k] for k in st.query_params if k.endswith(WIDGET_BOUND_SUFFIX)}
+        st.query_params.from_dict({**query, **bound})
+        st.session_state[state_key] = dict(query)
+
+
+def url_changed(state_key: str) -> bool:
+    """True on a page's first run in a session or when the URL was changed from outside."""
+    return st.session_state.get(state_key) != current_query()

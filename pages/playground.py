@@ -131,50 +131,48 @@ def read_schedule() -> Schedule:
     )
 
 
-# 3. The optimizers, each with its own sliders.
-st.subheader("Optimizers")
+# 3. The optimizers, each with its own sliders, in a column beside the figures.
+figures_col, optimizers_col = st.columns([5, 2], gap="medium")
 entries: list[OptimizerEntry] = []
 ids = list(ss[key("entry_ids")])
-if shown("optimizers") or shown("hparams"):
-    columns = st.columns(min(max(len(ids), 1), 4))
-for n, entry_id in enumerate(ids):
-    prefix = ps.entry_prefix(entry_id)
-    name = ss[prefix + ".name"]
-    spec = OPTIMIZERS[name]
-    if not (shown("optimizers") or shown("hparams")):
-        entries.append(base.optimizers[n] if n < len(base.optimizers)
-                       else OptimizerEntry.default(name))
-        continue
-    with columns[n % len(columns)]:
+with optimizers_col:
+    st.subheader("Optimizers")
+    for n, entry_id in enumerate(ids):
+        prefix = ps.entry_prefix(entry_id)
+        name = ss[prefix + ".name"]
+        spec = OPTIMIZERS[name]
+        if not (shown("optimizers") or shown("hparams")):
+            entries.append(base.optimizers[n] if n < len(base.optimizers)
+                           else OptimizerEntry.default(name))
+            continue
         with st.container(border=True):
-            st.markdown(f"<span style='color:{color_for(n)};font-size:1.3em'>●</span> "
-                        f"**{spec.label}**", unsafe_allow_html=True)
-            if shown("optimizers"):
-                st.selectbox("optimizer", list(OPTIMIZERS), key=prefix + ".name",
-                             format_func=lambda k: OPTIMIZERS[k].label,
-                             on_change=ps.change_optimizer, args=(entry_id,),
-                             label_visibility="collapsed")
-            st.selectbox("preset", list(PRESETS), key=prefix + ".preset",
-                         on_change=ps.apply_preset, args=(entry_id,),
-                         help="Defaults and ε placement as in optax, Keras or PyTorch.",
-                         disabled=not shown("hparams"))
-            with st.expander("Hyperparameters", expanded=len(ids) <= 2):
+            head, remove = st.columns([4, 1], vertical_alignment="center")
+            head.markdown(f"<span style='color:{color_for(n)};font-size:1.4em'>●</span> "
+                          f"**{spec.label}**", unsafe_allow_html=True)
+            if shown("optimizers") and len(ids) > 1:
+                remove.button("✕", key=prefix + ".remove", on_click=ps.remove_entry,
+                              args=(entry_id,), help=f"Remove {spec.label}")
+            with st.expander("Settings and update rule", expanded=len(ids) <= 2):
+                if shown("optimizers"):
+                    st.selectbox("optimizer", list(OPTIMIZERS), key=prefix + ".name",
+                                 format_func=lambda k: OPTIMIZERS[k].label,
+                                 on_change=ps.change_optimizer, args=(entry_id,))
+                st.selectbox("preset", list(PRESETS), key=prefix + ".preset",
+                             on_change=ps.apply_preset, args=(entry_id,),
+                             help="Defaults and ε placement as in optax, Keras or PyTorch.",
+                             disabled=not shown("hparams"))
                 values = ui.hyperparam_editor(name, f"{prefix}.{name}", spec.defaults,
                                               disabled=not shown("hparams"))
-            with st.expander("Update rule"):
                 st.latex(spec.latex)
                 st.caption(spec.description)
-            if shown("optimizers") and len(ids) > 1:
-                st.button("Remove", key=prefix + ".remove", on_click=ps.remove_entry,
-                          args=(entry_id,), use_container_width=False)
-    entries.append(OptimizerEntry(name, values, ss[prefix + ".preset"]))
+            st.caption(ui.hyperparam_summary(name, values))
+        entries.append(OptimizerEntry(name, values, ss[prefix + ".preset"]))
 
-if shown("optimizers") and len(ids) < MAX_OPTIMIZERS:
-    add_col, _ = st.columns([1, 3])
-    add_col.selectbox("Add an optimizer", ["—", *OPTIMIZERS], key=key("add"),
-                      format_func=lambda k: k if k == "—" else OPTIMIZERS[k].label,
-                      on_change=lambda: (ps.add_entry(ss[key("add")]) if ss[key("add")] != "—"
-                                         else None, ss.__setitem__(key("add"), "—")))
+    if shown("optimizers") and len(ids) < MAX_OPTIMIZERS:
+        st.selectbox("Add an optimizer", ["—", *OPTIMIZERS], key=key("add"),
+                     format_func=lambda k: k if k == "—" else OPTIMIZERS[k].label,
+                     on_change=lambda: (ps.add_entry(ss[key("add")]) if ss[key("add")] != "—"
+                                        else None, ss.__setitem__(key("add"), "—")))
 
 start = (float(ss[key("x0")]), float(ss[key("y0")])) if shown("start") else base.resolved_start()
 setup = Setup(
@@ -197,91 +195,92 @@ setup = Setup(
 result = run_setup(setup)
 trajectories = list(result.trajectories)
 colors = [color_for(i) for i in range(len(trajectories))]
-for message in divergence_messages(result):
-    st.warning(message, icon="💥")
+with figures_col:
+    for message in divergence_messages(result):
+        st.warning(message, icon="💥")
 
-tab_names = ["Paths", "Animation", "3D view", "Curves", "Internals", "Metrics & export"]
-tabs = st.tabs(tab_names, key=key("tab"), on_change="rerun", bind="query-params")
-paths_tab, anim_tab, view3d_tab, curves_tab, internals_tab, metrics_tab = tabs
+    tab_names = ["Paths", "Animation", "3D view", "Curves", "Internals", "Metrics & export"]
+    tabs = st.tabs(tab_names, key=key("tab"), on_change="rerun", bind="query-params")
+    paths_tab, anim_tab, view3d_tab, curves_tab, internals_tab, metrics_tab = tabs
 
-if paths_tab.open:
-    with paths_tab:
-        fig = vc.contour_figure(surface, trajectories, surface_params, colors=colors)
-        event = st.plotly_chart(fig, key=key("contour"), on_select="rerun",
-                                selection_mode="points", width="stretch")
-        point = vc.clicked_point(fig, event)
-        if point is not None and point != ss.get(key("last_click")) and shown("start"):
-            ss[key("last_click")] = point
-            ss[key("pending_start")] = point
-            st.rerun()
-        st.caption("Click anywhere on the map to start every optimizer there. "
-                   "★ known minima · ● start · ■ end · ✕ diverged")
+    if paths_tab.open:
+        with paths_tab:
+            fig = vc.contour_figure(surface, trajectories, surface_params, colors=colors)
+            event = st.plotly_chart(fig, key=key("contour"), on_select="rerun",
+                                    selection_mode="points", width="stretch")
+            point = vc.clicked_point(fig, event)
+            if point is not None and point != ss.get(key("last_click")) and shown("start"):
+                ss[key("last_click")] = point
+                ss[key("pending_start")] = point
+                st.rerun()
+            st.caption("Click anywhere on the map to start every optimizer there. "
+                       "★ known minima · ● start · ■ end · ✕ diverged")
 
-if anim_tab.open:
-    with anim_tab:
-        st.plotly_chart(vc.animated_contour_figure(surface, trajectories, surface_params,
-                                                   colors=colors), width="stretch")
-        st.caption("Press ▶ to play; drag the slider to scrub. Every optimizer moves together, "
-                   "step for step.")
+    if anim_tab.open:
+        with anim_tab:
+            st.plotly_chart(vc.animated_contour_figure(surface, trajectories, surface_params,
+                                                       colors=colors), width="stretch")
+            st.caption("Press ▶ to play; drag the slider to scrub. Every optimizer moves together, "
+                       "step for step.")
 
-if view3d_tab.open:
-    with view3d_tab:
-        st.plotly_chart(vc.surface3d_figure(surface, trajectories, surface_params, colors=colors),
-                        width="stretch")
-
-if curves_tab.open:
-    with curves_tab:
-        st.plotly_chart(vcurves.loss_figure(trajectories, surface, surface_params, colors=colors),
-                        width="stretch")
-        c1, c2 = st.columns(2)
-        with c1:
-            st.plotly_chart(vcurves.distance_figure(surface, trajectories, colors=colors),
-                            width="stretch")
-        with c2:
-            st.plotly_chart(vcurves.step_length_figure(trajectories, colors=colors),
+    if view3d_tab.open:
+        with view3d_tab:
+            st.plotly_chart(vc.surface3d_figure(surface, trajectories, surface_params, colors=colors),
                             width="stretch")
 
-if internals_tab.open:
-    with internals_tab:
-        labels = [t.label for t in trajectories]
-        c1, c2 = st.columns([1, 2])
-        c1.selectbox("Explain", range(len(labels)), key=key("focus"),
-                     format_func=lambda i: labels[i])
-        focus = min(int(ss[key("focus")]), len(trajectories) - 1)
-        c2.slider("Step", 0, setup.steps, key=key("scrub"))
-        traj = trajectories[focus]
-        step = int(ss[key("scrub")])
-        st.plotly_chart(vi.internals_arrows_figure(surface, traj, step, surface_params,
-                                                   color=colors[focus]), width="stretch")
-        c1, c2 = st.columns(2)
-        with c1:
-            st.plotly_chart(vi.effective_step_figure(traj, step, color=colors[focus]),
+    if curves_tab.open:
+        with curves_tab:
+            st.plotly_chart(vcurves.loss_figure(trajectories, surface, surface_params, colors=colors),
                             width="stretch")
-        with c2:
-            st.plotly_chart(vi.moments_figure(traj, step, color=colors[focus]), width="stretch")
-        st.latex(OPTIMIZERS[traj.optimizer].latex)
+            c1, c2 = st.columns(2)
+            with c1:
+                st.plotly_chart(vcurves.distance_figure(surface, trajectories, colors=colors),
+                                width="stretch")
+            with c2:
+                st.plotly_chart(vcurves.step_length_figure(trajectories, colors=colors),
+                                width="stretch")
 
-if metrics_tab.open:
-    with metrics_tab:
-        from playground import exports
+    if internals_tab.open:
+        with internals_tab:
+            labels = [t.label for t in trajectories]
+            c1, c2 = st.columns([1, 2])
+            c1.selectbox("Explain", range(len(labels)), key=key("focus"),
+                         format_func=lambda i: labels[i])
+            focus = min(int(ss[key("focus")]), len(trajectories) - 1)
+            c2.slider("Step", 0, setup.steps, key=key("scrub"))
+            traj = trajectories[focus]
+            step = int(ss[key("scrub")])
+            st.plotly_chart(vi.internals_arrows_figure(surface, traj, step, surface_params,
+                                                       color=colors[focus]), width="stretch")
+            c1, c2 = st.columns(2)
+            with c1:
+                st.plotly_chart(vi.effective_step_figure(traj, step, color=colors[focus]),
+                                width="stretch")
+            with c2:
+                st.plotly_chart(vi.moments_figure(traj, step, color=colors[focus]), width="stretch")
+            st.latex(OPTIMIZERS[traj.optimizer].latex)
 
-        exports.metrics_table(result)
-        exports.download_section(setup, result, surface, surface_params, colors)
-        uploaded = st.file_uploader("Load a saved setup (JSON)", type=["json"], key=key("upload"))
-        if uploaded is not None and ss.get(key("upload_done")) != uploaded.file_id:
-            ss[key("upload_done")] = uploaded.file_id
-            loaded, warnings = from_json(uploaded.getvalue())
-            ss[key("url_warnings")] = warnings
-            ss[key("pending_setup")] = loaded
-            st.rerun()
-        with st.expander("Classroom mode"):
-            st.caption("Share a link that hides chosen controls, so students focus on the rest.")
-            chosen = st.multiselect("Hide", list(HIDEABLE_CONTROLS),
-                                    format_func=HIDEABLE_CONTROLS.get, key=key("hide_pick"))
-            classroom_setup = setup.with_changes(classroom=True, hidden=tuple(chosen))
-            st.code("?" + "&".join(
-                f"{k}={v}" for k, vs in to_query(classroom_setup).items()
-                for v in (vs if isinstance(vs, list) else [vs])), language=None)
+    if metrics_tab.open:
+        with metrics_tab:
+            from playground import exports
+
+            exports.metrics_table(result)
+            exports.download_section(setup, result, surface, surface_params, colors)
+            uploaded = st.file_uploader("Load a saved setup (JSON)", type=["json"], key=key("upload"))
+            if uploaded is not None and ss.get(key("upload_done")) != uploaded.file_id:
+                ss[key("upload_done")] = uploaded.file_id
+                loaded, warnings = from_json(uploaded.getvalue())
+                ss[key("url_warnings")] = warnings
+                ss[key("pending_setup")] = loaded
+                st.rerun()
+            with st.expander("Classroom mode"):
+                st.caption("Share a link that hides chosen controls, so students focus on the rest.")
+                chosen = st.multiselect("Hide", list(HIDEABLE_CONTROLS),
+                                        format_func=HIDEABLE_CONTROLS.get, key=key("hide_pick"))
+                classroom_setup = setup.with_changes(classroom=True, hidden=tuple(chosen))
+                st.code("?" + "&".join(
+                    f"{k}={v}" for k, vs in to_query(classroom_setup).items()
+                    for v in (vs if isinstance(vs, list) else [vs])), language=None)
 
 lesson_param = {"lesson": lesson.slug} if lesson is not None else {}
 ui.sync_query({**to_query(setup), **lesson_param}, QUERY_STATE)

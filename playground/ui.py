@@ -76,6 +76,13 @@ def hyperparam_editor(name: str, key_prefix: str, values: Mapping[str, float],
             for h in spec.hyperparams}
 
 
+def hyperparam_summary(name: str, values: Mapping[str, float], limit: int = 4) -> str:
+    """A one-line reminder of the main values, e.g. "$\\alpha$ = 0.02 · $\\beta_1$ = 0.9"."""
+    parts = [f"${h.symbol}$ = {values[h.name]:.3g}" for h in OPTIMIZERS[name].hyperparams
+             if h.kind != "bool" and h.name in values][:limit]
+    return " · ".join(parts)
+
+
 def show_warnings(warnings: list[str], title: str = "Some values were not usable") -> None:
     if warnings:
         st.warning(f"**{title}:**\n\n" + "\n".join(f"- {w}" for w in warnings), icon="⚠️")

@@ -30,6 +30,70 @@ TEMPLATE = go.layout.Template(
     )
 )
 
+TEMPLATE_JSON: dict[str, Any] = TEMPLATE.to_plotly_json()
+
+
+def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` updated with `extra`, nested dicts merged (like fig.update_layout)."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def make_figure(
+    data: list[dict[str, Any]],
+    layout: dict[str, Any],
+    frames: list[dict[str, Any]] | None = None,
+) -> go.Figure:
+    """A figure from plain dicts, skipping plotly.py's per-property validation.
+
+    Building traces as graph objects and styling them with update_layout costs ~10x more
+    (15 ms against 1.6 ms for a 4-curve chart), and the playground redraws every figure on each
+    slider move. The dicts use full nested names (title=dict(text=...), no magic underscores);
+    tests/viz validate every builder's output with plotly's validating constructor.
+    """
+    spec: dict[str, Any] = {"data": data, "layout": layout}
+    if frames is not None:
+        spec["frames"] = frames
+    return go.Figure(spec, _validate=False)
+
+
+def layout_for(
+    data: list[dict[str, Any]],
+    title: str | None,
+    legend: bool = True,
+    axis_px: int = 55,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The shared layout: template, title, margins, and a legend at the bottom sized for the
+    traces of `data` that show in it. `extra` is merged in (nested dicts merge)."""
+    labels = [
+        str(t["name"]) for t in data if t.get("name") and t.get("showlegend", True) is not False
+    ] if legend else []
+    layout: dict[str, Any] = dict(
+        template=TEMPLATE_JSON,
+        margin=dict(l=60, r=20, t=60 if title else 25, b=bottom_margin(labels, axis_px)),
+        showlegend=bool(labels),
+        legend=dict(LEGEND_BELOW),
+    )
+    if title:
+        layout["title"] = dict(text=title)
+    return merged(layout, extra)
+
+
+def message(text: str, **kwargs: Any) -> dict[str, Any]:
+    """A plain sentence in the middle of the plot: the graceful answer to 'nothing to draw'."""
+    return dict(
+        text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+        font=dict(size=15, color="#555555"), bgcolor="rgba(255,255,255,0.9)",
+        bordercolor="#bbbbbb", borderwidth=1, borderpad=8, **kwargs,
+    )
+
+
 # Legend at the bottom of the figure, horizontal: long labels like "Adam (α=0.02)" would eat
 # the plot's width on the right, where the colour bar already sits. Anchored to the container,
 # not the plot, so it never lands on the x-axis title whatever the figure's height.
@@ -96,10 +160,6 @@ def base_layout(
 
 
 def message_annotation(fig: go.Figure, text: str, **kwargs: Any) -> go.Figure:
-    """A plain sentence in the middle of the plot: the graceful answer to 'nothing to draw'."""
-    fig.add_annotation(
-        text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
-        font=dict(size=15, color="#555555"), bgcolor="rgba(255,255,255,0.9)",
-        bordercolor="#bbbbbb", borderwidth=1, borderpad=8, **kwargs,
-    )
+    """Add `message(text)` to an existing figure."""
+    fig.add_annotation(**message(text, **kwargs))
     return fig

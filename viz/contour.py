@@ -21,7 +21,7 @@ from viz._data import (
     minima_values,
     surface_grid,
 )
-from viz._style import base_layout
+from viz._style import base_layout, layout_for, make_figure
 from viz.colors import (
     MINIMUM_COLOR,
     OUTLINE_COLOR,
@@ -65,7 +65,7 @@ def _contour_trace(
     scaling: ColorScaling | None = None,
     showscale: bool = True,
     colorbar: dict[str, Any] | None = None,
-) -> tuple[go.Contour, ColorScaling]:
+) -> tuple[dict[str, Any], ColorScaling]:
     grid = surface_grid(surface, params, grid_points, domain)
     floor = minima_values(surface, params)
     if scaling is None:
@@ -77,7 +77,8 @@ def _contour_trace(
     if scaling.tickvals is not None:
         bar.update(tickvals=scaling.tickvals, ticktext=scaling.ticktext)
     bar.update(colorbar or {})
-    trace = go.Contour(
+    trace = dict(
+        type="contour",
         x=f32(grid.x),
         y=f32(grid.y),
         z=f32(zc),
@@ -95,10 +96,11 @@ def _contour_trace(
 
 def _click_grid_trace(
     surface: Surface, params: Mapping[str, float] | None, n: int = CLICK_GRID_POINTS
-) -> go.Scatter:
+) -> dict[str, Any]:
     grid = surface_grid(surface, params, n)
     xx, yy = np.meshgrid(grid.x, grid.y)
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=f32(xx.ravel()),
         y=f32(yy.ravel()),
         customdata=f32(grid.z.ravel()),
@@ -128,14 +130,15 @@ def _path_traces(
     domain: Domain,
     max_points: int = MAX_PATH_POINTS,
     showlegend: bool = True,
-) -> list[go.Scatter]:
+) -> list[dict[str, Any]]:
     """The path (line + a marker per drawn step) and its end marker (x when it diverged)."""
     steps, pts = drawable_path(traj, max_points)
     loss = np.asarray(traj.loss, dtype=np.float64)[steps] if steps.size else np.zeros(0)
     name = display_label(traj)
     # Markers shrink as paths get long: 50 dots read as steps, 600 as a blur.
     marker_size = 5 if steps.size <= 120 else 3
-    path = go.Scatter(
+    path = dict(
+        type="scatter",
         x=f32(pts[:, 0]),
         y=f32(pts[:, 1]),
         customdata=np.column_stack([steps, loss]).astype(np.float32),
@@ -163,7 +166,7 @@ def _end_marker(
     color: str,
     group: str,
     domain: Domain,
-) -> go.Scatter:
+) -> dict[str, Any]:
     diverged = traj.diverged_at is not None
     k = len(pts) - 1
     note = ""
@@ -178,7 +181,8 @@ def _end_marker(
             k = int(np.flatnonzero(inside)[-1])
             note = f"<br>left the view after step {int(steps[k])}"
         note += f"<br>diverged at step {int(traj.diverged_at)}"
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=f32(pts[k : k + 1, 0]),
         y=f32(pts[k : k + 1, 1]),
         customdata=np.array([[steps[k], loss[k]]], dtype=np.float32),
@@ -198,10 +202,11 @@ def _end_marker(
     )
 
 
-def _start_trace(trajectories: Sequence[Trajectory], surface: Surface) -> go.Scatter:
+def _start_trace(trajectories: Sequence[Trajectory], surface: Surface) -> dict[str, Any]:
     starts = {t.start for t in trajectories} if trajectories else {tuple(surface.start)}
     pts = np.array(sorted(starts), dtype=np.float64)
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=f32(pts[:, 0]),
         y=f32(pts[:, 1]),
         mode="markers",
@@ -214,11 +219,12 @@ def _start_trace(trajectories: Sequence[Trajectory], surface: Surface) -> go.Sca
     )
 
 
-def _minima_trace(surface: Surface) -> go.Scatter | None:
+def _minima_trace(surface: Surface) -> dict[str, Any] | None:
     if not surface.minima:
         return None
     pts = np.asarray(surface.minima, dtype=np.float64).reshape(-1, 2)
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=f32(pts[:, 0]),
         y=f32(pts[:, 1]),
         mode="markers",
@@ -231,19 +237,17 @@ def _minima_trace(surface: Surface) -> go.Scatter | None:
     )
 
 
-def _axes_for_domain(fig: go.Figure, domain: Domain, row: int | None = None, col: int | None = None,
-                     equal: bool = True) -> None:
-    """Axis ranges = the domain exactly; equal units on both axes when the domain is not too
-    elongated (a long thin domain drawn 1:1 would be a sliver)."""
+def _domain_axes(domain: Domain, equal: bool = True) -> dict[str, Any]:
+    """Layout axes whose ranges are the domain exactly, with equal units on both axes when the
+    domain is not too elongated (a long thin domain drawn 1:1 would be a sliver)."""
     (x0, x1), (y0, y1) = domain
-    kw: dict[str, Any] = {} if row is None else dict(row=row, col=col)
-    fig.update_xaxes(range=[x0, x1], title_text="x", constrain="domain", showgrid=False,
-                     zeroline=False, **kw)
-    fig.update_yaxes(range=[y0, y1], title_text="y", constrain="domain", showgrid=False,
-                     zeroline=False, **kw)
+    common = dict(constrain="domain", showgrid=False, zeroline=False)
+    xaxis = dict(range=[x0, x1], title=dict(text="x"), **common)
+    yaxis = dict(range=[y0, y1], title=dict(text="y"), **common)
     ratio = (y1 - y0) / (x1 - x0)
-    if equal and 1 / 3 <= ratio <= 3 and row is None:
-        fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    if equal and 1 / 3 <= ratio <= 3:
+        yaxis.update(scaleanchor="x", scaleratio=1)
+    return dict(xaxis=xaxis, yaxis=yaxis)
 
 
 def _group(i: int) -> str:
@@ -272,29 +276,27 @@ def contour_figure(
     Diverged runs end in an x at their last visible point.
     """
     colors_ = resolve_colors(len(trajectories), colors)
-    fig = go.Figure()
     contour, _ = _contour_trace(surface, surface_params, grid_points)
-    fig.add_trace(contour)
+    data = [contour]
     if clickable:
-        fig.add_trace(_click_grid_trace(surface, surface_params))
+        data.append(_click_grid_trace(surface, surface_params))
     # All paths first, then all end markers: a later path must not cover an earlier end.
     per_run = [
         _path_traces(traj, color, _group(i), surface.domain, max_path_points)
         for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True))
     ]
-    for traces in per_run:
-        fig.add_trace(traces[0])
-    for traces in per_run:
-        for tr in traces[1:]:
-            fig.add_trace(tr)
-    fig.add_trace(_start_trace(trajectories, surface))
+    data += [traces[0] for traces in per_run]
+    data += [tr for traces in per_run for tr in traces[1:]]
+    data.append(_start_trace(trajectories, surface))
     minima = _minima_trace(surface)
     if minima is not None:
-        fig.add_trace(minima)
-    base_layout(fig, title if title is not None else surface.label, hovermode="closest",
-                clickmode="event+select", dragmode="zoom", height=640, uirevision=surface.key)
-    _axes_for_domain(fig, surface.domain)
-    return fig
+        data.append(minima)
+    layout = layout_for(
+        data, title if title is not None else surface.label, hovermode="closest",
+        clickmode="event+select", dragmode="zoom", height=640, uirevision=surface.key,
+        **_domain_axes(surface.domain),
+    )
+    return make_figure(data, layout)
 
 
 def clicked_point(
@@ -341,15 +343,12 @@ def surface3d_figure(
     finite = zs[np.isfinite(zs)]
     z_lo, z_hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     lift = 0.015 * (z_hi - z_lo or 1.0)  # a hair above the surface, so it does not hide the path
-    fig = go.Figure()
-    fig.add_trace(
-        go.Surface(
-            x=f32(grid.x), y=f32(grid.y), z=f32(zs), colorscale=SURFACE_COLORSCALE,
-            showscale=False,  # the z axis already reads in loss units
-            opacity=0.9, name="surface", hoverinfo="skip",
-            lighting=dict(ambient=0.8, diffuse=0.5, specular=0.05),
-        )
-    )
+    data: list[dict[str, Any]] = [dict(
+        type="surface", x=f32(grid.x), y=f32(grid.y), z=f32(zs), colorscale=SURFACE_COLORSCALE,
+        showscale=False,  # the z axis already reads in loss units
+        opacity=0.9, name="surface", hoverinfo="skip",
+        lighting=dict(ambient=0.8, diffuse=0.5, specular=0.05),
+    )]
     (x0, x1), (y0, y1) = surface.domain
     for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
         steps, pts = drawable_path(traj, max_path_points)
@@ -361,14 +360,14 @@ def surface3d_figure(
         x[~inside] = y[~inside] = z[~inside] = np.nan  # 3D scenes do not clip: hide what is out
         loss = np.asarray(traj.loss, dtype=np.float64)[steps]
         hover = _path_hover(traj.label)
-        fig.add_trace(go.Scatter3d(
-            x=f32(x), y=f32(y), z=f32(z), mode="lines", name=display_label(traj),
-            legendgroup=_group(i), line=dict(color=color, width=6),
+        data.append(dict(
+            type="scatter3d", x=f32(x), y=f32(y), z=f32(z), mode="lines",
+            name=display_label(traj), legendgroup=_group(i), line=dict(color=color, width=6),
             customdata=np.column_stack([steps, loss]).astype(np.float32), hovertemplate=hover,
         ))
         ends = [0, len(x) - 1]
-        fig.add_trace(go.Scatter3d(
-            x=f32(x[ends]), y=f32(y[ends]), z=f32(z[ends]), mode="markers",
+        data.append(dict(
+            type="scatter3d", x=f32(x[ends]), y=f32(y[ends]), z=f32(z[ends]), mode="markers",
             name=f"{traj.label} start/end", legendgroup=_group(i), showlegend=False,
             marker=dict(size=[6, 7], color=[START_COLOR, color],
                         symbol=["circle", "x" if traj.diverged_at is not None else "square"],
@@ -376,16 +375,17 @@ def surface3d_figure(
             customdata=np.column_stack([steps[ends], loss[ends]]).astype(np.float32),
             hovertemplate=hover,
         ))
-    ztitle = "loss (log scale)" if log_z else "loss"
-    base_layout(fig, title if title is not None else f"{surface.label}: 3D view",
-                height=640, axis_px=10)
     ratio = (y1 - y0) / (x1 - x0)
-    fig.update_layout(
-        margin=dict(l=0, r=0),
+    zaxis: dict[str, Any] = dict(title=dict(text="loss (log scale)" if log_z else "loss"))
+    if scaling.tickvals is not None:
+        zaxis.update(tickvals=scaling.tickvals, ticktext=scaling.ticktext)
+    layout = layout_for(
+        data, title if title is not None else f"{surface.label}: 3D view", height=640,
+        axis_px=10, margin=dict(l=0, r=0),
         scene=dict(
-            xaxis=dict(title="x", range=[x0, x1]),
-            yaxis=dict(title="y", range=[y0, y1]),
-            zaxis=dict(title=ztitle, tickvals=scaling.tickvals, ticktext=scaling.ticktext),
+            xaxis=dict(title=dict(text="x"), range=[x0, x1]),
+            yaxis=dict(title=dict(text="y"), range=[y0, y1]),
+            zaxis=zaxis,
             aspectmode="manual",
             aspectratio=dict(x=1, y=min(max(ratio, 0.3), 3), z=0.6),
             # From above and in front: valleys and the paths in them stay in sight.
@@ -393,7 +393,7 @@ def surface3d_figure(
         ),
         uirevision=surface.key,  # keep the user's camera across reruns
     )
-    return fig
+    return make_figure(data, layout)
 
 
 def _frame_steps(total_steps: int, max_frames: int) -> np.ndarray:
@@ -439,18 +439,18 @@ def animated_contour_figure(
     colors_ = resolve_colors(len(trajectories), colors)
     total = max((t.steps for t in trajectories), default=0)
     frame_steps = _frame_steps(total, max_frames)
-    fig = go.Figure()
     contour, _ = _contour_trace(surface, surface_params, grid_points)
-    fig.add_trace(contour)
+    data = [contour]
     for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
         ghost = _path_traces(traj, color, _group(i), surface.domain)[0]
         ghost.update(line=dict(color=with_alpha(color, 0.45), width=1.5), mode="lines",
                      showlegend=False, name=f"{traj.label} (whole path)")
-        fig.add_trace(ghost)
+        ghost.pop("marker", None)
+        data.append(ghost)
     minima = _minima_trace(surface)
     if minima is not None:
-        fig.add_trace(minima)
-    fig.add_trace(_start_trace(trajectories, surface))
+        data.append(minima)
+    data.append(_start_trace(trajectories, surface))
 
     # Each run's position at every frame step (held at its last finite point once diverged).
     sampled: list[tuple[np.ndarray, int]] = []
@@ -482,18 +482,19 @@ def animated_contour_figure(
                         marker=dict(symbol=symbols)))
         return out
 
-    first = len(fig.data)
+    first = len(data)
     n_runs = len(trajectories)
     animated = list(range(first, first + n_runs + 1))  # the trails, then the heads
     opening = frame_traces(0)
     for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
-        fig.add_trace(go.Scatter(
-            x=opening[i]["x"], y=opening[i]["y"], mode="lines", name=display_label(traj),
-            legendgroup=_group(i), line=dict(color=color, width=3.5), hoverinfo="skip",
+        data.append(dict(
+            type="scatter", x=opening[i]["x"], y=opening[i]["y"], mode="lines",
+            name=display_label(traj), legendgroup=_group(i), line=dict(color=color, width=3.5),
+            hoverinfo="skip",
         ))
-    fig.add_trace(go.Scatter(
-        x=opening[-1]["x"], y=opening[-1]["y"], mode="markers", name="position now",
-        showlegend=False, hoverinfo="skip",
+    data.append(dict(
+        type="scatter", x=opening[-1]["x"], y=opening[-1]["y"], mode="markers",
+        name="position now", showlegend=False, hoverinfo="skip",
         marker=dict(color=colors_, size=13, symbol=opening[-1]["marker"]["symbol"],
                     line=dict(width=1.5, color=OUTLINE_COLOR)),
     ))
@@ -505,10 +506,12 @@ def animated_contour_figure(
                  mode="immediate")
     play = dict(frame=dict(duration=frame_ms, redraw=False), transition=dict(duration=0),
                 fromcurrent=True, mode="immediate")
+    axes = _domain_axes(surface.domain)
+    axes["xaxis"]["title"] = dict(text="")  # the slider sits where the axis title would
     # Under the plot: tick labels, then the play/pause buttons and the slider, then the legend.
-    base_layout(fig, title if title is not None else f"{surface.label}: press play",
-                height=720, axis_px=100)
-    fig.update_layout(
+    layout = layout_for(
+        data, title if title is not None else f"{surface.label}: press play",
+        height=720, axis_px=100, **axes,
         updatemenus=[dict(
             type="buttons", direction="left", showactive=False, x=0.0, y=-0.1, xanchor="left",
             yanchor="top", pad=dict(t=0, r=10),
@@ -529,10 +532,7 @@ def animated_contour_figure(
         )],
         uirevision=surface.key,
     )
-    _axes_for_domain(fig, surface.domain)
-    fig.update_xaxes(title_text=None)  # the slider sits where the axis title would
-    # Frames are built from known-good dicts: skip plotly.py's validation (3x faster).
-    return go.Figure(data=fig.data, layout=fig.layout, frames=frames, _validate=False)
+    return make_figure(data, layout, frames)
 
 
 def small_multiples_figure(
@@ -576,13 +576,11 @@ def small_multiples_figure(
                                showlegend=False):
             fig.add_trace(tr, row=r + 1, col=c + 1)
         start = _start_trace([traj], surface)
-        start.showlegend = i == 0
-        start.legendgroup = START_NAME
+        start.update(showlegend=i == 0, legendgroup=START_NAME)
         fig.add_trace(start, row=r + 1, col=c + 1)
         minima = _minima_trace(surface)
         if minima is not None:
-            minima.showlegend = i == 0
-            minima.legendgroup = MINIMA_NAME
+            minima.update(showlegend=i == 0, legendgroup=MINIMA_NAME)
             fig.add_trace(minima, row=r + 1, col=c + 1)
     (x0, x1), (y0, y1) = surface.domain
     fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,7 +17,7 @@ from viz._data import (
     minima_values,
     nearest_minimum_distance,
 )
-from viz._style import base_layout, log_ticks, message_annotation
+from viz._style import layout_for, log_ticks, make_figure, message
 from viz.colors import resolve_colors
 from viz.contour import display_label
 
@@ -58,7 +58,7 @@ def _series_figure(
     max_points: int,
 ) -> go.Figure:
     colors_ = resolve_colors(len(trajectories), colors)
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     curves = []
     for traj in trajectories:
         steps, values = series(traj)
@@ -68,10 +68,10 @@ def _series_figure(
     flagged = [(y, t.diverged_at is not None)
                for (_, y), t in zip(curves, trajectories, strict=True)]
     y_range = _log_range(flagged) if log_y else None
-    marks: list[go.Scatter] = []
+    marks: list[dict[str, Any]] = []
     for i, (traj, color, (x, y)) in enumerate(zip(trajectories, colors_, curves, strict=True)):
-        fig.add_trace(go.Scatter(
-            x=x.astype(np.int32), y=f32(y), mode="lines", name=display_label(traj),
+        data.append(dict(
+            type="scatter", x=x.astype(np.int32), y=f32(y), mode="lines", name=display_label(traj),
             legendgroup=f"run{i}", line=dict(color=color, width=2),
             hovertemplate=f"<b>{traj.label}</b><br>step %{{x}}<br>{value_name} = %{{y:.4g}}"
             "<extra></extra>",
@@ -84,26 +84,24 @@ def _series_figure(
                 above = np.flatnonzero(np.log10(y) > y_range[1])
                 k = int(above[0]) if above.size else k
             mark_y = y[k] if y_range is None else min(y[k], 10 ** y_range[1])
-            marks.append(go.Scatter(
-                x=x[k : k + 1].astype(np.int32), y=f32([mark_y]), mode="markers",
+            marks.append(dict(
+                type="scatter", x=x[k : k + 1].astype(np.int32), y=f32([mark_y]), mode="markers",
                 name=f"{traj.label} diverged", legendgroup=f"run{i}", showlegend=False,
                 marker=dict(symbol="x", size=14, color=color, line=dict(width=1, color="#fff")),
                 cliponaxis=False,
                 hovertemplate=f"<b>{traj.label}</b><br>diverged at step {traj.diverged_at}"
                 "<extra></extra>",
             ))
-    for m in marks:
-        fig.add_trace(m)
-    base_layout(fig, title, height=420, hovermode="closest")
-    fig.update_xaxes(title_text="step", rangemode="tozero")
+    data += marks
+    yaxis: dict[str, Any] = dict(title=dict(text=y_title))
     if log_y:
-        fig.update_yaxes(title_text=y_title, type="log")
+        yaxis["type"] = "log"
         if y_range is not None:
             vals, text = log_ticks(*y_range)
-            fig.update_yaxes(range=list(y_range), tickvals=vals, ticktext=text)
-    else:
-        fig.update_yaxes(title_text=y_title)
-    return fig
+            yaxis.update(range=list(y_range), tickvals=vals, ticktext=text)
+    layout = layout_for(data, title, height=420, hovermode="closest", yaxis=yaxis,
+                        xaxis=dict(title=dict(text="step"), rangemode="tozero"))
+    return make_figure(data, layout)
 
 
 def loss_figure(
@@ -150,13 +148,16 @@ def distance_figure(
 ) -> go.Figure:
     """Euclidean distance from each step's position to the nearest known minimum (log y)."""
     if not surface.minima:
-        fig = go.Figure()
-        base_layout(fig, title, height=400)
-        fig.update_xaxes(title_text="step", range=[0, max((t.steps for t in trajectories),
-                                                           default=1)])
-        fig.update_yaxes(title_text="distance", showticklabels=False)
-        return message_annotation(
-            fig, f"{surface.label} has no known minimum,<br>so there is no distance to show.")
+        last = max((t.steps for t in trajectories), default=1)
+        layout = layout_for(
+            [], title, height=420,
+            xaxis=dict(title=dict(text="step"), range=[0, last]),
+            yaxis=dict(title=dict(text="distance"), showticklabels=False, showgrid=False,
+                       zeroline=False),
+            annotations=[message(f"{surface.label} has no known minimum,<br>"
+                                 "so there is no distance to show.")],
+        )
+        return make_figure([], layout)
 
     def series(t: Trajectory) -> tuple[np.ndarray, np.ndarray]:
         n = finite_length(t)

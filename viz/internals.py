@@ -8,14 +8,13 @@ x = k, the same x as step_length_figure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from viz._data import drawable_curve, f32, finite_length, fmt_num
-from viz._style import base_layout, log_ticks, message_annotation
+from viz._style import layout_for, log_ticks, make_figure, message
 from viz.colors import OUTLINE_COLOR, color_for
 from viz.contour import _contour_trace
 
@@ -39,19 +38,17 @@ def _clamp_step(traj: Trajectory, step: int | None) -> int:
 
 
 def _empty(title: str | None, text: str, height: int = 420) -> go.Figure:
-    fig = go.Figure()
-    base_layout(fig, title, height=height)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return message_annotation(fig, text)
+    hidden = dict(visible=False)
+    return make_figure([], layout_for([], title, height=height, xaxis=hidden, yaxis=hidden,
+                                      annotations=[message(text)]))
 
 
 def _arrow(start: np.ndarray, vec: np.ndarray, name: str, color: str, dash: str,
-           width: float) -> go.Scatter:
+           width: float) -> dict[str, Any]:
     end = start + vec
-    return go.Scatter(
-        x=f32([start[0], end[0]]), y=f32([start[1], end[1]]), mode="lines+markers", name=name,
-        line=dict(color=color, width=width, dash=dash),
+    return dict(
+        type="scatter", x=f32([start[0], end[0]]), y=f32([start[1], end[1]]),
+        mode="lines+markers", name=name, line=dict(color=color, width=width, dash=dash),
         # an arrow head at the end, pointing along the segment
         marker=dict(symbol="arrow", size=[0, 16], angleref="previous", color=color),
         hoverinfo="skip",
@@ -92,34 +89,32 @@ def internals_arrows_figure(
     span = max(x1 - x0, y1 - y0)
     half = float(np.clip(6 * np.linalg.norm(u), 0.04 * span, 0.35 * span))
     window = ((p[0] - half, p[0] + half), (p[1] - half, p[1] + half))
-    fig = go.Figure()
     contour, _ = _contour_trace(surface, surface_params, grid_points, domain=window,
                                 showscale=False)
-    fig.add_trace(contour)
-
+    data = [contour]
     # Context: the path around this step, faint.
     lo, hi = max(0, i - 20), min(finite_length(trajectory), i + 22)
-    fig.add_trace(go.Scatter(
-        x=f32(path[lo:hi, 0]), y=f32(path[lo:hi, 1]), mode="lines+markers", name="path",
-        line=dict(color=color, width=1.5), marker=dict(size=5, color=color), opacity=0.45,
-        hovertemplate="x = %{x:.4g}, y = %{y:.4g}<extra>path</extra>",
+    data.append(dict(
+        type="scatter", x=f32(path[lo:hi, 0]), y=f32(path[lo:hi, 1]), mode="lines+markers",
+        name="path", line=dict(color=color, width=1.5), marker=dict(size=5, color=color),
+        opacity=0.45, hovertemplate="x = %{x:.4g}, y = %{y:.4g}<extra>path</extra>",
     ))
-
     # The gradient-unit arrows reach further than the update, so that for SGD (update = −α·g,
     # the same direction) the dotted gradient still shows beyond the update's head.
     target = 0.55 * half
     g_norms = [np.linalg.norm(g)] + ([np.linalg.norm(m)] if m is not None else [])
     g_scale = 1.6 * target / max(max(g_norms), 1e-300)
     u_scale = target / max(float(np.linalg.norm(u)), 1e-300)
-    fig.add_trace(_arrow(p, -g * g_scale, f"−gradient (×{fmt_num(g_scale)})", GRADIENT_COLOR,
-                         "dot", 3))
+    data.append(_arrow(p, -g * g_scale, f"−gradient (×{fmt_num(g_scale)})", GRADIENT_COLOR,
+                       "dot", 3))
     if m is not None:
-        fig.add_trace(_arrow(p, -m * g_scale, f"−m, first moment (×{fmt_num(g_scale)})",
-                             MOMENT_COLOR, "dash", 3))
-    fig.add_trace(_arrow(p, u * u_scale, f"actual update (×{fmt_num(u_scale)})", color,
-                         "solid", 4))
-    fig.add_trace(go.Scatter(
-        x=f32(p[:1]), y=f32(p[1:2]), mode="markers", name=f"position before update {k}",
+        data.append(_arrow(p, -m * g_scale, f"−m, first moment (×{fmt_num(g_scale)})",
+                           MOMENT_COLOR, "dash", 3))
+    data.append(_arrow(p, u * u_scale, f"actual update (×{fmt_num(u_scale)})", color,
+                       "solid", 4))
+    data.append(dict(
+        type="scatter", x=f32(p[:1]), y=f32(p[1:2]), mode="markers",
+        name=f"position before update {k}",
         marker=dict(size=11, color="#ffffff", line=dict(width=2, color=OUTLINE_COLOR)),
         hovertemplate="x = %{x:.5g}, y = %{y:.5g}<extra></extra>",
     ))
@@ -129,36 +124,36 @@ def internals_arrows_figure(
     if k != step:
         notes.append(f"showing update {k}: the run diverged at step {trajectory.diverged_at}"
                      if trajectory.diverged_at is not None else f"showing update {k}")
-    fig.add_annotation(text="<br>".join(notes), xref="paper", yref="paper", x=0, y=1.0,
-                       xanchor="left", yanchor="bottom", showarrow=False,
-                       font=dict(size=12, color="#555555"), align="left")
-    base_layout(fig, title, height=600)
-    fig.update_layout(margin=dict(t=95))
-    fig.update_xaxes(range=list(window[0]), title_text="x", showgrid=False, zeroline=False,
-                     constrain="domain")
-    fig.update_yaxes(range=list(window[1]), title_text="y", showgrid=False, zeroline=False,
-                     scaleanchor="x", scaleratio=1, constrain="domain")
-    return fig
+    note = dict(text="<br>".join(notes), xref="paper", yref="paper", x=0, y=1.0,
+                xanchor="left", yanchor="bottom", showarrow=False,
+                font=dict(size=12, color="#555555"), align="left")
+    axis = dict(showgrid=False, zeroline=False, constrain="domain")
+    layout = layout_for(
+        data, title, height=600, margin=dict(t=95), annotations=[note],
+        xaxis=dict(range=list(window[0]), title=dict(text="x"), **axis),
+        yaxis=dict(range=list(window[1]), title=dict(text="y"), scaleanchor="x", scaleratio=1,
+                   **axis),
+    )
+    return make_figure(data, layout)
 
 
-def _log_y_ticks(fig: go.Figure, ys: list, **where: object) -> None:
-    """Plain tick labels on a log y axis, from the values drawn."""
+def _log_axis(ys: list) -> dict[str, Any]:
+    """A log axis with plain tick labels, ranged on the values drawn."""
     vals = np.concatenate([np.asarray(y, dtype=np.float64) for y in ys if y is not None] or
                           [np.zeros(0)])
     vals = vals[np.isfinite(vals) & (vals > 0)]
+    axis: dict[str, Any] = dict(type="log")
     if vals.size:
         lo, hi = float(np.log10(vals.min())), float(np.log10(vals.max()))
         pad = 0.05 * max(hi - lo, 0.5)
         tickvals, ticktext = log_ticks(lo - pad, hi + pad)
-        fig.update_yaxes(range=[lo - pad, hi + pad], tickvals=tickvals, ticktext=ticktext,
-                         **where)
+        axis.update(range=[lo - pad, hi + pad], tickvals=tickvals, ticktext=ticktext)
+    return axis
 
 
-def _step_line(fig: go.Figure, step: int | None, **kw: object) -> None:
-    if step is not None:
-        fig.add_vline(x=step, line=dict(color="#333333", width=1.5, dash="dot"),
-                      annotation_text=f"step {step}", annotation_position="top",
-                      annotation_font_size=12, **kw)
+def _step_line(step: int, xref: str = "x", yref: str = "y domain") -> dict[str, Any]:
+    return dict(type="line", xref=xref, yref=yref, x0=step, x1=step, y0=0, y1=1,
+                line=dict(color="#333333", width=1.5, dash="dot"))
 
 
 def effective_step_figure(
@@ -172,44 +167,51 @@ def effective_step_figure(
     the learning rate instead and says so."""
     color = color or color_for(0)
     title = title if title is not None else f"{trajectory.label}: effective step size"
-    fig = go.Figure()
     k = None if step is None else _clamp_step(trajectory, step)
     n = trajectory.steps
     x_all = np.arange(1, n + 1)
+    data: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     size = trajectory.internals.get("step_size")
     if size is not None:
         size = np.asarray(size, dtype=np.float64)
         for col, (coord, dash) in enumerate((("x", "solid"), ("y", "dash"))):
             x, y = drawable_curve(x_all, size[:, col])
-            fig.add_trace(go.Scatter(
-                x=x.astype(np.int32), y=f32(y), mode="lines", name=f"{coord} coordinate",
-                line=dict(color=color, width=2.2, dash=dash),
+            data.append(dict(
+                type="scatter", x=x.astype(np.int32), y=f32(y), mode="lines",
+                name=f"{coord} coordinate", line=dict(color=color, width=2.2, dash=dash),
                 hovertemplate=f"step %{{x}}<br>{coord}: %{{y:.4g}}<extra></extra>",
             ))
         y_title = "effective step size (log scale)"
     else:
         x, y = drawable_curve(x_all, np.asarray(trajectory.lr, dtype=np.float64))
-        fig.add_trace(go.Scatter(
-            x=x.astype(np.int32), y=f32(y), mode="lines", name="learning rate α (x and y)",
-            line=dict(color=color, width=2.2),
+        data.append(dict(
+            type="scatter", x=x.astype(np.int32), y=f32(y), mode="lines",
+            name="learning rate α (x and y)", line=dict(color=color, width=2.2),
             hovertemplate="step %{x}<br>α = %{y:.4g}<extra></extra>",
         ))
         y_title = "learning rate (log scale)"
-        fig.add_annotation(
+        annotations.append(dict(
             text=f"{trajectory.label} does not adapt its step per coordinate:<br>"
                  "both coordinates use the learning rate α shown here.",
             xref="paper", yref="paper", x=0.5, y=0.95, showarrow=False, yanchor="top",
-            font=dict(size=13, color="#555555"), bgcolor="rgba(255,255,255,0.85)")
+            font=dict(size=13, color="#555555"), bgcolor="rgba(255,255,255,0.85)"))
     if trajectory.diverged_at is not None:
-        fig.add_annotation(text=f"diverged at step {trajectory.diverged_at}", xref="paper",
-                           yref="paper", x=1, y=1.0, xanchor="right", yanchor="bottom",
-                           showarrow=False, font=dict(size=12, color="#b00000"))
-    _step_line(fig, k)
-    base_layout(fig, title, height=420)
-    fig.update_xaxes(title_text="step", range=[0, n + 1])
-    fig.update_yaxes(title_text=y_title, type="log")
-    _log_y_ticks(fig, [tr.y for tr in fig.data])
-    return fig
+        annotations.append(dict(
+            text=f"diverged at step {trajectory.diverged_at}", xref="paper", yref="paper",
+            x=1, y=1.0, xanchor="right", yanchor="bottom", showarrow=False,
+            font=dict(size=12, color="#b00000")))
+    shapes = []
+    if k is not None:
+        shapes.append(_step_line(k))
+        annotations.append(dict(text=f"step {k}", x=k, xref="x", y=1.0, yref="paper",
+                                yanchor="bottom", showarrow=False, font=dict(size=12)))
+    layout = layout_for(
+        data, title, height=420, shapes=shapes, annotations=annotations,
+        xaxis=dict(title=dict(text="step"), range=[0, n + 1]),
+        yaxis=dict(title=dict(text=y_title), **_log_axis([d["y"] for d in data])),
+    )
+    return make_figure(data, layout)
 
 
 _MOMENT_ROWS = (
@@ -236,22 +238,30 @@ def moments_figure(
     k = None if step is None else _clamp_step(trajectory, step)
     n = trajectory.steps
     x_all = np.arange(1, n + 1)
-    subtitles = []
-    for _raw, hat, what, _, _ in rows:
-        note = "" if hat in trajectory.internals else " (no bias correction)"
-        subtitles += [f"{what}, x coordinate{note}", f"{what}, y coordinate{note}"]
-    fig = make_subplots(rows=len(rows), cols=2, shared_xaxes=True, subplot_titles=subtitles,
-                        horizontal_spacing=0.1, vertical_spacing=0.16)
-    shapes: list[dict] = []
-    for r, (raw, hat, _what, raw_name, hat_name) in enumerate(rows, start=1):
+    n_rows = len(rows)
+    # A 2-column grid laid out by hand (make_subplots costs ~30 ms).
+    gap = 0.16 if n_rows > 1 else 0.0
+    row_h = (1 - gap * (n_rows - 1)) / n_rows
+    col_domains = ([0.0, 0.44], [0.56, 1.0])
+    x_log = [0, float(np.log10(max(n, 2)))]
+    tickvals, ticktext = log_ticks(*x_log)
+    data: list[dict[str, Any]] = []
+    layout_axes: dict[str, Any] = {}
+    shapes: list[dict[str, Any]] = []
+    titles: list[dict[str, Any]] = []
+    for r, (raw, hat, what, raw_name, hat_name) in enumerate(rows, start=1):
         has_hat = hat in trajectory.internals
+        note = "" if has_hat else " (no bias correction)"
         # Corrected first, raw on top: where they agree the dashed raw line still shows.
         series = [(hat, hat_name, dict(color=color, width=2.5))] if has_hat else []
         raw_line = (dict(color=RAW_COLOR, width=2, dash="dash") if has_hat
                     else dict(color=color, width=2.2))
         if raw in trajectory.internals:
             series.append((raw, raw_name if has_hat else f"{raw} (no bias correction)", raw_line))
+        y_top = 1 - (r - 1) * (row_h + gap)
         for col in (1, 2):
+            idx = (r - 1) * 2 + col
+            suffix = "" if idx == 1 else str(idx)
             drawn = []
             for key, name, line in series:
                 vals = np.asarray(trajectory.internals[key], dtype=np.float64)[:, col - 1]
@@ -259,28 +269,37 @@ def moments_figure(
                     vals = np.where(vals > 0, vals, np.nan)
                 x, y = drawable_curve(x_all, vals)
                 drawn.append(y)
-                fig.add_trace(go.Scatter(
-                    x=x.astype(np.int32), y=f32(y), mode="lines", name=name, line=line,
-                    legendgroup=key, showlegend=(col == 1),
+                data.append(dict(
+                    type="scatter", x=x.astype(np.int32), y=f32(y), mode="lines", name=name,
+                    line=line, legendgroup=key, showlegend=(col == 1),
+                    xaxis=f"x{suffix}", yaxis=f"y{suffix}",
                     hovertemplate=f"step %{{x}}<br>{key} = %{{y:.4g}}<extra></extra>",
-                ), row=r, col=col)
+                ))
+            # Log steps: bias correction matters in the first 1/(1−β) steps, which a linear
+            # axis of hundreds of steps squeezes into a few pixels.
+            xaxis: dict[str, Any] = dict(
+                type="log", range=x_log, tickvals=tickvals, ticktext=ticktext,
+                domain=col_domains[col - 1], anchor=f"y{suffix}",
+                showticklabels=r == n_rows,
+            )
+            if idx != 1:
+                xaxis["matches"] = "x"
+            if r == n_rows:
+                xaxis["title"] = dict(text="step (log scale)")
+            yaxis: dict[str, Any] = dict(domain=[y_top - row_h, y_top], anchor=f"x{suffix}")
             if raw == "v":
-                fig.update_yaxes(type="log", row=r, col=col)
-                _log_y_ticks(fig, drawn, row=r, col=col)
+                yaxis.update(_log_axis(drawn))
+            layout_axes[f"xaxis{suffix}"] = xaxis
+            layout_axes[f"yaxis{suffix}"] = yaxis
             if k is not None:
-                # A plain shape per panel: add_vline(row=, col=) costs ~10 ms a call.
-                axis = "" if (r - 1) * 2 + col == 1 else str((r - 1) * 2 + col)
-                shapes.append(dict(type="line", xref=f"x{axis}", yref=f"y{axis} domain",
-                                   x0=k, x1=k, y0=0, y1=1,
-                                   line=dict(color="#333333", width=1.2, dash="dot")))
-    # Log steps: bias correction matters in the first 1/(1−β) steps, which a linear axis of
-    # hundreds of steps squeezes into a few pixels.
-    fig.update_xaxes(type="log", range=[0, np.log10(max(n, 2))])
-    tickvals, ticktext = log_ticks(0, np.log10(max(n, 2)))
-    fig.update_xaxes(tickvals=tickvals, ticktext=ticktext)
-    for col in (1, 2):
-        fig.update_xaxes(title_text="step (log scale)", row=len(rows), col=col)
-    base_layout(fig, title + (f" (step {k})" if k is not None else ""),
-                height=250 * len(rows) + 170, shapes=shapes)
-    fig.update_annotations(font=dict(size=13))
-    return fig
+                shapes.append(_step_line(k, f"x{suffix}", f"y{suffix} domain"))
+            coord = "x" if col == 1 else "y"
+            titles.append(dict(
+                text=f"{what}, {coord} coordinate{note}", showarrow=False, xref="paper",
+                yref="paper", x=sum(col_domains[col - 1]) / 2, y=y_top, xanchor="center",
+                yanchor="bottom", font=dict(size=13)))
+    layout = layout_for(
+        data, title + (f" (step {k})" if k is not None else ""),
+        height=250 * n_rows + 170, shapes=shapes, annotations=titles, **layout_axes,
+    )
+    return make_figure(data, layout)

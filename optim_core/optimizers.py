@@ -1,0 +1,951 @@
+"""The optimizer registry: fourteen optimizers as pure init/update pairs over pytrees.
+
+Every optimizer follows optax's math (names, meanings, defaults, order of operations), with
+the hyperparameters read from `hparams` at update time so that a new value never recompiles.
+Framework differences worth teaching are switches (kind "bool", 0.0 / 1.0) applied with
+`jnp.where`: Adam's ε-hat (Keras) and bias correction, ε inside or outside the root for
+RMSprop and Adagrad (optax and Keras inside, PyTorch outside).
+
+Conventions shared by all of them:
+- `updates` carry the minus sign: `params + updates` is the next point.
+- `g_t` is the gradient at θ_{t-1}; `t` counts steps from 1 (the state's `count` after the step).
+- `internals` holds what the app draws (see `INTERNAL_KEYS`); "step_size" is the per-coordinate
+  factor in front of the (corrected) direction, e.g. α / (√v̂_t + ε) for Adam, so that the
+  update is −step_size · m̂_t (plus weight decay where there is one).
+- Learning rates have no default in optax; ours are picked for the 2D playground: each one moves
+  visibly on Rosenbrock from (−1.5, 2) within 500 steps without blowing up.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from optim_core._base import (
+    HParams,
+    HyperParam,
+    Optimizer,
+    OptimizerSpec,
+    Params,
+)
+
+__all__ = ["OPTIMIZERS"]
+
+# --------------------------------------------------------------------------------------------
+# Small shared pieces
+# --------------------------------------------------------------------------------------------
+
+_tmap = jax.tree.map
+_INT32_MAX = jnp.iinfo(jnp.int32).max
+
+
+def _read(hparams: HParams, *names: str) -> tuple:
+    """The named hyperparameters, in order; a missing one is a KeyError that names it."""
+    try:
+        return tuple(hparams[name] for name in names)
+    except KeyError as err:
+        raise KeyError(
+            f"missing hyperparameter {err.args[0]!r} (resolve_hparams fills in the defaults)"
+        ) from None
+
+
+def _on(flag: jax.Array | float) -> jax.Array:
+    """A bool hyperparameter (0.0 / 1.0, possibly traced) as a boolean array."""
+    return jnp.asarray(flag) > 0.5
+
+
+def _zero_count() -> jax.Array:
+    return jnp.zeros([], jnp.int32)
+
+
+def _increment(count: jax.Array) -> jax.Array:
+    # Saturate instead of wrapping to a negative step, as optax's safe_increment does.
+    return jnp.where(count < _INT32_MAX, count + 1, count)
+
+
+def _ema(new: Params, average: Params, decay: jax.Array | float) -> Params:
+    """Exponential moving average, (1 − β)·new + β·average (optax's order of operations)."""
+    return _tmap(lambda x, a: (1 - decay) * x + decay * a, new, average)
+
+
+def _square(tree: Params) -> Params:
+    return _tmap(jnp.square, tree)
+
+
+def _bias_divisor(decay: jax.Array | float, count: jax.Array, enabled: jax.Array | float = 1.0) -> jax.Array:
+    """1 − β^t, or exactly 1 when bias correction is switched off (so x / 1 stays x)."""
+    return jnp.where(_on(enabled), 1 - decay**count, 1.0)
+
+
+def _divide(tree: Params, divisor: jax.Array) -> Params:
+    return _tmap(lambda x: x / divisor.astype(x.dtype), tree)
+
+
+def _nesterov_m_hat(mu: Params, grads: Params, b1: jax.Array | float, count: jax.Array) -> Params:
+    """Dozat's look-ahead first moment: β₁·m_t/(1−β₁^{t+1}) + (1−β₁)·g_t/(1−β₁^t)."""
+    mu_next = _divide(mu, _bias_divisor(b1, _increment(count)))
+    grads_now = _divide(grads, _bias_divisor(b1, count))
+    return _tmap(lambda m, g: b1 * m + (1 - b1) * g, mu_next, grads_now)
+
+
+def _trace(grads: Params, trace: Params, decay, nesterov) -> tuple[Params, Params]:
+    """Heavy-ball trace m_t = g_t + μ·m_{t-1}; returns (direction, new trace).
+
+    With `nesterov` on, the direction looks one step ahead: g_t + μ·m_t.
+    """
+    new_trace = _tmap(lambda g, t: g + decay * t, grads, trace)
+    direction = _tmap(lambda g, t: jnp.where(_on(nesterov), g + decay * t, t), grads, new_trace)
+    return direction, new_trace
+
+
+def _descend(learning_rate, direction: Params) -> Params:
+    """−α · direction, leaf by leaf (the scale optax applies last)."""
+    return _tmap(lambda d: -learning_rate * d, direction)
+
+
+def _add_weight_decay(direction: Params, params: Params, weight_decay) -> Params:
+    """direction + λ·θ (optax's add_decayed_weights); α then scales both terms."""
+    return _tmap(lambda d, p: d + weight_decay * p, direction, params)
+
+
+def _full_like(tree: Params, value) -> Params:
+    """A pytree like `tree` filled with a (possibly traced) scalar."""
+    return _tmap(lambda x: jnp.zeros_like(x) + value, tree)
+
+
+def _start_value(count: jax.Array, tree: Params, initial) -> Params:
+    """`tree`, or the constant `initial` on the first step.
+
+    `init` never sees the hyperparameters, so accumulators with an initial value (Adagrad's
+    initial_accumulator_value, RMSprop's initial_scale) take it here, when count is 0.
+    """
+    return _tmap(lambda x: jnp.where(count == 0, jnp.zeros_like(x) + initial, x), tree)
+
+
+def _zeros(params: Params) -> Params:
+    return _tmap(jnp.zeros_like, params)
+
+
+# --------------------------------------------------------------------------------------------
+# States
+# --------------------------------------------------------------------------------------------
+
+
+class CountState(NamedTuple):
+    count: jax.Array
+
+
+class TraceState(NamedTuple):
+    count: jax.Array
+    trace: Params  # m: the heavy-ball velocity
+
+
+class AdagradState(NamedTuple):
+    count: jax.Array
+    sum_of_squares: Params
+
+
+class AdadeltaState(NamedTuple):
+    count: jax.Array
+    e_g: Params  # running average of g²
+    e_x: Params  # running average of Δθ²
+
+
+class RmspropState(NamedTuple):
+    count: jax.Array
+    mu: Params  # running average of g (used when centered)
+    nu: Params  # running average of g²
+    trace: Params  # momentum buffer on the α-scaled updates
+
+
+class AdamState(NamedTuple):
+    count: jax.Array
+    mu: Params
+    nu: Params
+
+
+class AmsgradState(NamedTuple):
+    count: jax.Array
+    mu: Params
+    nu: Params
+    nu_max: Params
+
+
+class LionState(NamedTuple):
+    count: jax.Array
+    mu: Params
+
+
+# --------------------------------------------------------------------------------------------
+# Optimizers (each update mirrors its `latex`, line by line)
+# --------------------------------------------------------------------------------------------
+
+
+def sgd() -> Optimizer:
+    """θ_t = θ_{t-1} − α·g_t."""
+
+    def init(params: Params) -> CountState:
+        return CountState(_zero_count())
+
+    def update(grads, state, params, hparams):
+        (lr,) = _read(hparams, "learning_rate")
+        updates = _descend(lr, grads)
+        return updates, CountState(_increment(state.count)), {"step_size": _full_like(grads, lr)}
+
+    return Optimizer(init, update)
+
+
+def momentum(nesterov: bool = False) -> Optimizer:
+    """Heavy ball (optax.sgd(momentum=μ)), or Nesterov's look-ahead form (nesterov=True)."""
+    nesterov_flag = 1.0 if nesterov else 0.0  # a fixed part of the optimizer, not a hyperparameter
+
+    def init(params: Params) -> TraceState:
+        return TraceState(_zero_count(), _zeros(params))
+
+    def update(grads, state, params, hparams):
+        lr, mu = _read(hparams, "learning_rate", "momentum")
+        direction, trace = _trace(grads, state.trace, mu, nesterov_flag)
+        updates = _descend(lr, direction)
+        internals = {"m": trace, "step_size": _full_like(grads, lr)}
+        return updates, TraceState(_increment(state.count), trace), internals
+
+    return Optimizer(init, update)
+
+
+def adagrad() -> Optimizer:
+    """Per-coordinate step α/√(Σg²): optax.adagrad, with ε inside or outside the root."""
+
+    def init(params: Params) -> AdagradState:
+        return AdagradState(_zero_count(), _zeros(params))
+
+    def update(grads, state, params, hparams):
+        lr, acc0, eps, eps_inside = _read(
+            hparams, "learning_rate", "initial_accumulator_value", "eps", "eps_inside"
+        )
+        previous = _start_value(state.count, state.sum_of_squares, acc0)
+        sum_of_squares = _tmap(lambda g, a: jnp.square(g) + a, grads, previous)
+        # optax's guard: a zero accumulator (only zero gradients so far) gives a zero step.
+        scale = _tmap(
+            lambda a: jnp.where(
+                a > 0,
+                jnp.where(_on(eps_inside), jax.lax.rsqrt(a + eps), 1 / (jnp.sqrt(a) + eps)),
+                0.0,
+            ),
+            sum_of_squares,
+        )
+        updates = _descend(lr, _tmap(lambda s, g: s * g, scale, grads))
+        internals = {"v": sum_of_squares, "step_size": _tmap(lambda s: lr * s, scale)}
+        return updates, AdagradState(_increment(state.count), sum_of_squares), internals
+
+    return Optimizer(init, update)
+
+
+def adadelta() -> Optimizer:
+    """Zeiler's unit-corrected step √(E[Δθ²]+ε)/√(E[g²]+ε), times a learning rate."""
+
+    def init(params: Params) -> AdadeltaState:
+        return AdadeltaState(_zero_count(), _zeros(params), _zeros(params))
+
+    def update(grads, state, params, hparams):
+        lr, rho, eps, weight_decay = _read(hparams, "learning_rate", "rho", "eps", "weight_decay")
+        grads = _add_weight_decay(grads, params, weight_decay)  # optax: L2 added to g first
+        e_g = _ema(_square(grads), state.e_g, rho)
+        scale = _tmap(lambda eg, ex: jnp.sqrt(ex + eps) / jnp.sqrt(eg + eps), e_g, state.e_x)
+        delta = _tmap(lambda s, g: s * g, scale, grads)
+        e_x = _ema(_square(delta), state.e_x, rho)
+        updates = _descend(lr, delta)
+        internals = {"v": e_g, "step_size": _tmap(lambda s: lr * s, scale)}
+        return updates, AdadeltaState(_increment(state.count), e_g, e_x), internals
+
+    return Optimizer(init, update)
+
+
+_RMSPROP_NAMES = (
+    "learning_rate", "decay", "eps", "initial_scale", "eps_inside",
+    "centered", "momentum", "nesterov", "bias_correction",
+)  # fmt: skip
+
+
+def rmsprop() -> Optimizer:
+    """optax.rmsprop with every option as a hyperparameter: centered, momentum, nesterov,
+    bias_correction, initial_scale, and ε inside or outside the root.
+
+    Internals: "m" is the running mean of g (what `centered` subtracts), "v" the running mean
+    of g², "step_size" the factor on g before momentum.
+    """
+
+    def init(params: Params) -> RmspropState:
+        return RmspropState(_zero_count(), _zeros(params), _zeros(params), _zeros(params))
+
+    def update(grads, state, params, hparams):
+        lr, decay, eps, initial_scale, eps_inside, centered, mom, nesterov, bias_correction = _read(
+            hparams, *_RMSPROP_NAMES
+        )
+        count = _increment(state.count)
+        mu = _ema(grads, state.mu, decay)
+        nu = _ema(_square(grads), _start_value(state.count, state.nu, initial_scale), decay)
+        divisor = _bias_divisor(decay, count, bias_correction)
+        mu_hat, nu_hat = _divide(mu, divisor), _divide(nu, divisor)
+        # centered: divide by the standard deviation of g instead of its RMS
+        spread = _tmap(lambda m, n: jnp.where(_on(centered), n - jnp.square(m), n), mu_hat, nu_hat)
+        scale = _tmap(
+            lambda s: jnp.where(_on(eps_inside), jax.lax.rsqrt(s + eps), 1 / (jnp.sqrt(s) + eps)),
+            spread,
+        )
+        scaled = _descend(lr, _tmap(lambda s, g: s * g, scale, grads))
+        # momentum acts on the α-scaled step (optax's chain order); momentum = 0 is plain RMSprop
+        updates, trace = _trace(scaled, state.trace, mom, nesterov)
+        internals = {
+            "m": mu,
+            "v": nu,
+            "v_hat": nu_hat,
+            "step_size": _tmap(lambda s: lr * s, scale),
+        }
+        return updates, RmspropState(count, mu, nu, trace), internals
+
+    return Optimizer(init, update)
+
+
+def _adam_moments(grads, state, b1, b2) -> tuple[jax.Array, Params, Params]:
+    """t, m_t = EMA_β₁(g), v_t = EMA_β₂(g²)."""
+    return _increment(state.count), _ema(grads, state.mu, b1), _ema(_square(grads), state.nu, b2)
+
+
+def _adam_init(params: Params) -> AdamState:
+    return AdamState(_zero_count(), _zeros(params), _zeros(params))
+
+
+def adam(decoupled_weight_decay: bool = False) -> Optimizer:
+    """optax.adam (or optax.adamw with `decoupled_weight_decay`), plus two switches:
+
+    - `bias_correction` off drops the 1/(1−β^t) factors;
+    - `eps_hat` on uses Keras's form: ε added to the uncorrected √v_t and the corrections
+      folded into the step size, α·√(1−β₂^t)/(1−β₁^t).
+    """
+    names = ["learning_rate", "b1", "b2", "eps", "eps_root", "bias_correction", "eps_hat"]
+    if decoupled_weight_decay:
+        names.append("weight_decay")
+
+    def update(grads, state, params, hparams):
+        lr, b1, b2, eps, eps_root, bias_correction, eps_hat, *wd = _read(hparams, *names)
+        count, mu, nu = _adam_moments(grads, state, b1, b2)
+        divisor1 = _bias_divisor(b1, count, bias_correction)
+        divisor2 = _bias_divisor(b2, count, bias_correction)
+        m_hat, v_hat = _divide(mu, divisor1), _divide(nu, divisor2)
+        keras_factor = jnp.sqrt(divisor2) / divisor1
+        direction = _tmap(
+            lambda m, v, mh, vh: jnp.where(
+                _on(eps_hat),
+                m * keras_factor / (jnp.sqrt(v + eps_root) + eps),
+                mh / (jnp.sqrt(vh + eps_root) + eps),
+            ),
+            mu,
+            nu,
+            m_hat,
+            v_hat,
+        )
+        if decoupled_weight_decay:
+            direction = _add_weight_decay(direction, params, wd[0])
+        updates = _descend(lr, direction)
+        step_size = _tmap(
+            lambda v, vh: jnp.where(
+                _on(eps_hat),
+                lr * jnp.sqrt(divisor2) / (jnp.sqrt(v + eps_root) + eps),
+                lr / (jnp.sqrt(vh + eps_root) + eps),
+            ),
+            nu,
+            v_hat,
+        )
+        internals = {"m": mu, "v": nu, "m_hat": m_hat, "v_hat": v_hat, "step_size": step_size}
+        return updates, AdamState(count, mu, nu), internals
+
+    return Optimizer(_adam_init, update)
+
+
+def amsgrad() -> Optimizer:
+    """Adam whose denominator never shrinks: the running max of the corrected v̂_t."""
+
+    def init(params: Params) -> AmsgradState:
+        return AmsgradState(_zero_count(), _zeros(params), _zeros(params), _zeros(params))
+
+    def update(grads, state, params, hparams):
+        lr, b1, b2, eps, eps_root = _read(hparams, "learning_rate", "b1", "b2", "eps", "eps_root")
+        count, mu, nu = _adam_moments(grads, state, b1, b2)
+        m_hat = _divide(mu, _bias_divisor(b1, count))
+        v_max = _tmap(jnp.maximum, state.nu_max, _divide(nu, _bias_divisor(b2, count)))
+        direction = _tmap(lambda m, v: m / (jnp.sqrt(v + eps_root) + eps), m_hat, v_max)
+        updates = _descend(lr, direction)
+        step_size = _tmap(lambda v: lr / (jnp.sqrt(v + eps_root) + eps), v_max)
+        internals = {"m": mu, "v": nu, "m_hat": m_hat, "v_hat": v_max, "step_size": step_size}
+        return updates, AmsgradState(count, mu, nu, v_max), internals
+
+    return Optimizer(init, update)
+
+
+def adamax() -> Optimizer:
+    """Adam with the infinity norm: v_t = max(|g_t| + ε, β₂·v_{t-1}), no correction on v."""
+
+    def update(grads, state, params, hparams):
+        lr, b1, b2, eps = _read(hparams, "learning_rate", "b1", "b2", "eps")
+        count = _increment(state.count)
+        mu = _ema(grads, state.mu, b1)
+        nu = _tmap(lambda g, v: jnp.maximum(jnp.abs(g) + eps, b2 * v), grads, state.nu)
+        m_hat = _divide(mu, _bias_divisor(b1, count))
+        updates = _descend(lr, _tmap(lambda m, v: m / v, m_hat, nu))
+        internals = {"m": mu, "v": nu, "m_hat": m_hat, "step_size": _tmap(lambda v: lr / v, nu)}
+        return updates, AdamState(count, mu, nu), internals
+
+    return Optimizer(_adam_init, update)
+
+
+def nadam() -> Optimizer:
+    """optax.nadam: Adam with Dozat's Nesterov look-ahead in m̂_t."""
+
+    def update(grads, state, params, hparams):
+        lr, b1, b2, eps, eps_root = _read(hparams, "learning_rate", "b1", "b2", "eps", "eps_root")
+        count, mu, nu = _adam_moments(grads, state, b1, b2)
+        m_hat = _nesterov_m_hat(mu, grads, b1, count)
+        v_hat = _divide(nu, _bias_divisor(b2, count))
+        direction = _tmap(lambda m, v: m / (jnp.sqrt(v + eps_root) + eps), m_hat, v_hat)
+        updates = _descend(lr, direction)
+        step_size = _tmap(lambda v: lr / (jnp.sqrt(v + eps_root) + eps), v_hat)
+        internals = {"m": mu, "v": nu, "m_hat": m_hat, "v_hat": v_hat, "step_size": step_size}
+        return updates, AdamState(count, mu, nu), internals
+
+    return Optimizer(_adam_init, update)
+
+
+def radam() -> Optimizer:
+    """Rectified Adam: momentum SGD while the variance of v̂ is intractable (ρ_t < threshold),
+    then Adam scaled by the rectification r_t."""
+
+    def update(grads, state, params, hparams):
+        lr, b1, b2, eps, eps_root, threshold = _read(
+            hparams, "learning_rate", "b1", "b2", "eps", "eps_root", "threshold"
+        )
+        count, mu, nu = _adam_moments(grads, state, b1, b2)
+        rho_inf = 2.0 / (1.0 - b2) - 1.0
+        b2_t = b2**count
+        rho_t = rho_inf - 2 * count * b2_t / (1 - b2_t)
+        rectified = rho_t >= threshold
+        # NaN while ρ_t < 4; never selected then
+        r_t = jnp.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+        m_hat = _divide(mu, _bias_divisor(b1, count))
+        v_hat = _divide(nu, _bias_divisor(b2, count))
+        direction = _tmap(
+            lambda m, v: jnp.where(rectified, r_t.astype(m.dtype) * m / (jnp.sqrt(v + eps_root) + eps), m),
+            m_hat,
+            v_hat,
+        )
+        updates = _descend(lr, direction)
+        step_size = _tmap(
+            lambda v: jnp.where(rectified, lr * r_t / (jnp.sqrt(v + eps_root) + eps), lr), v_hat
+        )
+        internals = {"m": mu, "v": nu, "m_hat": m_hat, "v_hat": v_hat, "step_size": step_size}
+        return updates, AdamState(count, mu, nu), internals
+
+    return Optimizer(_adam_init, update)
+
+
+def adabelief() -> Optimizer:
+    """Adam whose second moment tracks the surprise (g_t − m_t)² instead of g_t²."""
+
+    def update(grads, state, params, hparams):
+        lr, b1, b2, eps, eps_root = _read(hparams, "learning_rate", "b1", "b2", "eps", "eps_root")
+        count = _increment(state.count)
+        mu = _ema(grads, state.mu, b1)
+        surprise = _tmap(lambda g, m: jnp.square(g - m), grads, mu)
+        s = _tmap(lambda x: x + eps_root, _ema(surprise, state.nu, b2))
+        m_hat = _divide(mu, _bias_divisor(b1, count))
+        s_hat = _divide(s, _bias_divisor(b2, count))
+        updates = _descend(lr, _tmap(lambda m, v: m / (jnp.sqrt(v) + eps), m_hat, s_hat))
+        step_size = _tmap(lambda v: lr / (jnp.sqrt(v) + eps), s_hat)
+        internals = {"m": mu, "v": s, "m_hat": m_hat, "v_hat": s_hat, "step_size": step_size}
+        return updates, AdamState(count, mu, s), internals
+
+    return Optimizer(_adam_init, update)
+
+
+def lion() -> Optimizer:
+    """Sign of an interpolated momentum, so every coordinate moves exactly α (plus decay)."""
+
+    def init(params: Params) -> LionState:
+        return LionState(_zero_count(), _zeros(params))
+
+    def update(grads, state, params, hparams):
+        lr, b1, b2, weight_decay = _read(hparams, "learning_rate", "b1", "b2", "weight_decay")
+        c = _tmap(lambda g, m: jnp.sign((1.0 - b1) * g + b1 * m), grads, state.mu)
+        mu = _ema(grads, state.mu, b2)
+        updates = _descend(lr, _add_weight_decay(c, params, weight_decay))
+        internals = {"m": mu, "step_size": _full_like(grads, lr)}
+        return updates, LionState(_increment(state.count), mu), internals
+
+    return Optimizer(init, update)
+
+
+# --------------------------------------------------------------------------------------------
+# Hyperparameter specs
+# --------------------------------------------------------------------------------------------
+
+# (0, 100]: a closed valid interval needs a positive floor to exclude 0.
+_LR_VALID = (1e-12, 100.0)
+_UNIT = (0.0, 0.9999)  # decay rates: 1 would freeze the average
+
+
+def _lr(default: float, low: float = 1e-5, high: float = 10.0, note: str = "") -> HyperParam:
+    help_text = "learning rate: global step size (the value in force at this step)"
+    return HyperParam(
+        "learning_rate",
+        r"\alpha",
+        default,
+        low,
+        high,
+        log=True,
+        help=help_text + (f"; {note}" if note else ""),
+        valid=_LR_VALID,
+    )
+
+
+def _eps(default: float, help_text: str, low: float = 1e-12) -> HyperParam:
+    return HyperParam("eps", r"\epsilon", default, low, 1e-1, log=True, help=help_text, valid=(0.0, 1.0))
+
+
+def _eps_root(default: float = 0.0, help_text: str = "") -> HyperParam:
+    return HyperParam(
+        "eps_root",
+        r"\bar\epsilon",
+        default,
+        0.0,
+        1e-6,
+        help=help_text or "added to v̂ inside the square root (needed to differentiate through)",
+        valid=(0.0, 1.0),
+    )
+
+
+def _b1(default: float = 0.9, help_text: str = "decay of the gradient average m (momentum)") -> HyperParam:
+    return HyperParam("b1", r"\beta_1", default, 0.0, 0.999, help=help_text, valid=_UNIT)
+
+
+def _b2(default: float = 0.999, help_text: str = "decay of the squared-gradient average v") -> HyperParam:
+    return HyperParam("b2", r"\beta_2", default, 0.5, 0.9999, help=help_text, valid=_UNIT)
+
+
+def _flag(name: str, symbol: str, default: float, help_text: str) -> HyperParam:
+    return HyperParam(name, symbol, default, 0.0, 1.0, help=help_text, kind="bool")
+
+
+def _weight_decay(default: float, help_text: str) -> HyperParam:
+    return HyperParam("weight_decay", r"\lambda", default, 0.0, 0.1, help=help_text, valid=(0.0, 10.0))
+
+
+def _momentum_mu(default: float, help_text: str) -> HyperParam:
+    return HyperParam("momentum", r"\mu", default, 0.0, 0.999, help=help_text, valid=_UNIT)
+
+
+_ADAM_EPS = _eps(1e-8, "added to √v̂ so the step stays finite where v̂ ≈ 0")
+_EPS_INSIDE = _flag(
+    "eps_inside",
+    r"\epsilon_{\text{in}}",
+    1.0,
+    "ε inside the root √(v+ε) (optax, Keras) or outside √v+ε (PyTorch)",
+)
+_DECOUPLED_DECAY_HELP = "decoupled weight decay: pulls θ toward 0 at rate α·λ"
+
+
+def _spec(
+    name: str,
+    label: str,
+    optimizer: Optimizer,
+    hyperparams: tuple[HyperParam, ...],
+    latex: str,
+    description: str,
+    reference: str,
+) -> OptimizerSpec:
+    return OptimizerSpec(
+        name=name,
+        label=label,
+        hyperparams=hyperparams,
+        latex=latex.strip(),
+        optimizer=optimizer,
+        description=description,
+        reference=reference,
+    )
+
+
+_ADAM_HPARAMS = (
+    _lr(0.02, note="0.02 moves Rosenbrock visibly; 1e-3 is the usual network default"),
+    _b1(),
+    _b2(),
+    _ADAM_EPS,
+    _eps_root(),
+    _flag(
+        "bias_correction",
+        r"\text{bc}",
+        1.0,
+        "divide m, v by 1−β^t so early steps are not too small",
+    ),
+    _flag(
+        "eps_hat",
+        r"\hat\epsilon",
+        0.0,
+        "Keras form: ε added to the uncorrected √v, corrections folded into α",
+    ),
+)
+
+_ADAM_LATEX = r"""
+\begin{aligned}
+m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+\hat m_t &= m_t / (1-\beta_1^t) && \text{(bias correction off: } \hat m_t = m_t\text{)} \\
+\hat v_t &= v_t / (1-\beta_2^t) && \text{(bias correction off: } \hat v_t = v_t\text{)} \\
+\theta_t &= \theta_{t-1} - \alpha\, \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon)
+  && \text{(or, with } \hat\epsilon\text{: } \alpha \tfrac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\,
+  m_t / (\sqrt{v_t + \bar\epsilon} + \epsilon)\text{)}
+\end{aligned}
+"""
+
+_ADAMW_LATEX = r"""
+\begin{aligned}
+m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+\hat m_t &= m_t / (1-\beta_1^t) && \text{(bias correction off: } \hat m_t = m_t\text{)} \\
+\hat v_t &= v_t / (1-\beta_2^t) && \text{(bias correction off: } \hat v_t = v_t\text{)} \\
+d_t &= \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon)
+  && \text{(or, with } \hat\epsilon\text{: } \tfrac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\,
+  m_t / (\sqrt{v_t + \bar\epsilon} + \epsilon)\text{)} \\
+\theta_t &= \theta_{t-1} - \alpha\, (d_t + \lambda\, \theta_{t-1})
+\end{aligned}
+"""
+
+
+OPTIMIZERS: dict[str, OptimizerSpec] = {
+    spec.name: spec
+    for spec in (
+        _spec(
+            "sgd",
+            "SGD",
+            sgd(),
+            (_lr(1e-3, note="stable while α·curvature < 2; Rosenbrock's walls reach ~2000"),),
+            r"""
+\begin{aligned}
+\theta_t &= \theta_{t-1} - \alpha\, g_t
+\end{aligned}""",
+            "Plain gradient descent: one step size for every direction, so ravines zig-zag.",
+            "Robbins & Monro, A Stochastic Approximation Method, 1951",
+        ),
+        _spec(
+            "momentum",
+            "Momentum (heavy ball)",
+            momentum(nesterov=False),
+            (
+                _lr(1e-3),
+                _momentum_mu(0.9, "fraction of the velocity kept each step (0 = plain SGD)"),
+            ),
+            r"""
+\begin{aligned}
+m_t &= g_t + \mu\, m_{t-1} \\
+\theta_t &= \theta_{t-1} - \alpha\, m_t
+\end{aligned}""",
+            "A velocity that accumulates gradients: faster along ravines, overshoots at turns.",
+            "Polyak, Some methods of speeding up the convergence of iteration methods, 1964",
+        ),
+        _spec(
+            "nesterov",
+            "Nesterov momentum",
+            momentum(nesterov=True),
+            (
+                _lr(1e-3),
+                _momentum_mu(0.9, "fraction of the velocity kept each step"),
+            ),
+            r"""
+\begin{aligned}
+m_t &= g_t + \mu\, m_{t-1} \\
+\theta_t &= \theta_{t-1} - \alpha\, (g_t + \mu\, m_t)
+\end{aligned}""",
+            "Momentum that looks one step ahead, so it brakes before overshooting.",
+            "Sutskever et al., On the importance of initialization and momentum in deep learning, 2013",
+        ),
+        _spec(
+            "adagrad",
+            "Adagrad",
+            adagrad(),
+            (
+                _lr(0.1, note="the accumulated Σg² only shrinks the step"),
+                HyperParam(
+                    "initial_accumulator_value",
+                    "G_0",
+                    0.1,
+                    0.0,
+                    1.0,
+                    help="starting value of Σg² (0.1 optax/Keras, 0 PyTorch)",
+                    valid=(0.0, 100.0),
+                ),
+                _eps(1e-7, "keeps the root away from 0 (1e-7 optax/Keras, 1e-10 PyTorch)"),
+                _EPS_INSIDE,
+            ),
+            r"""
+\begin{aligned}
+G_t &= G_{t-1} + g_t^2 \qquad (G_0 \text{ given}) \\
+\theta_t &= \theta_{t-1} - \alpha\, g_t \,/\, \sqrt{G_t + \epsilon}
+  && \text{(}\epsilon\text{ outside: } \sqrt{G_t} + \epsilon\text{)}
+\end{aligned}""",
+            "Per-coordinate steps shrink with the sum of all past squared gradients: "
+            "no tuning per axis, but the step only ever decays.",
+            "Duchi, Hazan & Singer, Adaptive Subgradient Methods for Online Learning and "
+            "Stochastic Optimization, JMLR 2011",
+        ),
+        _spec(
+            "adadelta",
+            "Adadelta",
+            adadelta(),
+            (
+                _lr(
+                    1.0,
+                    low=1e-4,
+                    high=10.0,
+                    note="Zeiler has none (1.0, as PyTorch); Keras uses 0.001",
+                ),
+                HyperParam(
+                    "rho",
+                    r"\rho",
+                    0.9,
+                    0.0,
+                    0.999,
+                    help="decay of both running averages",
+                    valid=_UNIT,
+                ),
+                _eps(1e-6, "sets the first steps' size: √ε / √(E[g²]+ε)"),
+                _weight_decay(0.0, "L2 penalty added to the gradient (optax's coupled form)"),
+            ),
+            r"""
+\begin{aligned}
+E[g^2]_t &= \rho\, E[g^2]_{t-1} + (1-\rho)\, g_t^2 \\
+\Delta_t &= \frac{\sqrt{E[\Delta^2]_{t-1} + \epsilon}}{\sqrt{E[g^2]_t + \epsilon}}\, g_t \\
+E[\Delta^2]_t &= \rho\, E[\Delta^2]_{t-1} + (1-\rho)\, \Delta_t^2 \\
+\theta_t &= \theta_{t-1} - \alpha\, \Delta_t
+  && (g_t \leftarrow g_t + \lambda\,\theta_{t-1} \text{ first})
+\end{aligned}""",
+            "Step sizes in the units of θ, built from past steps: starts tiny (√ε) and "
+            "grows, and a small learning rate (Keras' 0.001) nearly freezes it.",
+            "Zeiler, ADADELTA: An Adaptive Learning Rate Method, 2012",
+        ),
+        _spec(
+            "rmsprop",
+            "RMSprop",
+            rmsprop(),
+            (
+                _lr(0.01),
+                HyperParam(
+                    "decay",
+                    r"\rho",
+                    0.9,
+                    0.0,
+                    0.9999,
+                    help="decay of the squared-gradient average (PyTorch: alpha)",
+                    valid=_UNIT,
+                ),
+                _eps(1e-8, "keeps the root away from 0 (Keras 1e-7 inside, PyTorch 1e-8 outside)"),
+                HyperParam(
+                    "initial_scale",
+                    "v_0",
+                    0.0,
+                    0.0,
+                    1.0,
+                    help="starting value of v (0 PyTorch/Keras, 1 TF1)",
+                    valid=(0.0, 100.0),
+                ),
+                _EPS_INSIDE,
+                _flag(
+                    "centered",
+                    r"\text{c}",
+                    0.0,
+                    "divide by the standard deviation of g (v − m²) instead of its RMS",
+                ),
+                _momentum_mu(0.0, "momentum on the scaled step (0 = off)"),
+                _flag("nesterov", r"\text{nesterov}", 0.0, "Nesterov form of that momentum"),
+                _flag("bias_correction", r"\text{bc}", 0.0, "divide m and v by 1−ρ^t"),
+            ),
+            r"""
+\begin{aligned}
+m_t &= \rho\, m_{t-1} + (1-\rho)\, g_t && \text{(used when centered)} \\
+v_t &= \rho\, v_{t-1} + (1-\rho)\, g_t^2 && (v_0 \text{ given}) \\
+s_t &= v_t \;\;\text{or, centered: } v_t - m_t^2
+  && (\text{bias corr.: } m_t, v_t \,/\, (1-\rho^t)) \\
+u_t &= -\alpha\, g_t \,/\, \sqrt{s_t + \epsilon}
+  && \text{(}\epsilon\text{ outside: } \sqrt{s_t} + \epsilon\text{)} \\
+b_t &= u_t + \mu\, b_{t-1} \\
+\theta_t &= \theta_{t-1} + b_t && \text{(Nesterov: } u_t + \mu\, b_t\text{)}
+\end{aligned}""",
+            "Divides each coordinate by a running RMS of its gradients, so steep and flat "
+            "directions move at similar speeds; forgets, unlike Adagrad.",
+            "Hinton, Neural Networks for Machine Learning, lecture 6e, 2012; "
+            "Graves, Generating Sequences With Recurrent Neural Networks, 2013 (centered)",
+        ),
+        _spec(
+            "adam",
+            "Adam",
+            adam(),
+            _ADAM_HPARAMS,
+            _ADAM_LATEX,
+            "Momentum plus RMSprop scaling with bias correction: steps of about α in every "
+            "coordinate, whatever the gradient's scale.",
+            "Kingma & Ba, Adam: A Method for Stochastic Optimization, 2014",
+        ),
+        _spec(
+            "adamw",
+            "AdamW",
+            adam(decoupled_weight_decay=True),
+            _ADAM_HPARAMS + (_weight_decay(1e-4, _DECOUPLED_DECAY_HELP),),
+            _ADAMW_LATEX,
+            "Adam with weight decay applied to θ directly, not through the gradient, so "
+            "the adaptive scaling does not weaken it.",
+            "Loshchilov & Hutter, Decoupled Weight Decay Regularization, 2019",
+        ),
+        _spec(
+            "amsgrad",
+            "AMSGrad",
+            amsgrad(),
+            (
+                _lr(0.05, note="the max of v̂ keeps steps small after a steep start"),
+                _b1(),
+                _b2(),
+                _ADAM_EPS,
+                _eps_root(),
+            ),
+            r"""
+\begin{aligned}
+m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+\hat m_t &= m_t / (1-\beta_1^t) \\
+\hat v_t &= \max\big(\hat v_{t-1},\; v_t / (1-\beta_2^t)\big) \\
+\theta_t &= \theta_{t-1} - \alpha\, \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon)
+\end{aligned}""",
+            "Adam whose denominator never shrinks, so a burst of large gradients keeps "
+            "the steps small afterwards (the fix for Adam's non-convergence example).",
+            "Reddi, Kale & Kumar, On the Convergence of Adam and Beyond, ICLR 2018",
+        ),
+        _spec(
+            "adamax",
+            "Adamax",
+            adamax(),
+            (
+                _lr(0.05, note="the slowly decaying max of |g| keeps steps small"),
+                _b1(),
+                _b2(help_text="decay of the running max of |g|"),
+                _eps(1e-8, "added to |g| inside the max, so v > 0"),
+            ),
+            r"""
+\begin{aligned}
+m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+v_t &= \max\big(|g_t| + \epsilon,\; \beta_2 v_{t-1}\big) \\
+\hat m_t &= m_t / (1-\beta_1^t) \\
+\theta_t &= \theta_{t-1} - \alpha\, \hat m_t / v_t
+\end{aligned}""",
+            "Adam with the infinity norm: scales by a decaying max of |g| instead of an RMS.",
+            "Kingma & Ba, Adam: A Method for Stochastic Optimization, 2014 (section 7)",
+        ),
+        _spec(
+            "nadam",
+            "NAdam",
+            nadam(),
+            (_lr(0.02), _b1(), _b2(), _ADAM_EPS, _eps_root()),
+            r"""
+\begin{aligned}
+m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+\hat m_t &= \beta_1\, m_t / (1-\beta_1^{t+1}) + (1-\beta_1)\, g_t / (1-\beta_1^t) \\
+\hat v_t &= v_t / (1-\beta_2^t) \\
+\theta_t &= \theta_{t-1} - \alpha\, \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon)
+\end{aligned}""",
+            "Adam with Nesterov's look-ahead in the first moment: reacts sooner at turns.",
+            "Dozat, Incorporating Nesterov Momentum into Adam, ICLR workshop 2016",
+        ),
+        _spec(
+            "radam",
+            "RAdam",
+            radam(),
+            (
+                _lr(0.005, note="the first steps are plain momentum SGD: large α blows up"),
+                _b1(),
+                _b2(),
+                _ADAM_EPS,
+                _eps_root(),
+                HyperParam(
+                    "threshold",
+                    r"\rho_{\min}",
+                    5.0,
+                    0.0,
+                    20.0,
+                    help="rectify once ρ_t ≥ this (variance of v̂ tractable); SGD-momentum before",
+                    valid=(0.0, 1e6),
+                ),
+            ),
+            r"""
+\begin{aligned}
+m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+\rho_\infty &= 2 / (1-\beta_2) - 1 \\
+\rho_t &= \rho_\infty - 2t\, \beta_2^t / (1-\beta_2^t) \\
+r_t &= \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}} \\
+\hat m_t &= m_t / (1-\beta_1^t), \quad \hat v_t = v_t / (1-\beta_2^t) \\
+\theta_t &= \theta_{t-1} - \alpha
+  \begin{cases} r_t\, \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon)
+    & \rho_t \ge \rho_{\min} \\ \hat m_t & \text{otherwise} \end{cases}
+\end{aligned}""",
+            "Adam with a built-in warm-up: momentum SGD until v̂ is trustworthy, then "
+            "Adam scaled by the rectification r_t.",
+            "Liu et al., On the Variance of the Adaptive Learning Rate and Beyond, ICLR 2020",
+        ),
+        _spec(
+            "adabelief",
+            "AdaBelief",
+            adabelief(),
+            (
+                _lr(0.02),
+                _b1(),
+                _b2(help_text="decay of the average of (g − m)²"),
+                _eps(1e-16, "added to √ŝ (optax default 1e-16; the paper uses 1e-8)", low=1e-20),
+                _eps_root(1e-16, "added to s each step (optax default 1e-16)"),
+            ),
+            r"""
+\begin{aligned}
+m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+s_t &= \beta_2 s_{t-1} + (1-\beta_2)\, (g_t - m_t)^2 + \bar\epsilon \\
+\hat m_t &= m_t / (1-\beta_1^t) \\
+\hat s_t &= s_t / (1-\beta_2^t) \\
+\theta_t &= \theta_{t-1} - \alpha\, \hat m_t / (\sqrt{\hat s_t} + \epsilon)
+\end{aligned}""",
+            "Adam that divides by how surprising the gradient is, (g − m)², not by its size: "
+            "big confident steps where the gradient is predictable.",
+            "Zhuang et al., AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed "
+            "Gradients, NeurIPS 2020",
+        ),
+        _spec(
+            "lion",
+            "Lion",
+            lion(),
+            (
+                _lr(
+                    0.005,
+                    low=1e-5,
+                    high=1.0,
+                    note="every coordinate moves exactly α, so keep it smaller than Adam's",
+                ),
+                _b1(0.9, "weight of the momentum in the sign's argument"),
+                _b2(0.99, "decay of the momentum m"),
+                _weight_decay(1e-3, _DECOUPLED_DECAY_HELP),
+            ),
+            r"""
+\begin{aligned}
+c_t &= \operatorname{sign}\big(\beta_1 m_{t-1} + (1-\beta_1)\, g_t\big) \\
+m_t &= \beta_2 m_{t-1} + (1-\beta_2)\, g_t \\
+\theta_t &= \theta_{t-1} - \alpha\, (c_t + \lambda\, \theta_{t-1})
+\end{aligned}""",
+            "Only the sign of an interpolated momentum: every coordinate moves by exactly α, "
+            "whatever the gradient's size.",
+            "Chen et al., Symbolic Discovery of Optimization Algorithms, 2023",
+        ),
+    )
+}

@@ -366,6 +366,7 @@ def animation_gif(
     def draw_frame(step: int) -> PILImage.Image:
         overlay = Image.new("RGBA", (plot_w * ss, plot_h * ss), (0, 0, 0, 0))
         draw = ImageDraw.Draw(overlay)
+        heads = []
         for (keep, px, n_ok), traj, color in zip(runs, trajectories, colors_, strict=True):
             upto = int(np.searchsorted(keep, min(step, max(n_ok - 1, 0)), side="right"))
             pts = px[:upto]
@@ -386,26 +387,28 @@ def animation_gif(
                     if i < len(whole) and kept[i]:
                         draw.line([tuple(p[i]), tuple(q[i])], fill=color, width=line_w)
             if len(pts):
-                hx, hy = pts[-1]
-                if box_lo[0] <= hx <= box_hi[0] and box_lo[1] <= hy <= box_hi[1]:
-                    diverged = traj.diverged_at is not None and step >= n_ok
-                    r = head_r
-                    if diverged:
-                        for dx in (-r, r):
-                            draw.line([(hx - dx, hy - r), (hx + dx, hy + r)], fill="#ffffff",
-                                      width=line_w + 2 * ss)
-                            draw.line([(hx - dx, hy - r), (hx + dx, hy + r)], fill=color,
-                                      width=line_w)
-                    else:
-                        draw.ellipse([hx - r, hy - r, hx + r, hy + r], fill=color,
-                                     outline=OUTLINE_COLOR, width=max(ss, 1))
+                heads.append((pts[-1], traj.diverged_at is not None and step >= n_ok, color))
+        # Heads after all lines: a later path must not hide an earlier optimizer's position.
+        r = head_r
+        for (hx, hy), diverged, color in heads:
+            if not (box_lo[0] <= hx <= box_hi[0] and box_lo[1] <= hy <= box_hi[1]):
+                continue
+            if diverged:
+                for dx in (-r, r):
+                    draw.line([(hx - dx, hy - r), (hx + dx, hy + r)], fill="#ffffff",
+                              width=line_w + 2 * ss)
+                    draw.line([(hx - dx, hy - r), (hx + dx, hy + r)], fill=color, width=line_w)
+            else:
+                draw.ellipse([hx - r, hy - r, hx + r, hy + r], fill=color,
+                             outline=OUTLINE_COLOR, width=max(ss, 1))
         frame = background.copy()
         frame.alpha_composite(overlay, (margin["l"] * ss, margin["t"] * ss))
         label = f"step {step} / {total}"
         tw = ImageDraw.Draw(frame).textlength(label, font=font)
         ImageDraw.Draw(frame).text((W - margin["r"] * ss - tw, 16 * ss), label,
                                    fill="#222222", font=font)
-        return frame.convert("RGB").resize((width, H // ss), Image.Resampling.LANCZOS)
+        # Box-average the 2x drawing down: antialiased lines at a tenth of LANCZOS's cost.
+        return frame.convert("RGB").reduce(ss)
 
     rgb_frames = [draw_frame(int(s)) for s in frame_steps]
     palette = _gif_palette(rgb_frames[-1], colors_)

@@ -71,12 +71,13 @@ def internals_arrows_figure(
     compare), the update has its own; the legend states both factors.
     """
     color = color or color_for(0)
-    title = title if title is not None else f"{trajectory.label}: update {step}, up close"
     last = last_valid_step(trajectory)
     if last == 0:
-        return _empty(title, f"{trajectory.label} diverged at its first step:<br>"
-                             "nothing to show. Try a smaller learning rate.")
+        return _empty(title if title is not None else f"{trajectory.label}: up close",
+                      f"{trajectory.label} diverged at its first step:<br>"
+                      "nothing to show. Try a smaller learning rate.")
     k = _clamp_step(trajectory, step)
+    title = title if title is not None else f"{trajectory.label}: update {k}, up close"
     i = k - 1  # index into grads / updates / internals
     path = np.asarray(trajectory.path, dtype=np.float64)
     p = path[i]
@@ -121,9 +122,8 @@ def internals_arrows_figure(
     notes = ["arrows rescaled to be visible; the legend gives each factor"]
     if m is None:
         notes.append(f"{trajectory.label} keeps no first moment m")
-    if k != step:
-        notes.append(f"showing update {k}: the run diverged at step {trajectory.diverged_at}"
-                     if trajectory.diverged_at is not None else f"showing update {k}")
+    if k != step and trajectory.diverged_at is not None and step > k:
+        notes.append(f"showing update {k}: the run diverged at step {trajectory.diverged_at}")
     note = dict(text="<br>".join(notes), xref="paper", yref="paper", x=0, y=1.0,
                 xanchor="left", yanchor="bottom", showarrow=False,
                 font=dict(size=12, color="#555555"), align="left")

@@ -1,0 +1,472 @@
+"""The Adam explained page's logic: 1D gradient streams and what optim_core's optimizers make of them.
+
+No second implementation of any optimizer here: every number comes from stepping
+`OPTIMIZERS[name].optimizer` (the same pure init/update pairs the Playground runs) over a stream
+of scalar gradients, in one jitted `lax.scan`, with the hyperparameters traced so that moving a
+slider never recompiles. The figure builders at the bottom take those arrays and return Plotly
+figures; the page only wires widgets to them.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from optim_core import OPTIMIZERS, resolve_hparams
+from playground.setup import OptimizerEntry, encode_optimizer
+from viz.colors import PALETTE
+
+STREAM_STEPS = 150
+STREAM_KINDS: dict[str, str] = {
+    "constant": "constant (g = 1)",
+    "noisy": "noisy (mean 1, spread 2)",
+    "sign_flip": "sign-flipping (+1, −1, …)",
+    "sparse": "sparse (mostly 0, rare kicks)",
+    "plateau_spike": "plateau of tiny gradients, then a spike",
+}
+PLATEAU_G = 1e-3  # gradient on the plateau of "plateau_spike"
+SPIKE_AT = 100  # first step of the spike
+
+
+# --- gradient streams -------------------------------------------------------------------------
+
+def gradient_stream(kind: str, steps: int = STREAM_STEPS, seed: int = 0,
+                    scale: float = 1.0) -> np.ndarray:
+    """A seeded stream of 1D gradients g_1..g_T (float32), times `scale`."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(steps)
+    if kind == "constant":
+        g = np.ones(steps)
+    elif kind == "noisy":
+        g = 1.0 + 2.0 * rng.standard_normal(steps)
+    elif kind == "sign_flip":
+        g = np.where(t % 2 == 0, 1.0, -1.0)
+    elif kind == "sparse":
+        # About one step in fifteen carries a gradient; never the first few, so the average
+        # has time to settle before the first kick.
+        g = np.where((rng.random(steps) < 1 / 15) & (t >= 5), 1.0 + rng.random(steps), 0.0)
+    elif kind == "plateau_spike":
+        g = np.where((t >= SPIKE_AT) & (t < SPIKE_AT + 5), 1.0, PLATEAU_G)
+    else:
+        raise ValueError(f"unknown stream {kind!r}; choose one of {', '.join(STREAM_KINDS)}")
+    return (scale * g).astype(np.float32)
+
+
+# --- stepping optim_core's optimizers over streams --------------------------------------------
+
+@functools.partial(jax.jit, static_argnames=("name",))
+def _scan_streams(name: str, hparams: Mapping[str, jax.Array], grads: jax.Array):
+    """One optimizer over a batch of 1D gradient streams (B, T); hparams are (B,) arrays."""
+    opt = OPTIMIZERS[name].optimizer
+
+    def one(hp, stream):
+        params = jnp.zeros((1,), jnp.float32)  # where we are does not matter: no weight decay
+
+        def body(state, g):
+            update, state, internals = opt.update(g[None], state, params, hp)
+            return state, (update[0], {k: v[0] for k, v in internals.items()})
+
+        _, out = jax.lax.scan(body, opt.init(params), stream)
+        return out
+
+    return jax.vmap(one)(hparams, grads)
+
+
+@dataclass(frozen=True)
+class StreamRun:
+    """What the optimizer did with each gradient g_t, t = 1..T (arrays of length T)."""
+
+    grads: np.ndarray
+    updates: np.ndarray  # Δθ_t (carries the minus sign)
+    internals: Mapping[str, np.ndarray]  # m, v, m_hat, v_hat, step_size where the optimizer has them
+    learning_rate: float
+
+    def _internal(self, key: str) -> np.ndarray:
+        if key not in self.internals:
+            raise KeyError(f"this optimizer does not record {key!r}")
+        return self.internals[key]
+
+    @property
+    def m(self) -> np.ndarray:
+        return self._internal("m")
+
+    @property
+    def v(self) -> np.ndarray:
+        return self._internal("v")
+
+    @property
+    def m_hat(self) -> np.ndarray:
+        return self._internal("m_hat")
+
+    @property
+    def v_hat(self) -> np.ndarray:
+        return self._internal("v_hat")
+
+    @property
+    def relative_step(self) -> np.ndarray:
+        """|Δθ_t| / α: the step in units of the learning rate."""
+        return np.abs(self.updates) / self.learning_rate
+
+
+def run_streams(name: str, streams: Sequence[np.ndarray],
+                hparams: Sequence[Mapping[str, float]]) -> list[StreamRun]:
+    """Each stream through `OPTIMIZERS[name]` with its own hyperparameters, in one call."""
+    if len(streams) != len(hparams) or not streams:
+        raise ValueError("give one hyperparameter set per stream (and at least one stream)")
+    resolved = [resolve_hparams(name, hp) for hp in hparams]
+    batch = {k: jnp.asarray([r[k] for r in resolved], jnp.float32) for k in resolved[0]}
+    grads = jnp.asarray(np.stack([np.asarray(s, np.float32) for s in streams]))
+    updates, internals = jax.device_get(_scan_streams(name, batch, grads))
+    return [StreamRun(np.asarray(streams[i], np.float32), np.asarray(updates[i]),
+                      {k: np.asarray(v[i]) for k, v in internals.items()},
+                      resolved[i]["learning_rate"]) for i in range(len(streams))]
+
+
+def run_stream(name: str, grads: np.ndarray, hparams: Mapping[str, float]) -> StreamRun:
+    return run_streams(name, [grads], [hparams])[0]
+
+
+def adam_hparams(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
+                 bias_correction: bool = True, eps_hat: bool = False,
+                 learning_rate: float = 1.0) -> dict[str, float]:
+    """Adam's hyperparameters by meaning; α = 1 by default so steps read in units of α."""
+    return {"learning_rate": learning_rate, "b1": b1, "b2": b2, "eps": eps,
+            "bias_correction": float(bias_correction), "eps_hat": float(eps_hat)}
+
+
+def first_step_ratio(g: float | Sequence[float], eps: float, eps_hat: bool, b1: float = 0.9,
+                     b2: float = 0.999) -> np.ndarray:
+    """Adam's first step |Δθ_1| / α for a first gradient g (one run per value, one call).
+
+    With ε outside √v̂ (optax, PyTorch) it is |g| / (|g| + ε); in Keras's ε-hat form it is
+    √(1−β₂)/(1−β₁) · (1−β₁)|g| / (√(1−β₂)|g| + ε): at g = 1e-6 that is 0.99 against 0.24.
+    """
+    gs = np.atleast_1d(np.asarray(g, np.float32))
+    runs = run_streams("adam", [np.array([v], np.float32) for v in gs],
+                       [adam_hparams(b1, b2, eps, eps_hat=eps_hat)] * len(gs))
+    return np.array([r.relative_step[0] for r in runs])
+
+
+# --- gradient descent, stochastic and mini-batch ------------------------------------------------
+
+DATA_POINTS = 512
+DATA_MEAN, DATA_STD = 2.0, 1.5
+GD_STEPS = 60
+GD_START = -3.0
+
+
+def regression_data(seed: int = 0) -> np.ndarray:
+    """Samples x_i; the loss ½·mean_i (w − x_i)² is smallest at w* = mean(x)."""
+    rng = np.random.default_rng(seed)
+    return (DATA_MEAN + DATA_STD * rng.standard_normal(DATA_POINTS)).astype(np.float32)
+
+
+@functools.partial(jax.jit, static_argnames=("steps",))
+def _minibatch_paths(data, batch_sizes, learning_rate, key, steps):
+    sgd = OPTIMIZERS["sgd"].optimizer
+    n = data.shape[0]
+
+    def one(batch_size, run_key):
+        def body(carry, t):
+            w, state = carry
+            # A batch drawn with replacement; a mask keeps the shape fixed for any batch size.
+            idx = jax.random.randint(jax.random.fold_in(run_key, t), (n,), 0, n)
+            weights = (jnp.arange(n) < batch_size) / batch_size
+            grad = w - jnp.sum(weights * data[idx])  # d/dw of ½·mean over the batch
+            update, state, _ = sgd.update(grad[None], state, w[None], {"learning_rate": learning_rate})
+            w = w + update[0]
+            return (w, state), w
+
+        w0 = jnp.float32(GD_START)
+        _, path = jax.lax.scan(body, (w0, sgd.init(w0[None])), jnp.arange(steps))
+        return jnp.concatenate([w0[None], path])
+
+    keys = jax.random.split(key, batch_sizes.shape[0])
+    return jax.vmap(one)(batch_sizes, keys)
+
+
+def minibatch_paths(batch_sizes: Sequence[int], learning_rate: float, seed: int = 0,
+                    steps: int = GD_STEPS) -> tuple[np.ndarray, float]:
+    """w_0..w_T of SGD on the mean-squared loss, one row per batch size; and w*."""
+    data = regression_data(seed)
+    sizes = jnp.asarray([min(max(int(b), 1), DATA_POINTS) for b in batch_sizes], jnp.float32)
+    paths = _minibatch_paths(jnp.asarray(data), sizes, jnp.float32(learning_rate),
+                             jax.random.key(seed), steps)
+    return np.asarray(paths), float(np.mean(data))
+
+
+# --- links into the Playground ----------------------------------------------------------------
+
+def _o(name: str, **hparams: float) -> str:
+    return encode_optimizer(OptimizerEntry(name, resolve_hparams(name, hparams)))
+
+
+def playground_link(section: str, **values: float) -> dict[str, str | list[str]]:
+    """A Playground setup that shows on a 2D surface what a section shows in 1D."""
+    if section == "gd":
+        batch = max(int(values.get("batch_size", 32)), 1)
+        lr = values.get("learning_rate", 0.3)
+        return {"s": "noisy_bowl", "steps": "300", "noise": f"{DATA_STD / math.sqrt(batch):.3g}",
+                "o": [_o("sgd", learning_rate=lr), _o("sgd", learning_rate=lr / 10)]}
+    if section == "momentum":
+        return {"s": "ravine", "sp.condition": "50", "sp.angle": "30", "steps": "200",
+                "x0": "-4", "y0": "2",
+                "o": [_o("sgd", learning_rate=0.035),
+                      _o("momentum", learning_rate=0.035, momentum=values.get("b1", 0.8))]}
+    if section == "rmsprop":
+        return {"s": "ravine", "sp.condition": "50", "sp.angle": "30", "steps": "200",
+                "x0": "-4", "y0": "2",
+                "o": [_o("sgd", learning_rate=0.035),
+                      _o("rmsprop", learning_rate=0.05, decay=values.get("b2", 0.9))]}
+    if section == "adam":
+        b1, b2 = values.get("b1", 0.9), values.get("b2", 0.999)
+        return {"s": "booth", "steps": "150", "x0": "-6", "y0": "-6",
+                "o": [_o("adam", learning_rate=0.5, b1=b1, b2=b2),
+                      _o("adam", learning_rate=0.5, b1=b1, b2=b2, bias_correction=0.0)]}
+    if section == "eps":
+        return {"s": "ackley", "steps": "300", "x0": "3.6", "y0": "3.1",
+                "o": ["adam(learning_rate=0.05)@keras", "adam(learning_rate=0.05)@pytorch"]}
+    if section == "beta2":
+        return {"s": "beale", "steps": "500", "x0": "-2", "y0": "2",
+                "o": [_o("adam", learning_rate=0.05),
+                      _o("adam", learning_rate=0.05, b2=values.get("b2", 0.6))]}
+    raise ValueError(f"unknown section {section!r}")
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+GRAD_COLOR = "#9a9a9a"
+_BLUE, _ORANGE, _GREEN, _PURPLE = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3]
+
+
+def _layout(fig: go.Figure, title: str, height: int = 360, **extra: object) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=15)), height=height, template="plotly_white",
+        margin=dict(l=55, r=15, t=50, b=45),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        **extra,
+    )
+    return fig
+
+
+def _steps(n: int) -> np.ndarray:
+    return np.arange(1, n + 1)
+
+
+def gd_figure(paths: np.ndarray, batch_sizes: Sequence[int], w_star: float) -> go.Figure:
+    fig = go.Figure()
+    colors = [_ORANGE, _BLUE, _GREEN]
+    names = {1: "stochastic (1 sample per step)", DATA_POINTS: f"full batch ({DATA_POINTS} samples)"}
+    for path, b, color in zip(paths, batch_sizes, colors):
+        fig.add_trace(go.Scatter(x=np.arange(len(path)), y=path, mode="lines",
+                                 name=names.get(int(b), f"mini-batch of {int(b)}"),
+                                 line=dict(color=color, width=2)))
+    fig.add_hline(y=w_star, line=dict(color="#333333", dash="dot", width=1.2),
+                  annotation_text="best w*", annotation_position="bottom right")
+    fig.update_xaxes(title_text="step t")
+    fig.update_yaxes(title_text="weight w")
+    return _layout(fig, "The same descent with noisier or cleaner gradients")
+
+
+def momentum_figure(run: StreamRun, b1: float) -> go.Figure:
+    t = _steps(len(run.grads))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=t, y=run.grads, mode="markers", name="gradient g_t",
+                             marker=dict(color=GRAD_COLOR, size=5)))
+    fig.add_trace(go.Scatter(x=t, y=run.m, mode="lines", name=f"average m_t (β = {b1:g})",
+                             line=dict(color=_BLUE, width=2.5)))
+    fig.update_xaxes(title_text="step t")
+    fig.update_yaxes(title_text="value")
+    window = 1 / (1 - b1) if b1 < 1 else math.inf
+    return _layout(fig, f"m_t remembers about the last {window:.0f} gradients")
+
+
+def rmsprop_figure(run: StreamRun) -> go.Figure:
+    t = _steps(len(run.grads))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=t, y=np.abs(run.grads), mode="markers", name="|g_t|",
+                             marker=dict(color=GRAD_COLOR, size=5)))
+    fig.add_trace(go.Scatter(x=t, y=np.sqrt(run.v), mode="lines", name="√v_t (typical size)",
+                             line=dict(color=_ORANGE, width=2)))
+    fig.add_trace(go.Scatter(x=t, y=run.relative_step, mode="lines", name="step |Δθ_t| / α",
+                             line=dict(color=_BLUE, width=2.5)))
+    fig.update_xaxes(title_text="step t")
+    fig.update_yaxes(title_text="size (log scale)", type="log", exponentformat="power")
+    return _layout(fig, "Dividing by √v makes the step about α, whatever the gradient's scale")
+
+
+def adam_moments_figure(run: StreamRun) -> go.Figure:
+    t = _steps(len(run.grads))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
+                        subplot_titles=("first moment: average gradient",
+                                        "second moment: average squared gradient"))
+    fig.add_trace(go.Scatter(x=t, y=run.grads, mode="markers", name="g_t",
+                             marker=dict(color=GRAD_COLOR, size=4)), row=1, col=1)
+    fig.add_trace(go.Scatter(x=t, y=run.m, mode="lines", name="m_t (raw)",
+                             line=dict(color=_BLUE, width=2)), row=1, col=1)
+    fig.add_trace(go.Scatter(x=t, y=run.m_hat, mode="lines", name="m̂_t (corrected)",
+                             line=dict(color=_BLUE, width=2, dash="dash")), row=1, col=1)
+    fig.add_trace(go.Scatter(x=t, y=run.grads**2, mode="markers", name="g_t²",
+                             marker=dict(color=GRAD_COLOR, size=4, symbol="diamond")), row=2, col=1)
+    fig.add_trace(go.Scatter(x=t, y=run.v, mode="lines", name="v_t (raw)",
+                             line=dict(color=_ORANGE, width=2)), row=2, col=1)
+    fig.add_trace(go.Scatter(x=t, y=run.v_hat, mode="lines", name="v̂_t (corrected)",
+                             line=dict(color=_ORANGE, width=2, dash="dash")), row=2, col=1)
+    fig.update_xaxes(title_text="step t", row=2, col=1)
+    return _layout(fig, "Adam's two running averages", height=520)
+
+
+def bias_step_figure(on: StreamRun, off: StreamRun) -> go.Figure:
+    t = _steps(len(on.grads))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=t, y=on.relative_step, mode="lines", name="with bias correction",
+                             line=dict(color=_BLUE, width=2.5)))
+    fig.add_trace(go.Scatter(x=t, y=off.relative_step, mode="lines",
+                             name="without bias correction", line=dict(color=_ORANGE, width=2.5)))
+    fig.update_xaxes(title_text="step t", type="log")
+    fig.update_yaxes(title_text="step |Δθ_t| / α")
+    return _layout(fig, "Step size over time (log time axis: the first steps matter)", height=300)
+
+
+def eps_first_step_figure(g_values: np.ndarray, optax_ratio: np.ndarray, keras_ratio: np.ndarray,
+                          g_mark: float, optax_mark: float, keras_mark: float,
+                          eps_optax: float, eps_keras: float) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=g_values, y=optax_ratio, mode="lines",
+                             name=f"optax / PyTorch: ε = {eps_optax:g} outside √v̂",
+                             line=dict(color=_BLUE, width=2.5)))
+    fig.add_trace(go.Scatter(x=g_values, y=keras_ratio, mode="lines",
+                             name=f"Keras ε-hat: ε = {eps_keras:g} on the raw √v",
+                             line=dict(color=_ORANGE, width=2.5)))
+    fig.add_trace(go.Scatter(x=[g_mark, g_mark], y=[optax_mark, keras_mark], mode="markers+text",
+                             text=[f"{optax_mark:.2f}α", f"{keras_mark:.2f}α"],
+                             textposition=["top left", "bottom right"], showlegend=False,
+                             marker=dict(color=[_BLUE, _ORANGE], size=11,
+                                         line=dict(color="#222222", width=1))))
+    fig.add_vline(x=g_mark, line=dict(color="#555555", dash="dot", width=1))
+    fig.update_xaxes(title_text="size of the first gradient |g₁| (log scale)", type="log",
+                     exponentformat="power")
+    fig.update_yaxes(title_text="first step |Δθ₁| / α", range=[-0.05, 1.1])
+    return _layout(fig, "Adam's very first step: where ε goes matters on a plateau")
+
+
+def eps_plateau_figure(optax: StreamRun, keras: StreamRun, g: float) -> go.Figure:
+    t = _steps(len(optax.grads))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=t, y=optax.relative_step, mode="lines", name="optax / PyTorch",
+                             line=dict(color=_BLUE, width=2.5)))
+    fig.add_trace(go.Scatter(x=t, y=keras.relative_step, mode="lines", name="Keras ε-hat",
+                             line=dict(color=_ORANGE, width=2.5)))
+    fig.update_xaxes(title_text="step t (log scale)", type="log")
+    fig.update_yaxes(title_text="step |Δθ_t| / α", range=[0, 1.1])
+    return _layout(fig, f"On a long plateau with g = {g:.0e} at every step", height=300)
+
+
+def beta2_figure(small: StreamRun, usual: StreamRun, b2: float) -> go.Figure:
+    t = _steps(len(small.grads))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        row_heights=[0.3, 0.7])
+    fig.add_trace(go.Bar(x=t, y=small.grads, name="gradient g_t", marker_color=GRAD_COLOR),
+                  row=1, col=1)
+    fig.add_trace(go.Scatter(x=t, y=usual.relative_step, mode="lines", name="β₂ = 0.999",
+                             line=dict(color=_BLUE, width=2)), row=2, col=1)
+    fig.add_trace(go.Scatter(x=t, y=small.relative_step, mode="lines", name=f"β₂ = {b2:g}",
+                             line=dict(color=_ORANGE, width=2.5)), row=2, col=1)
+    fig.add_hline(y=1.0, line=dict(color="#333333", dash="dot", width=1), row=2, col=1,
+                  annotation_text="α", annotation_position="top left")
+    fig.update_yaxes(title_text="g", row=1, col=1)
+    fig.update_yaxes(title_text="step |Δθ_t| / α (log)", type="log", exponentformat="power",
+                     row=2, col=1)
+    fig.update_xaxes(title_text="step t", row=2, col=1)
+    return _layout(fig, "Step size when β₂ is too small: jumps far above α", height=460)
+
+
+# --- the page's widgets: defaults, ranges and checks of values read from a link ----------------
+
+@dataclass(frozen=True)
+class WidgetSpec:
+    """One widget of the page: its URL key, its kind and what values it accepts."""
+
+    kind: str  # "float", "choice" or "bool"
+    default: float | str | bool
+    low: float = 0.0
+    high: float = 1.0
+    step: float = 0.01
+    options: tuple = ()
+
+
+BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+DECADES = tuple(float(f"1e{k}") for k in range(-12, 1))
+SCALES = tuple(float(f"1e{k}") for k in range(-4, 5))
+PLATEAU_GS = tuple(float(f"1e{k}") for k in range(-9, 0))
+
+WIDGETS: dict[str, WidgetSpec] = {
+    "adam.seed": WidgetSpec("float", 0, 0, 999, 1),
+    "adam.gd.batch": WidgetSpec("choice", 16, options=BATCH_SIZES),
+    "adam.gd.lr": WidgetSpec("float", 0.3, 0.02, 1.5, 0.01),
+    "adam.mom.stream": WidgetSpec("choice", "noisy", options=tuple(STREAM_KINDS)),
+    "adam.mom.b1": WidgetSpec("float", 0.9, 0.0, 0.99, 0.01),
+    "adam.rms.stream": WidgetSpec("choice", "noisy", options=tuple(STREAM_KINDS)),
+    "adam.rms.b2": WidgetSpec("float", 0.9, 0.5, 0.999, 0.001),
+    "adam.rms.scale": WidgetSpec("choice", 0.01, options=SCALES),
+    "adam.adam.stream": WidgetSpec("choice", "constant", options=tuple(STREAM_KINDS)),
+    "adam.adam.b1": WidgetSpec("float", 0.9, 0.0, 0.99, 0.01),
+    "adam.adam.b2": WidgetSpec("float", 0.999, 0.5, 0.9999, 0.0001),
+    "adam.adam.bc": WidgetSpec("bool", True),
+    "adam.eps.g": WidgetSpec("choice", 1e-6, options=PLATEAU_GS),
+    "adam.eps.eps": WidgetSpec("choice", 1e-8, options=DECADES),
+    "adam.eps.epshat": WidgetSpec("choice", 1e-7, options=DECADES),
+    "adam.b2.stream": WidgetSpec("choice", "sparse", options=tuple(STREAM_KINDS)),
+    "adam.b2.b2": WidgetSpec("float", 0.6, 0.3, 0.999, 0.001),
+}
+
+
+def _matches(raw: str, option: object) -> bool:
+    if isinstance(option, str):
+        return raw == option
+    try:
+        return math.isclose(float(raw), float(option), rel_tol=1e-9)
+    except ValueError:
+        return False
+
+
+def check_query(query: Mapping[str, str | list[str]]) -> list[str]:
+    """A warning for every `adam.*` link value the page's widgets cannot take.
+
+    The widgets are bound to the URL and quietly fall back to their defaults on such values;
+    these warnings say so on the page.
+    """
+    warnings = []
+    for key, raw in query.items():
+        if not key.startswith("adam."):
+            continue
+        spec = WIDGETS.get(key)
+        value = (raw[-1] if raw else "") if isinstance(raw, list) else raw
+        value = str(value)[:40]
+        if spec is None:
+            warnings.append(f"unknown link parameter {key[:30]!r} ignored.")
+        elif spec.kind == "bool":
+            if value.lower() not in ("true", "false"):
+                warnings.append(f"{key}: {value!r} is not true/false; using {spec.default}.")
+        elif spec.kind == "choice":
+            if not any(_matches(value, o) for o in spec.options):
+                warnings.append(f"{key}: {value!r} is not one of the choices; using "
+                                f"{spec.default}.")
+        else:
+            try:
+                number = float(value)
+            except ValueError:
+                warnings.append(f"{key}: {value!r} is not a number; using {spec.default}.")
+                continue
+            if not (math.isfinite(number) and spec.low <= number <= spec.high):
+                warnings.append(f"{key}: {value} is outside [{spec.low:g}, {spec.high:g}]; "
+                                f"using {spec.default}.")
+    return warnings

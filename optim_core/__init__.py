@@ -1,5 +1,7 @@
 """Optimizer core: pure optimizers over pytrees, presets, schedules and the trajectory engine."""
 
+# XLA flags must be set before JAX starts its backend (on the first computation).
+from optim_core import _xla_flags  # noqa: F401  (sets them on import)
 from optim_core._base import (
     INTERNAL_KEYS,
     HyperParam,

@@ -37,6 +37,7 @@ STEP_BUCKETS: tuple[int, ...] = (
     50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10_000, 15_000, 20_000,
 )
 RECORD_MODES = ("full", "path", "summary")
+SCAN_UNROLL = int(os.environ.get("OPTIM_PLAYGROUND_UNROLL", "1"))
 
 _trace_count = 0  # incremented each time the simulation is traced (= compiled anew)
 
@@ -120,8 +121,8 @@ def _bound(surface: Surface) -> float:
     return 100.0 * max(abs(x0), abs(x1), abs(y0), abs(y1), 1.0)
 
 
-def _one_run(surface: Surface, optimizer_name: str, steps: int, record: str):
-    """The scan of one trajectory; vmapped over a group by the caller."""
+def _stepper(surface: Surface, optimizer_name: str, record: str):
+    """init and step of one trajectory; the caller vmaps them over a group."""
     opt = OPTIMIZERS[optimizer_name].optimizer
 
     def loss_fn(xy: jax.Array, sp: Mapping[str, jax.Array]) -> jax.Array:
@@ -129,78 +130,93 @@ def _one_run(surface: Surface, optimizer_name: str, steps: int, record: str):
 
     value_and_grad = jax.value_and_grad(loss_fn)
 
-    def simulate(hp, start, shared):
-        sp, key, noise, sched, total, bound, f_star, tol = (
-            shared["surface_params"], shared["key"], shared["noise"], shared["schedule"],
-            shared["total_steps"], shared["bound"], shared["f_star"], shared["tol"],
-        )
+    def init(hp, start, shared):
         start = start.astype(jnp.float32)
-        start_loss = loss_fn(start, sp)
-        start_ok = jnp.all(jnp.isfinite(start)) & jnp.isfinite(start_loss)
+        loss, grad = value_and_grad(start, shared["surface_params"])
+        ok = jnp.all(jnp.isfinite(start)) & jnp.isfinite(loss)
+        reached = ok & (loss - shared["f_star"] <= shared["tol"])
+        # carry: position, true loss and gradient there, optimizer state, alive,
+        # first step within tolerance, divergence step, start loss (kept for the summary)
+        return (start, loss, grad, opt.init(start), ok, jnp.where(reached, 0, -1),
+                jnp.where(ok, -1, 0), loss)
 
-        def body(carry, t):
-            xy, state, alive, first_tol, diverged_at, last_loss = carry
-            _, g = value_and_grad(xy, sp)
-            g = g + noise * jax.random.normal(jax.random.fold_in(key, t), (2,), jnp.float32)
-            hp_t = dict(hp)
-            hp_t["learning_rate"] = hp["learning_rate"] * schedule_factor(sched, t, total)
-            update, new_state, internals = opt.update(g, state, xy, hp_t)
-            new_xy = xy + update
-            new_loss = loss_fn(new_xy, sp)
-            in_run = t < total  # steps past the requested count are padding
-            ok = (alive & in_run & jnp.all(jnp.isfinite(new_xy)) & jnp.isfinite(new_loss)
-                  & jnp.all(jnp.abs(new_xy) <= bound))
-            newly_dead = alive & in_run & ~ok
-            # Freeze a dead run so NaN never feeds back into the arithmetic.
-            keep = lambda new, old: jnp.where(ok, new, old)  # noqa: E731
-            xy_next = keep(new_xy, xy)
-            state_next = jax.tree.map(keep, new_state, state)
-            loss_next = keep(new_loss, last_loss)
-            reached = ok & (new_loss - f_star <= tol) & (first_tol < 0)
-            first_tol = jnp.where(reached, t + 1, first_tol)
-            diverged_at = jnp.where(newly_dead, t + 1, diverged_at)
-            carry = (xy_next, state_next, alive & (ok | ~in_run), first_tol, diverged_at, loss_next)
-            if record == "summary":
-                return carry, None
-            nan = jnp.float32(jnp.nan)
-            out = {"path": jnp.where(ok, new_xy, nan), "loss": jnp.where(ok, new_loss, nan)}
-            if record == "full":
-                out["grads"] = jnp.where(ok, g, nan)
-                out["updates"] = jnp.where(ok, update, nan)
-                out["lr"] = jnp.where(ok, hp_t["learning_rate"], nan)
-                out["internals"] = {
-                    k: jnp.where(ok, internals[k], nan) if k in internals
-                    else jnp.full((2,), nan) for k in INTERNAL_KEYS
-                }
-            return carry, out
+    def step(carry, hp, t, noise_t, lr_factor_t, shared):
+        xy, loss, grad, state, alive, first_tol, diverged_at, start_loss = carry
+        sp = shared["surface_params"]
+        g = grad + noise_t  # the noise is shared: every optimizer sees the same draw at step t
+        hp_t = dict(hp)
+        hp_t["learning_rate"] = hp["learning_rate"] * lr_factor_t
+        update, new_state, internals = opt.update(g, state, xy, hp_t)
+        new_xy = xy + update
+        # The true loss and gradient at the new point: the gradient is reused by the next step.
+        new_loss, new_grad = value_and_grad(new_xy, sp)
+        in_run = t < shared["total_steps"]  # steps past the requested count are padding
+        ok = (alive & in_run & jnp.all(jnp.isfinite(new_xy)) & jnp.isfinite(new_loss)
+              & jnp.all(jnp.abs(new_xy) <= shared["bound"]))
+        newly_dead = alive & in_run & ~ok
 
-        init = (
-            start,
-            opt.init(start),
-            start_ok,
-            jnp.where(start_ok & (start_loss - f_star <= tol), 0, -1),
-            jnp.where(start_ok, -1, 0),
-            start_loss,
-        )
-        (xy, _, _, first_tol, diverged_at, last_loss), out = jax.lax.scan(
-            body, init, jnp.arange(steps)
-        )
-        summary = {"final": xy, "final_loss": last_loss, "steps_to_tol": first_tol,
-                   "diverged_at": diverged_at, "start_loss": start_loss}
-        return summary, out
+        def keep(new, old):  # freeze a dead run so NaN never feeds back into the arithmetic
+            return jnp.where(ok, new, old)
 
-    return simulate
+        reached = ok & (new_loss - shared["f_star"] <= shared["tol"]) & (first_tol < 0)
+        carry = (keep(new_xy, xy), keep(new_loss, loss), keep(new_grad, grad),
+                 jax.tree.map(keep, new_state, state), alive & (ok | ~in_run),
+                 jnp.where(reached, t + 1, first_tol), jnp.where(newly_dead, t + 1, diverged_at),
+                 start_loss)
+        if record == "summary":
+            return carry, None
+        nan = jnp.float32(jnp.nan)
+        out = {"path": jnp.where(ok, new_xy, nan), "loss": jnp.where(ok, new_loss, nan)}
+        if record == "full":
+            out["grads"] = jnp.where(ok, g, nan)
+            out["updates"] = jnp.where(ok, update, nan)
+            out["lr"] = jnp.where(ok, hp_t["learning_rate"], nan)
+            out["internals"] = {
+                k: jnp.where(ok, internals[k], nan) if k in internals else jnp.full((2,), nan)
+                for k in INTERNAL_KEYS
+            }
+        return carry, out
+
+    return init, step
+
+
+def _summary(carry) -> dict[str, jax.Array]:
+    xy, loss, _, _, _, first_tol, diverged_at, start_loss = carry
+    return {"final": xy, "final_loss": loss, "steps_to_tol": first_tol,
+            "diverged_at": diverged_at, "start_loss": start_loss}
 
 
 @functools.partial(jax.jit, static_argnames=("surface", "groups", "steps", "record"))
 def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts, shared):
+    """One lax.scan steps every group together; each group is vmapped over its runs."""
     global _trace_count
     _trace_count += 1
+    steppers = [_stepper(surface, name, record) for name, _ in groups]
+    carries = tuple(
+        jax.vmap(init, in_axes=(0, 0, None))(hp, starts, shared)
+        for (init, _), hp, starts in zip(steppers, group_hparams, group_starts)
+    )
+    # Drawn once for the whole call, outside the loop: cheap, and shared by every run.
+    noise = shared["noise"] * jax.random.normal(shared["key"], (steps, 2), jnp.float32)
+    ts = jnp.arange(steps)
+    lr_factors = jax.vmap(lambda t: schedule_factor(shared["schedule"], t, shared["total_steps"]))(ts)
+
+    def body(carries, xs):
+        t, noise_t, lr_factor_t = xs
+        new_carries, outs = [], []
+        for (_, step), hp, carry in zip(steppers, group_hparams, carries):
+            c, o = jax.vmap(step, in_axes=(0, 0, None, None, None, None))(
+                carry, hp, t, noise_t, lr_factor_t, shared)
+            new_carries.append(c)
+            outs.append(o)
+        return tuple(new_carries), tuple(outs)
+
+    carries, outs = jax.lax.scan(body, carries, (ts, noise, lr_factors), unroll=SCAN_UNROLL)
+    # scan stacks outputs along axis 0 (steps); put the run axis first.
     results = []
-    # One scan per group inside one program: XLA runs them back to back with no Python between.
-    for (name, _size), hp, starts in zip(groups, group_hparams, group_starts):
-        sim = _one_run(surface, name, steps, record)
-        results.append(jax.vmap(sim, in_axes=(0, 0, None))(hp, starts, shared))
+    for carry, out in zip(carries, outs):
+        out = None if out is None else jax.tree.map(lambda a: jnp.moveaxis(a, 0, 1), out)
+        results.append((_summary(carry), out))
     return results
 
 

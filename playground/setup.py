@@ -141,9 +141,9 @@ class _Reader:
     def boolean(self, raw: object, what: str, default: bool) -> bool:
         if isinstance(raw, bool):
             return raw
-        if str(raw).lower() in ("1", "true", "yes", "on"):
+        if str(raw).lower() in ("1", "1.0", "true", "yes", "on"):
             return True
-        if str(raw).lower() in ("0", "false", "no", "off"):
+        if str(raw).lower() in ("0", "0.0", "false", "no", "off"):
             return False
         self.warn(f"{what}: {str(raw)[:40]!r} is not true/false; using {default}.")
         return default
@@ -221,6 +221,9 @@ def _build(reader: _Reader, data: Mapping[str, Any]) -> Setup:
         reader.warn("schedule is malformed; using a constant learning rate.")
         sched_raw = {}
     defaults = Schedule()
+    unknown = [str(k)[:20] for k in sched_raw if k not in defaults.to_dict()]
+    if unknown:
+        reader.warn(f"unknown schedule settings ignored: {', '.join(unknown[:5])}.")
     schedule = Schedule(
         kind=reader.choice(sched_raw.get("kind", "constant"), "schedule", "constant", SCHEDULE_KINDS),
         decay_rate=reader.number(sched_raw.get("decay_rate", defaults.decay_rate),
@@ -246,8 +249,11 @@ def _build(reader: _Reader, data: Mapping[str, Any]) -> Setup:
                     reader.warn("an optimizer entry is malformed and was dropped.")
                     continue
                 hp = item.get("hparams") or {}
-                entry = reader.optimizer(item.get("name"), item.get("preset"),
-                                         hp if isinstance(hp, Mapping) else {})
+                if not isinstance(hp, Mapping):
+                    reader.warn(f"{str(item.get('name'))[:40]}: hyperparameters are malformed; "
+                                "using the preset's values.")
+                    hp = {}
+                entry = reader.optimizer(item.get("name"), item.get("preset"), hp)
                 if entry is not None:
                     entries.append(entry)
             if not entries:
@@ -259,10 +265,13 @@ def _build(reader: _Reader, data: Mapping[str, Any]) -> Setup:
     hidden = tuple(h for h in hidden_raw if isinstance(h, str) and h in HIDEABLE_CONTROLS) \
         if isinstance(hidden_raw, (list, tuple)) else ()
     sp_raw = data.get("surface_params") or {}
+    if not isinstance(sp_raw, Mapping):
+        reader.warn("surface parameters are malformed; using the surface's defaults.")
+        sp_raw = {}
     return Setup(
         surface=surface,
         expression=expression,
-        surface_params=reader.surface_params(surface, sp_raw if isinstance(sp_raw, Mapping) else {}),
+        surface_params=reader.surface_params(surface, sp_raw),
         noise=reader.number(data.get("noise", base.noise), "noise σ", base.noise, 0.0, 10.0),
         seed=reader.integer(data.get("seed", base.seed), "seed", base.seed, 0, 2**31 - 1),
         steps=steps,
@@ -313,6 +322,9 @@ def from_json(text: str | bytes) -> tuple[Setup, list[str]]:
         return Setup(), reader.warnings
     try:
         data = json.loads(text)
+    except RecursionError:
+        reader.warn("the file is nested too deeply to be a setup; nothing was loaded.")
+        return Setup(), reader.warnings
     except (ValueError, UnicodeDecodeError) as exc:
         reader.warn(f"the file is not valid JSON ({str(exc)[:80]}); nothing was loaded.")
         return Setup(), reader.warnings
@@ -434,6 +446,9 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[Setup, list[str]]:
         items = raw_opts if isinstance(raw_opts, list) else [raw_opts]
         if len(items) > MAX_OPTIMIZERS:
             reader.warn(f"{len(items)} optimizers in the link; keeping the first {MAX_OPTIMIZERS}.")
+        too_long = [t for t in items[:MAX_OPTIMIZERS] if len(t) > MAX_QUERY_VALUE_CHARS]
+        if too_long:
+            reader.warn(f"{len(too_long)} optimizer value(s) in the link are too long; dropped.")
         parsed = [_parse_optimizer(t, reader) for t in items[:MAX_OPTIMIZERS]
                   if isinstance(t, str) and len(t) <= MAX_QUERY_VALUE_CHARS]
         data["optimizers"] = [p for p in parsed if p is not None]

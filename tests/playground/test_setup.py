@@ -37,16 +37,6 @@ from playground.setup import (
 )
 from surfaces import SURFACES
 
-# Known bugs in playground/setup.py, found by these tests (strict: the marker must go once fixed).
-BUG_JSON_BOOLS = pytest.mark.xfail(strict=True, reason=(
-    "bug: from_json reads boolean hyperparameters saved as 1.0/0.0 as 'not true/false' and falls "
-    "back to the preset's value (every upload warns; a toggled bias_correction is lost)"))
-BUG_SILENT_DROPS = pytest.mark.xfail(strict=True, reason=(
-    "bug: some malformed values are dropped without a warning (over-long 'o', unknown 'sched.*', "
-    "non-object hparams/surface_params)"))
-BUG_DEEP_JSON = pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-    "bug: from_json lets json's RecursionError escape for a deeply nested upload under the size cap"))
-
 # Derandomized: the same examples on every run, so CI never flakes on a rare corner.
 PROPERTY = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -146,12 +136,10 @@ def test_default_setup_round_trips_through_the_url() -> None:
     assert from_query({}) == (Setup(), [])  # a bare link is the default page, silently
 
 
-@BUG_JSON_BOOLS
 def test_default_setup_round_trips_through_json() -> None:
     assert from_json(to_json(Setup())) == (Setup(), [])
 
 
-@BUG_JSON_BOOLS
 def test_json_keeps_a_switched_off_bias_correction() -> None:
     adam = OptimizerEntry.default("adam")
     setup = Setup(optimizers=(OptimizerEntry("adam", {**adam.hparams, "bias_correction": 0.0}),))
@@ -168,7 +156,6 @@ def test_url_round_trip(setup: Setup) -> None:
     assert restored == setup
 
 
-@BUG_JSON_BOOLS
 @PROPERTY
 @given(setups())
 def test_json_round_trip(setup: Setup) -> None:
@@ -178,7 +165,6 @@ def test_json_round_trip(setup: Setup) -> None:
     assert json.loads(to_json(setup))["format"] == "optimizer-playground/setup@1"
 
 
-@BUG_JSON_BOOLS
 @PROPERTY
 @given(setups())
 def test_url_and_json_agree(setup: Setup) -> None:
@@ -244,7 +230,6 @@ def test_long_values_are_refused() -> None:
     assert setup == Setup() and warnings
 
 
-@BUG_SILENT_DROPS
 def test_overlong_optimizer_in_link_is_reported() -> None:
     """An optimizer too long to read is dropped like any malformed one: with a warning."""
     setup, warnings = from_query({"o": ["adam", "sgd(" + "x" * (MAX_QUERY_VALUE_CHARS + 10) + ")"]})
@@ -330,7 +315,6 @@ def test_bad_uploads_give_a_message(text: str | bytes) -> None:
     assert warnings, f"{str(text)[:60]!r} was accepted silently"
 
 
-@BUG_SILENT_DROPS
 @pytest.mark.parametrize("bad", [
     lambda: from_query({"sched.bogus": "1"}),
     lambda: from_json(json.dumps({"optimizers": [{"name": "adam", "hparams": [1, 2]}]})),
@@ -342,7 +326,6 @@ def test_ignored_structures_are_reported(bad: Any) -> None:
     assert warnings
 
 
-@BUG_DEEP_JSON
 def test_deeply_nested_upload_gives_a_message() -> None:
     text = "[" * (MAX_UPLOAD_BYTES // 2) + "]" * (MAX_UPLOAD_BYTES // 2)  # within the size cap
     setup, warnings = from_json(text)
@@ -401,7 +384,6 @@ def test_random_uploads_never_raise(doc: dict[str, Any]) -> None:
     assert all(isinstance(w, str) for w in warnings)
 
 
-@BUG_JSON_BOOLS
 @PROPERTY
 @given(json_docs)
 def test_random_uploads_reach_a_fixed_point(doc: dict[str, Any]) -> None:

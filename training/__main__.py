@@ -153,8 +153,10 @@ def _optimizer_configs(p: argparse.ArgumentParser, a: argparse.Namespace) -> lis
 
     configs = []
     for n in a.names:
+        # Global values first, so that `adam.learning_rate=...` wins whatever the order.
         overrides = {name: v for opt, name, v in a.hp
-                     if (opt is None and name in OPTIMIZERS[n].defaults) or opt == n}
+                     if opt is None and name in OPTIMIZERS[n].defaults}
+        overrides.update({name: v for opt, name, v in a.hp if opt == n})
         try:
             resolve_hparams(n, overrides, a.framework)
         except ValueError as e:

@@ -296,7 +296,7 @@ def _fetch_one(url: str, dest: Path, md5: str, opener: Opener, timeout: float) -
 
 def download_mnist(
     cache_dir: str | os.PathLike[str] | None = None,
-    mirrors: Sequence[str] = MIRRORS,
+    mirrors: Sequence[str] | None = None,
     opener: Opener | None = None,
     timeout: float = 30.0,
     files: Iterable[str] | None = None,
@@ -314,6 +314,7 @@ def download_mnist(
     cache = default_cache_dir() if cache_dir is None else Path(cache_dir).expanduser()
     cache.mkdir(parents=True, exist_ok=True)
     opener = _urlopen if opener is None else opener
+    mirrors = MIRRORS if mirrors is None else mirrors
     for name in checksums if files is None else files:
         md5 = checksums[name]
         dest = cache / name

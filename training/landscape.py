@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 
+_DEFAULTS = {"mlp": (21, 1000), "cnn": (13, 500)}  # (resolution, subset) per model
+
+
 @dataclass
 class Landscape:
     alphas: np.ndarray  # (nx,) coordinates along d1
@@ -81,20 +84,20 @@ def pca_directions(deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[fl
     order = np.argsort(evals)[::-1]
     evals, evecs = np.clip(evals[order], 0.0, None), evecs[:, order]
     total = float(evals.sum())
-    dirs = []
+    dirs, ratio = [], []
     for k in range(2):
         if k < len(evals) and evals[k] > 1e-12 * max(total, 1e-30):
             d = m.T @ evecs[:, k]
             dirs.append((d / np.linalg.norm(d)).astype(np.float32))
+            ratio.append(float(evals[k] / total))
         else:  # fewer than two independent movements (e.g. one epoch): any orthogonal vector
             rng = np.random.default_rng(k)
             d = rng.standard_normal(m.shape[1])
             for prev in dirs:
                 d -= prev * (prev @ d)
             dirs.append((d / np.linalg.norm(d)).astype(np.float32))
-    ratio = tuple(float(evals[k] / total) if total > 0 and k < len(evals) else 0.0
-                  for k in range(2))
-    return dirs[0], dirs[1], ratio  # type: ignore[return-value]
+            ratio.append(0.0)
+    return dirs[0], dirs[1], (ratio[0], ratio[1])
 
 
 def filter_normalize(direction: np.ndarray, center: np.ndarray, like: Any) -> np.ndarray:
@@ -203,8 +206,8 @@ def _points_loss(model_name: str, flat: np.ndarray, x: jax.Array, y: jax.Array) 
 def compute_landscape(
     result: TrainResult,
     data: MNISTSplit,
-    resolution: int = 21,
-    subset: int = 1000,
+    resolution: int | None = None,
+    subset: int | None = None,
     margin: float = 0.25,
     center: str = "best",
     normalize: str = "filter",
@@ -217,7 +220,12 @@ def compute_landscape(
     (the shared initial weights), or a run's label/optimizer name. `normalize`: "filter"
     (Li et al.) or "none" (plain unit PCA directions). The loss is evaluated on the first
     `subset` training images; the grid spans the projected paths plus `margin` on each side.
+    Defaults keep it interactive on 2 cores: MLP 21×21 points on 1000 images (about 2 s),
+    CNN 13×13 on 500 (about 6 s); see bench/bench_training.py.
     """
+    default_res, default_subset = _DEFAULTS[result.config.model]
+    resolution = default_res if resolution is None else int(resolution)
+    subset = default_subset if subset is None else int(subset)
     if normalize not in ("filter", "none"):
         raise ValueError(f"normalize must be 'filter' or 'none', got {normalize!r}")
     if not 3 <= resolution <= 201:

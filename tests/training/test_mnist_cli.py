@@ -1,0 +1,99 @@
+"""`python -m training`: a tiny real run in a subprocess, and argument errors without tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from training.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "training", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_tiny_run_writes_json_csv_and_html(tmp_path: Path) -> None:
+    proc = run_cli("--optimizers", "adam,sgd", "--epochs", "2", "--train-size", "256",
+                   "--hp", "adam.learning_rate=0.002", "--hp", "learning_rate=0.05",
+                   "--out-json", "r.json", "--out-csv", "r.csv", "--out-figure", "r.html",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads((tmp_path / "r.json").read_text())
+    lr = {r["optimizer"]: r["hparams"]["learning_rate"] for r in d["runs"]}
+    assert lr == pytest.approx({"adam": 0.002, "sgd": 0.05})  # per-optimizer beats global
+    assert d["config"]["epochs"] == 2 and d["data"]["n_train"] == 256
+    rows = list(csv.DictReader((tmp_path / "r.csv").open()))
+    assert [(r["optimizer"], r["epoch"]) for r in rows] == [
+        ("adam", "1"), ("adam", "2"), ("sgd", "1"), ("sgd", "2")]
+    assert "plotly" in (tmp_path / "r.html").read_text()[:200_000].lower()
+    assert "Adam" in proc.stdout and "val acc" in proc.stdout  # the summary table
+    assert "100%" in proc.stderr and "epoch 2/2" in proc.stderr  # progress on stderr
+
+
+def test_bad_flag_in_a_subprocess_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run_cli("--optimizers", "adam,adamz", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "unknown optimizer" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--model", "vgg"], "invalid choice"),
+        (["--epochs", "0"], "at least 1"),
+        (["--batch-size", "x"], "not a whole number"),
+        (["--hp", "learning_rate"], "name=value"),
+        (["--hp", "learning_rate=fast"], "not a number"),
+        (["--hp", "learning_rate=nan"], "finite"),
+        (["--hp", "sgd.learning_rate=0.1"], "not among --optimizers"),
+        (["--hp", "rho=0.5"], "has a hyperparameter"),
+        (["--hp", "adam.learning_rate=-1"], "--hp for adam"),
+        (["--preset", "jax"], "invalid choice"),
+        (["--data", "imagenet"], "invalid choice"),
+        (["--out-figure", "curves.gif"], ".html or .png"),
+        (["--train-size", "9000"], "exceeds"),
+        (["--batch-size", "5000", "--train-size", "1000"], "exceeds"),
+    ],
+)
+def test_argument_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_article_preset_resolves_to_the_article_setup(monkeypatch, tmp_path: Path) -> None:
+    """--preset article with no network: six optimizers, Keras defaults, CNN, batch 64,
+    10 epochs, full data falling back to the sample (training itself is stubbed out)."""
+    from training import __main__ as cli
+
+    seen = {}
+
+    def fake_train(configs, config, data, callback=None, on_chunk=None):
+        seen.update(configs=configs, config=config, data=data)
+        raise KeyboardInterrupt
+
+    # (importlib: the attribute `training.train` is the function the package re-exports)
+    monkeypatch.setattr(importlib.import_module("training.train"), "train", fake_train)
+    monkeypatch.setenv("OPTIMIZER_PLAYGROUND_MNIST_DIR", str(tmp_path))
+    import training.data as D
+
+    monkeypatch.setattr(D, "MIRRORS", ("file:///nonexistent/mirror/",))
+    assert cli.main(["--preset", "article", "--no-progress"]) == 130
+    assert [c.name for c in seen["configs"]] == list(cli.ARTICLE_OPTIMIZERS)
+    assert {c.preset for c in seen["configs"]} == {"keras"}
+    cfg = seen["config"]
+    assert (cfg.model, cfg.batch_size, cfg.epochs) == ("cnn", 64, 10)
+    assert seen["data"].source == "sample" and "offline sample" in seen["data"].note

@@ -64,13 +64,15 @@ with st.sidebar:
     st.header("Surface")
     if shown("surface"):
         st.selectbox("Loss surface", [*SURFACES, CUSTOM], key=key("surface"),
-                     format_func=lambda k: "Custom formula" if k == CUSTOM else SURFACES[k].label)
+                     format_func=lambda k: "Custom formula" if k == CUSTOM else SURFACES[k].label,
+                     on_change=ps.surface_changed)
     surface_name = ss.get(key("surface"), base.surface)
     expression = base.expression
     expression_error = None
     if surface_name == CUSTOM:
         if shown("surface"):
             st.text_input("f(x, y) =", key=key("expression"), max_chars=MAX_EXPRESSION_CHARS,
+                          on_change=ps.surface_changed,
                           help="Numbers, x, y, pi, e, + - * / ** and sin, cos, tan, exp, log, "
                                "sqrt, abs, tanh, ...")
         expression = ss.get(key("expression"), base.expression)
@@ -104,8 +106,8 @@ with st.sidebar:
     if shown("start"):
         st.caption("Start point: click the map, or type it.")
         c1, c2 = st.columns(2)
-        c1.number_input("start x", key=key("x0"), format="%.3f", step=0.1)
-        c2.number_input("start y", key=key("y0"), format="%.3f", step=0.1)
+        c1.number_input("start x", key=key("x0"), format="%.3f", step=0.1, on_change=ps.start_typed)
+        c2.number_input("start y", key=key("y0"), format="%.3f", step=0.1, on_change=ps.start_typed)
     if shown("schedule"):
         st.selectbox("Learning-rate schedule", SCHEDULE_KINDS, key=key("sched"))
         kind = ss[key("sched")]

@@ -42,12 +42,10 @@ def seed(setup: Setup) -> None:
     ss[key("noise")] = float(setup.noise)
     ss[key("seed")] = int(setup.seed)
     ss[key("steps")] = int(setup.steps)
-    start = setup.resolved_start() if setup.surface != "custom" or setup.start else (0.0, 0.0)
-    if setup.start is None:
-        try:
-            start = setup.resolved_start()
-        except ValueError:
-            start = (0.0, 0.0)
+    try:
+        start = setup.resolved_start()
+    except ValueError:  # a bad custom formula; the page reports it
+        start = (0.0, 0.0)
     ss[key("x0")], ss[key("y0")] = float(start[0]), float(start[1])
     ss[key("start_is_default")] = setup.start is None
     sched = setup.schedule
@@ -96,3 +94,19 @@ def change_optimizer(entry_id: int) -> None:
     """Optimizer picked anew in an entry: start it from its defaults."""
     name = st.session_state[entry_prefix(entry_id) + ".name"]
     write_entry(entry_id, OptimizerEntry.default(name))
+
+
+def surface_changed() -> None:
+    """A new surface starts from its own default start point (a typed or clicked one is reset)."""
+    ss = st.session_state
+    setup = Setup(surface=ss[key("surface")], expression=ss.get(key("expression"), Setup().expression))
+    try:
+        start = setup.resolved_start()
+    except ValueError:  # a bad custom formula: keep the start; the page shows the error
+        return
+    ss[key("x0")], ss[key("y0")] = float(start[0]), float(start[1])
+    ss[key("start_is_default")] = True
+
+
+def start_typed() -> None:
+    st.session_state[key("start_is_default")] = False

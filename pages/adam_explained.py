@@ -62,7 +62,7 @@ with st.sidebar:
 
 # --- 1. Gradient descent -------------------------------------------------------------------------
 st.header("1 · Gradient descent: full, stochastic, mini-batch")
-left, right = st.columns([1, 1.25], gap="large")
+left, right = st.columns([1, 1], gap="large")
 with left:
     st.markdown(
         "Training means lowering an average loss over N examples. Gradient descent takes a "
@@ -71,10 +71,11 @@ with left:
              r"\theta_t = \theta_{t-1} - \alpha\, g_t")
     st.markdown("The three classic forms differ only in how much data goes into the gradient "
                 "$g_t$ of each step:")
-    st.latex(r"g_t = \underbrace{\nabla L(\theta_{t-1})}_{\text{full batch: } N \text{ examples}}"
-             r"\quad\text{or}\quad \underbrace{\nabla \ell_{i_t}(\theta_{t-1})}_{\text{stochastic: 1}}"
-             r"\quad\text{or}\quad \underbrace{\tfrac{1}{B}\textstyle\sum_{i \in \mathcal{B}_t}"
-             r"\nabla \ell_i(\theta_{t-1})}_{\text{mini-batch: } B}")
+    st.latex(r"\begin{aligned} \text{full batch:}\quad g_t &= \nabla L(\theta_{t-1})"
+             r" && N \text{ examples} \\ \text{stochastic:}\quad g_t &= \nabla \ell_{i_t}"
+             r"(\theta_{t-1}) && 1 \text{ example} \\ \text{mini-batch:}\quad g_t &= "
+             r"\tfrac{1}{B}\textstyle\sum_{i \in \mathcal{B}_t} \nabla \ell_i(\theta_{t-1})"
+             r" && B \text{ examples} \end{aligned}")
     st.markdown(
         "A full-batch step is exact but costs N gradient evaluations. A single example is cheap "
         "but its gradient wobbles around the true one; averaging B examples shrinks that wobble "
@@ -87,21 +88,21 @@ with right:
     sizes = [1, int(batch), ad.DATA_POINTS]
     paths, w_star = ad.minibatch_paths(sizes, lr, seed=seed)
     st.plotly_chart(ad.gd_figure(paths, sizes, w_star), width="stretch", key="adam.gd.chart")
-    spread = [float(np.std(p[-20:])) for p in paths]
-    st.caption(f"Jitter over the last 20 steps: {spread[0]:.3f} (B = 1), {spread[1]:.3f} "
+    spread = [float(np.std(p[-30:])) for p in paths]
+    st.caption(f"Spread of w over the last 30 steps: {spread[0]:.3f} (B = 1), {spread[1]:.3f} "
                f"(B = {batch}), {spread[2]:.3f} (full batch).")
     playground_link("gd", batch_size=batch, learning_rate=lr)
 
 # --- 2. Momentum ---------------------------------------------------------------------------------
 st.header("2 · Momentum: an exponentially weighted average")
-left, right = st.columns([1, 1.25], gap="large")
+left, right = st.columns([1, 1], gap="large")
 with left:
     st.markdown(
         "Instead of stepping along the latest gradient, keep a running average $m_t$ of the "
         "gradients and step along that. Each step keeps a share β of the old average and "
         "mixes in 1 − β of the new gradient:")
-    st.latex(r"m_t = \beta\, m_{t-1} + (1-\beta)\, g_t, \qquad m_0 = 0, \qquad "
-             r"\theta_t = \theta_{t-1} - \alpha\, m_t")
+    st.latex(r"\begin{aligned} m_t &= \beta\, m_{t-1} + (1-\beta)\, g_t, \qquad m_0 = 0 \\"
+             r"\theta_t &= \theta_{t-1} - \alpha\, m_t \end{aligned}")
     st.markdown("Unrolled, the weights on past gradients fall off geometrically:")
     st.latex(r"m_t = (1-\beta) \sum_{k=1}^{t} \beta^{\,t-k}\, g_k")
     st.markdown(
@@ -121,14 +122,14 @@ with right:
 
 # --- 3. RMSProp ----------------------------------------------------------------------------------
 st.header("3 · RMSProp: divide by the typical gradient size")
-left, right = st.columns([1, 1.25], gap="large")
+left, right = st.columns([1, 1], gap="large")
 with left:
     st.markdown(
         "Some directions have huge gradients, others tiny ones, and one α cannot suit both. "
         "RMSProp keeps a running average of the *squared* gradient, whose square root is the "
         "gradient's typical size (its root mean square), and divides each step by it:")
-    st.latex(r"v_t = \beta_2\, v_{t-1} + (1-\beta_2)\, g_t^2, \qquad "
-             r"\theta_t = \theta_{t-1} - \alpha\, \frac{g_t}{\sqrt{v_t + \epsilon}}")
+    st.latex(r"\begin{aligned} v_t &= \beta_2\, v_{t-1} + (1-\beta_2)\, g_t^2 \\"
+             r"\theta_t &= \theta_{t-1} - \alpha\, \frac{g_t}{\sqrt{v_t + \epsilon}} \end{aligned}")
     st.markdown(
         "The ratio $g_t/\\sqrt{v_t}$ has no units: multiply every gradient by 1000 and the step "
         "stays the same. So each parameter moves by about α per step, steep or flat, and "
@@ -152,15 +153,16 @@ with right:
 
 # --- 4. Adam -------------------------------------------------------------------------------------
 st.header("4 · Adam: both averages, with bias correction")
-left, right = st.columns([1, 1.25], gap="large")
+left, right = st.columns([1, 1], gap="large")
 with left:
     st.markdown("Adam keeps both averages, momentum's $m_t$ and RMSProp's $v_t$, and steps along "
                 "their ratio:")
     st.latex(r"\begin{aligned} m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t &"
-             r" v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\"
-             r"\hat m_t &= \frac{m_t}{1-\beta_1^{\,t}} & \hat v_t &= \frac{v_t}{1-\beta_2^{\,t}}"
-             r"\\ \theta_t &= \theta_{t-1} - \alpha\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
-             r"\end{aligned}")
+             r" \hat m_t &= \frac{m_t}{1-\beta_1^{\,t}} \\"
+             r" v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 &"
+             r" \hat v_t &= \frac{v_t}{1-\beta_2^{\,t}} \\"
+             r" \theta_t &= \theta_{t-1} - \alpha\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
+             r" \end{aligned}")
     st.markdown(
         "Both averages start at 0, so early on they are too small: after t steps of a constant "
         "gradient g, $m_t = (1-\\beta_1^t)\\,g$, not g. Dividing by $1-\\beta^t$ undoes exactly "
@@ -193,7 +195,7 @@ with right:
 
 # --- 5. epsilon ----------------------------------------------------------------------------------
 st.header("5 · ε, and where it goes")
-left, right = st.columns([1, 1.25], gap="large")
+left, right = st.columns([1, 1], gap="large")
 with left:
     st.markdown(
         "ε only keeps the division finite, so it should not matter, until the gradients are "
@@ -244,7 +246,7 @@ with right:
 
 # --- 6. beta2 too small --------------------------------------------------------------------------
 st.header("6 · When β₂ is too small")
-left, right = st.columns([1, 1.25], gap="large")
+left, right = st.columns([1, 1], gap="large")
 with left:
     st.markdown(
         "β₂ sets how long Adam remembers how large the gradients were. Make it small and $v$ "

@@ -37,6 +37,19 @@ def seeded(key: str, value: object) -> str:
     return W + key
 
 
+def sync_query(query: dict[str, str | list[str]]) -> None:
+    """Write the state into the URL, leaving widget-bound keys (the tab) to their widgets:
+    Streamlit refuses a direct write to a bound key."""
+    if ss.get(QUERY_STATE) == query:
+        return
+    for key in [k for k in st.query_params if k not in query and not k.endswith(".tab")]:
+        del st.query_params[key]
+    for key, value in query.items():
+        if st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
+            st.query_params[key] = value
+    ss[QUERY_STATE] = dict(query)
+
+
 def label_of(name: str) -> str:
     return OPTIMIZERS[name].label
 
@@ -265,12 +278,12 @@ if tabs[1].open:
                 "cells with an x never got there; a red x means the run blew up (diverged). "
                 "A wide dark region means the optimizer is forgiving about these two settings; a "
                 "thin one means they must be tuned together.")
-            best = cmp.best_cell(result, metric)
+            best = cmp.best_cell(result)
             if best is not None:
                 best_entry = OptimizerEntry(name, {**entry.hparams, x: best[0], y: best[1]})
                 st.page_link(
                     "pages/playground.py", icon="🎢",
-                    label=f"Open the best cell ({cmp.hp_symbol(name, x)} = {best[0]:.3g}, "
+                    label=f"Open the fastest setting ({cmp.hp_symbol(name, x)} = {best[0]:.3g}, "
                           f"{cmp.hp_symbol(name, y)} = {best[1]:.3g}) next to the default in the "
                           "Playground →",
                     query_params=cmp.playground_query(
@@ -331,4 +344,4 @@ if tabs[2].open:
 
 # 6. The page's state goes to the URL (share link).
 ss[STATE] = state
-ui.sync_query(cmp.to_query(state), QUERY_STATE)
+sync_query(cmp.to_query(state))

@@ -82,7 +82,7 @@ def _scan_streams(name: str, hparams: Mapping[str, jax.Array], grads: jax.Array)
 
 @dataclass(frozen=True)
 class StreamRun:
-    """What the optimizer did with each gradient g_t, t = 1..T (arrays of length T)."""
+    """What the optimizer did with each gradient gₜ, t = 1..T (arrays of length T)."""
 
     grads: np.ndarray
     updates: np.ndarray  # Δθ_t (carries the minus sign)
@@ -177,8 +177,9 @@ def _minibatch_paths(data, batch_sizes, learning_rate, key, steps):
     def one(batch_size, run_key):
         def body(carry, t):
             w, state = carry
-            # A batch drawn with replacement; a mask keeps the shape fixed for any batch size.
-            idx = jax.random.randint(jax.random.fold_in(run_key, t), (n,), 0, n)
+            # A batch drawn without replacement (so B = N is the exact gradient); a mask keeps
+            # the shape fixed for any batch size.
+            idx = jax.random.permutation(jax.random.fold_in(run_key, t), n)
             weights = (jnp.arange(n) < batch_size) / batch_size
             grad = w - jnp.sum(weights * data[idx])  # d/dw of ½·mean over the batch
             update, state, _ = sgd.update(grad[None], state, w[None], {"learning_rate": learning_rate})
@@ -247,11 +248,13 @@ GRAD_COLOR = "#9a9a9a"
 _BLUE, _ORANGE, _GREEN, _PURPLE = PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3]
 
 
-def _layout(fig: go.Figure, title: str, height: int = 360, **extra: object) -> go.Figure:
+def _layout(fig: go.Figure, title: str, height: int = 380, **extra: object) -> go.Figure:
+    # Legend under the plot, anchored to the container: above it, it would cover the title.
     fig.update_layout(
         title=dict(text=title, font=dict(size=15)), height=height, template="plotly_white",
-        margin=dict(l=55, r=15, t=50, b=45),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        margin=dict(l=60, r=15, t=45, b=95),
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0, xanchor="left",
+                    x=0.0),
         **extra,
     )
     return fig
@@ -279,24 +282,24 @@ def gd_figure(paths: np.ndarray, batch_sizes: Sequence[int], w_star: float) -> g
 def momentum_figure(run: StreamRun, b1: float) -> go.Figure:
     t = _steps(len(run.grads))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=t, y=run.grads, mode="markers", name="gradient g_t",
+    fig.add_trace(go.Scatter(x=t, y=run.grads, mode="markers", name="gradient gₜ",
                              marker=dict(color=GRAD_COLOR, size=5)))
-    fig.add_trace(go.Scatter(x=t, y=run.m, mode="lines", name=f"average m_t (β = {b1:g})",
+    fig.add_trace(go.Scatter(x=t, y=run.m, mode="lines", name=f"average mₜ (β = {b1:g})",
                              line=dict(color=_BLUE, width=2.5)))
     fig.update_xaxes(title_text="step t")
     fig.update_yaxes(title_text="value")
     window = 1 / (1 - b1) if b1 < 1 else math.inf
-    return _layout(fig, f"m_t remembers about the last {window:.0f} gradients")
+    return _layout(fig, f"mₜ remembers about the last {window:.0f} gradients")
 
 
 def rmsprop_figure(run: StreamRun) -> go.Figure:
     t = _steps(len(run.grads))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=t, y=np.abs(run.grads), mode="markers", name="|g_t|",
+    fig.add_trace(go.Scatter(x=t, y=np.abs(run.grads), mode="markers", name="|gₜ|",
                              marker=dict(color=GRAD_COLOR, size=5)))
-    fig.add_trace(go.Scatter(x=t, y=np.sqrt(run.v), mode="lines", name="√v_t (typical size)",
+    fig.add_trace(go.Scatter(x=t, y=np.sqrt(run.v), mode="lines", name="√vₜ (typical size)",
                              line=dict(color=_ORANGE, width=2)))
-    fig.add_trace(go.Scatter(x=t, y=run.relative_step, mode="lines", name="step |Δθ_t| / α",
+    fig.add_trace(go.Scatter(x=t, y=run.relative_step, mode="lines", name="step |Δθₜ| / α",
                              line=dict(color=_BLUE, width=2.5)))
     fig.update_xaxes(title_text="step t")
     fig.update_yaxes(title_text="size (log scale)", type="log", exponentformat="power")
@@ -308,17 +311,17 @@ def adam_moments_figure(run: StreamRun) -> go.Figure:
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
                         subplot_titles=("first moment: average gradient",
                                         "second moment: average squared gradient"))
-    fig.add_trace(go.Scatter(x=t, y=run.grads, mode="markers", name="g_t",
+    fig.add_trace(go.Scatter(x=t, y=run.grads, mode="markers", name="gₜ",
                              marker=dict(color=GRAD_COLOR, size=4)), row=1, col=1)
-    fig.add_trace(go.Scatter(x=t, y=run.m, mode="lines", name="m_t (raw)",
+    fig.add_trace(go.Scatter(x=t, y=run.m, mode="lines", name="mₜ (raw)",
                              line=dict(color=_BLUE, width=2)), row=1, col=1)
-    fig.add_trace(go.Scatter(x=t, y=run.m_hat, mode="lines", name="m̂_t (corrected)",
+    fig.add_trace(go.Scatter(x=t, y=run.m_hat, mode="lines", name="m̂ₜ (corrected)",
                              line=dict(color=_BLUE, width=2, dash="dash")), row=1, col=1)
-    fig.add_trace(go.Scatter(x=t, y=run.grads**2, mode="markers", name="g_t²",
+    fig.add_trace(go.Scatter(x=t, y=run.grads**2, mode="markers", name="gₜ²",
                              marker=dict(color=GRAD_COLOR, size=4, symbol="diamond")), row=2, col=1)
-    fig.add_trace(go.Scatter(x=t, y=run.v, mode="lines", name="v_t (raw)",
+    fig.add_trace(go.Scatter(x=t, y=run.v, mode="lines", name="vₜ (raw)",
                              line=dict(color=_ORANGE, width=2)), row=2, col=1)
-    fig.add_trace(go.Scatter(x=t, y=run.v_hat, mode="lines", name="v̂_t (corrected)",
+    fig.add_trace(go.Scatter(x=t, y=run.v_hat, mode="lines", name="v̂ₜ (corrected)",
                              line=dict(color=_ORANGE, width=2, dash="dash")), row=2, col=1)
     fig.update_xaxes(title_text="step t", row=2, col=1)
     return _layout(fig, "Adam's two running averages", height=520)
@@ -332,7 +335,7 @@ def bias_step_figure(on: StreamRun, off: StreamRun) -> go.Figure:
     fig.add_trace(go.Scatter(x=t, y=off.relative_step, mode="lines",
                              name="without bias correction", line=dict(color=_ORANGE, width=2.5)))
     fig.update_xaxes(title_text="step t", type="log")
-    fig.update_yaxes(title_text="step |Δθ_t| / α")
+    fig.update_yaxes(title_text="step |Δθₜ| / α")
     return _layout(fig, "Step size over time (log time axis: the first steps matter)", height=300)
 
 
@@ -366,7 +369,7 @@ def eps_plateau_figure(optax: StreamRun, keras: StreamRun, g: float) -> go.Figur
     fig.add_trace(go.Scatter(x=t, y=keras.relative_step, mode="lines", name="Keras ε-hat",
                              line=dict(color=_ORANGE, width=2.5)))
     fig.update_xaxes(title_text="step t (log scale)", type="log")
-    fig.update_yaxes(title_text="step |Δθ_t| / α", range=[0, 1.1])
+    fig.update_yaxes(title_text="step |Δθₜ| / α", range=[0, 1.1])
     return _layout(fig, f"On a long plateau with g = {g:.0e} at every step", height=300)
 
 
@@ -374,7 +377,7 @@ def beta2_figure(small: StreamRun, usual: StreamRun, b2: float) -> go.Figure:
     t = _steps(len(small.grads))
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         row_heights=[0.3, 0.7])
-    fig.add_trace(go.Bar(x=t, y=small.grads, name="gradient g_t", marker_color=GRAD_COLOR),
+    fig.add_trace(go.Bar(x=t, y=small.grads, name="gradient gₜ", marker_color=GRAD_COLOR),
                   row=1, col=1)
     fig.add_trace(go.Scatter(x=t, y=usual.relative_step, mode="lines", name="β₂ = 0.999",
                              line=dict(color=_BLUE, width=2)), row=2, col=1)
@@ -383,7 +386,7 @@ def beta2_figure(small: StreamRun, usual: StreamRun, b2: float) -> go.Figure:
     fig.add_hline(y=1.0, line=dict(color="#333333", dash="dot", width=1), row=2, col=1,
                   annotation_text="α", annotation_position="top left")
     fig.update_yaxes(title_text="g", row=1, col=1)
-    fig.update_yaxes(title_text="step |Δθ_t| / α (log)", type="log", exponentformat="power",
+    fig.update_yaxes(title_text="step |Δθₜ| / α (log)", type="log", exponentformat="power",
                      row=2, col=1)
     fig.update_xaxes(title_text="step t", row=2, col=1)
     return _layout(fig, "Step size when β₂ is too small: jumps far above α", height=460)

@@ -554,6 +554,7 @@ class HeatmapResult:
     f_star: float  # NaN when the surface has no known minimum
     tol: float
     runs: int  # the number of engine runs in the one batched call (with padding)
+    steps: int
 
     @property
     def diverged(self) -> np.ndarray:
@@ -599,7 +600,7 @@ def run_heatmap(state: CompareState) -> HeatmapResult:
             steps_to_tol=np.asarray(grid.steps_to_tol[:n]).reshape(shape),
             diverged_at=np.asarray(grid.diverged_at[:n]).reshape(shape),
             f_star=minimum_loss(surface, dict(setup.surface_params)),
-            tol=state.tol, runs=len(padded),
+            tol=state.tol, runs=len(padded), steps=setup.steps,
         )
 
     return _GRIDS.get(key, compute)
@@ -629,7 +630,9 @@ def heatmap_fig(result: HeatmapResult, metric: str) -> go.Figure:
         result.x_values, result.y_values, z, x_label=f"{x_sym} ({result.x})",
         y_label=f"{y_sym} ({result.y})", z_label=z_label, log_x=is_log(name, result.x),
         log_y=is_log(name, result.y), log_z=log_z, default=result.default_point(),
-        title=f"{OPTIMIZERS[name].label}: {z_label} after the run", nan_label=nan_label,
+        title=f"{OPTIMIZERS[name].label}: " + (z_label if metric == "steps" else
+                                                f"{z_label} after {result.steps} steps"),
+        nan_label=nan_label,
     )
     if metric == "steps" and result.diverged.any():
         # Grey cells mean "never got there"; a red x on top says it blew up on the way.
@@ -799,9 +802,15 @@ def basin_fig(result: BasinResult, metric: str, surface: Surface,
     return fig
 
 
-def best_cell(result: HeatmapResult, metric: str) -> tuple[float, float] | None:
-    """(x, y) of the cell with the lowest value (loss or steps), or None if none is finite."""
-    z = heatmap_values(result, metric)[0]
+def best_cell(result: HeatmapResult) -> tuple[float, float] | None:
+    """(x, y) of the fastest cell (fewest steps to tolerance); if none gets there, the one with
+    the lowest final loss. None when every run diverged.
+
+    Speed, not the lowest loss, picks the winner: many cells end at the minimum to float32
+    precision, and the smallest of those numbers is noise.
+    """
+    steps = heatmap_values(result, "steps")[0]
+    z = steps if np.isfinite(steps).any() else heatmap_values(result, "loss")[0]
     if not np.isfinite(z).any():
         return None
     i, j = np.unravel_index(int(np.nanargmin(z)), z.shape)

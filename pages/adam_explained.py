@@ -211,9 +211,9 @@ with left:
         "Early on, $\\sqrt{v_t}$ is only about $\\sqrt{1-\\beta_2} \\approx 0.03$ of the "
         "gradient's size, so the Keras ε bites some 30 times sooner. With the frameworks' "
         "defaults (ε = 1e-8, ε̂ = 1e-7), a first gradient of 1e-6 gives a first step of "
-        "0.99 α in optax and PyTorch but only 0.24 α in Keras. Once the gradient is far below "
-        "ε, both forms step α·|g|/ε: Adam has quietly turned into plain SGD with learning "
-        "rate α/ε.")
+        "0.99 α in optax and PyTorch but only 0.24 α in Keras. In the long run, on gradients "
+        "far below ε, both forms step about α·|g|/ε: Adam has quietly turned into plain SGD "
+        "with learning rate α/ε.")
 with right:
     g = choice("gradient size on the plateau |g|", "adam.eps.g", format_func=lambda v: f"{v:.0e}")
     c1, c2 = st.columns(2)

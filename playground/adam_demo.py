@@ -303,7 +303,7 @@ def rmsprop_figure(run: StreamRun) -> go.Figure:
                              line=dict(color=_BLUE, width=2.5)))
     fig.update_xaxes(title_text="step t")
     fig.update_yaxes(title_text="size (log scale)", type="log", exponentformat="power")
-    return _layout(fig, "Dividing by √v makes the step about α, whatever the gradient's scale")
+    return _layout(fig, "The step stays near α, whatever the gradient's scale")
 
 
 def adam_moments_figure(run: StreamRun) -> go.Figure:

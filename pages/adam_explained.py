@@ -26,16 +26,18 @@ def slider(label: str, key: str, help: str | None = None) -> float:
                      key=key, bind="query-params", help=help, format="%.4g")
 
 
-def choice(label: str, key: str, format_func=str, help: str | None = None):  # noqa: ANN001
+def choice(label: str, key: str, help: str | None = None):  # noqa: ANN201
     s = _spec(key)
     return st.select_slider(label, list(s.options), value=s.default, key=key,
-                            bind="query-params", format_func=format_func, help=help)
+                            bind="query-params", format_func=s.label, help=help)
 
 
 def stream_picker(key: str) -> str:
     s = _spec(key)
-    return st.selectbox("gradient stream", list(s.options), index=list(s.options).index(s.default),
-                        format_func=ad.STREAM_KINDS.get, key=key, bind="query-params")
+    kind = st.selectbox("gradient stream", list(s.options), index=list(s.options).index(s.default),
+                        key=key, bind="query-params")
+    st.caption(ad.STREAM_KINDS[kind])
+    return kind
 
 
 def playground_link(section: str, **values: float) -> None:
@@ -143,7 +145,7 @@ with right:
     with c1:
         b2 = slider("β₂ (decay of v)", "adam.rms.b2")
     with c2:
-        scale = choice("gradient scale", "adam.rms.scale", format_func=lambda v: f"{v:g}")
+        scale = choice("gradient scale", "adam.rms.scale")
     grads = ad.gradient_stream(kind, seed=seed, scale=scale)
     run = ad.run_stream("rmsprop", grads, {"learning_rate": 1.0, "decay": b2})
     st.plotly_chart(ad.rmsprop_figure(run), width="stretch", key="adam.rms.chart")
@@ -215,12 +217,12 @@ with left:
         "far below ε, both forms step about α·|g|/ε: Adam has quietly turned into plain SGD "
         "with learning rate α/ε.")
 with right:
-    g = choice("gradient size on the plateau |g|", "adam.eps.g", format_func=lambda v: f"{v:.0e}")
+    g = choice("gradient size on the plateau |g|", "adam.eps.g")
     c1, c2 = st.columns(2)
     with c1:
-        eps = choice("ε (optax / PyTorch)", "adam.eps.eps", format_func=lambda v: f"{v:.0e}")
+        eps = choice("ε (optax / PyTorch)", "adam.eps.eps")
     with c2:
-        eps_hat = choice("ε̂ (Keras)", "adam.eps.epshat", format_func=lambda v: f"{v:.0e}")
+        eps_hat = choice("ε̂ (Keras)", "adam.eps.epshat")
     g_values = np.logspace(-10, 0, 61)
     optax_curve = ad.first_step_ratio(g_values, eps, eps_hat=False)
     keras_curve = ad.first_step_ratio(g_values, eps_hat, eps_hat=True)

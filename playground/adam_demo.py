@@ -25,14 +25,16 @@ from playground.setup import OptimizerEntry, encode_optimizer
 from viz.colors import PALETTE
 
 STREAM_STEPS = 150
+# Kind -> what it is. The kinds are readable words because they are also the URL values
+# (a widget bound to the URL stores its option's label there).
 STREAM_KINDS: dict[str, str] = {
-    "constant": "constant (g = 1)",
-    "noisy": "noisy (mean 1, spread 2)",
-    "sign_flip": "sign-flipping (+1, −1, …)",
-    "sparse": "sparse (mostly 0, rare kicks)",
-    "plateau_spike": "plateau of tiny gradients, then a spike",
+    "constant": "g = 1 at every step",
+    "noisy": "mean 1, spread 2: the sign often flips at random",
+    "sign-flipping": "+1, −1, +1, …: a gradient that keeps changing its mind",
+    "sparse": "mostly 0, with a rare kick",
+    "plateau-spike": "tiny gradients (1e-3), then a short spike of 1 at step 100",
 }
-PLATEAU_G = 1e-3  # gradient on the plateau of "plateau_spike"
+PLATEAU_G = 1e-3  # gradient on the plateau of "plateau-spike"
 SPIKE_AT = 100  # first step of the spike
 
 
@@ -47,13 +49,13 @@ def gradient_stream(kind: str, steps: int = STREAM_STEPS, seed: int = 0,
         g = np.ones(steps)
     elif kind == "noisy":
         g = 1.0 + 2.0 * rng.standard_normal(steps)
-    elif kind == "sign_flip":
+    elif kind == "sign-flipping":
         g = np.where(t % 2 == 0, 1.0, -1.0)
     elif kind == "sparse":
         # About one step in fifteen carries a gradient; never the first few, so the average
         # has time to settle before the first kick.
         g = np.where((rng.random(steps) < 1 / 15) & (t >= 5), 1.0 + rng.random(steps), 0.0)
-    elif kind == "plateau_spike":
+    elif kind == "plateau-spike":
         g = np.where((t >= SPIKE_AT) & (t < SPIKE_AT + 5), 1.0, PLATEAU_G)
     else:
         raise ValueError(f"unknown stream {kind!r}; choose one of {', '.join(STREAM_KINDS)}")
@@ -404,6 +406,10 @@ class WidgetSpec:
     high: float = 1.0
     step: float = 0.01
     options: tuple = ()
+    fmt: str = "{}"  # a choice's label, which is also its value in the URL
+
+    def label(self, option: object) -> str:
+        return self.fmt.format(option)
 
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -419,26 +425,17 @@ WIDGETS: dict[str, WidgetSpec] = {
     "adam.mom.b1": WidgetSpec("float", 0.9, 0.0, 0.99, 0.01),
     "adam.rms.stream": WidgetSpec("choice", "noisy", options=tuple(STREAM_KINDS)),
     "adam.rms.b2": WidgetSpec("float", 0.9, 0.5, 0.999, 0.001),
-    "adam.rms.scale": WidgetSpec("choice", 0.01, options=SCALES),
+    "adam.rms.scale": WidgetSpec("choice", 0.01, options=SCALES, fmt="{:g}"),
     "adam.adam.stream": WidgetSpec("choice", "constant", options=tuple(STREAM_KINDS)),
     "adam.adam.b1": WidgetSpec("float", 0.9, 0.0, 0.99, 0.01),
     "adam.adam.b2": WidgetSpec("float", 0.999, 0.5, 0.9999, 0.0001),
     "adam.adam.bc": WidgetSpec("bool", True),
-    "adam.eps.g": WidgetSpec("choice", 1e-6, options=PLATEAU_GS),
-    "adam.eps.eps": WidgetSpec("choice", 1e-8, options=DECADES),
-    "adam.eps.epshat": WidgetSpec("choice", 1e-7, options=DECADES),
+    "adam.eps.g": WidgetSpec("choice", 1e-6, options=PLATEAU_GS, fmt="{:.0e}"),
+    "adam.eps.eps": WidgetSpec("choice", 1e-8, options=DECADES, fmt="{:.0e}"),
+    "adam.eps.epshat": WidgetSpec("choice", 1e-7, options=DECADES, fmt="{:.0e}"),
     "adam.b2.stream": WidgetSpec("choice", "sparse", options=tuple(STREAM_KINDS)),
     "adam.b2.b2": WidgetSpec("float", 0.6, 0.3, 0.999, 0.001),
 }
-
-
-def _matches(raw: str, option: object) -> bool:
-    if isinstance(option, str):
-        return raw == option
-    try:
-        return math.isclose(float(raw), float(option), rel_tol=1e-9)
-    except ValueError:
-        return False
 
 
 def check_query(query: Mapping[str, str | list[str]]) -> list[str]:
@@ -460,9 +457,10 @@ def check_query(query: Mapping[str, str | list[str]]) -> list[str]:
             if value.lower() not in ("true", "false"):
                 warnings.append(f"{key}: {value!r} is not true/false; using {spec.default}.")
         elif spec.kind == "choice":
-            if not any(_matches(value, o) for o in spec.options):
-                warnings.append(f"{key}: {value!r} is not one of the choices; using "
-                                f"{spec.default}.")
+            labels = [spec.label(o) for o in spec.options]
+            if value not in labels:
+                warnings.append(f"{key}: {value!r} is not one of {', '.join(labels)}; using "
+                                f"{spec.label(spec.default)}.")
         else:
             try:
                 number = float(value)

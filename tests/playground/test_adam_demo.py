@@ -31,11 +31,11 @@ def test_streams_are_seeded_and_shaped(kind: str) -> None:
 
 def test_stream_shapes_mean_what_they_say() -> None:
     assert not np.array_equal(ad.gradient_stream("noisy", seed=1), ad.gradient_stream("noisy", seed=2))
-    flips = ad.gradient_stream("sign_flip")
+    flips = ad.gradient_stream("sign-flipping")
     assert np.all(flips[:-1] * flips[1:] < 0)
     sparse = ad.gradient_stream("sparse", seed=0)
     assert 0 < np.count_nonzero(sparse) < 0.2 * len(sparse)
-    plateau = ad.gradient_stream("plateau_spike")
+    plateau = ad.gradient_stream("plateau-spike")
     assert plateau[ad.SPIKE_AT - 1] == pytest.approx(ad.PLATEAU_G) and plateau[ad.SPIKE_AT] == 1.0
     with pytest.raises(ValueError, match="unknown stream"):
         ad.gradient_stream("zigzag")
@@ -117,7 +117,7 @@ def test_check_query() -> None:
     good = {"adam.b2.b2": "0.5", "adam.eps.g": "1e-05", "adam.mom.stream": "sparse",
             "adam.adam.bc": "false", "adam.gd.batch": "64", "s": "whatever"}
     assert ad.check_query(good) == []
-    bad = {"adam.b2.b2": "7", "adam.eps.g": "3e-5", "adam.mom.stream": "zigzag",
+    bad = {"adam.b2.b2": "7", "adam.eps.g": "0.00001", "adam.mom.stream": "zigzag",
            "adam.adam.bc": "maybe", "adam.gd.lr": "fast", "adam.nope": "1"}
     warnings = ad.check_query(bad)
     assert len(warnings) == len(bad)

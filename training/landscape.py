@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-_DEFAULTS = {"mlp": (21, 1000), "cnn": (13, 500)}  # (resolution, subset) per model
+_DEFAULTS = {"mlp": (21, 1000), "cnn": (11, 256)}  # (resolution, subset) per model
 
 
 @dataclass
@@ -220,8 +220,8 @@ def compute_landscape(
     (the shared initial weights), or a run's label/optimizer name. `normalize`: "filter"
     (Li et al.) or "none" (plain unit PCA directions). The loss is evaluated on the first
     `subset` training images; the grid spans the projected paths plus `margin` on each side.
-    Defaults keep it interactive on 2 cores: MLP 21×21 points on 1000 images (about 2 s),
-    CNN 13×13 on 500 (about 6 s); see bench/bench_training.py.
+    Defaults keep it interactive on 2 cores: MLP 21×21 points on 1000 images, CNN 11×11 on
+    256 (a CNN forward pass costs ~8x the MLP's); bench/bench_training.py times both.
     """
     default_res, default_subset = _DEFAULTS[result.config.model]
     resolution = default_res if resolution is None else int(resolution)

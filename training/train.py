@@ -5,11 +5,12 @@ How it runs
 * Every optimizer starts from the same initial weights and sees the same batches in the same
   order with the same dropout masks (all derived from `seed`), so the curves differ only by
   the optimizer: the comparison the seed article makes.
-* The jitted unit is a *chunk* of batches, a `lax.scan` over them (a whole epoch unless
-  snapshots are asked for more often). Batches are gathered from the device-resident uint8
-  images inside the scan, so an epoch is one dispatch. Hyperparameters, the seed and the
-  batch offsets are traced arguments: changing any of them never recompiles; the model, the
-  optimizer names, the batch size and the chunk length are static.
+* The jitted unit is a *chunk* of `chunk_size` batches (50; or `snapshot_every`), a
+  `lax.scan` over them; an epoch's last chunk is padded with skipped steps. Batches are
+  gathered from the device-resident uint8 images inside the scan. Hyperparameters, the seed,
+  the training-set size and the batch order are traced arguments or data: changing any of
+  them never recompiles; the model, the optimizer names, the batch size and the chunk length
+  are static.
 * Several optimizers train concurrently (`parallel=`):
   - "threads" (default): one compiled program per optimizer, each run in its own thread
     (XLA releases the GIL while it computes), at most `os.cpu_count()` at a time;
@@ -108,6 +109,7 @@ class TrainConfig:
     val_size: int | None = None  # None: the whole validation split
     seed: int = 0
     snapshot_every: int | None = None  # batches between parameter snapshots; None: per epoch
+    chunk_size: int = 50  # batches per compiled call (progress granularity); static
     keep_snapshots: bool = True
     parallel: str = "threads"
     workers: int | None = None  # threads at once; None: os.cpu_count()
@@ -122,6 +124,9 @@ class TrainConfig:
             raise ValueError(f"epochs must be at most 1000, got {self.epochs}")
         if self.snapshot_every is not None and self.snapshot_every < 1:
             raise ValueError(f"snapshot_every must be positive, got {self.snapshot_every}")
+        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, int) or \
+                self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive whole number, got {self.chunk_size}")
         if self.parallel not in PARALLEL_MODES:
             raise ValueError(f"parallel must be one of {PARALLEL_MODES}, got {self.parallel!r}")
 
@@ -307,25 +312,29 @@ def _to_float(x: jax.Array) -> jax.Array:
 
 @functools.lru_cache(maxsize=64)
 def _chunk_fn(model_name: str, opt_names: tuple[str, ...]) -> Callable[..., Any]:
-    """Jitted: train the optimizers `opt_names` (together) over a chunk of batches.
+    """Jitted: train the optimizers `opt_names` (together) over a chunk of K batches.
 
-    (params, states, hparams, x_all, y_all, idx (K, B), epoch_key, offset)
+    (params, states, hparams, x_all, y_all, idx (K, B), valid (K,), epoch_key, offset)
       -> (params, states, losses (K, n_opt), accs (K, n_opt))
+
+    Steps with `valid` false (the padding of an epoch's last chunk) are skipped by a
+    `lax.cond`, so every chunk has the same static length whatever the training-set size:
+    moving the size slider never recompiles, and padding costs no arithmetic.
     """
     optimizers, apply_updates, _ = _optim_core()
     model = get_model(model_name)
     opts = [optimizers[n].optimizer for n in opt_names]
     grad_fn = jax.value_and_grad(
         lambda p, x, y, k: loss_and_logits(model, p, x, y, k, True), has_aux=True)
+    n = len(opts)
 
-    def chunk(params, states, hparams, x_all, y_all, idx, epoch_key, offset):
+    def chunk(params, states, hparams, x_all, y_all, idx, valid, epoch_key, offset):
         _count_trace("chunk")
         keys = jax.vmap(lambda i: jax.random.fold_in(epoch_key, i))(
             offset + jnp.arange(idx.shape[0]))
 
-        def body(carry, inp):
+        def step(carry, bidx, key):
             params, states = carry
-            bidx, key = inp
             x, y = _to_float(x_all[bidx]), y_all[bidx]
             new_p, new_s, losses, accs = [], [], [], []
             for opt, p, s, hp in zip(opts, params, states, hparams, strict=True):
@@ -337,7 +346,15 @@ def _chunk_fn(model_name: str, opt_names: tuple[str, ...]) -> Callable[..., Any]
                 accs.append(jnp.mean(jnp.argmax(logits, -1) == y))
             return (tuple(new_p), tuple(new_s)), (jnp.stack(losses), jnp.stack(accs))
 
-        (params, states), (losses, accs) = jax.lax.scan(body, (params, states), (idx, keys))
+        def skip(carry, bidx, key):
+            return carry, (jnp.zeros(n, jnp.float32), jnp.zeros(n, jnp.float32))
+
+        def body(carry, inp):
+            bidx, ok, key = inp
+            return jax.lax.cond(ok, step, skip, carry, bidx, key)
+
+        (params, states), (losses, accs) = jax.lax.scan(body, (params, states),
+                                                        (idx, valid, keys))
         return params, states, losses, accs
 
     return jax.jit(chunk, donate_argnums=(0, 1))
@@ -430,17 +447,6 @@ def _resolve(opt_cfgs: Sequence[OptimizerConfig | str]) -> list[tuple[OptimizerC
     return out
 
 
-def _chunks(n_batches: int, every: int | None) -> list[tuple[int, int]]:
-    """(start, length) of the scan chunks of one epoch: at most two distinct lengths."""
-    if every is None or every >= n_batches:
-        return [(0, n_batches)]
-    out = [(s, every) for s in range(0, n_batches - every + 1, every)]
-    end = out[-1][0] + every
-    if end < n_batches:
-        out.append((end, n_batches - end))
-    return out
-
-
 def train(
     optimizers: Sequence[OptimizerConfig | str],
     config: TrainConfig | None = None,
@@ -458,6 +464,9 @@ def train(
     config.validate()
     resolved = _resolve(optimizers)
     data = load_mnist("sample") if data is None else data
+    # The device keeps the whole split and batches index its first n_train images, so the
+    # compiled chunk's shapes do not depend on the training-set size.
+    x_all, y_all = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
     data = data.subset(config.train_size, config.val_size)
     model: Model = get_model(config.model)
     bs = config.batch_size
@@ -468,7 +477,6 @@ def train(
     root = jax.random.key(config.seed)
     k_init, k_data, k_drop = jax.random.split(root, 3)
     params0 = model.init(k_init)
-    x_all, y_all = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
     val = _EvalData(data.x_val, data.y_val)
 
     runs = [RunResult(c.name, c.label or c.name, hp, c.preset) for c, hp in resolved]
@@ -493,7 +501,9 @@ def train(
 
     result = TrainResult(config, data.source, data.note, data.n_train, data.n_val, n_batches,
                          runs)
-    chunks = _chunks(n_batches, config.snapshot_every)
+    k = config.snapshot_every or config.chunk_size
+    n_chunks = -(-n_batches // k)
+    valid_all = jnp.arange(n_chunks * k) < n_batches
     workers = config.workers or os.cpu_count() or 1
     pool = ThreadPoolExecutor(max_workers=workers) if config.parallel == "threads" else None
     t_start = time.perf_counter()
@@ -513,37 +523,40 @@ def train(
         for epoch in range(1, config.epochs + 1):
             perm = jax.random.permutation(jax.random.fold_in(k_data, epoch), data.n_train)
             idx = perm[: n_batches * bs].reshape(n_batches, bs)
+            idx = jnp.concatenate([idx, jnp.zeros((n_chunks * k - n_batches, bs), idx.dtype)])
             epoch_key = jax.random.fold_in(k_drop, epoch)
             ep_time = [0.0] * len(runs)
             ep_loss = [[] for _ in runs]
             ep_acc = [[] for _ in runs]
-            for start, length in chunks:
-                chunk_idx = idx[start:start + length]
-                offset = jnp.int32(start)
+            for c in range(n_chunks):
+                start, length = c * k, min(k, n_batches - c * k)
+                done = (epoch - 1) * n_batches + start + length
+                chunk_args = (x_all, y_all, idx[start:start + k], valid_all[start:start + k],
+                              epoch_key, jnp.int32(start))
                 jobs = []
                 for gi, g in enumerate(groups):
                     args = (tuple(params[i] for i in g), tuple(states[i] for i in g),
-                            tuple(hparams[i] for i in g), x_all, y_all, chunk_idx, epoch_key,
-                            offset)
+                            tuple(hparams[i] for i in g), *chunk_args)
                     if pool is not None:
                         jobs.append((g, pool.submit(run_group, gi, g, args)))
                     else:
                         jobs.append((g, run_group(gi, g, args)))
+                snapshot = config.keep_snapshots and (
+                    config.snapshot_every is not None or c == n_chunks - 1)
                 for g, job in jobs:
                     dt, (p, s, losses, accs) = job.result() if pool is not None else job
-                    losses, accs = np.asarray(losses), np.asarray(accs)
+                    losses, accs = np.asarray(losses)[:length], np.asarray(accs)[:length]
                     for j, i in enumerate(g):
                         params[i], states[i] = p[j], s[j]
                         # A fused group's time is shared; split it evenly between members.
                         ep_time[i] += dt / len(g)
                         ep_loss[i].append(losses[:, j])
                         ep_acc[i].append(accs[:, j])
-                        if config.keep_snapshots:
+                        if snapshot:
                             snaps[i].append(flatten_params(p[j]))
-                            runs[i].snapshot_steps.append((epoch - 1) * n_batches + start
-                                                          + length)
+                            runs[i].snapshot_steps.append(done)
                 if on_chunk is not None:
-                    on_chunk((epoch - 1) * n_batches + start + length, config.epochs * n_batches)
+                    on_chunk(done, config.epochs * n_batches)
             for i, r in enumerate(runs):
                 t0 = time.perf_counter()
                 vl, va = val(config.model, params[i])

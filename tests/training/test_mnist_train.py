@@ -80,13 +80,15 @@ def test_all_optimizers_start_from_the_same_weights(trio: TrainResult) -> None:
     assert len({r.initial_val_loss for r in trio.runs}) == 1
 
 
-def test_changing_hyperparameters_or_seed_never_recompiles(sample, trio: TrainResult) -> None:
+def test_changing_hyperparameters_seed_or_size_never_recompiles(sample, trio) -> None:
     before = T.trace_count("chunk"), T.trace_count("eval")
     configs = [OptimizerConfig("adam", {"learning_rate": 0.003, "b1": 0.8}),
                OptimizerConfig("sgd", {"learning_rate": 0.1}, preset="pytorch"),
                OptimizerConfig("momentum", {"momentum": 0.5})]
-    r = train(configs, TrainConfig(**{**SMALL.__dict__, "seed": 7}), sample)
+    r = train(configs, TrainConfig(**{**SMALL.__dict__, "seed": 7, "train_size": 4000}),
+              sample)
     assert (T.trace_count("chunk"), T.trace_count("eval")) == before
+    assert r.n_train == 4000 and r.steps_per_epoch == 62
     assert all(run.compile_time == 0.0 for run in r.runs)
     assert r.runs[0].hparams["learning_rate"] == pytest.approx(0.003)
     assert r.runs[0].hparams["b1"] == pytest.approx(0.8)

@@ -97,3 +97,40 @@ def test_article_preset_resolves_to_the_article_setup(monkeypatch, tmp_path: Pat
     cfg = seen["config"]
     assert (cfg.model, cfg.batch_size, cfg.epochs) == ("cnn", 64, 10)
     assert seen["data"].source == "sample" and "offline sample" in seen["data"].note
+
+
+def _fake_result():
+    from training.train import TrainResult
+
+    epochs = [{"epoch": e, "train_loss": 1.0 / e, "train_acc": 0.5 + 0.1 * e,
+               "val_loss": 1.1 / e, "val_acc": 0.5 + 0.09 * e, "time": 0.1, "eval_time": 0.01}
+              for e in (1, 2, 3)]
+    runs = [{"optimizer": n, "label": n.title(), "hparams": {"learning_rate": 0.001},
+             "preset": "keras", "initial_val_loss": 2.3, "initial_val_acc": 0.1,
+             "epochs": epochs, "compile_time": 1.0} for n in ("adam", "sgd")]
+    return TrainResult.from_dict({
+        "config": {"model": "mlp", "epochs": 3}, "data": {"source": "sample", "note": "",
+                                                          "n_train": 8000, "n_val": 2000},
+        "steps_per_epoch": 125, "stopped": False, "wall_time": 1.0, "runs": runs})
+
+
+def test_curves_figure_has_four_panels_per_optimizer() -> None:
+    from training.figures import curves_figure
+
+    fig = curves_figure(_fake_result())
+    assert len(fig.data) == 8
+    val_acc = [t for t in fig.data if t.xaxis == "x4"]
+    assert [list(t.x) for t in val_acc] == [[0, 1, 2, 3]] * 2  # starts at the initial weights
+    assert [t.name for t in fig.data if t.showlegend] == ["Adam", "Sgd"]
+
+
+def test_png_figure_or_a_clear_fallback(tmp_path: Path, capsys) -> None:
+    from training.__main__ import _write_figure
+    from viz.export import export_unavailable_reason
+
+    assert _write_figure(_fake_result(), str(tmp_path / "c.png")) == 0
+    err = capsys.readouterr().err
+    if export_unavailable_reason() is None and "failed" not in err:
+        assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    else:  # no Chromium for Kaleido: an interactive HTML instead, and a message saying so
+        assert (tmp_path / "c.html").exists() and "instead" in err

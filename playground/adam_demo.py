@@ -304,7 +304,7 @@ def rmsprop_figure(run: StreamRun) -> go.Figure:
     fig.add_trace(go.Scatter(x=t, y=run.relative_step, mode="lines", name="step |Δθₜ| / α",
                              line=dict(color=_BLUE, width=2.5)))
     fig.update_xaxes(title_text="step t")
-    fig.update_yaxes(title_text="size (log scale)", type="log", exponentformat="power")
+    fig.update_yaxes(title_text="size (log scale)", type="log", dtick=1, exponentformat="power")
     return _layout(fig, "The step stays near α, whatever the gradient's scale")
 
 
@@ -336,7 +336,7 @@ def bias_step_figure(on: StreamRun, off: StreamRun) -> go.Figure:
                              line=dict(color=_BLUE, width=2.5)))
     fig.add_trace(go.Scatter(x=t, y=off.relative_step, mode="lines",
                              name="without bias correction", line=dict(color=_ORANGE, width=2.5)))
-    fig.update_xaxes(title_text="step t", type="log")
+    fig.update_xaxes(title_text="step t", type="log", dtick=1)
     fig.update_yaxes(title_text="step |Δθₜ| / α")
     return _layout(fig, "Step size over time (log time axis: the first steps matter)", height=300)
 
@@ -370,7 +370,7 @@ def eps_plateau_figure(optax: StreamRun, keras: StreamRun, g: float) -> go.Figur
                              line=dict(color=_BLUE, width=2.5)))
     fig.add_trace(go.Scatter(x=t, y=keras.relative_step, mode="lines", name="Keras ε-hat",
                              line=dict(color=_ORANGE, width=2.5)))
-    fig.update_xaxes(title_text="step t (log scale)", type="log")
+    fig.update_xaxes(title_text="step t (log scale)", type="log", dtick=1)
     fig.update_yaxes(title_text="step |Δθₜ| / α", range=[0, 1.1])
     return _layout(fig, f"On a long plateau with g = {g:.0e} at every step", height=300)
 
@@ -388,7 +388,7 @@ def beta2_figure(small: StreamRun, usual: StreamRun, b2: float) -> go.Figure:
     fig.add_hline(y=1.0, line=dict(color="#333333", dash="dot", width=1), row=2, col=1,
                   annotation_text="α", annotation_position="top left")
     fig.update_yaxes(title_text="g", row=1, col=1)
-    fig.update_yaxes(title_text="step |Δθₜ| / α (log)", type="log", exponentformat="power",
+    fig.update_yaxes(title_text="step |Δθₜ| / α (log)", type="log", dtick=1, exponentformat="power",
                      row=2, col=1)
     fig.update_xaxes(title_text="step t", row=2, col=1)
     return _layout(fig, "Step size when β₂ is too small: jumps far above α", height=460)

@@ -13,6 +13,8 @@ def configure() -> None:
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_cpu_use_thunk_runtime" not in flags and os.environ.get("OPTIM_PLAYGROUND_THUNK") != "1":
         os.environ["XLA_FLAGS"] = f"{flags} {CLASSIC_RUNTIME}".strip()
+        # XLA logs a deprecation notice for this flag on every start; keep stderr for real errors.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 configure()

@@ -362,6 +362,7 @@ def _chunk_fn(model_name: str, opt_names: tuple[str, ...]) -> Callable[..., Any]
 
 _compiled: dict[tuple, Any] = {}
 _compile_lock = threading.Lock()
+_key_locks: dict[tuple, threading.Lock] = {}
 
 
 def _compiled_chunk(model_name: str, opt_names: tuple[str, ...], args: tuple) -> Any:
@@ -373,7 +374,12 @@ def _compiled_chunk(model_name: str, opt_names: tuple[str, ...], args: tuple) ->
     """
     shapes = tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(args))
     key = (model_name, opt_names, jax.tree.structure(args), shapes)
-    with _compile_lock:
+    fn = _compiled.get(key)
+    if fn is not None:
+        return fn
+    with _compile_lock:  # one lock per program: different optimizers compile in parallel
+        lock = _key_locks.setdefault(key, threading.Lock())
+    with lock:
         fn = _compiled.get(key)
         if fn is None:
             fn = _chunk_fn(model_name, opt_names).lower(*args).compile()

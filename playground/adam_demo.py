@@ -313,18 +313,19 @@ def adam_moments_figure(run: StreamRun) -> go.Figure:
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
                         subplot_titles=("first moment: average gradient",
                                         "second moment: average squared gradient"))
+    # Faint gradient dots under the lines: with a constant stream m̂ sits right on them.
     fig.add_trace(go.Scatter(x=t, y=run.grads, mode="markers", name="gₜ",
-                             marker=dict(color=GRAD_COLOR, size=4)), row=1, col=1)
+                             marker=dict(color=GRAD_COLOR, size=4, opacity=0.45)), row=1, col=1)
     fig.add_trace(go.Scatter(x=t, y=run.m, mode="lines", name="mₜ (raw)",
                              line=dict(color=_BLUE, width=2)), row=1, col=1)
     fig.add_trace(go.Scatter(x=t, y=run.m_hat, mode="lines", name="m̂ₜ (corrected)",
-                             line=dict(color=_BLUE, width=2, dash="dash")), row=1, col=1)
+                             line=dict(color=_BLUE, width=3, dash="dash")), row=1, col=1)
     fig.add_trace(go.Scatter(x=t, y=run.grads**2, mode="markers", name="gₜ²",
-                             marker=dict(color=GRAD_COLOR, size=4, symbol="diamond")), row=2, col=1)
+                             marker=dict(color=GRAD_COLOR, size=4, opacity=0.45)), row=2, col=1)
     fig.add_trace(go.Scatter(x=t, y=run.v, mode="lines", name="vₜ (raw)",
                              line=dict(color=_ORANGE, width=2)), row=2, col=1)
     fig.add_trace(go.Scatter(x=t, y=run.v_hat, mode="lines", name="v̂ₜ (corrected)",
-                             line=dict(color=_ORANGE, width=2, dash="dash")), row=2, col=1)
+                             line=dict(color=_ORANGE, width=3, dash="dash")), row=2, col=1)
     fig.update_xaxes(title_text="step t", row=2, col=1)
     return _layout(fig, "Adam's two running averages", height=520)
 

@@ -15,13 +15,13 @@ def home() -> None:
 
 PAGES = {
     "home": st.Page(home, title="Home", icon="🏠", url_path="home", default=True),
-    "playground": st.Page("pages/playground.py", title="Playground", icon="🎢",
+    "playground": st.Page("app_pages/playground.py", title="Playground", icon="🎢",
                           url_path="playground"),
-    "compare": st.Page("pages/compare.py", title="Compare", icon="🔬", url_path="compare"),
-    "adam": st.Page("pages/adam_explained.py", title="Adam explained", icon="📐",
+    "compare": st.Page("app_pages/compare.py", title="Compare", icon="🔬", url_path="compare"),
+    "adam": st.Page("app_pages/adam_explained.py", title="Adam explained", icon="📐",
                     url_path="adam"),
-    "lessons": st.Page("pages/lessons.py", title="Lessons", icon="🎓", url_path="lessons"),
-    "mnist": st.Page("pages/mnist.py", title="MNIST", icon="✍️", url_path="mnist"),
+    "lessons": st.Page("app_pages/lessons.py", title="Lessons", icon="🎓", url_path="lessons"),
+    "mnist": st.Page("app_pages/mnist.py", title="MNIST", icon="✍️", url_path="mnist"),
 }
 
 st.navigation(list(PAGES.values()), position="sidebar").run()

@@ -103,11 +103,20 @@ def current_query() -> dict[str, str | list[str]]:
 
 
 def sync_query(query: Mapping[str, str | list[str]], state_key: str) -> None:
-    """Write the page's state into the URL (skipped when nothing changed)."""
-    if st.session_state.get(state_key) != dict(query):
-        bound = {k: st.query_params[k] for k in st.query_params if k.endswith(WIDGET_BOUND_SUFFIX)}
-        st.query_params.from_dict({**query, **bound})
-        st.session_state[state_key] = dict(query)
+    """Write the page's state into the URL (skipped when nothing changed).
+
+    Key by key, never through from_dict: keys bound to widgets (the open tab) may not be set
+    by the script, and must survive.
+    """
+    if st.session_state.get(state_key) == dict(query):
+        return
+    current = current_query()
+    for stale in [k for k in current if k not in query]:
+        del st.query_params[stale]
+    for k, value in query.items():
+        if current.get(k) != value:
+            st.query_params[k] = value
+    st.session_state[state_key] = dict(query)
 
 
 def url_changed(state_key: str) -> bool:

@@ -17,7 +17,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PAGE = "pages/compare.py"
+PAGE = "app_pages/compare.py"
 TIMEOUT = 180  # the first run compiles the JAX engine (seconds on this machine, cold)
 FAST = {"steps": "100"}  # one small step bucket keeps every run here quick
 WIDGET_KINDS = ("slider", "select_slider", "number_input", "selectbox", "text_input", "toggle",

@@ -22,16 +22,11 @@ from optim_core.engine import trace_count
 from playground.setup import OptimizerEntry, Setup, from_query, to_json
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PAGE = "pages/playground.py"
+PAGE = "app_pages/playground.py"
 TIMEOUT = 180  # the first run compiles the JAX engine (seconds on this machine, cold)
 WIDGET_KINDS = ("slider", "select_slider", "number_input", "selectbox", "text_input", "toggle",
                 "checkbox", "multiselect", "radio", "file_uploader", "button")
 
-# Known bugs found by these tests (strict: remove the marker once fixed).
-BUG_BOUND_TAB = pytest.mark.xfail(strict=True, reason=(
-    "bug: with any tab but the first open, the URL holds the widget-bound 'pg.tab' and "
-    "ui.sync_query's st.query_params.from_dict(...) raises 'Cannot directly set query parameter "
-    "pg.tab - it is bound to a widget' (seen in Chromium too)"))
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -278,7 +273,6 @@ def open_tab(tab: str, query: dict[str, Any] | None = None) -> AppTest:
     return new_app({**(query or {}), "pg.tab": tab})
 
 
-@BUG_BOUND_TAB
 @pytest.mark.parametrize(("tab", "charts"), [
     ("Animation", 1), ("3D view", 1), ("Curves", 3), ("Internals", 3),
 ])
@@ -290,7 +284,6 @@ def test_every_tab_renders_its_charts(tab: str, charts: int) -> None:
     assert_clean(at)
 
 
-@BUG_BOUND_TAB
 def test_metrics_tab_offers_downloads_and_loads_an_uploaded_setup() -> None:
     at = open_tab("Metrics & export")
     assert_clean(at)

@@ -204,7 +204,7 @@ if tabs[0].open:
             "mean oscillation, a short path means the step size is too small.")
         run_entries = [OptimizerEntry(c.optimizer, dict(c.hparams))
                        for c in cmp.panel_configs(state)[0]]
-        st.page_link("pages/playground.py", label="Open these runs in the Playground →",
+        st.page_link("app_pages/playground.py", label="Open these runs in the Playground →",
                      icon="🎢", query_params=cmp.playground_query(state.setup, run_entries))
         with st.expander("Download"):
             figure_downloads("small-multiples", lambda: fig, key="cmp.dl.sm")
@@ -282,7 +282,7 @@ if tabs[1].open:
             if best is not None:
                 best_entry = OptimizerEntry(name, {**entry.hparams, x: best[0], y: best[1]})
                 st.page_link(
-                    "pages/playground.py", icon="🎢",
+                    "app_pages/playground.py", icon="🎢",
                     label=f"Open the fastest setting ({cmp.hp_symbol(name, x)} = {best[0]:.3g}, "
                           f"{cmp.hp_symbol(name, y)} = {best[1]:.3g}) next to the default in the "
                           "Playground →",
@@ -334,7 +334,7 @@ if tabs[2].open:
                    "Bright means a low final loss. ")
                 + "The white circle is the current start point; the thin lines are the surface's "
                   "level lines. Change α or the optimizer and watch the borders move.")
-            st.page_link("pages/playground.py", icon="🎢",
+            st.page_link("app_pages/playground.py", icon="🎢",
                          label=f"Open {label_of(name)} from the current start in the Playground →",
                          query_params=cmp.playground_query(state.setup, [entry]))
             with st.expander("Download"):

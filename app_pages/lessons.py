@@ -13,5 +13,5 @@ for number, lesson in enumerate(LESSONS, start=1):
     with st.container(border=True):
         st.markdown(f"#### {number}. {lesson.title}")
         st.write(lesson.summary)
-        st.page_link("pages/playground.py", label="Open this lesson in the Playground",
+        st.page_link("app_pages/playground.py", label="Open this lesson in the Playground",
                      icon="▶️", query_params=lesson_query(lesson))

@@ -13,7 +13,7 @@ from playground import adam_demo as ad
 from playground import ui
 
 ss = st.session_state
-PLAYGROUND = "pages/playground.py"
+PLAYGROUND = "app_pages/playground.py"
 
 
 def _spec(key: str) -> ad.WidgetSpec:

@@ -74,9 +74,7 @@ def chunk_runner(model: str, name: str, data, n_batches: int, batch: int = 64):
         return ((jax.tree.map(jnp.copy, state["p"]),), (jax.tree.map(jnp.copy, state["s"]),),
                 (hp,), x_all, y_all, idx, jax.random.key(1), jnp.int32(0))
 
-    t0 = time.perf_counter()
-    fn = T._compiled_chunk(model, (name,), args())
-    compile_s = time.perf_counter() - t0
+    fn, compile_s = T._compiled_chunk(model, (name,), args())
 
     def run():
         a = args()

@@ -365,7 +365,8 @@ _compile_lock = threading.Lock()
 _key_locks: dict[tuple, threading.Lock] = {}
 
 
-def _compiled_chunk(model_name: str, opt_names: tuple[str, ...], args: tuple) -> Any:
+def _compiled_chunk(model_name: str, opt_names: tuple[str, ...], args: tuple
+                    ) -> tuple[Any, float]:
     """The compiled chunk for these arguments' shapes, compiled once per process.
 
     Compiling ahead of time (rather than on the first call) lets the results report compile
@@ -376,15 +377,16 @@ def _compiled_chunk(model_name: str, opt_names: tuple[str, ...], args: tuple) ->
     key = (model_name, opt_names, jax.tree.structure(args), shapes)
     fn = _compiled.get(key)
     if fn is not None:
-        return fn
+        return fn, 0.0
     with _compile_lock:  # one lock per program: different optimizers compile in parallel
         lock = _key_locks.setdefault(key, threading.Lock())
+    t0 = time.perf_counter()
     with lock:
         fn = _compiled.get(key)
         if fn is None:
             fn = _chunk_fn(model_name, opt_names).lower(*args).compile()
             _compiled[key] = fn
-    return fn
+    return fn, time.perf_counter() - t0
 
 
 @functools.lru_cache(maxsize=8)
@@ -515,11 +517,9 @@ def train(
     t_start = time.perf_counter()
 
     def run_group(gi: int, group: list[int], args: tuple) -> tuple[float, tuple]:
-        t0 = time.perf_counter()
-        fn = _compiled_chunk(config.model, tuple(names[i] for i in group), args)
-        if (dt := time.perf_counter() - t0) > 1e-3:
-            for i in group:
-                runs[i].compile_time += dt
+        fn, compile_s = _compiled_chunk(config.model, tuple(names[i] for i in group), args)
+        for i in group:
+            runs[i].compile_time += compile_s
         t0 = time.perf_counter()
         out = fn(*args)
         jax.block_until_ready(out)

@@ -27,6 +27,12 @@ TIMEOUT = 180  # the first run compiles the JAX engine (seconds on this machine,
 WIDGET_KINDS = ("slider", "select_slider", "number_input", "selectbox", "text_input", "toggle",
                 "checkbox", "multiselect", "radio", "file_uploader", "button")
 
+# Known bugs found by these tests (strict: remove the marker once fixed).
+BUG_STALE_QUERY = pytest.mark.xfail(strict=True, reason=(
+    "bug: a rerun whose query string is one run behind (the user moved a second control before "
+    "the browser saw the URL the first move wrote; seen in Chromium with quick arrow-key "
+    "presses) counts as 'URL changed from outside' and reseeds every widget from that stale URL, "
+    "undoing the user's move"))
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -299,3 +305,18 @@ def test_metrics_tab_offers_downloads_and_loads_an_uploaded_setup() -> None:
     assert widget(at, "pg.surface").value == "himmelblau"
     assert widget(at, "pg.steps").value == 200
     assert widget(at, "pg.e.0.name").value == "nadam"
+
+
+@BUG_STALE_QUERY
+def test_a_quick_second_move_is_not_undone_by_the_lagging_url() -> None:
+    at = new_app()
+    stale = {k: (list(v) if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    widget(at, "pg.noise").set_value(0.01).run()
+    assert at.query_params["noise"] == "0.01"
+    # The browser sends the next rerun before it has received the URL the last run wrote.
+    at.query_params.clear()
+    at.query_params.update(stale)
+    widget(at, "pg.noise").set_value(0.02).run()
+    assert_clean(at)
+    assert widget(at, "pg.noise").value == 0.02
+    assert at.query_params.get("noise") == "0.02"

@@ -1,0 +1,163 @@
+"""Fixtures of the browser tests: the app started as the README starts it, and Debian's Chromium.
+
+The app runs as `.venv/bin/python -m streamlit run app.py` with a free port appended (what
+`bash scripts/run_app.sh --server.port N` ends in, minus the one-time setup). Playwright drives
+/usr/bin/chromium and never downloads a browser. Under CI=true these tests must run: a missing
+Chromium or Playwright fails them instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+START_TIMEOUT_S = 90.0
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test here as e2e; skip them only off CI when Chromium is missing."""
+    here = pathlib.Path(__file__).parent
+    missing = not pathlib.Path(CHROMIUM).exists()
+    for item in items:
+        if here in pathlib.Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+            if missing and not _in_ci():
+                reason = f"{CHROMIUM} not found (with CI=true these tests fail instead)"
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class AppServer:
+    """A running `streamlit run app.py` in its own process group."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: pathlib.Path
+    started_at: float  # time.monotonic() just before the process was spawned
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        """Kill the whole process group (streamlit may have children), politely first."""
+        if self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+
+def start_app(log_path: pathlib.Path, env: dict[str, str] | None = None,
+              extra_args: tuple[str, ...] = ()) -> AppServer:
+    """Start the app like the README and wait until /_stcore/health answers."""
+    port = free_port()
+    python = ROOT / ".venv" / "bin" / "python"
+    if not python.exists():  # e.g. a CI image with the packages installed system-wide
+        python = pathlib.Path(sys.executable)
+    cmd = [str(python), "-m", "streamlit", "run", "app.py",
+           "--server.port", str(port), "--server.headless", "true",
+           # Other people edit the sources while the suite runs: a file watcher would only add
+           # "source changed" banners and inotify floods; the app itself behaves the same.
+           "--server.fileWatcherType", "none", *extra_args]
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    started_at = time.monotonic()
+    process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True, env={**os.environ, **(env or {})})
+    server = AppServer(process, f"http://127.0.0.1:{port}", log_path, started_at)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(server.url + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"the app did not answer /_stcore/health within {START_TIMEOUT_S} s:\n"
+                       f"{server.log()}")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    server = start_app(tmp_path_factory.mktemp("app") / "streamlit.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_starter() -> Any:
+    """start_app itself, for tests that need a server of their own (call .stop() after)."""
+    return start_app
+
+
+@pytest.fixture(scope="session")
+def base_url(app_server: AppServer) -> str:
+    return app_server.url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context per test (its own Streamlit session), downloads allowed."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(60_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir() -> pathlib.Path:
+    path = ROOT / "docs" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

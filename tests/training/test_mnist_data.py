@@ -326,3 +326,43 @@ def test_published_checksums_and_mirrors_look_right() -> None:
     assert all(len(v) == 32 and int(v, 16) >= 0 for v in D.FULL_FILES.values())
     assert all(m.endswith("/") for m in D.MIRRORS) and len(D.MIRRORS) >= 2
     assert os.path.basename(str(SAMPLE_DIR)) == "mnist"
+
+
+# ----------------------------------------------------------------------------- fuzz
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64))
+def test_arbitrary_bytes_never_escape_as_another_exception(blob: bytes) -> None:
+    try:
+        arr = parse_idx(blob, "fuzz")
+    except IDXError as e:
+        assert "fuzz" in str(e)
+    else:  # it parsed: then it really was a well-formed IDX stream
+        assert blob[:2] == b"\x00\x00" and arr.ndim == blob[3]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 4541), st.integers(1, 255))
+def test_any_damaged_byte_of_the_gzip_labels_is_caught(tmp_path: Path, pos: int, xor: int) -> None:
+    blob = bytearray((SAMPLE_DIR / LABELS).read_bytes())
+    blob[pos] ^= xor
+    path = tmp_path / "fuzzed.gz"
+    path.write_bytes(bytes(blob))
+    try:
+        labels = read_idx(path, D.SAMPLE_FILES[LABELS])
+    except IDXError as e:
+        assert "fuzzed.gz" in str(e)
+    else:  # only header bytes gzip itself ignores (mtime, OS, stored name) may change
+        assert pos < _gzip_header_length(bytes(blob)) and labels.shape == (10000,)
+
+
+def _gzip_header_length(blob: bytes) -> int:
+    """10 fixed bytes, plus the NUL-terminated original file name when FNAME is set."""
+    original = (SAMPLE_DIR / LABELS).read_bytes()
+    if original[3] & 0x08:
+        return original.index(b"\x00", 10) + 1
+    return 10

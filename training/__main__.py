@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -217,24 +218,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not a.no_progress:
         bar = ProgressBar(a.epochs * (n_train // a.batch_size))
 
-    def on_chunk(done: int, total: int) -> None:
+    stop = {"requested": False}
+
+    def on_sigint(signum: int, frame: object) -> None:
+        # First Ctrl-C: finish the current chunk and keep (and write) what was trained.
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        say("stopping after the current chunk (press Ctrl-C again to abort)")
+
+    def on_chunk(done: int, total: int) -> bool:
         if bar is not None:
             bar.total = total
             bar.update(done, f"({len(configs)} optimizer{'s' * (len(configs) > 1)})")
+        return not stop["requested"]
 
     def on_epoch(progress) -> bool:
         accs = ", ".join(f"{r.label} {r.epochs[-1].val_acc:.3f}" for r in progress.result.runs)
         say(f"epoch {progress.epoch}/{progress.epochs}: val acc {accs}")
         return True
 
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         result = train(configs, config, data, callback=on_epoch, on_chunk=on_chunk)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
+        signal.signal(signal.SIGINT, previous)
         if bar is not None:
             bar.close()
+    if result.stopped:
+        say("stopped early: the results below cover what was trained")
     print(_summary(result))
     if a.out_json:
         result.to_json(a.out_json)

@@ -143,6 +143,7 @@ class EpochRecord:
     val_acc: float
     time: float  # seconds of training for this epoch (compile excluded), this optimizer
     eval_time: float  # seconds spent on the validation pass
+    batches: int = 0  # batches trained in this epoch (< steps_per_epoch: stopped mid-epoch)
 
 
 @dataclass
@@ -201,7 +202,7 @@ def _json_safe(x: Any) -> Any:
 
 
 CSV_COLUMNS = ("optimizer", "label", "epoch", "train_loss", "train_acc", "val_loss", "val_acc",
-               "time", "eval_time")
+               "time", "eval_time", "batches")
 
 
 @dataclass
@@ -248,7 +249,7 @@ class TrainResult:
             for e in r.epochs:
                 w.writerow([r.optimizer, r.label, e.epoch] + [
                     f"{v:.6g}" for v in (e.train_loss, e.train_acc, e.val_loss, e.val_acc,
-                                         e.time, e.eval_time)])
+                                         e.time, e.eval_time)] + [e.batches])
         text = buf.getvalue()
         if path is not None:
             Path(path).write_text(text)
@@ -460,13 +461,15 @@ def train(
     config: TrainConfig | None = None,
     data: MNISTSplit | None = None,
     callback: Callable[[Progress], bool | None] | None = None,
-    on_chunk: Callable[[int, int], None] | None = None,
+    on_chunk: Callable[[int, int], bool | None] | None = None,
 ) -> TrainResult:
     """Train every optimizer in `optimizers` on `data` (default: the offline sample).
 
     `callback(Progress)` runs after each epoch (every optimizer done with it); returning
     False stops training and returns what was trained so far, with `stopped=True`.
-    `on_chunk(done, total)` reports finer progress in batches (all optimizers together).
+    `on_chunk(done, total)` reports finer progress in batches (all optimizers together);
+    returning False stops after the current chunk (a Stop button that need not wait for the
+    end of a long epoch): the partial epoch is evaluated and recorded with its `batches`.
     """
     config = config or TrainConfig()
     config.validate()
@@ -534,6 +537,7 @@ def train(
             ep_time = [0.0] * len(runs)
             ep_loss = [[] for _ in runs]
             ep_acc = [[] for _ in runs]
+            stop_now, trained = False, 0
             for c in range(n_chunks):
                 start, length = c * k, min(k, n_batches - c * k)
                 done = (epoch - 1) * n_batches + start + length
@@ -561,18 +565,25 @@ def train(
                         if snapshot:
                             snaps[i].append(flatten_params(p[j]))
                             runs[i].snapshot_steps.append(done)
-                if on_chunk is not None:
-                    on_chunk(done, config.epochs * n_batches)
+                trained = start + length
+                if on_chunk is not None and on_chunk(done, config.epochs * n_batches) is False:
+                    stop_now = c < n_chunks - 1 or epoch < config.epochs
+                    break
             for i, r in enumerate(runs):
                 t0 = time.perf_counter()
                 vl, va = val(config.model, params[i])
                 r.epochs.append(EpochRecord(
                     epoch, float(np.mean(np.concatenate(ep_loss[i]))),
                     float(np.mean(np.concatenate(ep_acc[i]))), vl, va, ep_time[i],
-                    time.perf_counter() - t0))
+                    time.perf_counter() - t0, trained))
+                if stop_now and config.keep_snapshots and runs[i].snapshot_steps[-1] != done:
+                    snaps[i].append(flatten_params(params[i]))  # where the run really ended
+                    runs[i].snapshot_steps.append(done)
             result.wall_time = time.perf_counter() - t_start
             if callback is not None and callback(Progress(epoch, config.epochs, result)) is False:
-                result.stopped = epoch < config.epochs
+                stop_now = stop_now or epoch < config.epochs
+            if stop_now:
+                result.stopped = True
                 break
     finally:
         if pool is not None:

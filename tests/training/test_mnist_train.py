@@ -109,6 +109,19 @@ def test_callback_false_stops_and_keeps_what_was_trained(sample) -> None:
     assert all(run.final_params is not None and run.snapshots.shape[0] == 3 for run in r.runs)
 
 
+def test_on_chunk_false_stops_mid_epoch_and_records_the_partial_epoch(sample) -> None:
+    config = TrainConfig(**{**SMALL.__dict__, "epochs": 3, "chunk_size": 4})
+    r = train(["adam"], config, sample, on_chunk=lambda done, total: done < 14)
+    run = r.runs[0]
+    # epoch 1 in chunks of 4, 4, 2 (done 4, 8, 10); epoch 2's first chunk reaches 14: stop
+    assert r.stopped and [e.batches for e in run.epochs] == [10, 4]
+    assert run.snapshot_steps == [0, 10, 14]
+    full = train(["adam"], config, sample)
+    first, again = run.epochs[0], full.runs[0].epochs[0]
+    assert (first.val_loss, first.train_loss) == (again.val_loss, again.train_loss)
+    assert all(e.batches == 10 for e in full.runs[0].epochs) and not full.stopped
+
+
 def test_snapshots_every_k_batches_and_chunk_progress(sample) -> None:
     ticks: list[tuple[int, int]] = []
     r = train(["sgd"], TrainConfig(**{**SMALL.__dict__, "snapshot_every": 4}), sample,

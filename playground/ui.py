@@ -117,8 +117,22 @@ def sync_query(query: Mapping[str, str | list[str]], state_key: str) -> None:
         if current.get(k) != value:
             st.query_params[k] = value
     st.session_state[state_key] = dict(query)
+    history = st.session_state.setdefault(state_key + ".history", [])
+    history.append(dict(query))
+    del history[:-RECENT_URLS]
+
+
+RECENT_URLS = 8  # written URLs that may still come back from a browser that lags behind
 
 
 def url_changed(state_key: str) -> bool:
-    """True on a page's first run in a session or when the URL was changed from outside."""
-    return st.session_state.get(state_key) != current_query()
+    """True on a page's first run in a session or when the URL was changed from outside.
+
+    A rerun can carry a URL this page wrote a moment ago (the browser had not yet seen the
+    newest one when the user moved the next control): that is not a change from outside.
+    """
+    query = current_query()
+    if state_key not in st.session_state:
+        return True
+    return query != st.session_state[state_key] and query not in st.session_state.get(
+        state_key + ".history", [])

@@ -28,12 +28,6 @@ WIDGET_KINDS = ("slider", "select_slider", "number_input", "selectbox", "text_in
                 "checkbox", "multiselect", "radio", "file_uploader", "button")
 
 # Known bugs found by these tests (strict: remove the marker once fixed).
-BUG_STALE_QUERY = pytest.mark.xfail(strict=True, reason=(
-    "bug: a rerun whose query string is one run behind (the user moved a second control before "
-    "the browser saw the URL the first move wrote; seen in Chromium with quick arrow-key "
-    "presses) counts as 'URL changed from outside' and reseeds every widget from that stale URL, "
-    "undoing the user's move"))
-
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -307,7 +301,6 @@ def test_metrics_tab_offers_downloads_and_loads_an_uploaded_setup() -> None:
     assert widget(at, "pg.e.0.name").value == "nadam"
 
 
-@BUG_STALE_QUERY
 def test_a_quick_second_move_is_not_undone_by_the_lagging_url() -> None:
     at = new_app()
     stale = {k: (list(v) if isinstance(v, list) else v) for k, v in at.query_params.items()}

@@ -3,7 +3,7 @@
 Examples::
 
     python -m training --optimizers adam,sgd,momentum --epochs 5
-    python -m training --optimizers adam,adam --hp adam.learning_rate=0.01 --preset pytorch
+    python -m training --optimizers adam,rmsprop --hp adam.learning_rate=0.01 --preset pytorch
     python -m training --preset article            # the seed article's experiment
     python -m training --model cnn --epochs 3 --out-json r.json --out-csv r.csv \\
         --out-figure curves.html

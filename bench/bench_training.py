@@ -147,38 +147,53 @@ def torch_cnn_runner(data, n_batches: int, batch: int = 64):
     return run, torch.__version__, torch.get_num_threads()
 
 
+def interleaved(runners: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
+    """Best time of each runner, the runners taking turns in every round, so that a burst of
+    load from other processes hits all of them alike rather than whichever ran then."""
+    best = dict.fromkeys(runners, np.inf)
+    for _ in range(repeats):
+        for name, run in runners.items():
+            best[name] = min(best[name], run())
+    return best
+
+
 def bench_cnn(data, repeats: int, n_batches: int, skip_torch: bool) -> None:
-    print(f"\n== 1. CNN train step, Adam, batch 64 ({n_batches} steps, best of {repeats})")
+    print(f"\n== 1. CNN train step, Adam, batch 64 ({n_batches} steps a round, best of "
+          f"{repeats} interleaved rounds)")
     ours, compile_s = chunk_runner("cnn", "adam", data, n_batches)
-    t_ours = min(ours() for _ in range(repeats)) / n_batches
-    print(f"  ours (JAX, jitted lax.scan)      {t_ours * 1e3:7.2f} ms/step"
+    runners = {"ours": ours, "loop": loop_runner("cnn", "adam", data, n_batches)}
+    torch_info = None
+    if not skip_torch:
+        try:
+            torch_run, version, threads = torch_cnn_runner(data, n_batches)
+            runners["torch"] = torch_run
+            torch_info = (version, threads)
+        except ImportError:
+            pass
+    best = {k: v / n_batches for k, v in interleaved(runners, repeats).items()}
+    print(f"  ours (JAX, jitted lax.scan)      {best['ours'] * 1e3:7.2f} ms/step"
           f"   (compile {compile_s:.1f} s, once)")
-    loop = loop_runner("cnn", "adam", data, n_batches)
-    t_loop = min(loop() for _ in range(repeats)) / n_batches
-    print(f"  ours, Python loop of jitted step {t_loop * 1e3:7.2f} ms/step")
+    print(f"  ours, Python loop of jitted step {best['loop'] * 1e3:7.2f} ms/step")
     if skip_torch:
         print("  PyTorch: skipped (--skip-torch)")
-        return
-    try:
-        torch_run, version, threads = torch_cnn_runner(data, n_batches)
-    except ImportError:
+    elif torch_info is None:
         print("  PyTorch is not installed: no baseline. Install it for the benchmark only:\n"
               "    .venv/bin/pip install -r requirements-bench.txt   (torch==2.13.0, CPU)")
-        return
-    t_torch = min(torch_run() for _ in range(repeats)) / n_batches
-    print(f"  PyTorch {version} CPU ({threads} threads) {t_torch * 1e3:7.2f} ms/step")
-    print(f"  => ours / PyTorch = {t_ours / t_torch:.2f}x the time "
-          f"({'faster' if t_ours < t_torch else 'SLOWER'}: {t_torch / t_ours:.2f}x speed)")
+    else:
+        t_ours, t_torch = best["ours"], best["torch"]
+        print(f"  PyTorch {torch_info[0]} CPU ({torch_info[1]} threads, eager loop)"
+              f" {t_torch * 1e3:7.2f} ms/step")
+        print(f"  => ours / PyTorch = {t_ours / t_torch:.2f}x the time "
+              f"({'faster' if t_ours <= t_torch else 'SLOWER'}: {t_torch / t_ours:.2f}x speed)")
 
 
 def bench_mlp_epoch(data, repeats: int) -> None:
     n = data.n_train // 64
     print(f"\n== 2. MLP 784-256-10, one epoch = {n} batches of 64 on {data.n_train} images "
-          f"(Adam, best of {repeats})")
+          f"(Adam, best of {repeats} interleaved rounds)")
     ours, compile_s = chunk_runner("mlp", "adam", data, n)
-    t_ours = min(ours() for _ in range(repeats))
-    loop = loop_runner("mlp", "adam", data, n)
-    t_loop = min(loop() for _ in range(repeats))
+    best = interleaved({"ours": ours, "loop": loop_runner("mlp", "adam", data, n)}, repeats)
+    t_ours, t_loop = best["ours"], best["loop"]
     print(f"  scan epoch (ours)            {t_ours:7.3f} s   target < 0.2 s: "
           f"{'met' if t_ours < 0.2 else 'NOT met'} (compile {compile_s:.1f} s, once)")
     print(f"  baseline: Python loop of a jitted step {t_loop:7.3f} s")
@@ -194,21 +209,21 @@ def bench_mlp_epoch(data, repeats: int) -> None:
 def bench_many(data, model: str, train_size: int, repeats: int) -> None:
     cores = os.cpu_count() or 1
     print(f"\n== 3. {len(ARTICLE)} optimizers at once ({', '.join(ARTICLE)}), {model.upper()}, "
-          f"one epoch on {train_size} images, batch 64 ({cores} cores, best of {repeats})")
-    rows = {}
-    for mode in ("sequential", "threads", "fused"):
-        cfg = TrainConfig(model=model, epochs=1, train_size=train_size, parallel=mode,
-                          keep_snapshots=False, val_size=500)
+          f"one epoch on {train_size} images, batch 64 ({cores} cores, best of {repeats} "
+          "interleaved rounds)")
+    modes = ("sequential", "threads", "fused")
+    cfgs = {m: TrainConfig(model=model, epochs=1, train_size=train_size, parallel=m,
+                           keep_snapshots=False, val_size=500) for m in modes}
+    for cfg in cfgs.values():
         train(list(ARTICLE), cfg, data)  # compile (cached for the timed runs)
-        best = (np.inf, 0.0)
-        for _ in range(repeats):
+    best = dict.fromkeys(modes, (np.inf, 0.0))
+    for _ in range(repeats):
+        for m in modes:
             c0, t0 = cpu_seconds(), time.perf_counter()
-            train(list(ARTICLE), cfg, data)
-            wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-            best = min(best, (wall, cpu))
-        rows[mode] = best
-    base = rows["sequential"][0]
-    for mode, (wall, cpu) in rows.items():
+            train(list(ARTICLE), cfgs[m], data)
+            best[m] = min(best[m], (time.perf_counter() - t0, cpu_seconds() - c0))
+    base = best["sequential"][0]
+    for mode, (wall, cpu) in best.items():
         print(f"  {mode:10s} {wall:7.3f} s wall   {base / wall:5.2f}x throughput of one-at-a-time"
               f"   CPU {cpu / wall / cores * 100:5.1f}% of {cores} cores")
 
@@ -233,18 +248,18 @@ def main() -> None:
     ap.add_argument("--skip-torch", action="store_true")
     ap.add_argument("--only", choices=("cnn", "mlp", "many", "landscape"), default=None)
     a = ap.parse_args()
-    repeats = 2 if a.quick else 5
+    repeats = 2 if a.quick else 7
     print(f"JAX {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} cores; "
           f"load average {load()} (1/5/15 min; above the core count means other processes "
           "compete for the CPU and every time below is inflated)")
     data = load_sample()
     if a.only in (None, "cnn"):
-        bench_cnn(data, repeats, 20 if a.quick else 50, a.skip_torch)
+        bench_cnn(data, repeats, 20 if a.quick else 40, a.skip_torch)
     if a.only in (None, "mlp"):
         bench_mlp_epoch(data, repeats)
     if a.only in (None, "many"):
         bench_many(data, "mlp", 8000, repeats)
-        bench_many(data, "cnn", 640 if a.quick else 1280, max(2, repeats // 2))
+        bench_many(data, "cnn", 640 if a.quick else 1280, max(2, repeats - 2))
     if a.only in (None, "landscape"):
         bench_landscape(data, 2 if a.quick else 3)
     print(f"\nload average at the end: {load()}")

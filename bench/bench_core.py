@@ -108,7 +108,7 @@ def ours_core(steps: int):
     from optim_core import resolve_hparams
 
     hp = [resolve_hparams("adam", {"learning_rate": float(lr)}) for lr in LRS]
-    hp_arrays = {k: jnp.asarray([h[k] for h in hp], jnp.float32) for k in hp[0]}
+    hp_arrays = jnp.asarray([[h[k] for k in engine._hparam_names("adam")] for h in hp], jnp.float32)
     starts = jnp.asarray([START] * len(LRS), jnp.float32)
     shared, _ = engine._shared_inputs(surface, None, 0, 0.0, Schedule(), steps, 1e-3)
     groups = (("adam", len(LRS)),)

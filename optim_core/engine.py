@@ -129,6 +129,7 @@ def _stepper(surface: Surface, optimizer_name: str, record: str):
         return surface.fn(xy[0], xy[1], sp)
 
     value_and_grad = jax.value_and_grad(loss_fn)
+    present = _internals_present(optimizer_name)
 
     def init(hp, start, shared):
         start = start.astype(jnp.float32)
@@ -154,36 +155,66 @@ def _stepper(surface: Surface, optimizer_name: str, record: str):
         ok = (alive & in_run & jnp.all(jnp.isfinite(new_xy)) & jnp.isfinite(new_loss)
               & jnp.all(jnp.abs(new_xy) <= shared["bound"]))
         newly_dead = alive & in_run & ~ok
-
-        def keep(new, old):  # freeze a dead run so NaN never feeds back into the arithmetic
-            return jnp.where(ok, new, old)
-
         reached = ok & (new_loss - shared["f_star"] <= shared["tol"]) & (first_tol < 0)
-        carry = (keep(new_xy, xy), keep(new_loss, loss), keep(new_grad, grad),
-                 jax.tree.map(keep, new_state, state), alive & (ok | ~in_run),
-                 jnp.where(reached, t + 1, first_tol), jnp.where(newly_dead, t + 1, diverged_at),
-                 start_loss)
+        # Only the position and its loss are frozen at the last finite point (the summary
+        # reports them). State and gradient may go non-finite after a divergence: nothing reads
+        # them, recorded steps are masked after the scan, and skipping a select over the whole
+        # state every step makes the loop several times faster.
+        carry = (jnp.where(ok, new_xy, xy), jnp.where(ok, new_loss, loss), new_grad, new_state,
+                 alive & (ok | ~in_run), jnp.where(reached, t + 1, first_tol),
+                 jnp.where(newly_dead, t + 1, diverged_at), start_loss)
         if record == "summary":
             return carry, None
-        nan = jnp.float32(jnp.nan)
-        out = {"path": jnp.where(ok, new_xy, nan), "loss": jnp.where(ok, new_loss, nan)}
+        # One packed row per step: one buffer update, and one array to fetch per group.
+        row = [new_xy, new_loss[None]]
         if record == "full":
-            out["grads"] = jnp.where(ok, g, nan)
-            out["updates"] = jnp.where(ok, update, nan)
-            out["lr"] = jnp.where(ok, hp_t["learning_rate"], nan)
-            out["internals"] = {
-                k: jnp.where(ok, internals[k], nan) if k in internals else jnp.full((2,), nan)
-                for k in INTERNAL_KEYS
-            }
-        return carry, out
+            row += [hp_t["learning_rate"][None], g, update, *(internals[k] for k in present)]
+        return carry, jnp.concatenate(row)
 
-    return init, step
+    return init, step, present
 
 
-def _summary(carry) -> dict[str, jax.Array]:
+@functools.cache
+def _internals_present(optimizer_name: str) -> list[str]:
+    """Which INTERNAL_KEYS the optimizer reports (found from shapes alone, nothing runs)."""
+    spec = OPTIMIZERS[optimizer_name]
+    xy = jnp.zeros(2, jnp.float32)
+    hp = {k: jnp.float32(v) for k, v in spec.defaults.items()}
+    _, _, internals = jax.eval_shape(
+        lambda: spec.optimizer.update(xy, spec.optimizer.init(xy), xy, hp))
+    return [k for k in INTERNAL_KEYS if k in internals]
+
+
+def _unpack_rows(rows: np.ndarray, present: list[str]) -> dict[str, Any]:
+    """Packed per-step rows (runs, steps, width) back into named NumPy views."""
+    out: dict[str, Any] = {"path": rows[..., 0:2], "loss": rows[..., 2]}
+    if rows.shape[-1] > 3:
+        out["lr"] = rows[..., 3]
+        out["grads"] = rows[..., 4:6]
+        out["updates"] = rows[..., 6:8]
+        out["internals"] = {k: rows[..., 8 + 2 * i: 10 + 2 * i] for i, k in enumerate(present)}
+    return out
+
+
+SUMMARY_FIELDS = ("final_x", "final_y", "final_loss", "steps_to_tol", "diverged_at", "start_loss")
+
+
+def _pack_summary(carry) -> jax.Array:
+    """(runs, 6) float32: steps and divergence indices stay exact (they are < 2^24)."""
     xy, loss, _, _, _, first_tol, diverged_at, start_loss = carry
-    return {"final": xy, "final_loss": loss, "steps_to_tol": first_tol,
-            "diverged_at": diverged_at, "start_loss": start_loss}
+    return jnp.stack([xy[:, 0], xy[:, 1], loss, first_tol.astype(jnp.float32),
+                      diverged_at.astype(jnp.float32), start_loss], axis=1)
+
+
+def _unpack_summary(packed: np.ndarray) -> dict[str, np.ndarray]:
+    return {"final": packed[:, 0:2], "final_loss": packed[:, 2],
+            "steps_to_tol": packed[:, 3].astype(np.int64),
+            "diverged_at": packed[:, 4].astype(np.int64), "start_loss": packed[:, 5]}
+
+
+def _hparam_names(optimizer_name: str) -> tuple[str, ...]:
+    """The column order of a group's packed hyperparameter array."""
+    return tuple(OPTIMIZERS[optimizer_name].defaults)
 
 
 @functools.partial(jax.jit, static_argnames=("surface", "groups", "steps", "record"))
@@ -192,19 +223,22 @@ def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts
     global _trace_count
     _trace_count += 1
     steppers = [_stepper(surface, name, record) for name, _ in groups]
+    group_hparams = [{k: hp[:, i] for i, k in enumerate(_hparam_names(name))}
+                     for (name, _), hp in zip(groups, group_hparams)]
     carries = tuple(
         jax.vmap(init, in_axes=(0, 0, None))(hp, starts, shared)
-        for (init, _), hp, starts in zip(steppers, group_hparams, group_starts)
+        for (init, _, _), hp, starts in zip(steppers, group_hparams, group_starts)
     )
     # Drawn once for the whole call, outside the loop: cheap, and shared by every run.
-    noise = shared["noise"] * jax.random.normal(shared["key"], (steps, 2), jnp.float32)
+    key = jax.random.key(shared["seed"])
+    noise = shared["noise"] * jax.random.normal(key, (steps, 2), jnp.float32)
     ts = jnp.arange(steps)
     lr_factors = jax.vmap(lambda t: schedule_factor(shared["schedule"], t, shared["total_steps"]))(ts)
 
     def body(carries, xs):
         t, noise_t, lr_factor_t = xs
         new_carries, outs = [], []
-        for (_, step), hp, carry in zip(steppers, group_hparams, carries):
+        for (_, step, _), hp, carry in zip(steppers, group_hparams, carries):
             c, o = jax.vmap(step, in_axes=(0, 0, None, None, None, None))(
                 carry, hp, t, noise_t, lr_factor_t, shared)
             new_carries.append(c)
@@ -212,11 +246,15 @@ def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts
         return tuple(new_carries), tuple(outs)
 
     carries, outs = jax.lax.scan(body, carries, (ts, noise, lr_factors), unroll=SCAN_UNROLL)
-    # scan stacks outputs along axis 0 (steps); put the run axis first.
     results = []
-    for carry, out in zip(carries, outs):
-        out = None if out is None else jax.tree.map(lambda a: jnp.moveaxis(a, 0, 1), out)
-        results.append((_summary(carry), out))
+    for carry, rows in zip(carries, outs):
+        if rows is not None:
+            # Step t is recorded at index t and produced path index t + 1: NaN from the
+            # divergence on, once, vectorized, outside the loop.
+            diverged = carry[6]
+            dead = (diverged[None, :] >= 0) & (ts[:, None] + 1 >= diverged[None, :])
+            rows = jnp.moveaxis(jnp.where(dead[:, :, None], jnp.nan, rows), 0, 1)
+        results.append((_pack_summary(carry), rows))  # rows: (runs, steps, width)
     return results
 
 
@@ -232,18 +270,24 @@ def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
     if not (math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol={tol} must be positive")
     schedule = schedule or Schedule()
-    f_star = minimum_loss(surface, sp)
+    f_star = _cached_minimum_loss(surface, tuple(sorted(sp.items())))
+    # NumPy scalars, not jnp: each eager jnp op costs a dispatch; jit converts these at once.
     shared = {
-        "surface_params": {k: jnp.float32(v) for k, v in sp.items()},
-        "key": jax.random.key(int(seed)),
-        "noise": jnp.float32(noise),
-        "schedule": schedule.as_array(),
-        "total_steps": jnp.int32(steps),
-        "bound": jnp.float32(_bound(surface)),
-        "f_star": jnp.float32(f_star if math.isfinite(f_star) else -jnp.inf),
-        "tol": jnp.float32(tol),
+        "surface_params": {k: np.float32(v) for k, v in sp.items()},
+        "seed": np.int32(seed),
+        "noise": np.float32(noise),
+        "schedule": schedule.as_numpy(),
+        "total_steps": np.int32(steps),
+        "bound": np.float32(_bound(surface)),
+        "f_star": np.float32(f_star if math.isfinite(f_star) else -np.inf),
+        "tol": np.float32(tol),
     }
     return shared, f_star
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_minimum_loss(surface: Surface, params: tuple[tuple[str, float], ...]) -> float:
+    return minimum_loss(surface, dict(params))
 
 
 def _launch(surface, names_hps_starts, steps, record, shared):
@@ -253,16 +297,17 @@ def _launch(surface, names_hps_starts, steps, record, shared):
         order.setdefault(name, []).append(i)
     groups = tuple((name, len(idx)) for name, idx in order.items())
     group_hparams, group_starts = [], []
-    for idx in order.values():
-        keys = names_hps_starts[idx[0]][1].keys()
-        group_hparams.append({
-            k: jnp.asarray([names_hps_starts[i][1][k] for i in idx], jnp.float32) for k in keys
-        })
-        group_starts.append(jnp.asarray([names_hps_starts[i][2] for i in idx], jnp.float32))
+    for name, idx in order.items():
+        group_hparams.append(np.asarray(
+            [[names_hps_starts[i][1][k] for k in _hparam_names(name)] for i in idx], np.float32))
+        group_starts.append(np.asarray([names_hps_starts[i][2] for i in idx], np.float32))
     results = _simulate_groups(surface, groups, step_bucket(steps), record,
                                tuple(group_hparams), tuple(group_starts), shared)
-    results = jax.device_get(results)
-    return order, results
+    unpacked = []
+    for (name, _), (summary, rows) in zip(groups, jax.device_get(results)):
+        rows = None if rows is None else _unpack_rows(rows, _internals_present(name))
+        unpacked.append((_unpack_summary(summary), rows))
+    return order, unpacked
 
 
 def run_batch(
@@ -275,12 +320,17 @@ def run_batch(
     schedule: Schedule | None = None,
     surface_params: Mapping[str, float] | None = None,
     tol: float = 1e-3,
+    record: str = "full",
 ) -> list[Trajectory]:
     """Run many configurations in one jitted call; one Trajectory per config, in order.
 
     All configurations share the surface, step count, seed (so every optimizer sees the same
-    gradient noise at step t), noise σ, schedule and surface parameters.
+    gradient noise at step t), noise σ, schedule and surface parameters. `record="path"` keeps
+    only positions and losses (faster): `updates` are then the path's differences and
+    `grads`, `lr` and `internals` are empty.
     """
+    if record not in ("full", "path"):
+        raise ValueError(f"record must be 'full' or 'path', got {record!r}")
     surface = get_surface(surface)
     steps = _resolve_steps(steps)
     if not configs:
@@ -296,7 +346,7 @@ def run_batch(
         hp = resolve_hparams(cfg.optimizer, cfg.hparams, cfg.preset)
         items.append((cfg.optimizer, hp, _resolve_start(surface, cfg.start)))
     shared, _ = _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol)
-    order, results = _launch(surface, items, steps, "full", shared)
+    order, results = _launch(surface, items, steps, record, shared)
     trajectories: list[Trajectory | None] = [None] * len(items)
     for (name, idx), (summary, out) in zip(order.items(), results):
         for j, i in enumerate(idx):
@@ -307,17 +357,17 @@ def run_batch(
             if diverged == 0:  # the start itself is non-finite
                 path[:] = np.nan
                 loss[:] = np.nan
+            full = record == "full"
             trajectories[i] = Trajectory(
                 optimizer=name,
                 label=cfg.label or OPTIMIZERS[name].label,
                 hparams=hp,
                 path=path,
                 loss=loss.astype(np.float32),
-                grads=out["grads"][j, :steps],
-                updates=out["updates"][j, :steps],
-                lr=out["lr"][j, :steps],
-                internals={k: v[j, :steps] for k, v in out["internals"].items()
-                           if not np.all(np.isnan(v[j, :steps]))},
+                grads=out["grads"][j, :steps] if full else np.empty((0, 2), np.float32),
+                updates=out["updates"][j, :steps] if full else np.diff(path, axis=0),
+                lr=out["lr"][j, :steps] if full else np.empty((0,), np.float32),
+                internals=({k: v[j, :steps] for k, v in out["internals"].items()} if full else {}),
                 diverged_at=None if diverged < 0 else diverged,
             )
     return trajectories  # type: ignore[return-value]
@@ -377,14 +427,13 @@ def run_grid(
     if n > MAX_BATCH:
         raise ValueError(f"{n} runs exceed the maximum of {MAX_BATCH}")
     resolved = [resolve_hparams(optimizer, hp, preset) for hp in hp_list]
-    keys = resolved[0].keys()
-    hp_arrays = {k: jnp.broadcast_to(jnp.asarray([r[k] for r in resolved], jnp.float32), (n,))
-                 for k in keys}
-    starts_j = jnp.broadcast_to(jnp.asarray(start_arr), (n, 2))
+    hp_array = np.ascontiguousarray(np.broadcast_to(np.asarray(
+        [[r[k] for k in _hparam_names(optimizer)] for r in resolved], np.float32), (n, len(resolved[0]))))
+    starts_j = np.ascontiguousarray(np.broadcast_to(start_arr, (n, 2)))
     shared, _ = _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol)
-    (summary, _), = _simulate_groups(surface, ((optimizer, n),), step_bucket(steps), "summary",
-                                     (hp_arrays,), (starts_j,), shared)
-    summary = jax.device_get(summary)
+    (packed, _), = _simulate_groups(surface, ((optimizer, n),), step_bucket(steps), "summary",
+                                    (hp_array,), (starts_j,), shared)
+    summary = _unpack_summary(np.asarray(packed))
     final = np.asarray(summary["final"])
     if surface.minima:
         mins = np.asarray(surface.minima, np.float32)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 SCHEDULE_KINDS: tuple[str, ...] = ("constant", "step", "cosine", "warmup")
 
@@ -46,10 +47,14 @@ class Schedule:
 
     def as_array(self) -> jax.Array:
         """The traced form: [kind index, γ, T, f, W]."""
-        return jnp.array(
+        return jnp.asarray(self.as_numpy())
+
+    def as_numpy(self) -> np.ndarray:
+        """The same packed form as a NumPy array (no device work until a jitted call)."""
+        return np.array(
             [SCHEDULE_KINDS.index(self.kind), self.decay_rate, self.decay_every,
              self.final_fraction, self.warmup_steps],
-            dtype=jnp.float32,
+            dtype=np.float32,
         )
 
     def to_dict(self) -> dict[str, object]:

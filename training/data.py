@@ -298,7 +298,7 @@ def download_mnist(
     cache_dir: str | os.PathLike[str] | None = None,
     mirrors: Sequence[str] | None = None,
     opener: Opener | None = None,
-    timeout: float = 30.0,
+    timeout: float = 10.0,  # per socket operation, not per file
     files: Iterable[str] | None = None,
     log: Callable[[str], None] | None = None,
     checksums: Mapping[str, str] = FULL_FILES,
@@ -378,7 +378,7 @@ def load_mnist(
         raise ValueError(f"data must be 'sample' or 'full', got {which!r}")
     try:
         return load_full(cache_dir, log=log, **kwargs)
-    except DownloadError as e:
+    except OSError as e:  # DownloadError, or a cache directory we may not write to
         reason = str(e) if len(str(e)) < 300 else str(e)[:300] + "...)"
         note = (f"full MNIST unavailable, no network? {reason}. Using the 10k offline "
                 "sample instead (8000 train / 2000 validation).")

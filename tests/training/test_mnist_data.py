@@ -303,6 +303,13 @@ def test_no_network_falls_back_to_the_sample(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
+def test_unwritable_cache_falls_back_to_the_sample(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    split = load_mnist("full", cache_dir=blocker / "cache", opener=FakeOpener({}, good=()))
+    assert split.source == "sample" and "offline sample" in split.note
+
+
 def test_corrupt_cached_full_set_is_reported_not_hidden(tmp_path: Path) -> None:
     files = fake_mnist_files()
     bad = dict(files)

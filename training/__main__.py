@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-figure", default=None,
                    help="write the curves as .html (interactive) or .png (needs Kaleido + "
                         "Chromium)")
+    p.add_argument("--out-landscape", default=None,
+                   help="also compute the loss landscape on the plane of the paths and write "
+                        "it as .html or .png (keeps a weight snapshot per epoch)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return p
 
@@ -139,8 +142,9 @@ def _resolve_args(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
         p.error(f"unknown optimizer(s) {', '.join(unknown)}; choose from "
                 f"{', '.join(OPTIMIZERS)}")
     a.names = names
-    if a.out_figure and not a.out_figure.lower().endswith((".html", ".png")):
-        p.error(f"--out-figure must end in .html or .png, got {a.out_figure}")
+    for flag, path in (("--out-figure", a.out_figure), ("--out-landscape", a.out_landscape)):
+        if path and not path.lower().endswith((".html", ".png")):
+            p.error(f"{flag} must end in .html or .png, got {path}")
     for opt, name, _ in a.hp:
         if opt is not None and opt not in names:
             p.error(f"--hp {opt}.{name}: {opt} is not among --optimizers ({','.join(names)})")
@@ -208,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"of the {data.source} set")
     config = TrainConfig(model=a.model, epochs=a.epochs, batch_size=a.batch_size,
                          train_size=a.train_size, seed=a.seed, parallel=a.parallel,
-                         keep_snapshots=False)
+                         keep_snapshots=bool(a.out_landscape))
     n_train = a.train_size or data.n_train
     if a.batch_size > n_train:
         p.error(f"--batch-size {a.batch_size} exceeds the {n_train} training images")
@@ -257,15 +261,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.out_csv:
         result.to_csv(a.out_csv)
         print(f"wrote {a.out_csv}", file=sys.stderr)
+    status = 0
     if a.out_figure:
-        return _write_figure(result, a.out_figure)
-    return 0
+        from training.figures import curves_figure
+
+        status = _write_figure(curves_figure(result), a.out_figure)
+    if a.out_landscape:
+        from training.figures import landscape_figure
+        from training.landscape import compute_landscape
+
+        print("computing the loss landscape on the plane of the paths...", file=sys.stderr)
+        lbar = None if a.no_progress else ProgressBar(1)
+
+        def on_row(done: int, rows: int) -> None:
+            if lbar is not None:
+                lbar.total = rows
+                lbar.update(done, "(landscape rows)")
+
+        land = compute_landscape(result, data.subset(a.train_size), progress=on_row)
+        if lbar is not None:
+            lbar.close()
+        status = status or _write_figure(landscape_figure(land), a.out_landscape)
+    return status
 
 
-def _write_figure(result, path: str) -> int:
-    from training.figures import curves_figure
-
-    fig = curves_figure(result)
+def _write_figure(fig, path: str) -> int:
     if path.lower().endswith(".html"):
         fig.write_html(path, include_plotlyjs=True)  # self-contained: works offline
     else:

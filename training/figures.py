@@ -1,14 +1,17 @@
-"""Plotly figure of a training result: loss and accuracy per epoch, one colour per optimizer."""
+"""Plotly figures of training results: curves per epoch, and the loss-landscape slice with the
+optimizers' paths (one colour per optimizer, the same palette as the 2D playground)."""
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from training.landscape import Landscape
 from training.train import TrainResult
-from viz.colors import color_for
+from viz.colors import OUTLINE_COLOR, SURFACE_COLORSCALE, color_for
 
-__all__ = ["curves_figure"]
+__all__ = ["curves_figure", "landscape_figure"]
 
 _PANELS = (("train_loss", "training loss", 1, 1), ("val_loss", "validation loss", 1, 2),
            ("train_acc", "training accuracy", 2, 1), ("val_acc", "validation accuracy", 2, 2))
@@ -41,4 +44,40 @@ def curves_figure(result: TrainResult, title: str | None = None) -> go.Figure:
                       legend={"orientation": "h", "y": -0.08})
     fig.update_xaxes(title_text="epoch", row=2)
     fig.update_xaxes(tick0=0, dtick=max(1, cfg.epochs // 10), range=[-0.3, cfg.epochs + 0.3])
+    return fig
+
+
+def landscape_figure(land: Landscape, title: str | None = None) -> go.Figure:
+    """Contours of log10(loss) on the plane, each optimizer's projected path on top (a marker
+    per snapshot, the shared start as a white circle, the center as a cross)."""
+    z = np.log10(np.maximum(land.loss, 1e-8))
+    fig = go.Figure(go.Contour(
+        x=land.alphas, y=land.betas, z=z, colorscale=SURFACE_COLORSCALE, ncontours=25,
+        colorbar={"title": "log10 loss"}, line={"width": 0.5},
+        customdata=land.loss,
+        hovertemplate="α %{x:.3g}, β %{y:.3g}<br>loss %{customdata:.4g}<extra></extra>"))
+    for i, (label, path) in enumerate(land.paths.items()):
+        steps = land.path_steps.get(label, list(range(len(path))))
+        loss = land.path_loss[label]
+        fig.add_trace(go.Scatter(
+            x=path[:, 0], y=path[:, 1], mode="lines+markers", name=label,
+            line={"color": color_for(i), "width": 2.5}, marker={"size": 5},
+            customdata=np.stack([steps, loss, land.residual[label]], axis=1),
+            hovertemplate=(f"{label}<br>after %{{customdata[0]:.0f}} batches<br>"
+                           "loss %{customdata[1]:.4g}<br>off the plane "
+                           "%{customdata[2]:.0%}<extra></extra>")))
+    first = next(iter(land.paths.values()))
+    fig.add_trace(go.Scatter(x=[first[0, 0]], y=[first[0, 1]], mode="markers", name="start",
+                             marker={"size": 11, "color": "white",
+                                     "line": {"color": OUTLINE_COLOR, "width": 2}}))
+    fig.add_trace(go.Scatter(x=[0.0], y=[0.0], mode="markers", name="center",
+                             marker={"size": 10, "symbol": "x", "color": OUTLINE_COLOR}))
+    ev = land.explained_variance
+    fig.update_layout(
+        title=title or (f"Loss on the PCA plane of the paths<br><sup>{land.normalize}-"
+                        f"normalised directions explaining {ev[0]:.0%} + {ev[1]:.0%} of the "
+                        f"movement; center: {land.center}; loss on {land.subset} images</sup>"),
+        template="plotly_white", width=900, height=700,
+        xaxis_title="α (direction 1)", yaxis_title="β (direction 2)",
+        legend={"orientation": "h", "y": -0.12})
     return fig

@@ -27,7 +27,7 @@ def test_tiny_run_writes_json_csv_and_html(tmp_path: Path) -> None:
     proc = run_cli("--optimizers", "adam,sgd", "--epochs", "2", "--train-size", "256",
                    "--hp", "adam.learning_rate=0.002", "--hp", "learning_rate=0.05",
                    "--out-json", "r.json", "--out-csv", "r.csv", "--out-figure", "r.html",
-                   cwd=tmp_path)
+                   "--out-landscape", "land.html", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     d = json.loads((tmp_path / "r.json").read_text())
     lr = {r["optimizer"]: r["hparams"]["learning_rate"] for r in d["runs"]}
@@ -37,6 +37,7 @@ def test_tiny_run_writes_json_csv_and_html(tmp_path: Path) -> None:
     assert [(r["optimizer"], r["epoch"]) for r in rows] == [
         ("adam", "1"), ("adam", "2"), ("sgd", "1"), ("sgd", "2")]
     assert "plotly" in (tmp_path / "r.html").read_text()[:200_000].lower()
+    assert "log10 loss" in (tmp_path / "land.html").read_text()
     assert "Adam" in proc.stdout and "val acc" in proc.stdout  # the summary table
     assert "100%" in proc.stderr and "epoch 2/2" in proc.stderr  # progress on stderr
 
@@ -62,6 +63,7 @@ def test_bad_flag_in_a_subprocess_is_a_usage_error(tmp_path: Path) -> None:
         (["--preset", "jax"], "invalid choice"),
         (["--data", "imagenet"], "invalid choice"),
         (["--out-figure", "curves.gif"], ".html or .png"),
+        (["--out-landscape", "land.svg"], ".html or .png"),
         (["--train-size", "9000"], "exceeds"),
         (["--batch-size", "5000", "--train-size", "1000"], "exceeds"),
     ],

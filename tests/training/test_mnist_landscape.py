@@ -127,3 +127,13 @@ def test_landscape_rejects_bad_options(run, sample) -> None:
         compute_landscape(run, sample, normalize="layer")
     with pytest.raises(ValueError, match="center"):
         compute_landscape(run, sample, resolution=5, center="nobody")
+
+
+def test_landscape_figure(run, sample) -> None:
+    from training.figures import landscape_figure
+
+    land = compute_landscape(run, sample, resolution=5, subset=100)
+    fig = landscape_figure(land)
+    assert fig.data[0].type == "contour" and np.asarray(fig.data[0].z).shape == (5, 5)
+    names = [t.name for t in fig.data[1:]]
+    assert names == [r.label for r in run.runs] + ["start", "center"]

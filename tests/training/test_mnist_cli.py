@@ -128,9 +128,10 @@ def test_curves_figure_has_four_panels_per_optimizer() -> None:
 
 def test_png_figure_or_a_clear_fallback(tmp_path: Path, capsys) -> None:
     from training.__main__ import _write_figure
+    from training.figures import curves_figure
     from viz.export import export_unavailable_reason
 
-    assert _write_figure(_fake_result(), str(tmp_path / "c.png")) == 0
+    assert _write_figure(curves_figure(_fake_result()), str(tmp_path / "c.png")) == 0
     err = capsys.readouterr().err
     if export_unavailable_reason() is None and "failed" not in err:
         assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

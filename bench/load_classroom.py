@@ -210,12 +210,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(log: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "python"), "-m", "streamlit", "run", "app.py",
          "--server.port", str(port), "--server.headless", "true",
-         "--server.fileWatcherType", "none"],
+         "--server.fileWatcherType", "none", *extra],
         cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
         start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -265,6 +265,13 @@ def server_pid_on(port: int) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process (and its reaped children) used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of the process (VmRSS), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -304,9 +311,12 @@ async def classroom(url: str, pid: int | None, sessions: int, duration: float,
     open_s = time.perf_counter() - t_open
     open_errors = [str(e) for e in opened if isinstance(e, Exception)]
     warm_at = time.perf_counter() - t0
+    cpu_start = cpu_seconds(pid) if pid else None
     deadline = time.perf_counter() + duration
     await asyncio.gather(*(student_loop(s, deadline, interval, seed=i)
                            for i, s in enumerate(students) if s.widgets))
+    cpu_used = cpu_seconds(pid) - cpu_start if pid and cpu_start is not None else None
+    moving_s = time.perf_counter() - t0 - warm_at
     await asyncio.gather(*(s.close() for s in students), return_exceptions=True)
     await asyncio.sleep(2.0)  # let the server settle, then a last memory sample
     stop.set()
@@ -327,6 +337,10 @@ async def classroom(url: str, pid: int | None, sessions: int, duration: float,
         "kb_per_rerun": round(float(np.mean([b for s in students for b in s.bytes])) / 1024, 1)
         if latencies else None,
         "memory_mb": [(round(t, 1), round(m, 1)) for t, m in memory],
+        "server_cpu_s": round(cpu_used, 1) if cpu_used is not None else None,
+        "server_cpu_per_rerun_ms": round(cpu_used / len(latencies) * 1000, 1)
+        if cpu_used is not None and latencies else None,
+        "server_cores_busy": round(cpu_used / moving_s, 2) if cpu_used is not None else None,
     }
     if after_warm:
         half = len(after_warm) // 2
@@ -352,6 +366,10 @@ def print_report(r: dict[str, Any]) -> None:
         print(f"  rerun latency (send -> script_finished): p50 {r['p50_ms']:.0f} ms   "
               f"p95 {r['p95_ms']:.0f} ms   max {r['max_ms']:.0f} ms   (target p95 < 1 s) {ok}")
         print(f"  per rerun: {r['messages_per_rerun']:.0f} ForwardMsgs, {r['kb_per_rerun']:.0f} kB")
+    if r.get("server_cpu_per_rerun_ms") is not None:
+        print(f"  server CPU: {r['server_cpu_per_rerun_ms']:.0f} ms per rerun, "
+              f"{r['server_cores_busy']:.2f} cores busy on average while moving "
+              f"(one Python process: above ~1 core the GIL queues reruns)")
     if "rss_end_mb" in r:
         print(f"  server RSS: after warm-up {r['rss_after_warmup_mb']:.0f} MB, max "
               f"{r['rss_max_mb']:.0f} MB, end {r['rss_end_mb']:.0f} MB; second half minus first "
@@ -367,6 +385,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of slider moves")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between moves")
     parser.add_argument("--url", help="an already running app (default: start one)")
+    parser.add_argument("--streamlit-flag", action="append", default=[], metavar="FLAG=VALUE",
+                        help="extra flag for the started app, e.g. runner.postScriptGC=false")
     args = parser.parse_args()
     # Bounded by construction; refuse silly sizes (this is a loopback benchmark).
     if not (1 <= args.sessions <= 200 and 1 <= args.duration <= 600 and args.interval >= 0.2):
@@ -382,9 +402,11 @@ def main() -> None:
             pid = server_pid_on(port)
         else:
             log = Path(os.environ.get("TMPDIR", "/tmp")) / f"load_classroom_{os.getpid()}.log"
-            proc, url = start_server(log)
+            extra = [part for flag in args.streamlit_flag
+                     for part in ("--" + flag.split("=", 1)[0], flag.split("=", 1)[1])]
+            proc, url = start_server(log, extra)
             pid = proc.pid
-        print(f"server {url} (pid {pid}), load average "
+        print(f"server {url} (pid {pid}) {' '.join(args.streamlit_flag)}, load average "
               f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         report = asyncio.run(classroom(url, pid, args.sessions, args.duration, args.interval))
         print_report(report)

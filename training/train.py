@@ -17,10 +17,11 @@ How it runs
   - "fused": all optimizers in one compiled program, stepped together inside one scan;
   - "sequential": one optimizer after another, each using XLA's own intra-op threads.
   Measured by bench/bench_training.py on 2 cores, six optimizers: for the MLP, whose small
-  matmuls XLA barely spreads over two cores (~35-50% CPU one at a time), threads give 1.6-2.9x
-  the throughput at ~90% CPU; for the CNN, whose large matmuls already keep both cores busy,
-  the three are within noise (threads 1.0-1.45x). Fused matches threads on the MLP at best
-  but compiles a new program for every new set of optimizers, hence threads by default.
+  matmuls XLA spreads poorly over two cores (35-82% CPU one at a time), threads gave
+  1.3-2.9x the throughput over five runs on a shared machine; for the CNN, whose large
+  matmuls already keep both cores busy, the three are within noise (0.99-1.45x). Fused
+  matches threads on the MLP but compiles a new program for every new set of optimizers,
+  hence threads by default.
 * After each epoch, validation loss/accuracy are computed (no dropout) and `callback` is
   called once per epoch with the result so far; returning False stops the run and keeps
   what was trained (the result is marked `stopped`).

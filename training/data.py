@@ -22,6 +22,7 @@ import gzip
 import hashlib
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -315,6 +316,14 @@ def download_mnist(
     cache.mkdir(parents=True, exist_ok=True)
     opener = _urlopen if opener is None else opener
     mirrors = MIRRORS if mirrors is None else mirrors
+    # A killed process can leave a temp file behind (never used: only os.replace publishes a
+    # file). Clear old ones; recent ones may belong to a download running in another process.
+    for stale in cache.glob(".*.part"):
+        try:
+            if time.time() - stale.stat().st_mtime > 3600:
+                stale.unlink()
+        except OSError:
+            pass
     for name in checksums if files is None else files:
         md5 = checksums[name]
         dest = cache / name

@@ -270,6 +270,17 @@ def test_interrupted_download_leaves_no_partial_file(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
+def test_stale_temp_files_are_cleared(tmp_path: Path) -> None:
+    files = fake_mnist_files()
+    old, fresh = tmp_path / ".train-images-idx3-ubyte.gz.abc.part", tmp_path / ".x.def.part"
+    old.write_bytes(b"half")
+    fresh.write_bytes(b"in progress elsewhere")
+    os.utime(old, (0, 0))
+    download_mnist(tmp_path, mirrors=["https://good/"], opener=FakeOpener(files),
+                   checksums=md5s(files))
+    assert not old.exists() and fresh.exists()
+
+
 def test_damaged_cached_file_is_downloaded_again(tmp_path: Path) -> None:
     files = fake_mnist_files()
     name = "train-labels-idx1-ubyte.gz"

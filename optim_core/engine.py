@@ -14,7 +14,6 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jax
@@ -42,21 +41,6 @@ SCAN_UNROLL = int(os.environ.get("OPTIM_PLAYGROUND_UNROLL", "1"))
 _trace_count = 0  # incremented each time the simulation is traced (= compiled anew)
 
 
-def _configure_compilation_cache() -> None:
-    """Persist compiled programs across processes (faster app start); set before any compile."""
-    cache_dir = os.environ.get(
-        "OPTIM_PLAYGROUND_JAX_CACHE",
-        str(Path.home() / ".cache" / "optimizer-playground" / "jax"),
-    )
-    if cache_dir in ("", "0", "off"):
-        return
-    jax.config.update("jax_compilation_cache_dir", cache_dir)
-    # Our programs compile in well under the default 1 s threshold: store them all.
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-
-
-_configure_compilation_cache()
 
 
 def trace_count() -> int:

@@ -10,28 +10,9 @@ Public API (see each module's docstring):
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import jax
-
-
-def _configure_compilation_cache() -> None:
-    """The same persistent compilation cache as optim_core.engine (same variable, same dir):
-    an epoch program compiles in 1-3 s; later processes (CLI runs, app restarts) reuse it."""
-    cache_dir = os.environ.get(
-        "OPTIM_PLAYGROUND_JAX_CACHE",
-        str(Path.home() / ".cache" / "optimizer-playground" / "jax"),
-    )
-    if cache_dir in ("", "0", "off"):
-        return
-    jax.config.update("jax_compilation_cache_dir", cache_dir)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-
-
-_configure_compilation_cache()
-
+# The persistent compilation cache and XLA flags are set by optim_core on import: an epoch
+# program compiles in 1-3 s, and later processes (CLI runs, app restarts) reuse it.
+import optim_core  # noqa: E402,F401
 from training.data import (  # noqa: E402
     ChecksumError,
     DownloadError,

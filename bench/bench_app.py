@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -309,6 +310,8 @@ def free_port() -> int:
 class Server:
     """`streamlit run app.py` as the README starts it, on a free port, in its own group."""
 
+    extra_flags: list[str] = []  # from --streamlit-flag
+
     def __init__(self, cache_dir: str, log: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -317,7 +320,7 @@ class Server:
         self.process = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "python"), "-m", "streamlit", "run", "app.py",
              "--server.port", str(self.port), "--server.headless", "true",
-             "--server.fileWatcherType", "none"],
+             "--server.fileWatcherType", "none", *self.extra_flags],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": cache_dir})
 
@@ -420,6 +423,52 @@ def bench_startup(browser: Any, warm_runs: int, workdir: Path) -> dict[str, Any]
     return {"cold": cold, "warm": warm, "cache_off": no_cache}
 
 
+def protocol_reruns(url: str, moves: int) -> list[float]:
+    """The server's share: the same noise-slider moves sent over Streamlit's WebSocket protocol
+    by a bare client (bench/load_classroom.py's Student), no browser involved."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import asyncio
+
+    from load_classroom import Student
+
+    async def run() -> list[float]:
+        student = Student(url, "bench")
+        await student.connect()
+        await student.open_playground()
+        for i in range(moves):
+            await student.rerun({"Gradient noise σ": [round(0.61 + 0.37 * i / moves, 2)]})
+        await student.close()
+        if student.errors:
+            raise RuntimeError(student.errors[:3])
+        return student.latencies
+
+    out: list[list[float]] = []
+    # Its own thread and event loop: Playwright's sync API owns this thread's loop.
+    worker = threading.Thread(target=lambda: out.append(asyncio.run(run())))
+    worker.start()
+    worker.join()
+    return out[0]
+
+
+def plotly_react_times(browser: Any, moves: int) -> list[float]:
+    """The browser's floor: Plotly.react of the same Paths figure in a blank page (plotly.js
+    from the plotly package), without Streamlit's frontend around it."""
+    js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_content("<div id='g' style='width:760px;height:640px'></div>")
+    page.add_script_tag(path=str(js))
+    times = []
+    for s in moves_from(Setup(), moves + 2, 40_000):
+        spec = json.loads(streamlit_payload(tab_figures("Paths", s, run_setup(s))[0]))
+        ms = page.evaluate("""async spec => { const t0 = performance.now();
+            await Plotly.react('g', spec.data, spec.layout);
+            await new Promise(r => requestAnimationFrame(() => r()));
+            return performance.now() - t0; }""", spec)
+        times.append(ms / 1000)
+    page.close()
+    return times[2:]  # the first two: plotly.js warm-up
+
+
 def bench_drag(browser: Any, moves: int, workdir: Path) -> dict[str, Any]:
     print(f"\nc. Slider drag -> updated chart in Chromium (noise slider, {moves} drags)")
     cache = tempfile.mkdtemp(prefix="jaxcache-", dir=workdir)
@@ -432,11 +481,6 @@ def bench_drag(browser: Any, moves: int, workdir: Path) -> dict[str, Any]:
         idle(page)
         group = page.locator('[role="group"][aria-label="Gradient noise σ"]')
         chart_times, idle_times, values = [], [], []
-        to_send, server_times, render_times = [], [], []
-        trace = WsTrace(page)
-        page.reload()  # attach the trace to the page's websocket
-        page.wait_for_selector(CHART, timeout=120_000)
-        idle(page)
         for i in range(moves + 2):  # the first two are warm-up (fonts, first rerun paths)
             track = group.locator("> div").first.bounding_box()
             thumb = group.locator('[style*="position: absolute"]').first.bounding_box()
@@ -458,30 +502,22 @@ def bench_drag(browser: Any, moves: int, workdir: Path) -> dict[str, Any]:
             if i >= 2:
                 chart_times.append(t_chart)
                 idle_times.append(t_idle)
-                sent = trace.first("rerun_script", t0 - 0.05)
-                done = trace.first("script_finished", sent or t0)
-                chart_in = trace.first("element:plotly_chart", sent or t0)
-                if sent is not None and done is not None and chart_in is not None:
-                    to_send.append(max(sent - t0, 0.0))
-                    server_times.append(done - sent)
-                    render_times.append(t0 + t_chart - chart_in)
                 values.append(page.get_by_role("slider", name="Gradient noise σ")
                               .get_attribute("aria-valuetext"))
         page.close()
+        server_only = protocol_reruns(server.url, moves)
     finally:
         server.stop()
-    chart = summary(chart_times)
-    done = summary(idle_times)
-    show("mouse up -> chart data updated", chart)
-    show("mouse up -> page idle (script finished)", done)
-    parts = {"up_to_rerun_sent": summary(to_send), "server_rerun": summary(server_times),
-             "browser_render": summary(render_times)}
-    show("  mouse up -> rerun message sent", parts["up_to_rerun_sent"])
-    show("  rerun sent -> script_finished received", parts["server_rerun"])
-    show("  chart message received -> chart updated", parts["browser_render"])
+    react_only = plotly_react_times(browser, moves)
+    result = {"chart_updated": summary(chart_times), "page_idle": summary(idle_times),
+              "baseline_server_rerun_protocol": summary(server_only),
+              "baseline_plotly_react": summary(react_only), "distinct_values": len(set(values))}
+    show("mouse up -> chart data updated", result["chart_updated"])
+    show("mouse up -> page idle (status widget gone)", result["page_idle"])
+    show("baseline: same move, server only (protocol)", result["baseline_server_rerun_protocol"])
+    show("baseline: Plotly.react of the figure alone", result["baseline_plotly_react"])
     print(f"  noise values visited: {', '.join(sorted(set(values)))}")
-    return {"chart_updated": chart, "page_idle": done, **parts,
-            "distinct_values": len(set(values))}
+    return result
 
 
 def idle(page: Any) -> None:
@@ -496,16 +532,22 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=100, help="slider moves for (a)")
     parser.add_argument("--drags", type=int, default=20, help="slider drags for (c)")
     parser.add_argument("--skip-browser", action="store_true", help="only (a)")
+    parser.add_argument("--skip-rerun", action="store_true", help="only (b) and (c)")
+    parser.add_argument("--streamlit-flag", action="append", default=[], metavar="FLAG=VALUE",
+                        help="extra flag for the started app, e.g. runner.postScriptGC=false")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     moves = 20 if args.quick else args.moves
     drags = 8 if args.quick else args.drags
 
-    print(f"jax {jax.__version__}, {os.cpu_count()} CPUs, load average "
+    print(f"jax {jax.__version__}, {os.cpu_count()} CPUs, flags {args.streamlit_flag}, load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} (others share this machine)")
-    results: dict[str, Any] = {"load_before": os.getloadavg()}
-    results["rerun"] = bench_rerun(moves, max(10, moves // 5))
-    results["apptest"] = bench_apptest(max(10, moves // 4))
+    results: dict[str, Any] = {"load_before": os.getloadavg(), "flags": args.streamlit_flag}
+    Server.extra_flags = [part for flag in args.streamlit_flag
+                          for part in ("--" + flag.split("=", 1)[0], flag.split("=", 1)[1])]
+    if not args.skip_rerun:
+        results["rerun"] = bench_rerun(moves, max(10, moves // 5))
+        results["apptest"] = bench_apptest(max(10, moves // 4))
     if not args.skip_browser:
         from playwright.sync_api import sync_playwright
 

@@ -1,4 +1,352 @@
+"""MNIST: the playground's optimizers trained side by side on a real network.
+
+Thin page: the setup, its URL codec, training jobs and the result cache live in
+playground.mnist_page. Training runs in a background thread owned by the session; while it
+runs, a fragment polls it every POLL_S seconds and redraws the progress and the curves, and
+Stop asks it to end after the current chunk, keeping everything trained so far.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
 import streamlit as st
 
-st.title("mnist")
-st.info("This page is being built.")
+from optim_core import OPTIMIZERS, PRESETS
+from playground import mnist_page as mp
+from playground import ui
+from playground.exports import figure_downloads
+from training.figures import curves_figure, landscape_figure
+from viz.colors import color_for
+
+ss = st.session_state
+wkey = mp.wkey
+QUERY_STATE = wkey("query")
+SETUP = wkey("setup")  # the last setup the widgets showed (outlives the widgets' own state)
+JOB = wkey("job")  # the running TrainingJob, if any
+SHOWN = wkey("shown")  # the last Outcome shown (finished or stopped)
+ERROR = wkey("error")  # why the last job failed
+
+ADADELTA_NOTE = (
+    "**Why Adadelta barely learns here.** Zeiler designed Adadelta so that it needs *no* "
+    "learning rate: each step is the gradient times RMS(recent steps) ÷ RMS(recent gradients), "
+    "a ratio that gives the step its own size, in the units of the weights. Keras still "
+    "multiplies that step by a learning rate, and its default is 0.001: every step is a "
+    "thousandth of the paper's. And since the numerator is made of the steps already taken, "
+    "tiny steps keep the next ones tiny. After a few epochs the weights have barely left the "
+    "start, and the accuracy stays near chance (10%). PyTorch multiplies by 1.0, which is the "
+    "method as published.")
+
+
+def label_of(name: str) -> str:
+    return OPTIMIZERS[name].label
+
+
+def metrics_row(result: mp.TrainResult) -> None:
+    """The latest validation accuracy of every optimizer, side by side, in its curve colour."""
+    cols = st.columns(len(result.runs))
+    for i, (col, run) in enumerate(zip(cols, result.runs, strict=True)):
+        if not run.epochs:
+            continue
+        last = run.epochs[-1]
+        col.markdown(f"<span style='color:{color_for(i)};font-size:1.2em'>●</span> "
+                     f"**{run.label}**", unsafe_allow_html=True)
+        col.metric(f"{run.label}: validation accuracy", f"{last.val_acc:.1%}",
+                   delta=f"{last.val_acc - run.initial_val_acc:+.1%} since the start",
+                   delta_color="normal", label_visibility="collapsed")
+
+
+def start_run() -> None:
+    """Run: a finished setup comes from the cache at once; anything else trains in a thread."""
+    setup = mp.read_setup(ss)
+    ss.pop(ERROR, None)
+    job = ss.get(JOB)
+    if job is not None and job.running:
+        return
+    cached = mp.lookup(setup)
+    if cached is not None:
+        ss[SHOWN] = cached
+        return
+    ss[JOB] = mp.start_job(setup)
+
+
+def stop_run() -> None:
+    job = ss.get(JOB)
+    if job is not None:
+        job.request_stop()
+
+
+def add_optimizer() -> None:
+    name = ss[wkey("add")]
+    if name != "—":
+        mp.add_entry(ss, name)
+    ss[wkey("add")] = "—"
+
+
+st.title("MNIST: the optimizers on a real network")
+st.caption("The seed article's experiment, live: the same optimizers as on the 2D surfaces train "
+           "a neural network to read handwritten digits. Every optimizer starts from the same "
+           "weights and sees the same batches in the same order, so the curves differ only "
+           "by the optimizer.")
+
+# 1. A new URL (first visit, a shared link) seeds the widgets; coming back from another page
+#    (an empty URL) restores the last setup instead of the defaults.
+if ui.url_changed(QUERY_STATE):
+    query = ui.current_query()
+    if not query and SETUP in ss:
+        mp.seed_widgets(ss, ss[SETUP])
+    else:
+        url_setup, url_warnings = mp.from_query(query)
+        mp.seed_widgets(ss, url_setup)
+        ui.show_warnings(url_warnings, "The link had values that could not be used")
+elif not mp.widgets_seeded(ss):
+    mp.seed_widgets(ss, ss.get(SETUP, mp.MnistSetup()))
+
+# 2. A job that ended since the last run hands over its result.
+job: mp.TrainingJob | None = ss.get(JOB)
+if job is not None and not job.running:
+    del ss[JOB]
+    if job.outcome is not None:
+        ss[SHOWN] = job.outcome
+    elif job.phase == mp.FAILED:
+        ss[ERROR] = job.error
+    job = None
+running = job is not None
+
+# 3. Sidebar: the network and the data.
+with st.sidebar:
+    st.header("Network and data")
+    st.radio("Model", mp.MODEL_NAMES, key=wkey("model"), format_func=mp.MODEL_LABELS.get,
+             help="MLP: one hidden layer of 256 units, trains in seconds. CNN: the article's "
+                  "network (32 3×3 filters, max-pool, dense 256, dropout).")
+    st.radio("Data", mp.DATA_SOURCES, key=wkey("data"), format_func=mp.DATA_LABELS.get,
+             on_change=mp.data_changed, args=(ss,),
+             help="The sample ships with the app (8000 images to train on, 2000 to validate). "
+                  "The full set is downloaded once (11 MB) and validated on its 10,000 test "
+                  "images, as Keras does.")
+    if ss[wkey("data")] == "full" and not mp.full_downloaded():
+        st.info("The full set is not on this server yet: Run downloads it first (11 MB, "
+                "once). Without internet access you will get a message, and the offline "
+                "sample still works.", icon="🌐")
+    st.select_slider("Training images", mp.train_sizes(ss[wkey("data")]), key=wkey("n"),
+                     format_func=lambda n: f"{n:,}",
+                     help="How many images one epoch goes through. Fewer: faster, noisier.")
+    st.select_slider("Batch size", mp.BATCH_SIZES, key=wkey("batch"),
+                     help="Images per gradient step. The article uses 64.")
+    st.slider("Epochs", 1, mp.MAX_EPOCHS, key=wkey("epochs"),
+              help="Passes over the training images.")
+    st.number_input("Seed", 0, 2**31 - 1, step=1, key=wkey("seed"),
+                    help="Decides the initial weights, the batch order and the dropout masks.")
+
+main_col, optimizers_col = st.columns([5, 2], gap="medium")
+
+# 4. The optimizers, each with a preset and its own sliders.
+with optimizers_col:
+    st.subheader(f"Optimizers (up to {mp.MAX_OPTIMIZERS})")
+    ids = list(ss[wkey("entry_ids")])
+    for n, entry_id in enumerate(ids):
+        prefix = mp.entry_prefix(entry_id)
+        name = ss[prefix + ".name"]
+        with st.container(border=True):
+            head, remove = st.columns([4, 1], vertical_alignment="center")
+            head.markdown(f"<span style='color:{color_for(n)};font-size:1.4em'>●</span> "
+                          f"**{label_of(name)}** · {ss[prefix + '.preset']}",
+                          unsafe_allow_html=True)
+            if len(ids) > 1:
+                remove.button("✕", key=prefix + ".remove", on_click=mp.remove_entry,
+                              args=(ss, entry_id), help=f"Remove {label_of(name)}")
+            with st.expander("Settings", expanded=False):
+                st.selectbox("optimizer", list(OPTIMIZERS), key=prefix + ".name",
+                             format_func=label_of, on_change=mp.change_optimizer,
+                             args=(ss, entry_id))
+                st.selectbox("preset", list(PRESETS), key=prefix + ".preset",
+                             on_change=mp.apply_preset, args=(ss, entry_id),
+                             help="Defaults (and ε placement) as in optax, Keras or PyTorch. "
+                                  "The article used Keras.")
+                values = ui.hyperparam_editor(name, f"{prefix}.{name}",
+                                              mp.default_entry(name).hparams)
+                st.latex(OPTIMIZERS[name].latex)
+            st.caption(ui.hyperparam_summary(name, values))
+    if len(ids) < mp.MAX_OPTIMIZERS:
+        ss.setdefault(wkey("add"), "—")
+        st.selectbox("Add an optimizer", ["—", *OPTIMIZERS], key=wkey("add"),
+                     format_func=lambda k: k if k == "—" else label_of(k),
+                     on_change=add_optimizer)
+
+setup = mp.read_setup(ss)
+ss[SETUP] = setup
+
+
+def live_view() -> None:
+    """Progress and curves of the running job; reruns itself every POLL_S seconds."""
+    job = ss.get(JOB)
+    if job is None or not job.running:
+        st.rerun(scope="app")  # the job ended: the full page shows its results
+    job.touch()
+    st.caption(f"Training: {job.setup.describe()}")
+    st.progress(mp.progress_fraction(job), text=mp.progress_text(job))
+    partial = job.partial
+    if partial is not None and partial.runs and partial.runs[0].epochs:
+        metrics_row(partial)
+        st.plotly_chart(curves_figure(partial), key=wkey("live_chart"), width="stretch")
+    else:
+        st.caption("The curves appear after the first epoch.")
+
+
+def show_outcome(outcome: mp.Outcome) -> None:
+    result = outcome.result
+    if outcome.setup != setup:
+        st.info(f"Showing your last run ({outcome.setup.describe()}). The settings have changed "
+                "since: press **Run** to train them.", icon="↩️")
+    if result.stopped:
+        st.warning(mp.stop_message(outcome), icon="⏹️")
+    for run in result.runs:
+        if run.diverged:
+            st.warning(f"{run.label} diverged: its loss became infinite or not a number "
+                       "(its learning rate is too large for this network).", icon="💥")
+    metrics_row(result)
+    fig = curves_figure(result)
+    st.plotly_chart(fig, key=wkey("curves"), width="stretch")
+    st.caption("**How to read it:** top, the loss (lower is better); bottom, the share of "
+               "digits classified correctly. *Training* values are averaged over each epoch's "
+               "batches, with dropout on; *validation* values are measured after each epoch "
+               f"on {result.n_val:,} images the network never trains on (epoch 0 is the shared "
+               "start). A validation curve that rises while the training one falls means "
+               "overfitting.")
+
+    st.subheader("Results")
+    st.dataframe(mp.summary_frame(result), hide_index=True, width="stretch", column_config={
+        "validation accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+        "validation loss": st.column_config.NumberColumn(format="%.4f"),
+        "best accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+        "training time (s)": st.column_config.NumberColumn(format="%.2f"),
+        "compile time (s)": st.column_config.NumberColumn(format="%.2f"),
+    })
+    st.caption("Training time counts the optimizer's own batches (the optimizers train at the "
+               "same time, sharing the CPU); compiling the network for new settings is "
+               "counted apart.")
+    st.markdown("**Validation accuracy and loss after every epoch** (as in the article)")
+    st.dataframe(mp.epoch_frame(result), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(
+                     format="%.2f" if c.endswith("%") else "%.4f")
+                     for c in mp.epoch_frame(result).columns if c != "epoch"})
+
+    land = landscape_section(outcome)
+    export_section(outcome, fig, land)
+
+
+def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
+    st.subheader("Loss landscape")
+    st.caption("The network has hundreds of thousands of weights, so its loss cannot be drawn "
+               "directly. This view takes the plane in weight space that holds most of the "
+               "optimizers' movement (the top two principal directions of their paths, scaled "
+               "per filter as in Li et al., 2018), evaluates the real loss on a grid over that "
+               "plane, and draws each optimizer's path on it: the same picture as the 2D "
+               "playground, on a slice of a real network.")
+    if not mp.has_snapshots(outcome):
+        st.info("This run did not keep its weights after every epoch (they would take more "
+                f"than {mp.SNAPSHOT_BUDGET_BYTES // 2**20} MB). Fewer epochs or optimizers bring "
+                "the landscape back.", icon="ℹ️")
+        return None
+    model = outcome.setup.model
+    ss.setdefault(wkey("land_res"), mp.DEFAULT_LANDSCAPE_RESOLUTION[model])
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    res = c1.select_slider("Grid points per axis", mp.LANDSCAPE_RESOLUTIONS, key=wkey("land_res"),
+                           help="More points: a finer picture, longer to compute (the loss is "
+                                "evaluated at every point).")
+    land = outcome.landscapes.get(res)
+    if land is None:
+        go = c2.button("Compute the loss landscape", key=wkey("land_go"), type="secondary",
+                       width="stretch")
+        if not go:
+            st.caption(f"Evaluates the loss at {res * res} points of the plane "
+                       f"({'a few seconds' if model == 'mlp' else 'up to half a minute'} "
+                       "on this server).")
+            return None
+        bar = st.progress(0.0, text="Evaluating the loss on the plane…")
+        try:
+            land = mp.landscape_for(outcome, res, progress=lambda done, rows: bar.progress(
+                done / rows, text=f"Evaluating the loss on the plane: row {done} of {rows}"))
+        except (ValueError, mp.DataUnavailable) as e:
+            bar.empty()
+            st.error(f"The landscape could not be computed: {e}")
+            return None
+        bar.empty()
+    st.plotly_chart(landscape_figure(land), key=wkey("landscape"), width="stretch")
+    ev = land.explained_variance
+    st.caption(f"**How to read it:** colours are log₁₀ of the loss on {land.subset:,} training "
+               "images (dark is low); ● white is the shared start, ✕ the center (the final "
+               f"weights of the best run). The plane holds {ev[0] + ev[1]:.0%} of the paths' "
+               "movement; hover a point to see how far the real weights lie off the plane. "
+               "A path that runs straight downhill is an optimizer that found a good direction "
+               "early; one that barely leaves the start hardly learned.")
+    return land
+
+
+def export_section(outcome: mp.Outcome, fig: object, land: mp.Landscape | None) -> None:
+    with st.expander("Share and download"):
+        st.caption("The address bar holds these settings: copy it to share this exact "
+                   "experiment. It ends in:")
+        st.code("?" + urlencode(mp.to_query(outcome.setup), doseq=True), language=None)
+        st.markdown("**Curves**")
+        figure_downloads("mnist-curves", lambda: fig, key=wkey("dl.curves"))
+        result = outcome.result
+        c1, c2, c3, _ = st.columns(4)
+        c1.download_button("curves CSV", data=lambda: result.to_csv(),
+                           file_name="mnist-curves.csv", mime="text/csv",
+                           key=wkey("dl.csv"), on_click="ignore")
+        c2.download_button("curves JSON", data=lambda: result.to_json(),
+                           file_name="mnist-curves.json", mime="application/json",
+                           key=wkey("dl.json"), on_click="ignore")
+        c3.download_button("setup JSON", data=mp.to_json(outcome.setup),
+                           file_name="mnist-setup.json", mime="application/json",
+                           key=wkey("dl.setup"), on_click="ignore")
+        if land is not None:
+            st.markdown("**Loss landscape**")
+            figure_downloads("mnist-landscape", lambda: landscape_figure(land),
+                             key=wkey("dl.landscape"))
+
+
+# 5. Run / Stop, then the live view or the results.
+with main_col:
+    c_run, c_stop, c_info = st.columns([1, 1, 4], vertical_alignment="center")
+    c_run.button("▶ Run", key=wkey("run"), type="primary", on_click=start_run, disabled=running,
+                 width="stretch", help="Train these settings (instant if they were trained "
+                                       "before on this server).")
+    c_stop.button("■ Stop", key=wkey("stop"), on_click=stop_run, disabled=not running,
+                  width="stretch", help="End the training now and keep what it has learned.")
+    cached = mp.lookup(setup)
+    if running:
+        c_info.caption("Training runs on the server; Stop keeps what was trained so far.")
+    elif cached is not None:
+        c_info.caption("These settings were trained before on this server: their results "
+                       "are shown below.")
+    else:
+        secs = mp.estimate_seconds(setup)
+        c_info.caption(f"{setup.describe()}. Training takes roughly "
+                       f"{max(secs, 1):.0f} s here, plus a few seconds to compile new settings."
+                       + (" The CNN is much slower than the MLP: start small." if
+                          setup.model == "cnn" and secs > 60 else ""))
+
+    if mp.needs_adadelta_fix(setup):
+        with st.container(border=True):
+            st.markdown(ADADELTA_NOTE)
+            st.button("Fix it: set Adadelta's learning rate to 1.0 (as PyTorch does)",
+                      key=wkey("fix_adadelta"), on_click=mp.fix_adadelta_widgets, args=(ss,))
+
+    if ERROR in ss:
+        st.error(ss[ERROR], icon="🚫")
+
+    if running:
+        st.fragment(live_view, run_every=mp.POLL_S)()
+    else:
+        shown = cached or ss.get(SHOWN)
+        if shown is None:
+            st.info("Choose a network, data and optimizers, then press **Run**. The loss and "
+                    "accuracy curves of every optimizer grow here epoch by epoch; then you get "
+                    "the results table and a view of the real loss landscape with each "
+                    "optimizer's path.", icon="👆")
+        else:
+            show_outcome(shown)
+
+ui.sync_query(mp.to_query(setup), QUERY_STATE)

@@ -44,16 +44,38 @@ def label_of(name: str) -> str:
 
 def metrics_row(result: mp.TrainResult) -> None:
     """The latest validation accuracy of every optimizer, side by side, in its curve colour."""
+    st.caption("Validation accuracy after the last epoch (and its change since the start)")
     cols = st.columns(len(result.runs))
     for i, (col, run) in enumerate(zip(cols, result.runs, strict=True)):
         if not run.epochs:
             continue
         last = run.epochs[-1]
-        col.markdown(f"<span style='color:{color_for(i)};font-size:1.2em'>●</span> "
-                     f"**{run.label}**", unsafe_allow_html=True)
+        # One line per label (ellipsis), so the numbers of all optimizers line up.
+        col.markdown(f"<div title='{run.label}' style='white-space:nowrap;overflow:hidden;"
+                     f"text-overflow:ellipsis'><span style='color:{color_for(i)};"
+                     f"font-size:1.2em'>●</span> <b>{run.label}</b></div>",
+                     unsafe_allow_html=True)
         col.metric(f"{run.label}: validation accuracy", f"{last.val_acc:.1%}",
-                   delta=f"{last.val_acc - run.initial_val_acc:+.1%} since the start",
+                   delta=f"{last.val_acc - run.initial_val_acc:+.1%}",
                    delta_color="normal", label_visibility="collapsed")
+
+
+def weak_adadelta(outcome: mp.Outcome) -> bool:
+    """The shown run has an Adadelta at a tiny learning rate, and the widgets still do."""
+    return mp.needs_adadelta_fix(outcome.setup) and mp.needs_adadelta_fix(setup)
+
+
+def adadelta_box(expanded: bool) -> None:
+    with st.expander("💡 Why Adadelta barely learns at Keras defaults, and a one-click fix",
+                     expanded=expanded):
+        st.markdown(ADADELTA_NOTE)
+        st.button("Fix it: set Adadelta's learning rate to 1.0 (as PyTorch does) and run",
+                  key=wkey("fix_adadelta"), on_click=fix_adadelta, type="primary")
+
+
+def fix_adadelta() -> None:
+    mp.fix_adadelta_widgets(ss)
+    start_run()
 
 
 def start_run() -> None:
@@ -142,7 +164,9 @@ main_col, optimizers_col = st.columns([5, 2], gap="medium")
 
 # 4. The optimizers, each with a preset and its own sliders.
 with optimizers_col:
-    st.subheader(f"Optimizers (up to {mp.MAX_OPTIMIZERS})")
+    st.subheader("Optimizers")
+    st.caption(f"Up to {mp.MAX_OPTIMIZERS}, each with its own settings. **keras** is the "
+               "article's framework; switch an optimizer's preset in its settings.")
     ids = list(ss[wkey("entry_ids")])
     for n, entry_id in enumerate(ids):
         prefix = mp.entry_prefix(entry_id)
@@ -214,22 +238,29 @@ def show_outcome(outcome: mp.Outcome) -> None:
                "start). A validation curve that rises while the training one falls means "
                "overfitting.")
 
+    if weak_adadelta(outcome):
+        adadelta_box(expanded=True)
+
     st.subheader("Results")
-    st.dataframe(mp.summary_frame(result), hide_index=True, width="stretch", column_config={
-        "validation accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-        "validation loss": st.column_config.NumberColumn(format="%.4f"),
+    summary = mp.summary_frame(result)
+    st.dataframe(summary, hide_index=True, width="stretch", column_config={
+        "accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+        "loss": st.column_config.NumberColumn(format="%.4f"),
         "best accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-        "training time (s)": st.column_config.NumberColumn(format="%.2f"),
-        "compile time (s)": st.column_config.NumberColumn(format="%.2f"),
+        "time (s)": st.column_config.NumberColumn(format="%.2f"),
     })
-    st.caption("Training time counts the optimizer's own batches (the optimizers train at the "
-               "same time, sharing the CPU); compiling the network for new settings is "
-               "counted apart.")
-    st.markdown("**Validation accuracy and loss after every epoch** (as in the article)")
-    st.dataframe(mp.epoch_frame(result), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(
-                     format="%.2f" if c.endswith("%") else "%.4f")
-                     for c in mp.epoch_frame(result).columns if c != "epoch"})
+    compile_s = max((r.compile_time for r in result.runs), default=0.0)
+    st.caption("Accuracy and loss on the validation images after the last epoch, the best "
+               "accuracy of any epoch and when it came. **Time** counts each optimizer's own "
+               "training batches; the optimizers train at "
+               "the same time and share the server's CPU. Compiling the network for new "
+               f"settings took another {compile_s:.1f} s (0 when it was already compiled).")
+    for metric, title in mp.EPOCH_METRICS.items():
+        st.markdown(f"**{title.capitalize()} after every epoch** (as in the article)")
+        frame = mp.epoch_frame(result, metric)
+        st.dataframe(frame, hide_index=True, width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="%.2f" if metric == "val_acc" else "%.4f")
+            for c in frame.columns if c != "epoch"})
 
     land = landscape_section(outcome)
     export_section(outcome, fig, land)
@@ -256,8 +287,8 @@ def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
                                 "evaluated at every point).")
     land = outcome.landscapes.get(res)
     if land is None:
-        go = c2.button("Compute the loss landscape", key=wkey("land_go"), type="secondary",
-                       width="stretch")
+        slot = c2.empty()  # the button goes once the landscape is there
+        go = slot.button("Compute the loss landscape", key=wkey("land_go"), width="stretch")
         if not go:
             st.caption(f"Evaluates the loss at {res * res} points of the plane "
                        f"({'a few seconds' if model == 'mlp' else 'up to half a minute'} "
@@ -272,6 +303,7 @@ def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
             st.error(f"The landscape could not be computed: {e}")
             return None
         bar.empty()
+        slot.empty()
     st.plotly_chart(landscape_figure(land), key=wkey("landscape"), width="stretch")
     ev = land.explained_variance
     st.caption(f"**How to read it:** colours are log₁₀ of the loss on {land.subset:,} training "
@@ -328,19 +360,15 @@ with main_col:
                        + (" The CNN is much slower than the MLP: start small." if
                           setup.model == "cnn" and secs > 60 else ""))
 
-    if mp.needs_adadelta_fix(setup):
-        with st.container(border=True):
-            st.markdown(ADADELTA_NOTE)
-            st.button("Fix it: set Adadelta's learning rate to 1.0 (as PyTorch does)",
-                      key=wkey("fix_adadelta"), on_click=mp.fix_adadelta_widgets, args=(ss,))
-
     if ERROR in ss:
         st.error(ss[ERROR], icon="🚫")
 
+    shown = None if running else cached or ss.get(SHOWN)
+    if mp.needs_adadelta_fix(setup) and (shown is None or not weak_adadelta(shown)):
+        adadelta_box(expanded=False)
     if running:
         st.fragment(live_view, run_every=mp.POLL_S)()
     else:
-        shown = cached or ss.get(SHOWN)
         if shown is None:
             st.info("Choose a network, data and optimizers, then press **Run**. The loss and "
                     "accuracy curves of every optimizer grow here epoch by epoch; then you get "

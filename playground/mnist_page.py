@@ -719,11 +719,12 @@ def progress_text(job: TrainingJob) -> str:
     if job.phase != TRAINING:
         return PHASE_TEXT.get(job.phase, job.phase)
     per_epoch = max(job.total // max(job.setup.epochs, 1), 1)
-    epoch = min(job.done // per_epoch + 1, job.setup.epochs)
-    in_epoch = job.done - (epoch - 1) * per_epoch
-    n = len(job.setup.optimizers)
-    return (f"Epoch {epoch} of {job.setup.epochs}: batch {in_epoch} of {per_epoch}, "
-            f"{n} optimizer{'s' * (n != 1)} side by side · {job.elapsed():.0f} s")
+    epochs, n = job.setup.epochs, len(job.setup.optimizers)
+    finished, in_epoch = divmod(job.done, per_epoch)
+    where = (f"epoch {finished} of {epochs} finished" if in_epoch == 0 else
+             f"epoch {finished + 1} of {epochs}, batch {in_epoch} of {per_epoch}")
+    return (f"Training {n} optimizer{'s' * (n != 1)} side by side: {where} · "
+            f"{job.elapsed():.0f} s")
 
 
 def stop_message(outcome: Outcome) -> str:
@@ -745,48 +746,51 @@ def _pct(x: float) -> float:
 
 
 def summary_frame(result: TrainResult) -> pd.DataFrame:
-    """One row per optimizer: where it ended, its best epoch, and what it cost."""
+    """One row per optimizer: validation accuracy and loss after the last epoch, the best
+    validation accuracy and its epoch, and the training time."""
     rows = []
     for r in result.runs:
         acc = r.curve("val_acc")
         finite = np.where(np.isfinite(acc), acc, -np.inf)
         best = int(np.argmax(finite)) if len(acc) else -1
         last = r.epochs[-1] if r.epochs else None
-        rows.append({
+        row = {
             "optimizer": r.label,
-            "validation accuracy (%)": _pct(last.val_acc) if last else math.nan,
-            "validation loss": last.val_loss if last else math.nan,
+            "accuracy (%)": _pct(last.val_acc) if last else math.nan,
+            "loss": last.val_loss if last else math.nan,
             "best accuracy (%)": _pct(acc[best]) if best >= 0 else math.nan,
-            "best at epoch": r.epochs[best].epoch if best >= 0 else None,
-            "training time (s)": r.total_time,
-            "compile time (s)": r.compile_time,
-            "note": "diverged (loss is not a number)" if r.diverged else "",
-        })
+            "at epoch": r.epochs[best].epoch if best >= 0 else None,
+            "time (s)": r.total_time,
+        }
+        if any(x.diverged for x in result.runs):
+            row["note"] = "diverged" if r.diverged else ""
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
-def epoch_frame(result: TrainResult) -> pd.DataFrame:
-    """The article's table: validation accuracy and loss of every optimizer at every epoch
-    (epoch 0 = the shared initial weights), and the training time in the last row."""
-    rows: list[dict[str, Any]] = []
+EPOCH_METRICS = {"val_acc": "validation accuracy (%)", "val_loss": "validation loss"}
+
+
+def epoch_frame(result: TrainResult, metric: str = "val_acc") -> pd.DataFrame:
+    """The article's table: one row per epoch (0 = the shared initial weights), one column per
+    optimizer, holding the validation accuracy (%) or loss after that epoch. An epoch that
+    Stop cut short says so in its row label."""
+    if metric not in EPOCH_METRICS:
+        raise ValueError(f"metric must be one of {sorted(EPOCH_METRICS)}, got {metric!r}")
     runs = result.runs
-    n_epochs = max((len(r.epochs) for r in runs), default=0)
-    rows.append({"epoch": "0 (start)", **{
-        col: v for r in runs for col, v in ((f"{r.label} acc %", _pct(r.initial_val_acc)),
-                                            (f"{r.label} loss", r.initial_val_loss))}})
-    for i in range(n_epochs):
-        row: dict[str, Any] = {}
+    scale = _pct if metric == "val_acc" else float
+    initial = "initial_val_acc" if metric == "val_acc" else "initial_val_loss"
+    rows: list[dict[str, Any]] = [
+        {"epoch": "0 (start)", **{r.label: scale(getattr(r, initial)) for r in runs}}]
+    for i in range(max((len(r.epochs) for r in runs), default=0)):
         label = str(i + 1)
+        row: dict[str, Any] = {}
         for r in runs:
             e = r.epochs[i] if i < len(r.epochs) else None
-            row[f"{r.label} acc %"] = _pct(e.val_acc) if e else math.nan
-            row[f"{r.label} loss"] = e.val_loss if e else math.nan
+            row[r.label] = scale(getattr(e, metric)) if e is not None else math.nan
             if e is not None and e.batches < result.steps_per_epoch:
-                label = f"{i + 1} (partial: {e.batches}/{result.steps_per_epoch} batches)"
+                label = f"{i + 1} (partial: {e.batches} of {result.steps_per_epoch} batches)"
         rows.append({"epoch": label, **row})
-    rows.append({"epoch": "training time (s)", **{
-        col: v for r in runs for col, v in ((f"{r.label} acc %", r.total_time),
-                                            (f"{r.label} loss", math.nan))}})
     return pd.DataFrame(rows)
 
 

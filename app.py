@@ -18,7 +18,7 @@ PAGES = {
     "playground": st.Page("app_pages/playground.py", title="Playground", icon="🎢",
                           url_path="playground"),
     "compare": st.Page("app_pages/compare.py", title="Compare", icon="🔬", url_path="compare"),
-    "adam": st.Page("app_pages/adam_explained.py", title="Adam explained", icon="📐",
+    "adam": st.Page("app_pages/adam.py", title="Adam explained", icon="📐",
                     url_path="adam"),
     "lessons": st.Page("app_pages/lessons.py", title="Lessons", icon="🎓", url_path="lessons"),
     "mnist": st.Page("app_pages/mnist.py", title="MNIST", icon="✍️", url_path="mnist"),

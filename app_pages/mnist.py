@@ -115,6 +115,7 @@ st.caption("The seed article's experiment, live: the same optimizers as on the 2
 #    (an empty URL) restores the last setup instead of the defaults.
 if ui.url_changed(QUERY_STATE):
     query = ui.current_query()
+    ss.pop(QUERY_STATE, None)  # the URL must be written back in full, even if "unchanged"
     if not query and SETUP in ss:
         mp.seed_widgets(ss, ss[SETUP])
     else:

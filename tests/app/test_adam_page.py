@@ -16,7 +16,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PAGE = "app_pages/adam_explained.py"
+PAGE = "app_pages/adam.py"
 TIMEOUT = 180
 WIDGET_KINDS = ("slider", "select_slider", "number_input", "selectbox", "toggle")
 CHARTS = ("adam.gd.chart", "adam.mom.chart", "adam.rms.chart", "adam.adam.chart",

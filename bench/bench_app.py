@@ -499,6 +499,11 @@ def bench_drag(browser: Any, moves: int, workdir: Path) -> dict[str, Any]:
             t_chart = time.perf_counter() - t0
             idle(page)
             t_idle = time.perf_counter() - t0
+            errors = page.locator('[data-testid="stException"]')
+            if errors.count():
+                page.screenshot(path=str(workdir.parent / "bench_drag_error.png"))
+                raise RuntimeError(f"the page shows an exception after drag {i}: "
+                                   f"{errors.first.inner_text()[:800]}")
             if i >= 2:
                 chart_times.append(t_chart)
                 idle_times.append(t_idle)

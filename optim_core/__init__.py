@@ -1,7 +1,7 @@
 """Optimizer core: pure optimizers over pytrees, presets, schedules and the trajectory engine."""
 
-# XLA flags must be set before JAX starts its backend (on the first computation).
-from optim_core import _xla_flags  # noqa: F401  (sets them on import)
+# The persistent compilation cache must be configured before the first compile.
+from optim_core import _jax_config  # noqa: F401  (configures on import)
 from optim_core._base import (
     INTERNAL_KEYS,
     HyperParam,

@@ -1,4 +1,4 @@
-"""JAX and XLA settings that must be in place before the first compile.
+"""JAX settings that must be in place before the first compile.
 
 Imported first by `optim_core` (and so by everything that trains or runs an optimizer).
 """
@@ -9,18 +9,6 @@ import os
 from pathlib import Path
 
 import jax
-
-# XLA:CPU's thunk runtime pays a fixed cost per operation; our scans run thousands of tiny
-# 2D steps (bench/bench_core.py measures both runtimes). OPTIM_PLAYGROUND_THUNK=1 keeps it.
-CLASSIC_RUNTIME = "--xla_cpu_use_thunk_runtime=false"
-
-
-def configure_xla_flags() -> None:
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_cpu_use_thunk_runtime" not in flags and os.environ.get("OPTIM_PLAYGROUND_THUNK") != "1":
-        os.environ["XLA_FLAGS"] = f"{flags} {CLASSIC_RUNTIME}".strip()
-        # XLA logs a deprecation notice for this flag on every start; keep stderr for real errors.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def configure_compilation_cache() -> None:
@@ -38,5 +26,4 @@ def configure_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
-configure_xla_flags()
 configure_compilation_cache()

@@ -213,33 +213,27 @@ def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts
         jax.vmap(init, in_axes=(0, 0, None))(hp, starts, shared)
         for (init, _, _), hp, starts in zip(steppers, group_hparams, group_starts)
     )
-    # Drawn once for the whole call, outside the loop: cheap, and shared by every run.
-    key = jax.random.key(shared["seed"])
-    noise = shared["noise"] * jax.random.normal(key, (steps, 2), jnp.float32)
+    noise = shared["noise"]  # (steps, 2), drawn on the host: see _noise_table
     ts = jnp.arange(steps)
     lr_factors = jax.vmap(lambda t: schedule_factor(shared["schedule"], t, shared["total_steps"]))(ts)
 
-    def body(carries, xs):
-        t, noise_t, lr_factor_t = xs
-        new_carries, outs = [], []
-        for (_, step, _), hp, carry in zip(steppers, group_hparams, carries):
-            c, o = jax.vmap(step, in_axes=(0, 0, None, None, None, None))(
-                carry, hp, t, noise_t, lr_factor_t, shared)
-            new_carries.append(c)
-            outs.append(o)
-        return tuple(new_carries), tuple(outs)
+    # One scan per group, back to back in the same program: XLA:CPU runs a loop with one
+    # optimizer's small body far faster than a loop whose body holds every group.
+    outs = []
+    final_carries = []
+    for (_, step, _), hp, carry in zip(steppers, group_hparams, carries):
+        vstep = jax.vmap(step, in_axes=(0, 0, None, None, None, None))
 
-    carries, outs = jax.lax.scan(body, carries, (ts, noise, lr_factors), unroll=SCAN_UNROLL)
-    results = []
-    for carry, rows in zip(carries, outs):
-        if rows is not None:
-            # Step t is recorded at index t and produced path index t + 1: NaN from the
-            # divergence on, once, vectorized, outside the loop.
-            diverged = carry[6]
-            dead = (diverged[None, :] >= 0) & (ts[:, None] + 1 >= diverged[None, :])
-            rows = jnp.moveaxis(jnp.where(dead[:, :, None], jnp.nan, rows), 0, 1)
-        results.append((_pack_summary(carry), rows))  # rows: (runs, steps, width)
-    return results
+        def body(carry, xs, vstep=vstep, hp=hp):
+            t, noise_t, lr_factor_t = xs
+            return vstep(carry, hp, t, noise_t, lr_factor_t, shared)
+
+        carry, rows = jax.lax.scan(body, carry, (ts, noise, lr_factors), unroll=SCAN_UNROLL)
+        final_carries.append(carry)
+        outs.append(rows)
+    carries = final_carries
+    # rows: (steps, runs, width), unmasked; _launch masks divergence on the host.
+    return [(_pack_summary(carry), rows) for carry, rows in zip(carries, outs)]
 
 
 def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
@@ -258,8 +252,7 @@ def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
     # NumPy scalars, not jnp: each eager jnp op costs a dispatch; jit converts these at once.
     shared = {
         "surface_params": {k: np.float32(v) for k, v in sp.items()},
-        "seed": np.int32(seed),
-        "noise": np.float32(noise),
+        "noise": np.float32(noise) * _noise_table(int(seed), step_bucket(steps)),
         "schedule": schedule.as_numpy(),
         "total_steps": np.int32(steps),
         "bound": np.float32(_bound(surface)),
@@ -267,6 +260,18 @@ def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
         "tol": np.float32(tol),
     }
     return shared, f_star
+
+
+@functools.lru_cache(maxsize=64)
+def _noise_table(seed: int, steps: int) -> np.ndarray:
+    """Standard normal gradient noise for every step, shared by every run of a call.
+
+    Drawn with NumPy on the host and passed in: a JAX PRNG inside the program would add half
+    a second of compile time to every new configuration. Same seed, same noise.
+    """
+    table = np.random.default_rng(seed).standard_normal((steps, 2)).astype(np.float32)
+    table.flags.writeable = False  # cached and shared
+    return table
 
 
 @functools.lru_cache(maxsize=256)
@@ -288,9 +293,16 @@ def _launch(surface, names_hps_starts, steps, record, shared):
     results = _simulate_groups(surface, groups, step_bucket(steps), record,
                                tuple(group_hparams), tuple(group_starts), shared)
     unpacked = []
-    for (name, _), (summary, rows) in zip(groups, jax.device_get(results)):
-        rows = None if rows is None else _unpack_rows(rows, _internals_present(name))
-        unpacked.append((_unpack_summary(summary), rows))
+    for (name, _), (packed, rows) in zip(groups, jax.device_get(results)):
+        summary = _unpack_summary(packed)
+        if rows is not None:
+            rows = np.moveaxis(rows, 0, 1)  # (runs, steps, width)
+            # Step t produced path index t + 1: NaN from the divergence on.
+            diverged = summary["diverged_at"][:, None]
+            dead = (diverged >= 0) & (np.arange(1, rows.shape[1] + 1)[None, :] >= diverged)
+            rows = np.where(dead[:, :, None], np.float32(np.nan), rows)
+            rows = _unpack_rows(rows, _internals_present(name))
+        unpacked.append((summary, rows))
     return order, unpacked
 
 

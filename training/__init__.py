@@ -10,7 +10,7 @@ Public API (see each module's docstring):
 
 from __future__ import annotations
 
-# The persistent compilation cache and XLA flags are set by optim_core on import: an epoch
+# The persistent compilation cache is configured by optim_core on import: an epoch
 # program compiles in 1-3 s, and later processes (CLI runs, app restarts) reuse it.
 import optim_core  # noqa: E402,F401
 from training.data import (  # noqa: E402

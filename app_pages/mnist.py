@@ -89,7 +89,7 @@ def start_run() -> None:
     if cached is not None:
         ss[SHOWN] = cached
         return
-    ss[JOB] = mp.start_job(setup)
+    ss[JOB] = mp.start_job(setup, owner=ss.setdefault(wkey("token"), mp.SessionToken()))
 
 
 def stop_run() -> None:
@@ -148,9 +148,8 @@ with st.sidebar:
                   "The full set is downloaded once (11 MB) and validated on its 10,000 test "
                   "images, as Keras does.")
     if ss[wkey("data")] == "full" and not mp.full_downloaded():
-        st.info("The full set is not on this server yet: Run downloads it first (11 MB, "
-                "once). Without internet access you will get a message, and the offline "
-                "sample still works.", icon="🌐")
+        st.info("Not on this server yet: Run downloads it first (11 MB, once). No internet "
+                "access? You will get a message; the offline sample always works.", icon="🌐")
     st.select_slider("Training images", mp.train_sizes(ss[wkey("data")]), key=wkey("n"),
                      format_func=lambda n: f"{n:,}",
                      help="How many images one epoch goes through. Fewer: faster, noisier.")
@@ -357,9 +356,9 @@ with main_col:
     else:
         secs = mp.estimate_seconds(setup)
         c_info.caption(f"{setup.describe()}. Training takes roughly "
-                       f"{max(secs, 1):.0f} s here, plus a few seconds to compile new settings."
-                       + (" The CNN is much slower than the MLP: start small." if
-                          setup.model == "cnn" and secs > 60 else ""))
+                       f"{mp.format_duration(secs)} here, plus a few seconds to compile new "
+                       "settings." + (" That is long: fewer images, epochs or optimizers (or "
+                                      "the MLP) make it interactive." if secs > 300 else ""))
 
     if ERROR in ss:
         st.error(ss[ERROR], icon="🚫")

@@ -26,6 +26,7 @@ import math
 import re
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -77,7 +78,7 @@ SNAPSHOT_BUDGET_BYTES = 256 * 2**20  # parameter snapshots one run may hold (for
 MAX_CACHE_ENTRIES = 12
 MAX_CACHE_BYTES = 1024 * 2**20
 MAX_PARALLEL_JOBS = 2  # trainings at once on this server (2 cores); later ones wait their turn
-ORPHAN_TIMEOUT_S = 300.0  # a job nobody has looked at for this long stops (tab closed)
+ORPHAN_TIMEOUT_S = 1200.0  # a job nobody has looked at for this long stops (a safety net)
 POLL_S = 0.5  # how often the page redraws a running job's progress and curves
 LANDSCAPE_RESOLUTIONS = (11, 15, 21, 31)
 DEFAULT_LANDSCAPE_RESOLUTION = {"mlp": 21, "cnn": 11}
@@ -594,8 +595,11 @@ class TrainingJob:
     False, so `train()` evaluates what it has and returns it (`result.stopped`).
     """
 
-    def __init__(self, setup: MnistSetup) -> None:
+    def __init__(self, setup: MnistSetup, owner: object | None = None) -> None:
         self.setup = setup
+        # The session's token (kept in its session state): once Streamlit drops the session
+        # (the tab was closed), the token is collected and the job stops at its next chunk.
+        self._owner = weakref.ref(owner) if owner is not None else None
         self.key = setup.key()
         self.phase = QUEUED
         self.done = 0  # batches trained (every optimizer), of `total`
@@ -639,7 +643,9 @@ class TrainingJob:
 
     # -- the thread
     def _should_stop(self) -> bool:
-        if time.monotonic() - self.last_seen > ORPHAN_TIMEOUT_S:
+        if self._owner is not None and self._owner() is None:
+            self.request_stop("the page was closed")
+        elif time.monotonic() - self.last_seen > ORPHAN_TIMEOUT_S:
             self.request_stop("nobody was watching the page any more")
         return self._stop.is_set()
 
@@ -692,8 +698,21 @@ class TrainingJob:
             self.phase = FINISHED
 
 
-def start_job(setup: MnistSetup) -> TrainingJob:
-    return TrainingJob(setup).start()
+class SessionToken:
+    """Kept in a session's state; a job holds it weakly to notice the session is gone."""
+
+
+def start_job(setup: MnistSetup, owner: object | None = None) -> TrainingJob:
+    return TrainingJob(setup, owner).start()
+
+
+def format_duration(seconds: float) -> str:
+    """Round a duration for people: "8 s", "4 min", "2.5 h"."""
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def running_jobs() -> int:

@@ -8,6 +8,7 @@ training to check that what was trained is kept.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import threading
@@ -456,6 +457,37 @@ def test_an_unwatched_job_stops_by_itself(monkeypatch: pytest.MonkeyPatch) -> No
     assert job.phase == mp.STOPPED
     assert job.outcome.result.runs[0].epochs[0].batches == 50
     assert job.outcome.stop_reason == "nobody was watching the page any more"
+
+
+def test_a_job_stops_when_its_session_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job holds the session's token weakly: when Streamlit drops the session (tab
+    closed), the token goes and the job stops at its next chunk."""
+    real_train = mp.train
+    tokens = [mp.SessionToken()]
+
+    def train_then_close(opts: Any, config: Any, data: Any, callback: Any, on_chunk: Any) -> Any:
+        def chunk(done: int, total: int) -> bool:
+            tokens.clear()  # the session and its state are dropped
+            gc.collect()
+            return on_chunk(done, total)
+        return real_train(opts, config, data, callback=callback, on_chunk=chunk)
+
+    monkeypatch.setattr(mp, "train", train_then_close)
+    job = mp.start_job(tiny("adam", train_size=4000, batch_size=16, epochs=2), owner=tokens[0])
+    assert job.wait(240)
+    assert job.phase == mp.STOPPED
+    assert job.outcome.stop_reason == "the page was closed"
+
+
+def test_a_job_with_a_live_session_is_not_stopped() -> None:
+    token = mp.SessionToken()
+    job = mp.start_job(tiny("adam"), owner=token)
+    assert job.wait(240) and job.phase == mp.FINISHED
+
+
+def test_format_duration() -> None:
+    assert [mp.format_duration(s) for s in (0.2, 42, 300, 10800)] == ["1 s", "42 s", "5 min",
+                                                                       "3.0 h"]
 
 
 def test_full_set_without_network_fails_with_a_clear_message(

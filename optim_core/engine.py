@@ -135,6 +135,14 @@ def _stepper(surface: Surface, optimizer_name: str, record: str):
         new_xy = xy + update
         # The true loss and gradient at the new point: the gradient is reused by the next step.
         new_loss, new_grad = value_and_grad(new_xy, sp)
+        if record != "summary":
+            # Recorded runs keep no bookkeeping in the loop: divergence is found on the host
+            # from the rows (_mark_divergence), which keeps the loop as lean as optax's.
+            row = [new_xy, new_loss[None]]
+            if record == "full":
+                row += [hp_t["learning_rate"][None], g, update, *(internals[k] for k in present)]
+            # One packed row per step: one buffer update, and one array to fetch per group.
+            return (new_xy, new_loss, new_grad, new_state, *carry[4:]), jnp.concatenate(row)
         in_run = t < shared["total_steps"]  # steps past the requested count are padding
         ok = (alive & in_run & jnp.all(jnp.isfinite(new_xy)) & jnp.isfinite(new_loss)
               & jnp.all(jnp.abs(new_xy) <= shared["bound"]))
@@ -142,18 +150,11 @@ def _stepper(surface: Surface, optimizer_name: str, record: str):
         reached = ok & (new_loss - shared["f_star"] <= shared["tol"]) & (first_tol < 0)
         # Only the position and its loss are frozen at the last finite point (the summary
         # reports them). State and gradient may go non-finite after a divergence: nothing reads
-        # them, recorded steps are masked after the scan, and skipping a select over the whole
-        # state every step makes the loop several times faster.
+        # them, and skipping a select over the whole state every step makes the loop faster.
         carry = (jnp.where(ok, new_xy, xy), jnp.where(ok, new_loss, loss), new_grad, new_state,
                  alive & (ok | ~in_run), jnp.where(reached, t + 1, first_tol),
                  jnp.where(newly_dead, t + 1, diverged_at), start_loss)
-        if record == "summary":
-            return carry, None
-        # One packed row per step: one buffer update, and one array to fetch per group.
-        row = [new_xy, new_loss[None]]
-        if record == "full":
-            row += [hp_t["learning_rate"][None], g, update, *(internals[k] for k in present)]
-        return carry, jnp.concatenate(row)
+        return carry, None
 
     return init, step, present
 
@@ -184,10 +185,10 @@ SUMMARY_FIELDS = ("final_x", "final_y", "final_loss", "steps_to_tol", "diverged_
 
 
 def _pack_summary(carry) -> jax.Array:
-    """(runs, 6) float32: steps and divergence indices stay exact (they are < 2^24)."""
+    """(6,) float32 per run: steps and divergence indices stay exact (they are < 2^24)."""
     xy, loss, _, _, _, first_tol, diverged_at, start_loss = carry
-    return jnp.stack([xy[:, 0], xy[:, 1], loss, first_tol.astype(jnp.float32),
-                      diverged_at.astype(jnp.float32), start_loss], axis=1)
+    return jnp.stack([xy[0], xy[1], loss, first_tol.astype(jnp.float32),
+                      diverged_at.astype(jnp.float32), start_loss])
 
 
 def _unpack_summary(packed: np.ndarray) -> dict[str, np.ndarray]:
@@ -209,31 +210,27 @@ def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts
     steppers = [_stepper(surface, name, record) for name, _ in groups]
     group_hparams = [{k: hp[:, i] for i, k in enumerate(_hparam_names(name))}
                      for (name, _), hp in zip(groups, group_hparams)]
-    carries = tuple(
-        jax.vmap(init, in_axes=(0, 0, None))(hp, starts, shared)
-        for (init, _, _), hp, starts in zip(steppers, group_hparams, group_starts)
-    )
     noise = shared["noise"]  # (steps, 2), drawn on the host: see _noise_table
     ts = jnp.arange(steps)
     lr_factors = jax.vmap(lambda t: schedule_factor(shared["schedule"], t, shared["total_steps"]))(ts)
+    results = []
+    # One scan per group, back to back in the same program (a loop whose body holds every
+    # group runs far slower on XLA:CPU), vmapped over the group's runs from outside the scan
+    # (vmapping the step inside the loop body ran several times slower).
+    for (init, step, _), hp, starts in zip(steppers, group_hparams, group_starts):
 
-    # One scan per group, back to back in the same program: XLA:CPU runs a loop with one
-    # optimizer's small body far faster than a loop whose body holds every group.
-    outs = []
-    final_carries = []
-    for (_, step, _), hp, carry in zip(steppers, group_hparams, carries):
-        vstep = jax.vmap(step, in_axes=(0, 0, None, None, None, None))
+        def simulate(hp_run, start, init=init, step=step):
+            def body(carry, xs):
+                t, noise_t, lr_factor_t = xs
+                return step(carry, hp_run, t, noise_t, lr_factor_t, shared)
 
-        def body(carry, xs, vstep=vstep, hp=hp):
-            t, noise_t, lr_factor_t = xs
-            return vstep(carry, hp, t, noise_t, lr_factor_t, shared)
+            carry, rows = jax.lax.scan(body, init(hp_run, start, shared),
+                                       (ts, noise, lr_factors), unroll=SCAN_UNROLL)
+            return _pack_summary(carry), rows
 
-        carry, rows = jax.lax.scan(body, carry, (ts, noise, lr_factors), unroll=SCAN_UNROLL)
-        final_carries.append(carry)
-        outs.append(rows)
-    carries = final_carries
-    # rows: (steps, runs, width), unmasked; _launch masks divergence on the host.
-    return [(_pack_summary(carry), rows) for carry, rows in zip(carries, outs)]
+        # rows: (runs, steps, width), unmasked; _launch masks divergence on the host.
+        results.append(jax.vmap(simulate)(hp, starts))
+    return results
 
 
 def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
@@ -296,7 +293,8 @@ def _launch(surface, names_hps_starts, steps, record, shared):
     for (name, _), (packed, rows) in zip(groups, jax.device_get(results)):
         summary = _unpack_summary(packed)
         if rows is not None:
-            rows = np.moveaxis(rows, 0, 1)  # (runs, steps, width)
+            summary["diverged_at"] = _mark_divergence(rows, summary["diverged_at"], steps,
+                                                      float(shared["bound"]))
             # Step t produced path index t + 1: NaN from the divergence on.
             diverged = summary["diverged_at"][:, None]
             dead = (diverged >= 0) & (np.arange(1, rows.shape[1] + 1)[None, :] >= diverged)
@@ -304,6 +302,20 @@ def _launch(surface, names_hps_starts, steps, record, shared):
             rows = _unpack_rows(rows, _internals_present(name))
         unpacked.append((summary, rows))
     return order, unpacked
+
+
+def _mark_divergence(rows: np.ndarray, at_start: np.ndarray, steps: int, bound: float) -> np.ndarray:
+    """First path index whose position or loss is non-finite or out of bounds, per run (-1: none).
+
+    `rows` is (runs, steps, width) with x, y, loss first; `at_start` is 0 where the start
+    itself was not finite.
+    """
+    path, loss = rows[:, :steps, 0:2], rows[:, :steps, 2]
+    with np.errstate(invalid="ignore"):
+        bad = (~np.isfinite(loss) | ~np.all(np.isfinite(path), axis=-1)
+               | np.any(np.abs(path) > bound, axis=-1))
+    first = np.where(bad.any(axis=1), bad.argmax(axis=1) + 1, -1)
+    return np.where(at_start == 0, 0, first)
 
 
 def run_batch(

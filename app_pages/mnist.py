@@ -304,14 +304,17 @@ def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
             return None
         bar.empty()
         slot.empty()
-    st.plotly_chart(landscape_figure(land), key=wkey("landscape"), width="stretch")
+    hidden = mp.hidden_paths(land)
+    st.plotly_chart(mp.widen_hidden_paths(landscape_figure(land), hidden), key=wkey("landscape"),
+                    width="stretch")
     ev = land.explained_variance
     st.caption(f"**How to read it:** colours are log₁₀ of the loss on {land.subset:,} training "
                "images (dark is low); ● white is the shared start, ✕ the center (the final "
                f"weights of the best run). The plane holds {ev[0] + ev[1]:.0%} of the paths' "
                "movement; hover a point to see how far the real weights lie off the plane. "
                "A path that runs straight downhill is an optimizer that found a good direction "
-               "early; one that barely leaves the start hardly learned.")
+               "early; one that barely leaves the start hardly learned. "
+               + mp.hidden_paths_note(hidden))
     return land
 
 
@@ -319,7 +322,8 @@ def export_section(outcome: mp.Outcome, fig: object, land: mp.Landscape | None) 
     with st.expander("Share and download"):
         st.caption("The address bar holds these settings: copy it to share this exact "
                    "experiment. It ends in:")
-        st.code("?" + urlencode(mp.to_query(outcome.setup), doseq=True), language=None)
+        st.code("?" + urlencode(mp.to_query(outcome.setup), doseq=True, safe="@(),="),
+                language=None, wrap_lines=True)
         st.markdown("**Curves**")
         figure_downloads("mnist-curves", lambda: fig, key=wkey("dl.curves"))
         result = outcome.result
@@ -335,8 +339,9 @@ def export_section(outcome: mp.Outcome, fig: object, land: mp.Landscape | None) 
                            key=wkey("dl.setup"), on_click="ignore")
         if land is not None:
             st.markdown("**Loss landscape**")
-            figure_downloads("mnist-landscape", lambda: landscape_figure(land),
-                             key=wkey("dl.landscape"))
+            hidden = mp.hidden_paths(land)
+            figure_downloads("mnist-landscape", lambda: mp.widen_hidden_paths(
+                landscape_figure(land), hidden), key=wkey("dl.landscape"))
 
 
 # 5. Run / Stop, then the live view or the results.

@@ -824,6 +824,54 @@ def landscape_for(outcome: Outcome, resolution: int,
     return land
 
 
+def _distance_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Each point's distance to the polyline through `line`'s points."""
+    if len(line) == 1:
+        return np.linalg.norm(points - line[0], axis=1)
+    a, b = line[:-1], line[1:]
+    ab = b - a
+    t = np.einsum("psk,sk->ps", points[:, None, :] - a[None], ab) / np.maximum(
+        np.einsum("sk,sk->s", ab, ab), 1e-30)
+    closest = a[None] + np.clip(t, 0.0, 1.0)[..., None] * ab[None]
+    return np.min(np.linalg.norm(points[:, None, :] - closest, axis=2), axis=1)
+
+
+def hidden_paths(land: Landscape, tolerance: float = 0.02) -> dict[str, str]:
+    """Paths the landscape figure hides, each with where it is: one that barely leaves the
+    start ("start"), or one that runs under a path drawn after it (that path's label).
+    `tolerance` is a fraction of the plot's diagonal."""
+    span = math.hypot(float(np.ptp(land.alphas)), float(np.ptp(land.betas))) or 1.0
+    tol = tolerance * span
+    labels = list(land.paths)
+    out: dict[str, str] = {}
+    for i, label in enumerate(labels):
+        path = np.asarray(land.paths[label], float)
+        if np.max(np.linalg.norm(path - path[0], axis=1)) < tol:
+            out[label] = "start"
+            continue
+        for later in labels[i + 1:]:
+            if np.all(_distance_to_polyline(path, np.asarray(land.paths[later], float)) < tol):
+                out[label] = later
+                break
+    return out
+
+
+def hidden_paths_note(hidden: Mapping[str, str]) -> str:
+    parts = [f"{label} barely leaves the start (its path is under the white circle)"
+             if where == "start" else f"{label}'s path runs under {where}'s (drawn wider, it "
+             "shows as a border): they moved the same way" for label, where in hidden.items()]
+    return "; ".join(parts) + "." if parts else ""
+
+
+def widen_hidden_paths(fig: Any, hidden: Mapping[str, str]) -> Any:
+    """Draw a path that runs under a later one wider, so it shows as a border around it."""
+    for trace in fig.data:
+        if hidden.get(trace.name) not in (None, "start"):
+            trace.line.width = 8
+            trace.marker.size = 10
+    return fig
+
+
 def has_snapshots(outcome: Outcome) -> bool:
     return all(r.snapshots is not None and len(r.snapshots) >= 2 for r in outcome.result.runs)
 

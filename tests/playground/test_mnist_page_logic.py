@@ -554,3 +554,41 @@ def test_landscape_is_computed_once_per_resolution() -> None:
     assert rows[-1] == (11, 11)
     assert mp.landscape_for(job.outcome, 11) is land  # kept on the outcome
     assert math.isfinite(float(mp.Outcome.nbytes(job.outcome)))
+
+
+def fake_landscape(paths: dict[str, list[list[float]]]) -> Any:
+    from training import Landscape
+
+    arrays = {k: np.asarray(v, float) for k, v in paths.items()}
+    return Landscape(np.linspace(-1, 1, 5), np.linspace(-1, 1, 5), np.ones((5, 5)), arrays,
+                     {k: np.ones(len(v)) for k, v in arrays.items()},
+                     {k: np.zeros(len(v)) for k, v in arrays.items()},
+                     {k: list(range(len(v))) for k, v in arrays.items()}, (0.8, 0.1),
+                     "final weights of Adam", "filter", 100)
+
+
+def test_hidden_paths_are_found_and_explained() -> None:
+    """As in the default run: SGD moves along Momentum's line but less far (drawn first, it is
+    covered), Adadelta stays at the start; Adam is visible."""
+    land = fake_landscape({
+        "SGD": [[0.5, 0.5], [0.45, 0.4], [0.4, 0.3]],
+        "Momentum": [[0.5, 0.5], [0.3, 0.1], [0.2, -0.1]],
+        "Adam": [[0.5, 0.5], [0.0, 0.3], [-0.5, 0.0]],
+        "Adadelta": [[0.5, 0.5], [0.5, 0.501], [0.501, 0.502]],
+    })
+    hidden = mp.hidden_paths(land)
+    assert hidden == {"SGD": "Momentum", "Adadelta": "start"}
+    note = mp.hidden_paths_note(hidden)
+    assert "SGD's path runs under Momentum's" in note
+    assert "Adadelta barely leaves the start" in note
+    import plotly.graph_objects as go
+
+    fig = go.Figure([go.Scatter(name=k, line={"width": 2}) for k in land.paths])
+    widths = {t.name: t.line.width for t in mp.widen_hidden_paths(fig, hidden).data}
+    assert widths == {"SGD": 8, "Momentum": 2, "Adam": 2, "Adadelta": 2}
+
+
+def test_paths_apart_are_not_hidden() -> None:
+    land = fake_landscape({"SGD": [[0.5, 0.5], [0.9, 0.5]], "Adam": [[0.5, 0.5], [0.5, -0.9]]})
+    assert mp.hidden_paths(land) == {}
+    assert mp.hidden_paths_note({}) == ""

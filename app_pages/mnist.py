@@ -379,6 +379,12 @@ with main_col:
                     "accuracy curves of every optimizer grow here epoch by epoch; then you get "
                     "the results table and a view of the real loss landscape with each "
                     "optimizer's path.", icon="👆")
+            st.markdown("**What the network learns from:** 28 × 28 grey images of handwritten "
+                        "digits, each with its label (orange). It sees the 784 pixels and must "
+                        "answer which of the 10 digits it is; a random guess is right 10% of "
+                        "the time.")
+            st.plotly_chart(mp.digits_figure(mp.dataset("sample")), key=wkey("digits"),
+                            width="stretch", config={"displayModeBar": False})
         else:
             show_outcome(shown)
 

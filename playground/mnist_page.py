@@ -876,5 +876,29 @@ def has_snapshots(outcome: Outcome) -> bool:
     return all(r.snapshots is not None and len(r.snapshots) >= 2 for r in outcome.result.runs)
 
 
+def digits_figure(split: MNISTSplit, count: int = 24, rows: int = 2) -> Any:
+    """The first `count` training images in a grid, each with its label: what the network sees."""
+    import plotly.graph_objects as go
+
+    cols = -(-count // rows)
+    gap, size = 4, 28
+    canvas = np.full((rows * (size + gap) - gap, cols * (size + gap) - gap), np.nan)
+    annotations = []
+    for i in range(min(count, split.n_train)):
+        r, c = divmod(i, cols)
+        y0, x0 = r * (size + gap), c * (size + gap)
+        canvas[y0:y0 + size, x0:x0 + size] = split.x_train[i]
+        annotations.append({"x": x0 + size - 3, "y": y0 + 3, "text": str(int(split.y_train[i])),
+                            "showarrow": False, "font": {"size": 12, "color": "#D55E00"}})
+    fig = go.Figure(go.Heatmap(z=canvas, colorscale="gray_r", showscale=False, zmin=0, zmax=255,
+                               hoverinfo="skip"))
+    fig.update_layout(
+        annotations=annotations, template="plotly_white", height=20 + 65 * rows,
+        margin={"l": 0, "r": 0, "t": 10, "b": 10},
+        xaxis={"visible": False, "constrain": "domain"},
+        yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"})
+    return fig
+
+
 def preset_names() -> list[str]:
     return list(PRESETS)

@@ -93,6 +93,11 @@ def decode(values: Any) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
+def curve_figures(at: AppTest) -> list[dict[str, Any]]:
+    """The charts with optimizer curves or paths (not the picture of the digits)."""
+    return [f for f in figures(at) if any(t.get("type") == "scatter" for t in f["data"])]
+
+
 def curve_names(fig: dict[str, Any]) -> set[str]:
     return {t["name"] for t in fig["data"] if t.get("type") == "scatter"}
 
@@ -115,7 +120,9 @@ def test_renders_with_defaults_and_writes_the_link() -> None:
     assert at.button(key=mp.wkey("run")).disabled is False
     assert at.button(key=mp.wkey("stop")).disabled is True
     assert "press **Run**" in texts(at.info)
-    assert not figures(at)  # nothing trains before Run
+    (digits,) = figures(at)  # nothing trains before Run: only the digits are shown
+    assert digits["data"][0]["type"] == "heatmap"
+    assert len(digits["layout"]["annotations"]) == 24  # each digit with its label
     assert at.query_params["model"] == "mlp"
     assert at.query_params["o"] == ["sgd@keras", "momentum@keras", "adam@keras",
                                     "adadelta@keras"]
@@ -189,7 +196,7 @@ def test_stop_keeps_what_was_trained(monkeypatch: pytest.MonkeyPatch) -> None:
     assert 2 <= len(acc) < 21  # the start and fewer than the 20 epochs asked for
     assert (acc["Adam"].iloc[1:] > 10).all()  # what it trained was kept, and it learned
     assert len(mp.CACHE) == 0
-    assert figures(at), "the curves of the stopped run are shown"
+    assert curve_names(curve_figures(at)[0]) == {"Adam"}, "the stopped run's curves are shown"
 
 
 def test_adadelta_fix_sets_learning_rate_one_and_runs(train_calls: list[int]) -> None:
@@ -255,11 +262,11 @@ def test_full_set_without_network_says_so(monkeypatch: pytest.MonkeyPatch) -> No
     finish(click(at, mp.wkey("run")))
     error = texts(at.error)
     assert "could not be downloaded" in error and "offline sample" in error
-    assert not figures(at)
+    assert not curve_figures(at)
 
     at.radio(key=mp.wkey("data")).set_value("sample").run()  # the way out works
     finish(click(at, mp.wkey("run")))
-    assert not at.error and figures(at)
+    assert not at.error and curve_figures(at)
 
 
 def test_returning_from_another_page_keeps_the_setup_and_result() -> None:

@@ -43,7 +43,8 @@ def wait_for_curves(page: Any, names: set[str], timeout_s: float = 180.0) -> lis
 
 def test_run_a_short_training_and_see_the_curves(page: Any, base_url: str) -> None:
     open_mnist(page, base_url, TINY)
-    assert page.locator(".js-plotly-plot").count() == 0  # nothing before Run
+    page.locator(".js-plotly-plot").first.wait_for()  # the digits, before any training
+    assert not any({"Adam", "SGD"} & set(t) for t in page.evaluate(TRACE_NAMES))
     page.get_by_role("button", name="▶ Run").click()
     charts = wait_for_curves(page, {"Adam", "SGD"})
     (traces,) = [t for t in charts if "Adam" in t]

@@ -8,6 +8,7 @@ Stop asks it to end after the current chunk, keeping everything trained so far.
 
 from __future__ import annotations
 
+from html import escape
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -49,11 +50,11 @@ def metrics_row(result: mp.TrainResult) -> None:
     for i, (col, run) in enumerate(zip(cols, result.runs, strict=True)):
         if not run.epochs:
             continue
-        last = run.epochs[-1]
+        last, label = run.epochs[-1], escape(run.label, quote=True)
         # One line per label (ellipsis), so the numbers of all optimizers line up.
-        col.markdown(f"<div title='{run.label}' style='white-space:nowrap;overflow:hidden;"
+        col.markdown(f"<div title='{label}' style='white-space:nowrap;overflow:hidden;"
                      f"text-overflow:ellipsis'><span style='color:{color_for(i)};"
-                     f"font-size:1.2em'>●</span> <b>{run.label}</b></div>",
+                     f"font-size:1.2em'>●</span> <b>{label}</b></div>",
                      unsafe_allow_html=True)
         col.metric(f"{run.label}: validation accuracy", f"{last.val_acc:.1%}",
                    delta=f"{last.val_acc - run.initial_val_acc:+.1%}",

@@ -32,6 +32,7 @@ from viz.colors import color_for
 key = ps.key
 ss = st.session_state
 QUERY_STATE = key("query")
+ANIMATION_FRAMES = 90
 
 st.title("Playground")
 
@@ -220,8 +221,10 @@ with figures_col:
 
     if anim_tab.open:
         with anim_tab:
+            # 90 frames move smoothly and keep this tab's rerun and payload small.
             st.plotly_chart(vc.animated_contour_figure(surface, trajectories, surface_params,
-                                                       colors=colors), width="stretch")
+                                                       colors=colors, max_frames=ANIMATION_FRAMES),
+                            width="stretch")
             st.caption("Press ▶ to play; drag the slider to scrub. Every optimizer moves together, "
                        "step for step.")
 

@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
 set +e
-.venv/bin/python -m pytest "$@"
+# Two workers: the machine has two cores and most tests wait on JAX compiles or the browser.
+.venv/bin/python -m pytest -n 2 "$@"
 status=$?
 set -e
 exit "$status"

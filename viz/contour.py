@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 # click on a contour trace, but with st.plotly_chart(on_select="rerun", selection_mode="points")
 # it returns the clicked point of a scatter trace: this one. Find it with `clicked_point`.
 CLICK_GRID_NAME = "click-grid"
-CLICK_GRID_POINTS = 40  # per side: 1600 points, about 20 KB of JSON
+CLICK_GRID_POINTS = 30  # per side: 900 points (each is an SVG node the browser redraws)
 
 START_NAME = "start"
 MINIMA_NAME = "known minimum"
@@ -135,14 +135,16 @@ def _path_traces(
     steps, pts = drawable_path(traj, max_points)
     loss = np.asarray(traj.loss, dtype=np.float64)[steps] if steps.size else np.zeros(0)
     name = display_label(traj)
-    # Markers shrink as paths get long: 50 dots read as steps, 600 as a blur.
-    marker_size = 5 if steps.size <= 120 else 3
+    # Dots show individual steps on short paths; on long ones they read as a blur and cost the
+    # browser an SVG node each, so long paths are drawn as lines only.
+    marker_size = 5
+    with_markers = steps.size <= 120
     path = dict(
         type="scatter",
         x=f32(pts[:, 0]),
         y=f32(pts[:, 1]),
         customdata=np.column_stack([steps, loss]).astype(np.float32),
-        mode="lines+markers",
+        mode="lines+markers" if with_markers else "lines",
         name=name,
         legendgroup=group,
         showlegend=showlegend,

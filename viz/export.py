@@ -185,7 +185,7 @@ def close_export_session() -> None:
 
 def for_export(fig: go.Figure) -> go.Figure:
     """The figure without its invisible click grid: nothing to click in a file, and in an SVG
-    its 1600 transparent markers would triple the size."""
+    its transparent click-grid markers would bloat it."""
     if not any(getattr(t, "name", None) == CLICK_GRID_NAME for t in fig.data):
         return fig
     out = go.Figure(fig)

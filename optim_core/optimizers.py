@@ -334,30 +334,16 @@ def adam(decoupled_weight_decay: bool = False) -> Optimizer:
         divisor1 = _bias_divisor(b1, count, bias_correction)
         divisor2 = _bias_divisor(b2, count, bias_correction)
         m_hat, v_hat = _divide(mu, divisor1), _divide(nu, divisor2)
-        keras_factor = jnp.sqrt(divisor2) / divisor1
-        direction = _tmap(
-            lambda m, v, mh, vh: jnp.where(
-                _on(eps_hat),
-                m * keras_factor / (jnp.sqrt(v + eps_root) + eps),
-                mh / (jnp.sqrt(vh + eps_root) + eps),
-            ),
-            mu,
-            nu,
-            m_hat,
-            v_hat,
-        )
+        # Keras's ε-hat form, m·√(1−β₂ᵗ)/(1−β₁ᵗ) / (√(v + ε_root) + ε), is exactly
+        # m̂ / (√(v̂ + ε_root/(1−β₂ᵗ)) + ε/√(1−β₂ᵗ)): the switch only rescales two scalars,
+        # so one elementwise formula serves both forms.
+        root = eps_root * jnp.where(_on(eps_hat), 1 / divisor2, 1.0)
+        eps_eff = eps * jnp.where(_on(eps_hat), jax.lax.rsqrt(divisor2), 1.0)
+        step_size = _tmap(lambda vh: lr / (jnp.sqrt(vh + root) + eps_eff), v_hat)
+        direction = _tmap(lambda mh, vh: mh / (jnp.sqrt(vh + root) + eps_eff), m_hat, v_hat)
         if decoupled_weight_decay:
             direction = _add_weight_decay(direction, params, wd[0])
         updates = _descend(lr, direction)
-        step_size = _tmap(
-            lambda v, vh: jnp.where(
-                _on(eps_hat),
-                lr * jnp.sqrt(divisor2) / (jnp.sqrt(v + eps_root) + eps),
-                lr / (jnp.sqrt(vh + eps_root) + eps),
-            ),
-            nu,
-            v_hat,
-        )
         internals = {"m": mu, "v": nu, "m_hat": m_hat, "v_hat": v_hat, "step_size": step_size}
         return updates, AdamState(count, mu, nu), internals
 

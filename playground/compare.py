@@ -32,10 +32,11 @@ from playground.setup import (
     MAX_OPTIMIZERS,
     MAX_QUERY_VALUE_CHARS,
     OptimizerEntry,
+    Reader,
     Setup,
-    _parse_optimizer,
-    _Reader,
     encode_optimizer,
+    first_value,
+    parse_optimizer_text,
 )
 from playground.setup import from_query as setup_from_query
 from playground.setup import to_query as setup_to_query
@@ -217,21 +218,11 @@ class CompareState:
         return replace(self, **changes)
 
 
-def _first(query: Mapping[str, str | list[str]], key: str, reader: _Reader) -> str | None:
-    value = query.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    if value is not None and len(value) > MAX_QUERY_VALUE_CHARS:
-        reader.warn(f"{key}: value too long; ignored.")
-        return None
-    return value
-
-
-def _read_entry(raw: str | None, what: str, default: OptimizerEntry, reader: _Reader,
+def _read_entry(raw: str | None, what: str, default: OptimizerEntry, reader: Reader,
                 allowed: Sequence[str] | None = None) -> OptimizerEntry:
     if raw is None:
         return default
-    parsed = _parse_optimizer(raw, reader)
+    parsed = parse_optimizer_text(raw, reader)
     if parsed is None:
         return default
     if allowed is not None and parsed["name"] not in allowed:
@@ -242,7 +233,7 @@ def _read_entry(raw: str | None, what: str, default: OptimizerEntry, reader: _Re
 
 
 def _read_range(raw: str | None, what: str, optimizer: str, name: str,
-                reader: _Reader) -> tuple[float, float]:
+                reader: Reader) -> tuple[float, float]:
     default = default_range(optimizer, name)
     if raw is None:
         return default
@@ -293,7 +284,7 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[CompareState, list
     common = dict(query)
     common.setdefault("s", DEFAULT_SURFACE)
     setup, warnings = setup_from_query(common)
-    reader = _Reader()
+    reader = Reader()
     reader.warnings = list(warnings)
     base = CompareState()
     if len(setup.optimizers) > MAX_PANELS:  # already capped by the Setup reader; kept explicit
@@ -307,7 +298,7 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[CompareState, list
         setup = setup.with_changes(optimizers=unique)
 
     def get(key: str) -> str | None:
-        return _first(query, key, reader)
+        return first_value(query, key, reader)
 
     panels = base.panels
     if get("cmp.panels") is not None:

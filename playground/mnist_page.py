@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import re
 import threading
 import time
 import weakref
@@ -36,7 +35,13 @@ import numpy as np
 import pandas as pd
 
 from optim_core import OPTIMIZERS, PRESETS, resolve_hparams
-from playground.setup import MAX_QUERY_VALUE_CHARS, OptimizerEntry, _Reader
+from playground.setup import (
+    MAX_QUERY_VALUE_CHARS,
+    OptimizerEntry,
+    Reader,
+    first_value,
+    parse_optimizer_text,
+)
 from training import (
     DownloadError,
     IDXError,
@@ -196,8 +201,6 @@ def to_json(setup: MnistSetup) -> str:
 # Every key is always written (a shared link means the same run even if defaults change);
 # an optimizer lists only the values that differ from its preset.
 
-_OPT_RE = re.compile(r"^([a-z_]{1,20})(?:\(([^()]{0,600})\))?(?:@([a-z]{1,12}))?$")
-_HP_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 
 
 def _fmt(value: float) -> str:
@@ -224,7 +227,7 @@ def to_query(setup: MnistSetup) -> dict[str, str | list[str]]:
     }
 
 
-def _widget_range(reader: _Reader, entry: OptimizerEntry) -> OptimizerEntry:
+def _widget_range(reader: Reader, entry: OptimizerEntry) -> OptimizerEntry:
     """Clamp each value into its slider's range: a value the widget cannot show would break
     the page (Streamlit refuses a number input above its maximum)."""
     spec = OPTIMIZERS[entry.name]
@@ -241,22 +244,11 @@ def _widget_range(reader: _Reader, entry: OptimizerEntry) -> OptimizerEntry:
     return OptimizerEntry(entry.name, values, entry.preset)
 
 
-def _parse_optimizer(text: str, reader: _Reader) -> OptimizerEntry | None:
-    match = _OPT_RE.match(text.strip())
-    if not match:
-        reader.warn(f"optimizer {text[:40]!r} is malformed and was dropped.")
+def _parse_optimizer(text: str, reader: Reader) -> OptimizerEntry | None:
+    parsed = parse_optimizer_text(text, reader, default_preset=PAGE_PRESET)
+    if parsed is None:
         return None
-    name, args, preset = match.groups()
-    hparams: dict[str, str] = {}
-    for part in (args or "").split(","):
-        if not part.strip():
-            continue
-        key, sep, value = part.partition("=")
-        if not sep or not _HP_NAME.match(key.strip()):
-            reader.warn(f"{name}: {part[:40]!r} is not name=value; ignored.")
-            continue
-        hparams[key.strip()] = value.strip()
-    entry = reader.optimizer(name, preset or PAGE_PRESET, hparams)
+    entry = reader.optimizer(parsed["name"], parsed["preset"], parsed["hparams"])
     return None if entry is None else _widget_range(reader, entry)
 
 
@@ -271,17 +263,11 @@ def train_sizes(data: str) -> list[int]:
 def from_query(query: Mapping[str, str | list[str]]) -> tuple[MnistSetup, list[str]]:
     """A setup from URL query values (strings, or lists for repeated keys); never raises.
     Anything unusable falls back to the default, with a warning saying so."""
-    reader = _Reader()
+    reader = Reader()
     base = MnistSetup()
 
     def first(key: str) -> str | None:
-        value = query.get(key)
-        if isinstance(value, list):
-            value = value[-1] if value else None
-        if value is not None and len(value) > MAX_QUERY_VALUE_CHARS:
-            reader.warn(f"{key}: the value is too long; ignored.")
-            return None
-        return value
+        return first_value(query, key, reader)
 
     model = base.model if first("model") is None else reader.choice(
         first("model"), "model", base.model, MODEL_NAMES)

@@ -94,7 +94,7 @@ HIDEABLE_CONTROLS: dict[str, str] = {
 
 # --- reading untrusted values -------------------------------------------------------------
 
-class _Reader:
+class Reader:
     """Reads and validates untrusted values, collecting a warning for every fallback."""
 
     def __init__(self) -> None:
@@ -203,7 +203,7 @@ def _start_limit(surface: str) -> float:
     return 10.0 * max(abs(x0), abs(x1), abs(y0), abs(y1), 1.0)
 
 
-def _build(reader: _Reader, data: Mapping[str, Any]) -> Setup:
+def _build(reader: Reader, data: Mapping[str, Any]) -> Setup:
     """A Setup from plain values (already split into fields), validating each one."""
     base = Setup()
     surface, expression = reader.surface(data.get("surface", base.surface), data.get("expression"))
@@ -316,7 +316,7 @@ MAX_UPLOAD_BYTES = 200_000
 
 def from_json(text: str | bytes) -> tuple[Setup, list[str]]:
     """A Setup from uploaded JSON; malformed input gives the default setup and a warning."""
-    reader = _Reader()
+    reader = Reader()
     if len(text) > MAX_UPLOAD_BYTES:
         reader.warn(f"the file is larger than {MAX_UPLOAD_BYTES // 1000} kB; ignored.")
         return Setup(), reader.warnings
@@ -392,7 +392,10 @@ def to_query(setup: Setup) -> dict[str, str | list[str]]:
     return q
 
 
-def _parse_optimizer(text: str, reader: _Reader) -> dict[str, Any] | None:
+def parse_optimizer_text(text: str, reader: Reader, default_preset: str = "optax"
+                         ) -> dict[str, Any] | None:
+    """`adam(learning_rate=0.02,b1=0.9)@keras` -> {"name", "preset", "hparams"} (values still
+    untrusted strings), or None with a warning when malformed."""
     match = _OPT_RE.match(text.strip())
     if not match:
         reader.warn(f"optimizer {text[:40]!r} is malformed and was dropped.")
@@ -407,21 +410,26 @@ def _parse_optimizer(text: str, reader: _Reader) -> dict[str, Any] | None:
             reader.warn(f"{name}: {part[:40]!r} is not name=value; ignored.")
             continue
         hparams[key.strip()] = value.strip()
-    return {"name": name, "preset": preset or "optax", "hparams": hparams}
+    return {"name": name, "preset": preset or default_preset, "hparams": hparams}
+
+
+def first_value(query: Mapping[str, str | list[str]], key: str, reader: Reader) -> str | None:
+    """The last value of a query key (links may repeat keys), or None; over-long values warn."""
+    value = query.get(key)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    if value is not None and len(value) > MAX_QUERY_VALUE_CHARS:
+        reader.warn(f"{key}: value too long; ignored.")
+        return None
+    return value
 
 
 def from_query(query: Mapping[str, str | list[str]]) -> tuple[Setup, list[str]]:
     """A Setup from URL query parameters (each a string, or a list for repeated keys)."""
-    reader = _Reader()
+    reader = Reader()
 
     def first(key: str) -> str | None:
-        value = query.get(key)
-        if isinstance(value, list):
-            value = value[-1] if value else None
-        if value is not None and len(value) > MAX_QUERY_VALUE_CHARS:
-            reader.warn(f"{key}: value too long; ignored.")
-            return None
-        return value
+        return first_value(query, key, reader)
 
     data: dict[str, Any] = {}
     for key, field_name in (("s", "surface"), ("f", "expression"), ("noise", "noise"),
@@ -449,7 +457,7 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[Setup, list[str]]:
         too_long = [t for t in items[:MAX_OPTIMIZERS] if len(t) > MAX_QUERY_VALUE_CHARS]
         if too_long:
             reader.warn(f"{len(too_long)} optimizer value(s) in the link are too long; dropped.")
-        parsed = [_parse_optimizer(t, reader) for t in items[:MAX_OPTIMIZERS]
+        parsed = [parse_optimizer_text(t, reader) for t in items[:MAX_OPTIMIZERS]
                   if isinstance(t, str) and len(t) <= MAX_QUERY_VALUE_CHARS]
         data["optimizers"] = [p for p in parsed if p is not None]
     hide = first("hide")

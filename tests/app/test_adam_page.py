@@ -9,38 +9,20 @@ from __future__ import annotations
 
 import base64
 import json
-import pathlib
 from typing import Any
 
 import numpy as np
+from app_helpers import assert_clean, open_page, widget
 from streamlit.testing.v1 import AppTest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = "app_pages/adam.py"
 TIMEOUT = 180
-WIDGET_KINDS = ("slider", "select_slider", "number_input", "selectbox", "toggle")
 CHARTS = ("adam.gd.chart", "adam.mom.chart", "adam.rms.chart", "adam.adam.chart",
           "adam.bc.chart", "adam.eps.chart", "adam.eps.plateau", "adam.b2.chart")
 
 
-def new_app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page(PAGE)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def widget(at: AppTest, key: str) -> Any:
-    for kind in WIDGET_KINDS:
-        for w in at.get(kind):
-            if getattr(w, "key", None) == key:
-                return w
-    raise KeyError(key)
+def new_app(query: dict[str, Any] | None = None) -> AppTest:
+    return open_page(PAGE, query, TIMEOUT)
 
 
 def charts(at: AppTest) -> dict[str, dict[str, Any]]:

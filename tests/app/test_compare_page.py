@@ -10,38 +10,19 @@ from __future__ import annotations
 
 import base64
 import json
-import pathlib
 from typing import Any
 
 import numpy as np
+from app_helpers import assert_clean, open_page, widget
 from streamlit.testing.v1 import AppTest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = "app_pages/compare.py"
 TIMEOUT = 180  # the first run compiles the JAX engine (seconds on this machine, cold)
 FAST = {"steps": "100"}  # one small step bucket keeps every run here quick
-WIDGET_KINDS = ("slider", "select_slider", "number_input", "selectbox", "text_input", "toggle",
-                "checkbox", "multiselect", "radio")
 
 
 def new_app(query: dict[str, Any] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page(PAGE)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def widget(at: AppTest, key: str) -> Any:
-    for kind in WIDGET_KINDS:
-        for w in at.get(kind):
-            if getattr(w, "key", None) == key:
-                return w
-    raise KeyError(f"no widget with key {key!r} on the page")
+    return open_page(PAGE, query, TIMEOUT)
 
 
 def figures(at: AppTest) -> list[dict[str, Any]]:

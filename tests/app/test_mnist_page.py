@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import base64
 import json
-import pathlib
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
+from app_helpers import assert_clean, open_page
 from streamlit.testing.v1 import AppTest
 
 from playground import mnist_page as mp
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = "app_pages/mnist.py"
 TIMEOUT = 300  # a cold first run compiles the network (seconds, more on a busy machine)
 TINY = {"o": ["adam@keras", "sgd@keras"], "n": "500", "epochs": "1", "batch": "64"}
@@ -51,15 +50,7 @@ def train_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def new_app(query: dict[str, Any] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page(PAGE)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    return open_page(PAGE, query, TIMEOUT)
 
 
 def running(at: AppTest) -> bool:

@@ -9,48 +9,27 @@ from __future__ import annotations
 
 import base64
 import json
-import pathlib
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
+from app_helpers import assert_clean, open_page, widget
 from streamlit.testing.v1 import AppTest
 
 from optim_core import OPTIMIZERS
 from optim_core.engine import trace_count
 from playground.setup import OptimizerEntry, Setup, from_query, to_json
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = "app_pages/playground.py"
 TIMEOUT = 180  # the first run compiles the JAX engine (seconds on this machine, cold)
-WIDGET_KINDS = ("slider", "select_slider", "number_input", "selectbox", "text_input", "toggle",
-                "checkbox", "multiselect", "radio", "file_uploader", "button")
 
 # Known bugs found by these tests (strict: remove the marker once fixed).
 
 # --- helpers ---------------------------------------------------------------------------------
 
 def new_app(query: dict[str, Any] | None = None) -> AppTest:
-    """The whole app (app.py, navigation) opened on the Playground, as a visitor would."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page(PAGE)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def widget(at: AppTest, key: str) -> Any:
-    """The widget with this session-state key, whatever kind it is."""
-    for kind in WIDGET_KINDS:
-        for w in at.get(kind):
-            if getattr(w, "key", None) == key:
-                return w
-    raise KeyError(f"no widget with key {key!r} on the page")
+    return open_page(PAGE, query, TIMEOUT)
 
 
 def has_widget(at: AppTest, key: str) -> bool:

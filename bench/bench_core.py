@@ -78,8 +78,10 @@ def timeit_interleaved(fns: dict, rounds: int, calls: int = 10) -> dict[str, flo
 
 
 def numpy_adam_loop(steps: int) -> np.ndarray:
-    """The notebook way: a Python loop per optimizer, NumPy per step, analytic gradient."""
+    """The notebook way: a Python loop per optimizer, NumPy per step, analytic gradient, and
+    the loss recorded for the loss curve (the engine records it too)."""
     paths = np.empty((len(LRS), steps + 1, 2))
+    losses = np.empty((len(LRS), steps + 1))
     for k, lr in enumerate(LRS):
         p = np.array(START, np.float64)
         m = np.zeros(2)
@@ -87,6 +89,7 @@ def numpy_adam_loop(steps: int) -> np.ndarray:
         paths[k, 0] = p
         for t in range(1, steps + 1):
             x, y = p
+            losses[k, t - 1] = (1 - x) ** 2 + 100 * (y - x * x) ** 2
             g = np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
             m = 0.9 * m + 0.1 * g
             v = 0.999 * v + 0.001 * g * g

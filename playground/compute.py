@@ -60,7 +60,14 @@ def divergence_messages(run: PlaygroundRun) -> list[str]:
     """Plain sentences for runs that blew up, with the usual remedy."""
     messages = []
     for traj in run.trajectories:
-        if traj.diverged_at is not None:
-            remedy = "try a smaller α" if traj.diverged_at > 0 else "the start point is not finite"
-            messages.append(f"{traj.label} diverged at step {traj.diverged_at}: {remedy}.")
+        if traj.diverged_at is None:
+            continue
+        if traj.diverged_at == 0:
+            messages.append(f"{traj.label} cannot start here: the loss is not finite at the start.")
+        elif not run.surface.minima:
+            # No minimum to reach: running off downhill is escaping, not a failure.
+            messages.append(f"{traj.label} escaped downhill and left the picture at step "
+                            f"{traj.diverged_at}: this surface falls forever.")
+        else:
+            messages.append(f"{traj.label} diverged at step {traj.diverged_at}: try a smaller α.")
     return messages

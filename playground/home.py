@@ -14,7 +14,7 @@ from viz import contour as vc
 from viz.colors import color_for
 
 DEMO_OPTIMIZERS = ("sgd", "momentum", "adam")
-DEMO_QUERY = {"s": "ravine", "steps": "150", "x0": "-4", "y0": "2", "sp.condition": "30",
+DEMO_QUERY = {"s": "ravine", "steps": "150", "x0": "-2.5", "y0": "1.5", "sp.condition": "30",
               "sp.angle": "30"}
 
 
@@ -37,7 +37,7 @@ def render_home(pages: Mapping[str, st.Page]) -> None:
                      query_params={**DEMO_QUERY,
                                    "o": [f"{n}(learning_rate={lr})" for n in DEMO_OPTIMIZERS]})
     with left:
-        setup = Setup(surface="ravine", steps=150, start=(-4.0, 2.0),
+        setup = Setup(surface="ravine", steps=150, start=(-2.5, 1.5),
                       surface_params={"condition": 30.0, "angle": 30.0}, optimizers=tuple(
             OptimizerEntry(n, {**OptimizerEntry.default(n).hparams, "learning_rate": lr})
             for n in DEMO_OPTIMIZERS))

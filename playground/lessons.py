@@ -25,8 +25,8 @@ LESSONS: tuple[Lesson, ...] = (
         "across-valley components cancel while the along-valley ones add up. Raise μ towards "
         "0.99 and watch it overshoot instead.",
         {"s": "ravine", "sp.condition": "50", "sp.angle": "30", "steps": "200",
-         "x0": "-4", "y0": "2",
-         "o": ["sgd(learning_rate=0.035)", "momentum(learning_rate=0.035,momentum=0.8)"]},
+         "x0": "-2.5", "y0": "1.5",
+         "o": ["sgd(learning_rate=0.035)", "momentum(learning_rate=0.02,momentum=0.7)"]},
     ),
     Lesson(
         "rosenbrock",
@@ -74,12 +74,14 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "extreme-eps-beta2",
         "Extreme ε and β₂",
-        "A huge ε turns Adam into SGD; a small β₂ makes its step size jumpy.",
-        "With ε = 1 the denominator √v̂ + ε is dominated by ε, so Adam forgets its adaptive scaling "
-        "and moves like momentum SGD with a tiny step. With β₂ = 0.5, v̂ follows the latest squared "
-        "gradient, so the step size jumps every time the gradient changes: watch the effective "
-        "step size in Internals.",
-        {"s": "beale", "steps": "500", "x0": "-2", "y0": "2",
+        "A huge ε turns Adam into plain SGD; a small β₂ makes its step size jumpy.",
+        "Three Adams on a smooth bowl (noise off). With ε = 1 the denominator √v̂ + ε is "
+        "dominated by ε as soon as the gradients shrink below 1, so Adam loses its adaptive "
+        "scaling and creeps in like SGD: compare its steps to tolerance with the default's. With "
+        "β₂ = 0.5, v̂ follows only the last few squared gradients, so the step size jumps whenever "
+        "the gradient changes: its path wanders (path / displacement well above 1). Open "
+        "Internals and watch the effective step size.",
+        {"s": "noisy_bowl", "noise": "0", "steps": "300", "x0": "-2.5", "y0": "2",
          "o": ["adam(learning_rate=0.05)", "adam(learning_rate=0.05,eps=1)",
                "adam(learning_rate=0.05,b2=0.5)"]},
     ),

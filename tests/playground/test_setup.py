@@ -390,3 +390,16 @@ def test_random_uploads_reach_a_fixed_point(doc: dict[str, Any]) -> None:
     setup, _ = from_json(json.dumps(doc))
     again, more = from_json(to_json(setup))
     assert (again, more) == (setup, [])
+
+
+def test_divergence_messages_say_escaped_on_surfaces_without_a_minimum() -> None:
+    from playground.compute import divergence_messages, run_setup
+
+    saddle = Setup(surface="saddle", steps=300, start=(1.0, 0.01),
+                   optimizers=(OptimizerEntry("sgd", {"learning_rate": 0.1}),))
+    bowl = Setup(surface="rosenbrock", steps=100,
+                 optimizers=(OptimizerEntry("sgd", {"learning_rate": 0.5}),))
+    (escaped,) = divergence_messages(run_setup(saddle))
+    (diverged,) = divergence_messages(run_setup(bowl))
+    assert "escaped downhill" in escaped and "smaller α" not in escaped
+    assert "diverged at step" in diverged and "smaller α" in diverged

@@ -9,13 +9,23 @@ import streamlit as st
 from optim_core import OPTIMIZERS
 from playground.compute import run_setup
 from playground.lessons import LESSONS, lesson_query
-from playground.setup import OptimizerEntry, Setup
+from playground.setup import OptimizerEntry, Setup, to_query
 from viz import contour as vc
 from viz.colors import color_for
 
 DEMO_OPTIMIZERS = ("sgd", "momentum", "adam")
-DEMO_QUERY = {"s": "ravine", "steps": "150", "x0": "-2.5", "y0": "1.5", "sp.condition": "30",
-              "sp.angle": "30"}
+DEMO_HPARAMS = {"momentum": {"momentum": 0.7}}
+
+def demo_setup(lr: float) -> Setup:
+    """The home page's ravine demo at learning rate `lr` (also what its link opens)."""
+    return Setup(
+        surface="ravine", steps=150, start=(-2.5, 1.5),
+        surface_params={"condition": 30.0, "angle": 30.0},
+        optimizers=tuple(
+            OptimizerEntry(n, {**OptimizerEntry.default(n).hparams, **DEMO_HPARAMS.get(n, {}),
+                               "learning_rate": lr})
+            for n in DEMO_OPTIMIZERS),
+    )
 
 
 def render_home(pages: Mapping[str, st.Page]) -> None:
@@ -29,20 +39,19 @@ def render_home(pages: Mapping[str, st.Page]) -> None:
     left, right = st.columns([3, 2])
     with right:
         st.subheader("Try it here")
-        lr = st.select_slider("learning rate α (all three)", [0.005, 0.01, 0.02, 0.03, 0.05],
-                              value=0.02, key="home.lr")
-        st.caption("A narrow ravine, 30 times steeper across than along. SGD bounces between "
-                   "the walls, momentum cuts through, Adam moves about α per step. Move α.")
+        lr = st.select_slider("learning rate α (all three)", [0.01, 0.02, 0.04, 0.06],
+                              value=0.04, key="home.lr")
+        st.caption("A narrow ravine, 30 times steeper across than along. SGD's α is capped by "
+                   "the steep walls (it starts to zig-zag at 0.06) so it crawls along the floor; "
+                   "momentum (μ = 0.7) builds up speed along the valley; Adam moves about α per "
+                   "step. Move α.")
+        setup = demo_setup(lr)
         st.page_link(pages["playground"], label="Open the full Playground →",
-                     query_params={**DEMO_QUERY,
-                                   "o": [f"{n}(learning_rate={lr})" for n in DEMO_OPTIMIZERS]})
+                     query_params=to_query(setup))
     with left:
-        setup = Setup(surface="ravine", steps=150, start=(-2.5, 1.5),
-                      surface_params={"condition": 30.0, "angle": 30.0}, optimizers=tuple(
-            OptimizerEntry(n, {**OptimizerEntry.default(n).hparams, "learning_rate": lr})
-            for n in DEMO_OPTIMIZERS))
         result = run_setup(setup)
-        fig = vc.contour_figure(result.surface, list(result.trajectories), clickable=False,
+        fig = vc.contour_figure(result.surface, list(result.trajectories),
+                                dict(setup.surface_params), clickable=False,
                                 colors=[color_for(i) for i in range(len(DEMO_OPTIMIZERS))])
         fig.update_layout(height=420)
         st.plotly_chart(fig, width="stretch", key="home.demo")

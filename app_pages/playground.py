@@ -33,6 +33,7 @@ key = ps.key
 ss = st.session_state
 QUERY_STATE = key("query")
 ANIMATION_FRAMES = 90
+CONTOUR_GRID = 80  # smooth enough on screen; a lighter first chart for the browser to draw
 
 st.title("Playground")
 
@@ -208,7 +209,8 @@ with figures_col:
 
     if paths_tab.open:
         with paths_tab:
-            fig = vc.contour_figure(surface, trajectories, surface_params, colors=colors)
+            fig = vc.contour_figure(surface, trajectories, surface_params, colors=colors,
+                                grid_points=CONTOUR_GRID)
             event = st.plotly_chart(fig, key=key("contour"), on_select="rerun",
                                     selection_mode="points", width="stretch")
             point = vc.clicked_point(fig, event)

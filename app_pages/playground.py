@@ -32,8 +32,6 @@ from viz.colors import color_for
 key = ps.key
 ss = st.session_state
 QUERY_STATE = key("query")
-ANIMATION_FRAMES = 90
-CONTOUR_GRID = 80  # smooth enough on screen; a lighter first chart for the browser to draw
 
 st.title("Playground")
 
@@ -209,8 +207,7 @@ with figures_col:
 
     if paths_tab.open:
         with paths_tab:
-            fig = vc.contour_figure(surface, trajectories, surface_params, colors=colors,
-                                grid_points=CONTOUR_GRID)
+            fig = vc.contour_figure(surface, trajectories, surface_params, colors=colors)
             event = st.plotly_chart(fig, key=key("contour"), on_select="rerun",
                                     selection_mode="points", width="stretch")
             point = vc.clicked_point(fig, event)
@@ -223,10 +220,8 @@ with figures_col:
 
     if anim_tab.open:
         with anim_tab:
-            # 90 frames move smoothly and keep this tab's rerun and payload small.
             st.plotly_chart(vc.animated_contour_figure(surface, trajectories, surface_params,
-                                                       colors=colors, max_frames=ANIMATION_FRAMES),
-                            width="stretch")
+                                                       colors=colors), width="stretch")
             st.caption("Press ▶ to play; drag the slider to scrub. Every optimizer moves together, "
                        "step for step.")
 

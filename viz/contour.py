@@ -266,7 +266,7 @@ def contour_figure(
     trajectories: Sequence[Trajectory],
     surface_params: Mapping[str, float] | None = None,
     colors: Sequence[str] | None = None,
-    grid_points: int = 120,
+    grid_points: int = 80,  # smooth on screen, light for the browser to draw
     clickable: bool = True,
     title: str | None = None,
     max_path_points: int = MAX_PATH_POINTS,
@@ -420,7 +420,7 @@ def animated_contour_figure(
     trajectories: Sequence[Trajectory],
     surface_params: Mapping[str, float] | None = None,
     colors: Sequence[str] | None = None,
-    max_frames: int = 150,
+    max_frames: int = 90,  # smooth playback; frames dominate the figure's build time
     trail_frames: int | None = 12,
     grid_points: int = 100,
     frame_ms: int = 60,

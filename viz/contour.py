@@ -420,9 +420,9 @@ def animated_contour_figure(
     trajectories: Sequence[Trajectory],
     surface_params: Mapping[str, float] | None = None,
     colors: Sequence[str] | None = None,
-    max_frames: int = 90,  # smooth playback; frames dominate the figure's build time
+    max_frames: int = 60,  # smooth enough; frames dominate the build time and payload
     trail_frames: int | None = 12,
-    grid_points: int = 100,
+    grid_points: int = 80,
     frame_ms: int = 60,
     title: str | None = None,
 ) -> go.Figure:

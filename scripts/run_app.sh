@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements.txt
+# Compile the default views into JAX's persistent cache first: a warm first start.
+.venv/bin/python -m playground.warmup
 exec .venv/bin/python -m streamlit run app.py "$@"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import pathlib
 from typing import Any
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -33,3 +36,18 @@ def widget(at: AppTest, key: str) -> Any:
             if getattr(w, "key", None) == key:
                 return w
     raise KeyError(f"no widget with key {key!r} on the page")
+
+
+def figures(at: AppTest) -> list[dict[str, Any]]:
+    """Every Plotly figure on the page, as the JSON Streamlit sends to the browser."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def decode(values: Any) -> np.ndarray:
+    """Plotly's JSON arrays: plain lists, or typed arrays {'dtype', 'bdata'[, 'shape']}."""
+    if isinstance(values, dict) and "bdata" in values:
+        array = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+        if "shape" in values:
+            array = array.reshape([int(s) for s in str(values["shape"]).split(",")])
+        return array.astype(float)
+    return np.asarray(values, dtype=float)

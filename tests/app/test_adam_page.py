@@ -7,12 +7,11 @@ from each Plotly chart's figure JSON in its proto (`proto.spec`).
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
 import numpy as np
-from app_helpers import assert_clean, open_page, widget
+from app_helpers import assert_clean, decode, open_page, widget
 from streamlit.testing.v1 import AppTest
 
 PAGE = "app_pages/adam.py"
@@ -33,11 +32,6 @@ def charts(at: AppTest) -> dict[str, dict[str, Any]]:
         out[key or chart.proto.id] = json.loads(chart.proto.spec)
     return out
 
-
-def decode(values: Any) -> np.ndarray:
-    if isinstance(values, dict) and "bdata" in values:
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-    return np.asarray(values, dtype=float)
 
 
 def trace(fig: dict[str, Any], name_start: str) -> dict[str, Any]:

@@ -8,12 +8,10 @@ AppTest does not draw charts: each Plotly chart's figure JSON sits in its elemen
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 import numpy as np
-from app_helpers import assert_clean, open_page, widget
+from app_helpers import assert_clean, decode, figures, open_page, widget
 from streamlit.testing.v1 import AppTest
 
 PAGE = "app_pages/compare.py"
@@ -25,18 +23,6 @@ def new_app(query: dict[str, Any] | None = None) -> AppTest:
     return open_page(PAGE, query, TIMEOUT)
 
 
-def figures(at: AppTest) -> list[dict[str, Any]]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def decode(values: Any) -> np.ndarray:
-    """Plotly's JSON arrays: plain lists, or typed arrays {'dtype', 'bdata'[, 'shape']}."""
-    if isinstance(values, dict) and "bdata" in values:
-        array = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-        if "shape" in values:
-            array = array.reshape([int(s) for s in str(values["shape"]).split(",")])
-        return array
-    return np.asarray(values, dtype=float)
 
 
 def panel_titles(fig: dict[str, Any]) -> list[str]:

@@ -9,15 +9,12 @@ wrapped to count (or slow down) trainings. Setups are tiny (500 images, 1 epoch)
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import pytest
-from app_helpers import assert_clean, open_page
+from app_helpers import assert_clean, decode, figures, open_page
 from streamlit.testing.v1 import AppTest
 
 from playground import mnist_page as mp
@@ -74,14 +71,6 @@ def click(at: AppTest, key: str) -> AppTest:
     return at
 
 
-def figures(at: AppTest) -> list[dict[str, Any]]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def decode(values: Any) -> np.ndarray:
-    if isinstance(values, dict) and "bdata" in values:
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-    return np.asarray(values, dtype=float)
 
 
 def curve_figures(at: AppTest) -> list[dict[str, Any]]:

@@ -7,14 +7,12 @@ tests decode that JSON and compare paths. Widgets are found by their session-sta
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
-from app_helpers import assert_clean, open_page, widget
+from app_helpers import assert_clean, decode, figures, open_page, widget
 from streamlit.testing.v1 import AppTest
 
 from optim_core import OPTIMIZERS
@@ -40,20 +38,6 @@ def has_widget(at: AppTest, key: str) -> bool:
     return True
 
 
-def figures(at: AppTest) -> list[dict[str, Any]]:
-    """Every Plotly figure on the page, as the JSON Streamlit sends to the browser."""
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def decode(values: Any) -> np.ndarray:
-    """Plotly's JSON arrays: plain lists, or typed arrays {'dtype', 'bdata'[, 'shape']}."""
-    if isinstance(values, dict) and "bdata" in values:
-        array = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-        if "shape" in values:
-            shape = [int(s) for s in str(values["shape"]).split(",")]
-            array = array.reshape(shape)
-        return array.astype(float)
-    return np.asarray(values, dtype=float)
 
 
 def optimizer_labels() -> set[str]:

@@ -1,17 +1,17 @@
 """The trajectory engine: many optimizers, hyperparameter sets and start points in one jitted call.
 
 Shape of a call: configurations are grouped by optimizer (the optimizer's code is static);
-each group is `vmap`ped over its hyperparameter values and start points, and one `lax.scan`
-steps every group together. Static: the surface, the tuple of (optimizer, group size), the
-step bucket and what is recorded. Traced: every hyperparameter value, start point, seed,
-noise σ, surface parameter and schedule parameter, so moving any of those never recompiles.
+each group runs one `lax.scan` over the steps, `vmap`ped over its hyperparameter values and
+start points, and all groups run back to back in one jitted program. Static: the surface,
+the tuple of (optimizer, group size), the step bucket and what is recorded. Traced: every
+hyperparameter value, start point, the gradient noise (drawn on the host from the seed),
+surface parameter and schedule parameter, so moving any of those never recompiles.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,8 +35,6 @@ MAX_BATCH = 1 << 20
 STEP_BUCKETS: tuple[int, ...] = (
     50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10_000, 15_000, 20_000,
 )
-RECORD_MODES = ("full", "path", "summary")
-SCAN_UNROLL = int(os.environ.get("OPTIM_PLAYGROUND_UNROLL", "1"))
 
 _trace_count = 0  # incremented each time the simulation is traced (= compiled anew)
 
@@ -181,9 +179,6 @@ def _unpack_rows(rows: np.ndarray, present: list[str]) -> dict[str, Any]:
     return out
 
 
-SUMMARY_FIELDS = ("final_x", "final_y", "final_loss", "steps_to_tol", "diverged_at", "start_loss")
-
-
 def _pack_summary(carry) -> jax.Array:
     """(6,) float32 per run: steps and divergence indices stay exact (they are < 2^24)."""
     xy, loss, _, _, _, first_tol, diverged_at, start_loss = carry
@@ -225,7 +220,7 @@ def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts
                 return step(carry, hp_run, t, noise_t, lr_factor_t, shared)
 
             carry, rows = jax.lax.scan(body, init(hp_run, start, shared),
-                                       (ts, noise, lr_factors), unroll=SCAN_UNROLL)
+                                       (ts, noise, lr_factors))
             return _pack_summary(carry), rows
 
         # rows: (runs, steps, width), unmasked; _launch masks divergence on the host.
@@ -461,8 +456,3 @@ def run_grid(
         nearest_minimum=nearest,
         final_distance=np.where(diverged_at >= 0, np.nan, final_distance).astype(np.float32),
     )
-
-
-def summary_dict(result: GridResult) -> dict[str, Any]:
-    """GridResult as plain lists (for JSON export)."""
-    return {k: np.asarray(v).tolist() for k, v in result.__dict__.items()}

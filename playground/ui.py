@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from optim_core import OPTIMIZERS, HyperParam
+from playground.safe_text import plain, warning_lines
 
 
 def log_options(low: float, high: float, per_decade: int = 6) -> list[float]:
@@ -84,8 +85,11 @@ def hyperparam_summary(name: str, values: Mapping[str, float], limit: int = 4) -
 
 
 def show_warnings(warnings: list[str], title: str = "Some values were not usable") -> None:
+    """One warning box: the app's title, then each message escaped (never markup), at most
+    MAX_WARNING_LINES of them and a count of the rest."""
     if warnings:
-        st.warning(f"**{title}:**\n\n" + "\n".join(f"- {w}" for w in warnings), icon="⚠️")
+        st.warning(f"**{plain(title)}:**\n\n" + "\n".join(f"- {w}" for w in warning_lines(warnings)),
+                   icon="⚠️")
 
 
 WIDGET_BOUND_SUFFIX = ".tab"  # query keys that widgets keep themselves (bind="query-params")

@@ -1,7 +1,9 @@
 """Adam explained: from gradient descent to Adam, each equation beside a live widget.
 
 Numbers come from optim_core's optimizers stepped over 1D gradient streams
-(playground.adam_demo); every widget keeps its value in the URL (bind="query-params").
+(playground.adam_demo); every widget keeps its value in the URL under its key: a link is read
+by adam_demo.read_query (values read to the widgets' ranges, with warnings), the URL written
+back by ui.sync_query.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from playground import ui
 
 ss = st.session_state
 PLAYGROUND = "app_pages/playground.py"
+QUERY_STATE = "adam.query"  # the URL this page last wrote (ui.sync_query)
+VALUES = "adam.values"  # the widgets' last values (outlive the widgets' own state)
 
 
 def _spec(key: str) -> ad.WidgetSpec:
@@ -22,20 +26,18 @@ def _spec(key: str) -> ad.WidgetSpec:
 
 def slider(label: str, key: str, help: str | None = None) -> float:
     s = _spec(key)
-    return st.slider(label, float(s.low), float(s.high), float(s.default), step=float(s.step),
-                     key=key, bind="query-params", help=help, format="%.4g")
+    return st.slider(label, float(s.low), float(s.high), step=float(s.step), key=key, help=help,
+                     format="%.4g")
 
 
 def choice(label: str, key: str, help: str | None = None):  # noqa: ANN201
     s = _spec(key)
-    return st.select_slider(label, list(s.options), value=s.default, key=key,
-                            bind="query-params", format_func=s.label, help=help)
+    return st.select_slider(label, list(s.options), key=key, format_func=s.label, help=help)
 
 
 def stream_picker(key: str) -> str:
     s = _spec(key)
-    kind = st.selectbox("gradient stream", list(s.options), index=list(s.options).index(s.default),
-                        key=key, bind="query-params")
+    kind = st.selectbox("gradient stream", list(s.options), key=key)
     st.caption(ad.STREAM_KINDS[kind])
     return kind
 
@@ -53,13 +55,25 @@ st.markdown(
     "single parameter; every number in the plots comes from the same optimizer code the "
     "Playground runs.")
 
-if ss.get("adam.checked_query") != dict(st.query_params):
-    ss["adam.checked_query"] = dict(st.query_params)
-    ui.show_warnings(ad.check_query(ui.current_query()),
-                     "The link had values that could not be used")
+# The link is read once per new URL (first visit, a shared link, back/forward): every value is
+# read to what its widget can show, with a warning for each one that was not usable as it was.
+# Coming back from another page (an empty URL) restores the last values.
+if ui.url_changed(QUERY_STATE):
+    query = ui.current_query()
+    ss.pop(QUERY_STATE, None)  # the URL must be written back in full
+    if not query and VALUES in ss:
+        values, warnings = ss[VALUES], []
+    else:
+        values, warnings = ad.read_query(query)
+    for key, value in values.items():
+        ss[key] = value
+    ui.show_warnings(warnings, "The link had values that could not be used")
+else:
+    for key, value in ss.get(VALUES, ad.default_values()).items():
+        ss.setdefault(key, value)  # widget state Streamlit dropped while on another page
 
 with st.sidebar:
-    seed = int(st.number_input("Stream seed", 0, 999, 0, key="adam.seed", bind="query-params",
+    seed = int(st.number_input("Stream seed", 0, 999, step=1, key="adam.seed",
                                help="The same seed gives the same noisy and sparse streams."))
 
 # --- 1. Gradient descent -------------------------------------------------------------------------
@@ -179,8 +193,7 @@ with right:
         b1 = slider("β₁", "adam.adam.b1")
     with c2:
         b2 = slider("β₂", "adam.adam.b2")
-    bc = st.toggle("bias correction", value=bool(_spec("adam.adam.bc").default), key="adam.adam.bc",
-                   bind="query-params")
+    bc = st.toggle("bias correction", key="adam.adam.bc")
     grads = ad.gradient_stream(kind, seed=seed)
     on, off = ad.run_streams("adam", [grads, grads], [ad.adam_hparams(b1, b2),
                                                       ad.adam_hparams(b1, b2, bias_correction=False)])
@@ -272,3 +285,6 @@ with right:
     c1.metric(f"largest step, β₂ = {b2:g}", f"{small.relative_step.max():.3g} α")
     c2.metric("largest step, β₂ = 0.999", f"{usual.relative_step.max():.3g} α")
     playground_link("beta2", b2=b2)
+
+ss[VALUES] = {key: ss[key] for key in ad.WIDGETS}
+ui.sync_query(ad.to_query(ss[VALUES]), QUERY_STATE)

@@ -21,7 +21,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from optim_core import OPTIMIZERS, resolve_hparams
-from playground.setup import OptimizerEntry, encode_optimizer
+from playground.safe_text import shown
+from playground.setup import OptimizerEntry, Reader, encode_optimizer, first_value
 from viz.colors import PALETTE
 
 STREAM_STEPS = 150
@@ -395,13 +396,19 @@ def beta2_figure(small: StreamRun, usual: StreamRun, b2: float) -> go.Figure:
     return _layout(fig, "Step size when β₂ is too small: jumps far above α", height=460)
 
 
-# --- the page's widgets: defaults, ranges and checks of values read from a link ----------------
+# --- the page's widgets: defaults, ranges, and the link reader ------------------------------------
+# The page keeps every widget's value in the URL under the widget's key (`adam.seed`,
+# `adam.b2.b2`, ...). A link is untrusted: `read_query` reads each value to what its widget can
+# show (numbers clamped to the slider's range, choices snapped to the nearest option, anything
+# else replaced by the default), with a warning for every value it did not take as it was.
+# The page seeds the widgets from that and writes the URL back with `to_query`, so the widgets
+# never see a raw link value (Streamlit raises on some: `int(inf)`, an unknown option).
 
 @dataclass(frozen=True)
 class WidgetSpec:
     """One widget of the page: its URL key, its kind and what values it accepts."""
 
-    kind: str  # "float", "choice" or "bool"
+    kind: str  # "float", "int", "choice" or "bool"
     default: float | str | bool
     low: float = 0.0
     high: float = 1.0
@@ -419,7 +426,7 @@ SCALES = tuple(float(f"1e{k}") for k in range(-4, 5))
 PLATEAU_GS = tuple(float(f"1e{k}") for k in range(-9, 0))
 
 WIDGETS: dict[str, WidgetSpec] = {
-    "adam.seed": WidgetSpec("float", 0, 0, 999, 1),
+    "adam.seed": WidgetSpec("int", 0, 0, 999, 1),
     "adam.gd.batch": WidgetSpec("choice", 16, options=BATCH_SIZES),
     "adam.gd.lr": WidgetSpec("float", 0.3, 0.02, 1.5, 0.01),
     "adam.mom.stream": WidgetSpec("choice", "noisy", options=tuple(STREAM_KINDS)),
@@ -437,38 +444,97 @@ WIDGETS: dict[str, WidgetSpec] = {
     "adam.b2.stream": WidgetSpec("choice", "sparse", options=tuple(STREAM_KINDS)),
     "adam.b2.b2": WidgetSpec("float", 0.6, 0.3, 0.999, 0.001),
 }
+MAX_UNKNOWN_KEYS_NAMED = 5  # unknown link keys named in warnings; the rest are counted
+
+WidgetValue = float | int | str | bool
+
+
+def default_values() -> dict[str, WidgetValue]:
+    return {key: spec.default for key, spec in WIDGETS.items()}
+
+
+def _nearest_option(spec: WidgetSpec, value: float) -> object:
+    """The option closest to a positive `value` on a log scale (every numeric choice here
+    spans decades)."""
+    return min(spec.options, key=lambda o: abs(math.log(o) - math.log(value)))
+
+
+def _choices(spec: WidgetSpec) -> str:
+    labels = [spec.label(o) for o in spec.options]
+    return ", ".join(labels) if isinstance(spec.default, str) else f"{labels[0]} … {labels[-1]}"
+
+
+def _read_choice(reader: Reader, key: str, spec: WidgetSpec, raw: str) -> object:
+    labels = {spec.label(o): o for o in spec.options}
+    if raw in labels:
+        return labels[raw]
+    value = math.nan
+    if not isinstance(spec.default, str):  # a numeric choice: take the nearest option
+        try:
+            value = float(raw)
+        except (ValueError, OverflowError):
+            pass
+    if math.isfinite(value) and value > 0:
+        near = _nearest_option(spec, value)
+        if value != near:
+            reader.warn(f"{key}: {shown(raw)} is not one of the choices ({_choices(spec)}); "
+                        f"using the nearest, {spec.label(near)}.")
+        return near
+    reader.warn(f"{key}: {shown(raw)} is not one of the choices ({_choices(spec)}); "
+                f"using {spec.label(spec.default)}.")
+    return spec.default
+
+
+def read_value(reader: Reader, key: str, raw: str) -> WidgetValue:
+    """One link value for the widget `key`, read to what that widget can show."""
+    spec = WIDGETS[key]
+    if spec.kind == "bool":
+        return reader.boolean(raw, key, bool(spec.default))
+    if spec.kind == "int":
+        return reader.integer(raw, key, int(spec.default), int(spec.low), int(spec.high))
+    if spec.kind == "float":
+        return reader.number(raw, key, float(spec.default), spec.low, spec.high) + 0.0  # no -0
+    return _read_choice(reader, key, spec, raw)  # type: ignore[return-value]
+
+
+def read_query(query: Mapping[str, str | list[str]]) -> tuple[dict[str, WidgetValue], list[str]]:
+    """Every widget's value from a link (the default where the link says nothing), and a
+    warning for each value that was not taken as it was. Never raises."""
+    reader = Reader()
+    values = default_values()
+    # Keys outside `adam.` belong to other pages (a link can carry them over): not this page's
+    # business, and the URL written back drops them.
+    unknown = [k for k in query if k.startswith("adam.") and k not in WIDGETS]
+    for key in unknown[:MAX_UNKNOWN_KEYS_NAMED]:
+        reader.warn(f"unknown link parameter {shown(key, 30)} ignored.")
+    if len(unknown) > MAX_UNKNOWN_KEYS_NAMED:
+        reader.warn(f"{len(unknown) - MAX_UNKNOWN_KEYS_NAMED} more unknown link parameters "
+                    "ignored.")
+    for key in WIDGETS:
+        raw = first_value(query, key, reader)
+        if raw is not None:
+            values[key] = read_value(reader, key, raw)
+    return values, reader.warnings
 
 
 def check_query(query: Mapping[str, str | list[str]]) -> list[str]:
-    """A warning for every `adam.*` link value the page's widgets cannot take.
+    """The warnings `read_query` gives for a link (empty: every value was usable as it was)."""
+    return read_query(query)[1]
 
-    The widgets are bound to the URL and quietly fall back to their defaults on such values;
-    these warnings say so on the page.
-    """
-    warnings = []
-    for key, raw in query.items():
-        if not key.startswith("adam."):
+
+def to_query(values: Mapping[str, WidgetValue]) -> dict[str, str]:
+    """The URL of these widget values: only those that differ from the defaults."""
+    out: dict[str, str] = {}
+    for key, spec in WIDGETS.items():
+        value = values.get(key, spec.default)
+        if value == spec.default:
             continue
-        spec = WIDGETS.get(key)
-        value = (raw[-1] if raw else "") if isinstance(raw, list) else raw
-        value = str(value)[:40]
-        if spec is None:
-            warnings.append(f"unknown link parameter {key[:30]!r} ignored.")
-        elif spec.kind == "bool":
-            if value.lower() not in ("true", "false"):
-                warnings.append(f"{key}: {value!r} is not true/false; using {spec.default}.")
-        elif spec.kind == "choice":
-            labels = [spec.label(o) for o in spec.options]
-            if value not in labels:
-                warnings.append(f"{key}: {value!r} is not one of {', '.join(labels)}; using "
-                                f"{spec.label(spec.default)}.")
+        if spec.kind == "bool":
+            out[key] = "true" if value else "false"
+        elif spec.kind == "int":
+            out[key] = str(int(value))
+        elif spec.kind == "float":
+            out[key] = f"{float(value):.10g}"
         else:
-            try:
-                number = float(value)
-            except ValueError:
-                warnings.append(f"{key}: {value!r} is not a number; using {spec.default}.")
-                continue
-            if not (math.isfinite(number) and spec.low <= number <= spec.high):
-                warnings.append(f"{key}: {value} is outside [{spec.low:g}, {spec.high:g}]; "
-                                f"using {spec.default}.")
-    return warnings
+            out[key] = spec.label(value)
+    return out

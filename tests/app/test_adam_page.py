@@ -99,13 +99,18 @@ def test_a_link_restores_the_widgets() -> None:
     assert np.all(g[:-1] * g[1:] < 0)  # the sign-flipping stream
 
 
-def test_bad_link_values_warn_and_fall_back() -> None:
+def test_bad_link_values_warn_and_are_read_to_the_widgets_range() -> None:
     at = new_app({"adam.b2.b2": "7", "adam.mom.stream": "zigzag", "adam.eps.g": "3e-5",
                   "adam.adam.bc": "maybe", "adam.nope": "1"})
     assert_clean(at)
     text = " ".join(w.value for w in at.warning)
     for key in ("adam.b2.b2", "adam.mom.stream", "adam.eps.g", "adam.adam.bc", "adam.nope"):
-        assert key in text
-    assert widget(at, "adam.b2.b2").value == 0.6
-    assert widget(at, "adam.mom.stream").value == "noisy"
+        assert key.replace(".", "\\.") in text  # escaped: the message is no markup
+    assert widget(at, "adam.b2.b2").value == 0.999  # clamped to the slider's maximum
+    assert widget(at, "adam.mom.stream").value == "noisy"  # unknown: the default
+    assert widget(at, "adam.eps.g").value == 1e-5  # the nearest choice
+    assert widget(at, "adam.adam.bc").value is True
     assert len(charts(at)) == len(CHARTS)
+    # The URL now says what the page shows.
+    assert at.query_params["adam.b2.b2"] == "0.999" and at.query_params["adam.eps.g"] == "1e-05"
+    assert "adam.nope" not in at.query_params and "adam.mom.stream" not in at.query_params

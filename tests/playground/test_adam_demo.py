@@ -117,10 +117,11 @@ def test_check_query() -> None:
     good = {"adam.b2.b2": "0.5", "adam.eps.g": "1e-05", "adam.mom.stream": "sparse",
             "adam.adam.bc": "false", "adam.gd.batch": "64", "s": "whatever"}
     assert ad.check_query(good) == []
-    bad = {"adam.b2.b2": "7", "adam.eps.g": "0.00001", "adam.mom.stream": "zigzag",
+    bad = {"adam.b2.b2": "7", "adam.eps.g": "0.00003", "adam.mom.stream": "zigzag",
            "adam.adam.bc": "maybe", "adam.gd.lr": "fast", "adam.nope": "1"}
     warnings = ad.check_query(bad)
     assert len(warnings) == len(bad)
+    assert ad.check_query({"adam.eps.g": "0.00001"}) == []  # another spelling of 1e-05
 
 
 @pytest.mark.parametrize("section", ["gd", "momentum", "rmsprop", "adam", "eps", "beta2"])

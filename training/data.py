@@ -2,13 +2,18 @@
 
 * `read_idx(path)` reads an IDX file (gzip-compressed or raw, told apart by content, not by
   name) and validates it: magic number, element type, dimensions and exact size. Anything
-  wrong raises `IDXError` (a `ValueError`) whose message names the file.
+  wrong raises `IDXError` (a `ValueError`) whose message names the file. The file is streamed:
+  the header's dimensions fix the exact size first (at most `MAX_IDX_BYTES`), a gzip member is
+  inflated in 1 MiB chunks into a buffer of exactly that size, and one byte more is a refusal,
+  so a small gzip that would inflate to gigabytes costs no more memory than its header claims.
 * `load_sample()` loads the 10,000 real MNIST test images shipped in `data/mnist/`, checks
   them against the SHA-256 of their decompressed content, and splits them into train and
   validation with a fixed permutation (the same on every machine and every NumPy version).
 * `download_mnist()` fetches the full 60k/10k set from the standard mirrors into a cache
   directory, checks each `.gz` against the MD5 that torchvision publishes, and only ever moves
   a verified file into place (temp file + `os.replace`), so a half-written file is never used.
+  Each download is streamed with a byte cap (the file's known size, `FULL_SIZES`) and a time
+  cap: a mirror that sends more, or announces more, is cut off at the cap and its bytes deleted.
 * `load_mnist("full")` uses the cache, downloads when needed, and falls back to the sample
   with a clear message when the network is not there.
 
@@ -20,7 +25,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
+import stat
 import tempfile
 import time
 import urllib.error
@@ -36,6 +43,9 @@ import numpy as np
 __all__ = [
     "CACHE_ENV",
     "FULL_FILES",
+    "FULL_SIZES",
+    "MAX_DOWNLOAD_BYTES",
+    "MAX_IDX_BYTES",
     "MIRRORS",
     "SAMPLE_DIR",
     "SAMPLE_FILES",
@@ -69,6 +79,19 @@ FULL_FILES: dict[str, str] = {
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
 
+# Byte sizes of those .gz files (the same on every mirror: the MD5s pin the bytes). A download
+# is cut off as soon as it grows past its file's size.
+FULL_SIZES: dict[str, int] = {
+    "train-images-idx3-ubyte.gz": 9_912_422,
+    "train-labels-idx1-ubyte.gz": 28_881,
+    "t10k-images-idx3-ubyte.gz": 1_648_877,
+    "t10k-labels-idx1-ubyte.gz": 4_542,
+}
+# The cap for a file whose size is not known (callers' own checksums): above the largest file.
+MAX_DOWNLOAD_BYTES = 16 << 20
+# A download that takes longer than this (per file and mirror) is abandoned, however it trickles.
+DOWNLOAD_SECONDS = 900.0
+
 MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -88,7 +111,10 @@ _IDX_TYPES: dict[int, np.dtype] = {
     0x0E: np.dtype(">f8"),
 }
 _GZIP_MAGIC = b"\x1f\x8b"
-_MAX_IDX_BYTES = 1 << 31  # a dimension header claiming more is corrupt, not data
+# An IDX file whose header declares more bytes than this is refused before anything is read:
+# the largest MNIST file (60,000 training images) is 47,040,016 bytes.
+MAX_IDX_BYTES = 48 << 20
+_CHUNK = 1 << 20
 
 
 class IDXError(ValueError):
@@ -106,25 +132,44 @@ class DownloadError(OSError):
 # ----------------------------------------------------------------------------- IDX reader
 
 
-def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
-    """Parse raw (already decompressed) IDX bytes; `name` is used in error messages."""
-    if len(data) < 4:
-        raise IDXError(f"{name}: too short for an IDX header ({len(data)} bytes)")
-    if data[0] != 0 or data[1] != 0:
-        raise IDXError(f"{name}: bad IDX magic number {data[:4].hex()} (must start with 0000)")
-    type_code, ndim = data[2], data[3]
+def _idx_layout(head: bytes, name: str, max_bytes: int) -> tuple[np.dtype, tuple[int, ...], int]:
+    """(element type, dimensions, header length) from the start of an IDX stream.
+
+    `head` holds at least the header (4 + 4 * ndim bytes) or the whole stream if shorter. The
+    declared size (header + product of dimensions x item size) must not exceed `max_bytes`.
+    """
+    if len(head) < 4:
+        raise IDXError(f"{name}: too short for an IDX header ({len(head)} bytes)")
+    if head[0] != 0 or head[1] != 0:
+        raise IDXError(f"{name}: bad IDX magic number {head[:4].hex()} (must start with 0000)")
+    type_code, ndim = head[2], head[3]
     if type_code not in _IDX_TYPES:
         raise IDXError(f"{name}: unknown IDX element type 0x{type_code:02x}")
     if not 1 <= ndim <= 4:
         raise IDXError(f"{name}: unsupported number of IDX dimensions {ndim}")
     header = 4 + 4 * ndim
-    if len(data) < header:
-        raise IDXError(f"{name}: truncated IDX header ({len(data)} of {header} bytes)")
-    dims = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    if len(head) < header:
+        raise IDXError(f"{name}: truncated IDX header ({len(head)} of {header} bytes)")
+    dims = tuple(int(d) for d in np.frombuffer(head, dtype=">u4", count=ndim, offset=4))
     dtype = _IDX_TYPES[type_code]
-    expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    if expected > _MAX_IDX_BYTES:
-        raise IDXError(f"{name}: IDX dimensions {dims} are implausibly large")
+    expected = header + math.prod(dims) * dtype.itemsize  # exact: Python integers
+    if expected > max_bytes:
+        raise IDXError(f"{name}: IDX dimensions {dims} are implausibly large ({expected} bytes; "
+                       f"at most {max_bytes} are read)")
+    return dtype, dims, header
+
+
+def _to_array(payload: bytes | bytearray, dtype: np.dtype, dims: tuple[int, ...]) -> np.ndarray:
+    arr = np.frombuffer(payload, dtype=dtype).reshape(dims)
+    if dtype.itemsize == 1:  # no byte order to fix: keep the buffer (a bytearray is writable)
+        return arr if isinstance(payload, bytearray) else arr.copy()
+    return arr.astype(dtype.newbyteorder("="), copy=True)
+
+
+def parse_idx(data: bytes, name: str = "<bytes>", max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
+    """Parse raw (already decompressed) IDX bytes; `name` is used in error messages."""
+    dtype, dims, header = _idx_layout(data[:20], name, max_bytes)
+    expected = header + math.prod(dims) * dtype.itemsize
     if len(data) < expected:
         raise IDXError(
             f"{name}: truncated IDX data: dimensions {dims} need {expected} bytes, file has "
@@ -134,37 +179,102 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         raise IDXError(
             f"{name}: {len(data) - expected} unexpected trailing bytes after IDX data {dims}"
         )
-    arr = np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
-    return arr.astype(dtype.newbyteorder("="), copy=True)
+    return _to_array(data[header:], dtype, dims)
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's content, gunzipped if it is a gzip stream; errors name the file."""
+class _Capped:
+    """A file opened for reading that refuses to deliver more than `limit` bytes in total
+    (bounds the compressed input a gzip reader may consume, e.g. from /dev/zero)."""
+
+    def __init__(self, f: BinaryIO, limit: int, name: str) -> None:
+        self.f, self.limit, self.name, self.done = f, limit, name, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self.limit + 1 - self.done
+        chunk = self.f.read(min(size, self.limit + 1 - self.done))
+        self.done += len(chunk)
+        if self.done > self.limit:
+            raise IDXError(f"{self.name}: more than {self.limit} bytes of input; not an IDX file")
+        return chunk
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes:
+    """Up to `n` bytes (fewer only at the end of the stream), read in bounded chunks."""
+    parts, got = [], 0
+    while got < n:
+        chunk = stream.read(min(_CHUNK, n - got))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _stream_idx(
+    stream: BinaryIO, name: str, max_bytes: int, hasher: hashlib._Hash | None
+) -> np.ndarray:
+    """Read one IDX array from `stream` (decompressed bytes) with its exact declared size."""
+    head = _read_exact(stream, 4)
+    if len(head) == 4 and head[:2] == b"\x00\x00" and 1 <= head[3] <= 4:
+        head += _read_exact(stream, 4 * head[3])
+    dtype, dims, header = _idx_layout(head, name, max_bytes)
+    size = math.prod(dims) * dtype.itemsize
+    payload = bytearray(size)  # at most max_bytes: the header was checked first
+    view, got = memoryview(payload), 0
+    while got < size:
+        chunk = stream.read(min(_CHUNK, size - got))
+        if not chunk:
+            raise IDXError(f"{name}: truncated IDX data: dimensions {dims} need "
+                           f"{header + size} bytes, file has {header + got}")
+        view[got:got + len(chunk)] = chunk
+        got += len(chunk)
+    if stream.read(1):  # one byte past the declared size is enough to refuse
+        raise IDXError(f"{name}: unexpected trailing bytes after IDX data {dims} (the content "
+                       f"is longer than the {header + size} bytes its header declares)")
+    if hasher is not None:
+        hasher.update(head)
+        hasher.update(payload)
+    return _to_array(payload, dtype, dims)
+
+
+def read_idx(
+    path: str | os.PathLike[str], sha256: str | None = None, max_bytes: int = MAX_IDX_BYTES
+) -> np.ndarray:
+    """Read an IDX file (raw or gzip); optionally check the SHA-256 of the decompressed bytes.
+
+    Streams the file: nothing beyond the size its header declares (at most `max_bytes`) is
+    ever held, whatever the file or its gzip stream would inflate to.
+    """
+    path = Path(path)
+    name = str(path)
+    hasher = hashlib.sha256() if sha256 is not None else None
     try:
-        raw = path.read_bytes()
+        f = path.open("rb")
     except OSError as e:
         raise IDXError(f"{path}: cannot read: {e}") from e
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
     try:
-        return gzip.decompress(raw)
+        with f:
+            # Compressed input is bounded too: no real gzip of at most max_bytes is larger.
+            capped = _Capped(f, max_bytes + (1 << 20), name)  # type: ignore[arg-type]
+            if f.peek(2)[:2] == _GZIP_MAGIC:
+                with gzip.GzipFile(fileobj=capped, mode="rb") as gz:  # type: ignore[arg-type]
+                    arr = _stream_idx(gz, name, max_bytes, hasher)  # type: ignore[arg-type]
+            else:
+                arr = _stream_idx(capped, name, max_bytes, hasher)  # type: ignore[arg-type]
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
         # EOFError is what a truncated gzip stream raises; BadGzipFile a CRC or length mismatch.
         raise IDXError(f"{path}: corrupted or truncated gzip data ({e})") from e
-
-
-def read_idx(path: str | os.PathLike[str], sha256: str | None = None) -> np.ndarray:
-    """Read an IDX file (raw or gzip); optionally check the SHA-256 of the decompressed bytes."""
-    path = Path(path)
-    data = _read_bytes(path)
-    if sha256 is not None:
-        got = hashlib.sha256(data).hexdigest()
-        if got != sha256:
-            raise ChecksumError(
-                f"{path}: SHA-256 of the decompressed content is {got}, expected {sha256} "
-                "(the file is damaged or not the shipped MNIST sample)"
-            )
-    return parse_idx(data, str(path))
+    except IDXError:
+        raise
+    except OSError as e:
+        raise IDXError(f"{path}: cannot read: {e}") from e
+    if hasher is not None and hasher.hexdigest() != sha256:
+        raise ChecksumError(
+            f"{path}: SHA-256 of the decompressed content is {hasher.hexdigest()}, expected "
+            f"{sha256} (the file is damaged or not the shipped MNIST sample)"
+        )
+    return arr
 
 
 def _check_images_labels(
@@ -277,14 +387,47 @@ def _md5(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fetch_one(url: str, dest: Path, md5: str, opener: Opener, timeout: float) -> None:
-    """Download `url` to a temp file beside `dest`, verify it, then atomically rename it."""
+def _declared_length(resp: object) -> int | None:
+    """The Content-Length the server announced, if any (http(s) and file:// responses)."""
+    headers = getattr(resp, "headers", None)
+    raw = headers.get("Content-Length") if headers is not None else None
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _fetch_one(url: str, dest: Path, md5: str, opener: Opener, timeout: float,
+               max_bytes: int, max_seconds: float = DOWNLOAD_SECONDS) -> None:
+    """Download `url` to a temp file beside `dest`, verify it, then atomically rename it.
+
+    At most `max_bytes` are written: a response announcing more is refused before its body is
+    read, and one that sends more is cut off as soon as it crosses the cap. A transfer slower
+    than `max_seconds` in total is abandoned. The temp file is deleted whatever happens.
+    """
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
+    started = time.monotonic()
     try:
         with os.fdopen(fd, "wb") as out, opener(url, timeout) as resp:
-            for chunk in iter(lambda: resp.read(1 << 16), b""):
+            declared = _declared_length(resp)
+            if declared is not None and declared > max_bytes:
+                raise DownloadError(f"{url}: the server announces {declared} bytes, more than "
+                                    f"the {max_bytes} this file has; not downloaded")
+            written = 0
+            while True:
+                # Ask for one byte more than the cap allows, so crossing it is seen at once.
+                chunk = resp.read(min(1 << 16, max_bytes + 1 - written))
+                if not chunk:
+                    break
+                if written + len(chunk) > max_bytes:
+                    raise DownloadError(f"{url}: more than {max_bytes} bytes (the file's size); "
+                                        "download stopped and discarded")
                 out.write(chunk)
+                written += len(chunk)
+                if time.monotonic() - started > max_seconds:
+                    raise DownloadError(f"{url}: slower than {max_seconds:g} s for "
+                                        f"{written} bytes; download abandoned")
             out.flush()
             os.fsync(out.fileno())
         got = _md5(tmp)
@@ -295,6 +438,18 @@ def _fetch_one(url: str, dest: Path, md5: str, opener: Opener, timeout: float) -
         tmp.unlink(missing_ok=True)
 
 
+def _verified(path: Path, md5: str, size: int | None) -> bool:
+    """Whether `path` is a regular file (not a link) of the right size and MD5. A file of the
+    wrong size is not hashed at all (a planted 10 GB file costs nothing)."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or (size is not None and st.st_size != size):
+        return False
+    return _md5(path) == md5
+
+
 def download_mnist(
     cache_dir: str | os.PathLike[str] | None = None,
     mirrors: Sequence[str] | None = None,
@@ -303,19 +458,25 @@ def download_mnist(
     files: Iterable[str] | None = None,
     log: Callable[[str], None] | None = None,
     checksums: Mapping[str, str] = FULL_FILES,
+    sizes: Mapping[str, int] | None = None,
+    max_seconds: float = DOWNLOAD_SECONDS,
 ) -> Path:
     """Make sure the full MNIST `.gz` files are in `cache_dir`, verified; return the directory.
 
-    Files already present with the right MD5 are kept; a present file with a wrong MD5 is
+    Files already present with the right size and MD5 are kept; any other file of that name is
     downloaded again. For each file the mirrors are tried in order; `opener(url, timeout)`
     returns a binary file-like object (inject a fake one, or use file:// mirrors, in tests).
     Raises `DownloadError` naming every failed attempt when no mirror delivered a good copy.
-    `checksums` maps file name -> MD5 of the .gz (tests substitute small fake files).
+    `checksums` maps file name -> MD5 of the .gz (tests substitute small fake files); `sizes`
+    maps file name -> exact byte size, the download's cap (default `FULL_SIZES` for the real
+    checksums; a name without a size is capped at `MAX_DOWNLOAD_BYTES`).
     """
     cache = default_cache_dir() if cache_dir is None else Path(cache_dir).expanduser()
     cache.mkdir(parents=True, exist_ok=True)
     opener = _urlopen if opener is None else opener
     mirrors = MIRRORS if mirrors is None else mirrors
+    if sizes is None:
+        sizes = {k: v for k, v in FULL_SIZES.items() if checksums.get(k) == FULL_FILES.get(k)}
     # A killed process can leave a temp file behind (never used: only os.replace publishes a
     # file). Clear old ones; recent ones may belong to a download running in another process.
     for stale in cache.glob(".*.part"):
@@ -327,7 +488,8 @@ def download_mnist(
     for name in checksums if files is None else files:
         md5 = checksums[name]
         dest = cache / name
-        if dest.exists() and _md5(dest) == md5:
+        size = sizes.get(name)
+        if _verified(dest, md5, size):
             continue
         errors = []
         for mirror in mirrors:
@@ -335,7 +497,8 @@ def download_mnist(
             if log is not None:
                 log(f"downloading {url}")
             try:
-                _fetch_one(url, dest, md5, opener, timeout)
+                _fetch_one(url, dest, md5, opener, timeout,
+                           MAX_DOWNLOAD_BYTES if size is None else size, max_seconds)
                 break
             except (OSError, ChecksumError, urllib.error.URLError, ValueError) as e:
                 errors.append(f"{url}: {e}")
@@ -359,12 +522,14 @@ def load_full(
     if download:
         download_mnist(cache, checksums=checksums, **download_kwargs)  # type: ignore[arg-type]
     else:
+        sizes = {k: v for k, v in FULL_SIZES.items() if checksums.get(k) == FULL_FILES.get(k)}
         for name, md5 in checksums.items():
             p = cache / name
             if not p.exists():
                 raise DownloadError(f"{p} is missing and download=False")
-            if _md5(p) != md5:
-                raise ChecksumError(f"{p}: MD5 does not match the published {md5}")
+            if not _verified(p, md5, sizes.get(name)):
+                raise ChecksumError(f"{p}: size or MD5 does not match the published file "
+                                    f"(MD5 {md5})")
     x_tr, y_tr = _read_pair(cache / "train-images-idx3-ubyte.gz",
                             cache / "train-labels-idx1-ubyte.gz")
     x_te, y_te = _read_pair(cache / "t10k-images-idx3-ubyte.gz",

@@ -4,7 +4,7 @@
   name) and validates it: magic number, element type, dimensions and exact size. Anything
   wrong raises `IDXError` (a `ValueError`) whose message names the file. The file is streamed:
   the header's dimensions fix the exact size first (at most `MAX_IDX_BYTES`), a gzip member is
-  inflated in 1 MiB chunks into a buffer of exactly that size, and one byte more is a refusal,
+  inflated (zlib, in C) in 1 MiB chunks into a buffer of exactly that size, and one byte more is a refusal,
   so a small gzip that would inflate to gigabytes costs no more memory than its header claims.
 * `load_sample()` loads the 10,000 real MNIST test images shipped in `data/mnist/`, checks
   them against the SHA-256 of their decompressed content, and splits them into train and
@@ -23,7 +23,6 @@ pixels to [0, 1] on the fly, which keeps the full set at 47 MB instead of 188 MB
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import math
 import os
@@ -199,6 +198,35 @@ class _Capped:
         return chunk
 
 
+class _Gunzip:
+    """Inflates one gzip member from `f` in bounded pieces, in C (zlib parses the header and
+    checks the CRC and length); `read(n)` never returns more than `n` bytes. Unlike `GzipFile`
+    it has no byte-by-byte Python loops (a long name field or zero padding costs nothing) and
+    refuses anything after the member: the MNIST files are one member each."""
+
+    def __init__(self, f: _Capped, name: str) -> None:
+        self.f, self.name = f, name
+        self.z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.pending = b""  # compressed input not yet taken by zlib
+
+    def read(self, n: int) -> bytes:
+        while True:
+            if self.z.eof:
+                if self.z.unused_data or self.pending or self.f.read(1):
+                    raise IDXError(f"{self.name}: unexpected data after the end of the gzip "
+                                   "stream")
+                return b""
+            if not self.pending:
+                self.pending = self.f.read(1 << 16)
+                if not self.pending:
+                    raise IDXError(f"{self.name}: corrupted or truncated gzip data (the stream "
+                                   "ends early)")
+            out = self.z.decompress(self.pending, n)
+            self.pending = self.z.unconsumed_tail
+            if out:
+                return out
+
+
 def _read_exact(stream: BinaryIO, n: int) -> bytes:
     """Up to `n` bytes (fewer only at the end of the stream), read in bounded chunks."""
     parts, got = [], 0
@@ -258,12 +286,11 @@ def read_idx(
             # Compressed input is bounded too: no real gzip of at most max_bytes is larger.
             capped = _Capped(f, max_bytes + (1 << 20), name)  # type: ignore[arg-type]
             if f.peek(2)[:2] == _GZIP_MAGIC:
-                with gzip.GzipFile(fileobj=capped, mode="rb") as gz:  # type: ignore[arg-type]
-                    arr = _stream_idx(gz, name, max_bytes, hasher)  # type: ignore[arg-type]
+                gz = _Gunzip(capped, name)
+                arr = _stream_idx(gz, name, max_bytes, hasher)  # type: ignore[arg-type]
             else:
                 arr = _stream_idx(capped, name, max_bytes, hasher)  # type: ignore[arg-type]
-    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
-        # EOFError is what a truncated gzip stream raises; BadGzipFile a CRC or length mismatch.
+    except zlib.error as e:  # a damaged deflate stream, header, CRC or length
         raise IDXError(f"{path}: corrupted or truncated gzip data ({e})") from e
     except IDXError:
         raise

@@ -92,15 +92,14 @@ def test_gzip_bomb_is_refused_after_one_byte_and_small_memory(
     bomb: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inflated: list[int] = []
-    real = gzip.GzipFile
+    real = D._Gunzip.read
 
-    class Counting(real):  # counts what the reader takes out of the gzip stream
-        def read(self, size: int = -1) -> bytes:
-            chunk = super().read(size)
-            inflated.append(len(chunk))
-            return chunk
+    def counting(self: object, n: int) -> bytes:  # counts what the reader takes out
+        chunk = real(self, n)
+        inflated.append(len(chunk))
+        return chunk
 
-    monkeypatch.setattr(gzip, "GzipFile", Counting)
+    monkeypatch.setattr(D._Gunzip, "read", counting)
     peak, error = peak_bytes(lambda: read_idx(bomb))
     assert isinstance(error, IDXError), error
     assert "trailing bytes" in str(error) and LABELS in str(error)
@@ -284,3 +283,15 @@ def test_planted_cache_files_are_not_hashed_or_followed(
     assert (cache / "big.gz").stat().st_size == len(blob)
     assert not (cache / "link.gz").is_symlink() and (cache / "link.gz").read_bytes() == blob
     assert target.read_bytes() == blob  # the link was replaced, its target untouched
+
+
+@pytest.mark.parametrize("after", [b"\x00" * 4096, gzip.compress(b"more")])
+def test_anything_after_the_gzip_member_is_refused(tmp_path: Path, after: bytes) -> None:
+    # gzip.decompress accepts zero padding and further members (byte by byte, in Python):
+    # the MNIST files are one member, so whatever follows it is refused.
+    blob = gzip.compress(idx_header((3,)) + b"\x01\x02\x03")
+    path = tmp_path / "two.gz"
+    path.write_bytes(blob + after)
+    with pytest.raises(IDXError, match="after the end of the gzip stream") as err:
+        read_idx(path)
+    assert "two.gz" in str(err.value)

@@ -8,15 +8,19 @@ Stop asks it to end after the current chunk, keeping everything trained so far.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from optim_core import OPTIMIZERS, PRESETS
 from playground import mnist_page as mp
 from playground import ui
 from playground.exports import figure_downloads
+from playground.safe_text import plain
 from training.figures import curves_figure, landscape_figure
 from viz.colors import color_for
 
@@ -27,6 +31,7 @@ SETUP = wkey("setup")  # the last setup the widgets showed (outlives the widgets
 JOB = wkey("job")  # the running TrainingJob, if any
 SHOWN = wkey("shown")  # the last Outcome shown (finished or stopped)
 ERROR = wkey("error")  # why the last job failed
+ERROR_CHARS = 700  # a job's error is shown escaped, cut here
 
 ADADELTA_NOTE = (
     "**Why Adadelta barely learns here.** Zeiler designed Adadelta so that it needs *no* "
@@ -90,7 +95,22 @@ def start_run() -> None:
     if cached is not None:
         ss[SHOWN] = cached
         return
-    ss[JOB] = mp.start_job(setup, owner=ss.setdefault(wkey("token"), mp.SessionToken()))
+    ss[JOB] = mp.start_job(setup, alive=session_alive())
+
+
+def session_alive() -> Callable[[], bool] | None:
+    """Whether this visitor's session is still connected, for the training thread to ask.
+
+    Streamlit keeps a disconnected session (and its state) for server.disconnectedSessionTTL
+    so that a reconnect can resume it, so "the state still exists" says nothing; the session
+    manager's list of *active* sessions (those with a live WebSocket) does. None where there
+    is no server runtime (AppTest, bare mode): the job then relies on its other stops.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return None
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    return lambda: runtime.is_active_session(session_id)
 
 
 def stop_run() -> None:
@@ -227,8 +247,8 @@ def show_outcome(outcome: mp.Outcome) -> None:
         st.warning(mp.stop_message(outcome), icon="⏹️")
     for run in result.runs:
         if run.diverged:
-            st.warning(f"{run.label} diverged: its loss became infinite or not a number "
-                       "(its learning rate is too large for this network).", icon="💥")
+            st.warning(plain(f"{run.label} diverged: its loss became infinite or not a number "
+                             "(its learning rate is too large for this network)."), icon="💥")
     metrics_row(result)
     fig = curves_figure(result)
     st.plotly_chart(fig, key=wkey("curves"), width="stretch")
@@ -301,7 +321,7 @@ def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
                 done / rows, text=f"Evaluating the loss on the plane: row {done} of {rows}"))
         except (ValueError, mp.DataUnavailable) as e:
             bar.empty()
-            st.error(f"The landscape could not be computed: {e}")
+            st.error(plain(f"The landscape could not be computed: {e}"))
             return None
         bar.empty()
         slot.empty()
@@ -367,7 +387,7 @@ with main_col:
                                       "the MLP) make it interactive." if secs > 300 else ""))
 
     if ERROR in ss:
-        st.error(ss[ERROR], icon="🚫")
+        st.error(plain(ss[ERROR], limit=ERROR_CHARS), icon="🚫")
 
     shown = None if running else cached or ss.get(SHOWN)
     if mp.needs_adadelta_fix(setup) and (shown is None or not weak_adadelta(shown)):

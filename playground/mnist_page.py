@@ -13,6 +13,10 @@ No Streamlit in here: the page (app_pages/mnist.py) draws widgets and calls thes
   flag, so the page can poll it from an `st.fragment(run_every=...)` and Stop can end it
   gracefully: `train()` then returns what was trained so far (`result.stopped`). A Streamlit
   rerun never interrupts the training itself, so nothing trained is ever lost.
+* Nothing outlives its visitor: the page hands each job an `alive()` callable that says whether
+  the visitor's session is still connected (this module never imports Streamlit). A job whose
+  session has been gone for DISCONNECT_GRACE_S leaves the queue, or ends at its next chunk
+  without evaluating anything, and frees its slot.
 * `CACHE`: finished (not stopped) runs, keyed by `MnistSetup.key()`, least recently used first
   out, bounded in entries and in bytes of parameter snapshots. Returning to a finished setup
   shows its result at once; its loss landscapes are kept beside it.
@@ -21,11 +25,11 @@ No Streamlit in here: the page (app_pages/mnist.py) draws widgets and calls thes
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import threading
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from optim_core import OPTIMIZERS, PRESETS, resolve_hparams
+from playground.safe_text import shown
 from playground.setup import (
     MAX_QUERY_VALUE_CHARS,
     OptimizerEntry,
@@ -84,6 +89,11 @@ MAX_CACHE_ENTRIES = 12
 MAX_CACHE_BYTES = 1024 * 2**20
 MAX_PARALLEL_JOBS = 2  # trainings at once on this server (2 cores); later ones wait their turn
 ORPHAN_TIMEOUT_S = 1200.0  # a job nobody has looked at for this long stops (a safety net)
+# A job whose visitor's session has been disconnected this long stops (a reconnect within it,
+# e.g. a network blip, keeps the job); the job checks between chunks and while it waits for a
+# slot, so it ends within about this plus one chunk of training.
+DISCONNECT_GRACE_S = 3.0
+SLOT_POLL_S = 0.2  # how often a queued job looks for a free slot (and for its session)
 POLL_S = 0.5  # how often the page redraws a running job's progress and curves
 LANDSCAPE_RESOLUTIONS = (11, 15, 21, 31)
 DEFAULT_LANDSCAPE_RESOLUTION = {"mlp": 21, "cnn": 11}
@@ -260,29 +270,39 @@ def train_sizes(data: str) -> list[int]:
     return [n for n in TRAIN_SIZES if n <= MAX_TRAIN[data]]
 
 
+QUERY_KEYS = ("model", "o", "epochs", "batch", "data", "n", "seed")
+MAX_UNKNOWN_KEYS_NAMED = 5  # unknown link keys named in warnings; the rest are counted
+
+
 def from_query(query: Mapping[str, str | list[str]]) -> tuple[MnistSetup, list[str]]:
     """A setup from URL query values (strings, or lists for repeated keys); never raises.
-    Anything unusable falls back to the default, with a warning saying so."""
+    Every value is read to what its widget can show: numbers clamped to the widget's range,
+    choices snapped to the nearest option, anything else replaced by the default, with a
+    warning for each value not taken as it was."""
     reader = Reader()
     base = MnistSetup()
+    unknown = [k for k in query if k not in QUERY_KEYS]
+    for key in unknown[:MAX_UNKNOWN_KEYS_NAMED]:
+        reader.warn(f"unknown link parameter {shown(key, 30)} ignored.")
+    if len(unknown) > MAX_UNKNOWN_KEYS_NAMED:
+        reader.warn(f"{len(unknown) - MAX_UNKNOWN_KEYS_NAMED} more unknown link parameters "
+                    "ignored.")
+    raw = {key: first_value(query, key, reader) for key in QUERY_KEYS if key != "o"}
 
-    def first(key: str) -> str | None:
-        return first_value(query, key, reader)
-
-    model = base.model if first("model") is None else reader.choice(
-        first("model"), "model", base.model, MODEL_NAMES)
-    data = base.data if first("data") is None else reader.choice(
-        first("data"), "data", base.data, DATA_SOURCES)
+    model = base.model if raw["model"] is None else reader.choice(
+        raw["model"], "model", base.model, MODEL_NAMES)
+    data = base.data if raw["data"] is None else reader.choice(
+        raw["data"], "data", base.data, DATA_SOURCES)
 
     optimizers = base.optimizers
-    raw = query.get("o")
-    if raw is not None:
-        items = [raw] if isinstance(raw, str) else list(raw)
+    raw_o = query.get("o")
+    if raw_o is not None:
+        items = [raw_o] if isinstance(raw_o, str) else list(raw_o)
         if len(items) > MAX_OPTIMIZERS:
             reader.warn(f"{len(items)} optimizers requested; keeping the first {MAX_OPTIMIZERS}.")
         entries = []
         for item in items[:MAX_OPTIMIZERS]:
-            if len(item) > MAX_QUERY_VALUE_CHARS:
+            if not isinstance(item, str) or len(item) > MAX_QUERY_VALUE_CHARS:
                 reader.warn("an optimizer entry is too long and was dropped.")
                 continue
             entry = _parse_optimizer(item, reader)
@@ -293,17 +313,18 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[MnistSetup, list[s
         else:
             reader.warn("no usable optimizer in the link; using the default four.")
 
-    epochs = reader.integer(first("epochs") or base.epochs, "epochs", base.epochs, 1, MAX_EPOCHS)
-    batch = reader.integer(first("batch") or base.batch_size, "batch size", base.batch_size,
-                           1, 100_000)
+    def integer(key: str, what: str, default: int, low: int, high: int) -> int:
+        return default if raw[key] is None else reader.integer(raw[key], what, default, low, high)
+
+    epochs = integer("epochs", "epochs", base.epochs, 1, MAX_EPOCHS)
+    batch = integer("batch", "batch size", base.batch_size, 1, 100_000)
     if batch not in BATCH_SIZES:
         near = nearest(BATCH_SIZES, batch)
         reader.warn(f"batch size {batch} is not one of {', '.join(map(str, BATCH_SIZES))}; "
                     f"using {near}.")
         batch = near
     sizes = train_sizes(data)
-    n = reader.integer(first("n") or base.train_size, "training images", base.train_size,
-                       1, 10**9)
+    n = integer("n", "training images", base.train_size, 1, 10**9)
     if n > sizes[-1]:
         reader.warn(f"training images: {n} is more than the {data} set has "
                     f"({sizes[-1]:,}); using {sizes[-1]}.")
@@ -313,7 +334,7 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[MnistSetup, list[s
         reader.warn(f"training images: {n} is not one of {', '.join(map(str, sizes))}; "
                     f"using {near}.")
         n = near
-    seed = reader.integer(first("seed") or base.seed, "seed", base.seed, 0, 2**31 - 1)
+    seed = integer("seed", "seed", base.seed, 0, 2**31 - 1)
     setup = MnistSetup(model=model, optimizers=optimizers, epochs=epochs, batch_size=batch,
                        data=data, train_size=n, seed=seed)
     return setup, reader.warnings
@@ -574,18 +595,38 @@ def _copy_curves(result: TrainResult) -> TrainResult:
     return TrainResult.from_dict(result.to_dict())
 
 
+class SessionGone(Exception):
+    """Raised inside the training thread: the visitor who started the job has left."""
+
+
+_job_numbers = itertools.count(1)
+
+
+def _name_native_thread(name: str) -> None:
+    """Give the calling thread `name` in the OS too (Linux: /proc/<pid>/task/<tid>/comm, shown
+    by top -H and ps -L), so an operator can see training threads from outside."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # 15 = PR_SET_NAME
+    except (OSError, AttributeError):  # not Linux: the Python name is still set
+        pass
+
+
 class TrainingJob:
     """One setup trained in a background thread; the page polls its fields.
 
     The thread never touches Streamlit. `request_stop()` makes the next chunk callback return
-    False, so `train()` evaluates what it has and returns it (`result.stopped`).
+    False, so `train()` evaluates what it has and returns it (`result.stopped`). `alive()`, if
+    given, says whether the visitor's session is still connected; once it has said no for
+    DISCONNECT_GRACE_S the job ends (queued: it leaves the queue; training: at the next chunk,
+    keeping nothing, since nobody is left to see it) and frees its slot.
     """
 
-    def __init__(self, setup: MnistSetup, owner: object | None = None) -> None:
+    def __init__(self, setup: MnistSetup, alive: Callable[[], bool] | None = None) -> None:
         self.setup = setup
-        # The session's token (kept in its session state): once Streamlit drops the session
-        # (the tab was closed), the token is collected and the job stops at its next chunk.
-        self._owner = weakref.ref(owner) if owner is not None else None
+        self._alive = alive
+        self._gone_since: float | None = None  # when alive() first said no (None: it says yes)
         self.key = setup.key()
         self.phase = QUEUED
         self.done = 0  # batches trained (every optimizer), of `total`
@@ -599,8 +640,8 @@ class TrainingJob:
         self.finished: float | None = None
         self.last_seen = time.monotonic()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"mnist-job-{id(self):x}",
-                                        daemon=True)
+        self.name = f"mnist-job-{next(_job_numbers)}"
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
     # -- control, from the page
     def start(self) -> TrainingJob:
@@ -628,24 +669,48 @@ class TrainingJob:
         return (self.finished or time.monotonic()) - (self.started or self.created)
 
     # -- the thread
+    def session_gone(self) -> bool:
+        """The visitor's session has been disconnected for DISCONNECT_GRACE_S (or its check
+        fails: a server shutting down has no sessions left)."""
+        if self._alive is None:
+            return False
+        try:
+            connected = bool(self._alive())
+        except Exception:  # noqa: BLE001 - whatever broke, nobody can see this job any more
+            connected = False
+        if connected:
+            self._gone_since = None
+            return False
+        now = time.monotonic()
+        if self._gone_since is None:
+            self._gone_since = now
+        return now - self._gone_since >= DISCONNECT_GRACE_S
+
     def _should_stop(self) -> bool:
-        if self._owner is not None and self._owner() is None:
-            self.request_stop("the page was closed")
-        elif time.monotonic() - self.last_seen > ORPHAN_TIMEOUT_S:
+        if time.monotonic() - self.last_seen > ORPHAN_TIMEOUT_S:
             self.request_stop("nobody was watching the page any more")
         return self._stop.is_set()
 
+    def _check_session(self) -> None:
+        if self.session_gone():
+            self.request_stop("the page was closed")
+            raise SessionGone
+
     def _on_epoch(self, progress: Progress) -> bool:
+        self._check_session()
         self.partial = _copy_curves(progress.result)
         return not self._should_stop()
 
     def _on_chunk(self, done: int, total: int) -> bool:
+        self._check_session()
         self.done, self.total, self.phase = done, total, TRAINING
         return not self._should_stop()
 
     def _run(self) -> None:
+        _name_native_thread(self.name)
         try:
-            while not _slots.acquire(timeout=0.2):  # wait for a free slot, or a Stop
+            while not _slots.acquire(timeout=SLOT_POLL_S):  # a free slot, a Stop, or gone
+                self._check_session()
                 if self._should_stop():
                     self.phase = STOPPED
                     return
@@ -657,6 +722,8 @@ class TrainingJob:
                 with _running_lock:
                     _running_jobs.discard(self)
                 _slots.release()
+        except SessionGone:
+            self.phase = STOPPED  # nothing kept: the visitor who would see it has left
         except DataUnavailable as e:
             self.error, self.phase = str(e), FAILED
         except Exception as e:  # shown on the page; the server must not lose the session
@@ -665,6 +732,7 @@ class TrainingJob:
             self.finished = time.monotonic()
 
     def _train(self) -> None:
+        self._check_session()
         if self._should_stop():
             self.phase = STOPPED
             return
@@ -684,12 +752,9 @@ class TrainingJob:
             self.phase = FINISHED
 
 
-class SessionToken:
-    """Kept in a session's state; a job holds it weakly to notice the session is gone."""
-
-
-def start_job(setup: MnistSetup, owner: object | None = None) -> TrainingJob:
-    return TrainingJob(setup, owner).start()
+def start_job(setup: MnistSetup, alive: Callable[[], bool] | None = None) -> TrainingJob:
+    """Train `setup` in the background; `alive()` says whether its visitor is still there."""
+    return TrainingJob(setup, alive).start()
 
 
 def format_duration(seconds: float) -> str:

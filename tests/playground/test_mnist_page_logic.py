@@ -8,9 +8,9 @@ training to check that what was trained is kept.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
+import pathlib
 import threading
 import time
 from typing import Any
@@ -108,7 +108,7 @@ def test_a_single_optimizer_string_and_a_missing_preset_mean_keras() -> None:
     ({"o": ["adam@tensorflow"]}, lambda s: s.optimizers[0].preset == "optax", "preset"),
     ({"o": ["nope", "neither"]}, lambda s: s.optimizers == mp.MnistSetup().optimizers,
      "no usable optimizer"),
-    ({"seed": "1" * 5000}, lambda s: s.seed == 0, "too long"),
+    ({"seed": "1" * 5000}, lambda s: s.seed == 0, "seed: value"),
 ])
 def test_bad_values_fall_back_with_a_warning(query: dict[str, Any], expect: Any,
                                              words: str) -> None:
@@ -459,30 +459,152 @@ def test_an_unwatched_job_stops_by_itself(monkeypatch: pytest.MonkeyPatch) -> No
     assert job.outcome.stop_reason == "nobody was watching the page any more"
 
 
-def test_a_job_stops_when_its_session_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The job holds the session's token weakly: when Streamlit drops the session (tab
-    closed), the token goes and the job stops at its next chunk."""
+def _slowed_train(monkeypatch: pytest.MonkeyPatch, started: threading.Event) -> None:
+    """mp.train, with each chunk taking at least 20 ms (a slow server) and `started` set once
+    the first chunk has trained."""
     real_train = mp.train
-    tokens = [mp.SessionToken()]
 
-    def train_then_close(opts: Any, config: Any, data: Any, callback: Any, on_chunk: Any) -> Any:
+    def slowed(opts: Any, config: Any, data: Any, callback: Any, on_chunk: Any) -> Any:
         def chunk(done: int, total: int) -> bool:
-            tokens.clear()  # the session and its state are dropped
-            gc.collect()
+            started.set()
+            time.sleep(0.02)
             return on_chunk(done, total)
         return real_train(opts, config, data, callback=callback, on_chunk=chunk)
 
-    monkeypatch.setattr(mp, "train", train_then_close)
-    job = mp.start_job(tiny("adam", train_size=4000, batch_size=16, epochs=2), owner=tokens[0])
-    assert job.wait(240)
-    assert job.phase == mp.STOPPED
-    assert job.outcome.stop_reason == "the page was closed"
+    monkeypatch.setattr(mp, "train", slowed)
+
+
+def _free_slots() -> int:
+    """How many training slots are free right now (taken and given back at once)."""
+    taken = 0
+    while taken < mp.MAX_PARALLEL_JOBS and mp._slots.acquire(blocking=False):
+        taken += 1
+    for _ in range(taken):
+        mp._slots.release()
+    return taken
+
+
+def test_a_job_stops_when_its_session_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """alive() turns False mid-training (the visitor closed the tab): once it has said so for
+    DISCONNECT_GRACE_S, the job ends at its next chunk, keeps nothing, and frees its slot."""
+    monkeypatch.setattr(mp, "DISCONNECT_GRACE_S", 0.3)
+    connected, started = threading.Event(), threading.Event()
+    connected.set()
+    _slowed_train(monkeypatch, started)
+    # 20 epochs of 500 batches: 200 chunks of >= 20 ms each, far longer than the grace.
+    job = mp.start_job(tiny("adam", train_size=8000, batch_size=16, epochs=20),
+                       alive=connected.is_set)
+    assert started.wait(240), "training did not start"
+    assert job.running and mp.running_jobs() == 1
+    connected.clear()
+    assert job.wait(60), "the job of a closed session kept training"
+    assert job.phase == mp.STOPPED and job.stop_reason == "the page was closed"
+    assert job.outcome is None and mp.lookup(job.setup) is None
+    assert job.done < job.total  # it stopped early, not at the end
+    assert mp.running_jobs() == 0 and _free_slots() == mp.MAX_PARALLEL_JOBS
+
+
+def test_a_short_disconnect_does_not_stop_the_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reconnect within the grace (a network blip) keeps the job; only a session gone for
+    DISCONNECT_GRACE_S counts. Checked on a fake clock."""
+    job = mp.TrainingJob(tiny("adam"), alive=lambda: state["connected"])
+    state = {"connected": True}
+    clock = [1000.0]
+    monkeypatch.setattr(mp, "time", type("FakeTime", (), {"monotonic": staticmethod(
+        lambda: clock[0])}))
+    assert not job.session_gone()
+    state["connected"] = False
+    assert not job.session_gone()  # just disconnected
+    clock[0] += mp.DISCONNECT_GRACE_S * 0.9
+    assert not job.session_gone()
+    state["connected"] = True  # reconnected in time: the count starts again
+    assert not job.session_gone()
+    state["connected"] = False
+    clock[0] += 0.1
+    assert not job.session_gone()
+    clock[0] += mp.DISCONNECT_GRACE_S
+    assert job.session_gone()
+
+
+def test_a_failing_alive_check_counts_as_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> bool:
+        raise RuntimeError("the runtime is shutting down")
+
+    monkeypatch.setattr(mp, "DISCONNECT_GRACE_S", 0.0)
+    assert mp.TrainingJob(tiny("adam"), alive=broken).session_gone()
+    assert not mp.TrainingJob(tiny("adam")).session_gone()  # no check given: never gone
+
+
+def test_a_queued_job_of_a_closed_session_leaves_the_queue(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both slots are busy; a third visitor queues, then closes the tab: the queued job ends
+    without training, and the busy slots are untouched."""
+    monkeypatch.setattr(mp, "DISCONNECT_GRACE_S", 0.2)
+    release = threading.Event()
+    trained: list[str] = []
+
+    def blocking(opts: Any, *args: Any, **kwargs: Any) -> Any:
+        trained.append(threading.current_thread().name)
+        release.wait(60)
+        raise RuntimeError("released")
+
+    monkeypatch.setattr(mp, "train", blocking)
+    busy = [mp.start_job(tiny("adam", seed=i)) for i in range(mp.MAX_PARALLEL_JOBS)]
+    deadline = time.monotonic() + 30
+    while len(trained) < mp.MAX_PARALLEL_JOBS:
+        assert time.monotonic() < deadline, "the first jobs did not start"
+        time.sleep(0.02)
+    connected = threading.Event()
+    connected.set()
+    queued = mp.start_job(tiny("sgd"), alive=connected.is_set)
+    while queued.phase != mp.QUEUED:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    connected.clear()
+    try:
+        assert queued.wait(30), "the queued job of a closed session stayed in the queue"
+        assert queued.phase == mp.STOPPED and queued.stop_reason == "the page was closed"
+        assert queued.name not in trained and all(j.running for j in busy)
+    finally:
+        release.set()
+        assert all(j.wait(30) for j in busy)
+    assert mp.running_jobs() == 0 and _free_slots() == mp.MAX_PARALLEL_JOBS
 
 
 def test_a_job_with_a_live_session_is_not_stopped() -> None:
-    token = mp.SessionToken()
-    job = mp.start_job(tiny("adam"), owner=token)
+    job = mp.start_job(tiny("adam"), alive=lambda: True)
     assert job.wait(240) and job.phase == mp.FINISHED
+
+
+def _native_thread_names() -> set[str]:
+    names = set()
+    for comm in pathlib.Path("/proc/self/task").glob("*/comm"):
+        try:
+            names.add(comm.read_text().strip())
+        except OSError:  # that thread has just ended
+            pass
+    return names
+
+
+def test_a_job_thread_carries_its_name_to_the_os(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Operators (and the browser test) see training threads in /proc/<pid>/task/*/comm."""
+    if not pathlib.Path("/proc/self/task").is_dir():
+        pytest.skip("no /proc on this system")
+    release = threading.Event()
+    monkeypatch.setattr(mp, "train", lambda *a, **k: release.wait(30))
+    job = mp.start_job(tiny("adam"))
+    try:
+        deadline = time.monotonic() + 30
+        while job.name not in _native_thread_names():
+            assert job.running and time.monotonic() < deadline, "thread name not seen"
+            time.sleep(0.01)
+    finally:
+        release.set()
+        assert job.wait(30)
+    deadline = time.monotonic() + 10  # join() returns a moment before the OS thread exits
+    while job.name in _native_thread_names():
+        assert time.monotonic() < deadline, "the ended job's OS thread is still there"
+        time.sleep(0.01)
 
 
 def test_format_duration() -> None:

@@ -9,12 +9,14 @@ wrapped to count (or slow down) trainings. Setups are tiny (500 images, 1 epoch)
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from app_helpers import assert_clean, decode, figures, open_page
+from hostile import assert_escaped
 from streamlit.testing.v1 import AppTest
 
 from playground import mnist_page as mp
@@ -84,6 +86,11 @@ def curve_names(fig: dict[str, Any]) -> set[str]:
 
 def texts(elements: Any) -> str:
     return "\n".join(str(e.value) for e in elements)
+
+
+def unescaped(markdown: str) -> str:
+    """Escaped message text (safe_text.plain) as the reader sees it."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")
 
 
 def table(at: AppTest, column: str) -> Any:
@@ -203,7 +210,8 @@ def test_bad_link_values_give_warnings_and_clamped_widgets() -> None:
     at = new_app({"epochs": "500", "batch": "100", "model": "resnet", "n": "99999",
                   "o": ["adam(learning_rate=50)@keras", "frobnicate"], "seed": "x"})
     assert_clean(at)
-    warning = texts(at.warning)
+    assert_escaped(texts(at.warning))
+    warning = unescaped(texts(at.warning))
     assert "could not be used" in warning
     for words in ("epochs: 500 is outside", "batch size 100", "model", "99999",
                   "frobnicate", "slider's range", "seed"):

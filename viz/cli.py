@@ -12,9 +12,18 @@ input that holds nothing usable (a bad formula, an empty link, a file that is no
 CLI stop instead, since slides of a setup nobody asked for help no one.
 Outputs are the app's downloads, under the same file names (viz.export writes the bytes).
 
+Everything on the command line is treated as hostile: the setup file is read with a size cap
+before parsing (`--setup /dev/zero` fails at once), a link over MAX_LINK_CHARS is refused, a
+custom surface without a formula is refused (never the example formula in its place), warnings
+are printed at most MAX_WARNING_LINES at a time with control characters escaped, image sizes
+Chromium cannot render are refused up front, an image whose bytes are not the asked-for format
+is not written, and every file is written through a temp file and os.replace, never through an
+existing symbolic link (a link at --out or at an output file is refused).
+
 Exit codes: 0 when something was written (even if image exports had to be skipped for want of
-Chromium, which is reported), 1 when nothing could be written, 2 for a bad command line, link,
-formula or setup file (a one-line message, never a traceback).
+Chromium, which is reported), 1 when nothing could be written (or a file could not be, or the
+browser rendered no valid image), 2 for a bad command line, link, formula, setup file, image
+size or output path (a one-line message, never a traceback).
 """
 
 from __future__ import annotations
@@ -56,6 +65,14 @@ FORMAT_CHOICES = ("png", "svg", "pdf", "html")
 IMAGE_FORMATS = ("png", "svg", "pdf")
 DATA_CHOICES = ("csv", "json")
 MAX_LINK_FIELDS = 200  # a link with more query fields than this is not one the app made
+MAX_LINK_CHARS = 20_000  # 8 optimizers with every hyperparameter and a formula need ~6,000
+MAX_HP_VALUE_CHARS = 100  # one --hp value (a number or a switch)
+MAX_WARNING_LINES = 20  # then "... and N more"
+MAX_MESSAGE_CHARS = 1000  # one warning line (values inside are already cut to ~40-80)
+# Chromium renders 16000 x 2500 and 7000 x 7000 px; a 64000 px canvas comes back as 3 bytes.
+MAX_IMAGE_SIDE_PX = 16_000  # width (or height) x scale
+MAX_IMAGE_PIXELS = 40_000_000  # width x height x scale², e.g. 4000 x 2500 at scale 2
+DEFAULT_IMAGE_HEIGHT = 720  # the tallest figure's own height (used when --height is not given)
 
 _HP_RE = re.compile(r"^([a-z_]+)(?:#(\d+))?\.([a-z_][a-z0-9_]*)=([^,()]+)$")
 
@@ -112,6 +129,9 @@ def _hp(text: str) -> HpOverride:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not OPTIMIZER.NAME=VALUE (e.g. adam.learning_rate=0.05, adam#2.b1=0.5)")
     name, nth, key, value = match.groups()
+    if len(value.strip()) > MAX_HP_VALUE_CHARS:
+        raise argparse.ArgumentTypeError(
+            f"the value of {name}.{key} is longer than {MAX_HP_VALUE_CHARS} characters")
     if name not in OPTIMIZERS:
         raise argparse.ArgumentTypeError(f"unknown optimizer {name!r} in {text!r}")
     return HpOverride(name, int(nth) if nth else None, key, value.strip())
@@ -224,15 +244,25 @@ def _formula_problem(formula: str) -> str | None:
     return None
 
 
-def _check_formula(surface: object, formula: object) -> None:
-    if surface == CUSTOM and isinstance(formula, str):
-        problem = _formula_problem(formula)
-        if problem is not None:
-            raise CliError(f"the formula {formula[:80]!r} can't be used: {problem}")
+def _check_formula(surface: object, formula: object, where: str = "the link") -> None:
+    """A custom surface needs a usable formula: from_query/from_json would put the example
+    formula in its place with a warning, and the slides would show a function nobody chose."""
+    if surface != CUSTOM:
+        return
+    if not isinstance(formula, str) or not formula.strip():
+        key = "f=" if where == "the link" else '"expression"'
+        raise CliError(f"{where} asks for a custom surface but gives no formula ({key}); "
+                       "refusing to draw the example formula instead")
+    problem = _formula_problem(formula)
+    if problem is not None:
+        raise CliError(f"the formula {formula[:80]!r} can't be used: {problem}")
 
 
 def parse_link(link: str) -> Query:
     """The query of a share link (repeated keys kept as lists, as from_query expects)."""
+    if len(link) > MAX_LINK_CHARS:
+        raise CliError(f"the link is {len(link)} characters long, more than the "
+                       f"{MAX_LINK_CHARS} any link from the app needs; not read")
     text = link.strip()
     query = urlsplit(text).query
     if not query and "=" in text and "://" not in text:
@@ -254,7 +284,8 @@ def read_setup_file(path: Path) -> tuple[Setup, list[str]]:
     import json
 
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:  # at most one byte past the cap: /dev/zero ends here too
+            raw = f.read(MAX_UPLOAD_BYTES + 1)
     except OSError as exc:
         raise CliError(f"can't read the setup file {str(path)!r}: {exc.strerror or exc}") from None
     if len(raw) > MAX_UPLOAD_BYTES:
@@ -265,7 +296,7 @@ def read_setup_file(path: Path) -> tuple[Setup, list[str]]:
         raise CliError(f"{path} is not valid JSON: {str(exc)[:120]}") from None
     if not isinstance(data, dict):
         raise CliError(f"{path} holds no setup object (expected the app's setup JSON)")
-    _check_formula(data.get("surface"), data.get("expression"))
+    _check_formula(data.get("surface"), data.get("expression"), where=str(path))
     return from_json(raw)
 
 
@@ -378,26 +409,106 @@ def _size(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB"
 
 
-def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def terminal_safe(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """One line a terminal shows as it is: control characters (escape sequences, carriage
+    returns, bidi overrides) written as \\xNN / \\uNNNN, newlines as spaces, at most `limit`
+    characters (then an ellipsis). Link and file values end up in messages."""
+    flat = text.replace("\n", " ")
+    flat = _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), flat)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def print_warnings(warnings: Sequence[str], limit: int = MAX_WARNING_LINES) -> None:
+    """Every warning on stderr, one line each, at most `limit` lines and then how many more."""
+    for message in warnings[:limit]:
+        print(f"warning: {terminal_safe(message)}", file=sys.stderr)
+    if len(warnings) > limit:
+        print(f"warning: ... and {len(warnings) - limit} more", file=sys.stderr)
+
+
+def _output_names(args: argparse.Namespace) -> list[str]:
+    """Every file name this command line may write (checked before any work is done)."""
+    names = ["setup.json"] if args.setup_json else []
+    for fmt in args.data:
+        names += [f"trajectories.{fmt}", f"metrics.{fmt}"]
+    for name in args.figures:
+        for fmt in args.formats:
+            if fmt == "html" or name != "animation":
+                names.append(f"{FIGURE_FILES[name]}.{fmt}")
+    return names + (["animation.gif"] if args.gif else [])
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse a symbolic link at --out or at any file to be written (or a non-file there)."""
+    from viz.export import UnsafeOutput, check_output_path
+
+    if args.out.is_symlink():
+        raise CliError(f"--out {args.out} is a symbolic link (to {args.out.resolve()}); "
+                       "refusing to write through it: give the real directory")
+    for name in _output_names(args):
+        try:
+            check_output_path(args.out / name)
+        except UnsafeOutput as exc:
+            raise CliError(str(exc)) from None
+
+
+def check_image_size(args: argparse.Namespace) -> None:
+    """Refuse sizes Chromium cannot render (it hands back a few bytes instead of an image)."""
+    from viz.export import DEFAULT_WIDTH
+
+    formats = [f for f in args.formats if f in IMAGE_FORMATS]
+    if not formats and args.width is None and args.height is None and args.scale is None:
+        return
+    width = args.width or DEFAULT_WIDTH
+    height = args.height or DEFAULT_IMAGE_HEIGHT
+    scale = args.scale if args.scale is not None else (2.0 if "png" in formats else 1.0)
+    _check_pixels(width, height, scale)
+
+
+def _check_pixels(width: float, height: float, scale: float) -> None:
+    side = max(width, height) * scale
+    pixels = width * height * scale * scale
+    if side > MAX_IMAGE_SIDE_PX or pixels > MAX_IMAGE_PIXELS:
+        raise CliError(
+            f"images of {width:g} x {height:g} px at scale {scale:g} would be "
+            f"{width * scale:g} x {height * scale:g} pixels; at most {MAX_IMAGE_SIDE_PX} per side "
+            f"and {MAX_IMAGE_PIXELS / 1e6:g} million in all can be rendered (lower --width, "
+            "--height or --scale)")
 
 
 class _Writer:
-    """Writes files into the output directory and lists each one with its size."""
+    """Writes files into the output directory (temp file + rename, never through a symlink)
+    and lists each one with its size."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
         self.written: list[Path] = []
 
     def write(self, name: str, data: bytes | str) -> None:
-        blob = data.encode("utf-8") if isinstance(data, str) else data
+        from viz.export import UnsafeOutput, write_file
+
         path = self.out / name
         try:
-            path.write_bytes(blob)
+            size = write_file(path, data)
+        except UnsafeOutput as exc:
+            raise CliError(str(exc)) from None
         except OSError as exc:
             raise CliError(f"can't write {path}: {exc.strerror or exc}", code=1) from None
         self.written.append(path)
-        print(f"{path}  ({_size(len(blob))})", flush=True)
+        print(f"{path}  ({_size(size)})", flush=True)
+
+    def write_image(self, name: str, fmt: str, data: bytes) -> None:
+        """An image, only if its bytes really are `fmt` (else an error and no file)."""
+        from viz.export import looks_like
+
+        if not looks_like(fmt, data):
+            raise CliError(f"the browser returned {len(data)} bytes that are not a "
+                           f"{fmt.upper()} image for {name} (is the image too large to render?); "
+                           "not written", code=1)
+        self.write(name, data)
 
 
 @dataclass(frozen=True)
@@ -480,10 +591,14 @@ def export(setup: Setup, args: argparse.Namespace, writer: _Writer) -> list[str]
     scale = {} if args.scale is None else {"scale": args.scale}  # else each format's default
     try:
         for name, fmt in wanted:
-            writer.write(f"{FIGURE_FILES[name]}.{fmt}",
-                         render[fmt](figures[name], width=args.width, height=args.height, **scale))
+            fig = figures[name]
+            _check_pixels(args.width or fig.layout.width or vx.DEFAULT_WIDTH,
+                          args.height or fig.layout.height or vx.DEFAULT_HEIGHT,
+                          scale.get("scale", 2.0 if fmt == "png" else 1.0))
+            writer.write_image(f"{FIGURE_FILES[name]}.{fmt}", fmt,
+                               render[fmt](fig, width=args.width, height=args.height, **scale))
         if args.gif:
-            writer.write("animation.gif", drawing.gif())
+            writer.write_image("animation.gif", "gif", drawing.gif())
     except vx.ExportUnavailable as exc:  # the browser failed mid-way: keep what was written
         warnings.append(f"{exc} The remaining images were skipped.")
     return warnings
@@ -522,9 +637,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
         return int(exc.code or 0)
     try:
+        check_image_size(args)
+        check_outputs(args)
         setup, warnings = resolve_setup(args)
-        for w in warnings:
-            _warn(w)
+        print_warnings(warnings)
         if warnings and args.strict:
             raise CliError(f"{len(warnings)} problem(s) with the setup (see above) and --strict "
                            "was given")
@@ -534,10 +650,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise CliError(f"can't create {args.out}: {exc.strerror or exc}", code=1) from None
         print(_summary(setup), flush=True)
         writer = _Writer(args.out)
-        for w in export(setup, args, writer):
-            _warn(w)
+        print_warnings(export(setup, args, writer))
     except CliError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {terminal_safe(str(exc), 1000)}", file=sys.stderr)
         return exc.code
     if not writer.written:
         print(f"{PROG}: error: nothing was written (see the warnings above)", file=sys.stderr)

@@ -598,16 +598,89 @@ def metrics_json(rows: Sequence[Mapping[str, Any]], indent: int | None = 1) -> s
                       allow_nan=False)
 
 
+# ---------------------------------------------------------------------------------------------
+# Writing files: never through a planted symlink, never half-written, never a wrong format
+# ---------------------------------------------------------------------------------------------
+
+# How each binary format starts (an SVG may open with an XML declaration or whitespace).
+_SIGNATURES = {"png": (b"\x89PNG\r\n\x1a\n",), "pdf": (b"%PDF-",), "gif": (b"GIF87a", b"GIF89a")}
+
+
+class UnsafeOutput(OSError):
+    """An output path that must not be written: a symbolic link, or not a regular file."""
+
+
+def looks_like(fmt: str, data: bytes) -> bool:
+    """Whether `data` starts as a `fmt` file ("png", "pdf", "gif", "svg") must start. A
+    renderer that fails on a huge canvas hands back a few bytes of nothing: no file of those."""
+    if fmt == "svg":
+        head = data[:512].lstrip()
+        return head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head)
+    return data.startswith(_SIGNATURES[fmt])
+
+
+def check_output_path(path: str | os.PathLike[str]) -> None:
+    """Raise UnsafeOutput if `path` exists as a symbolic link or as anything but a regular file
+    (a link someone planted would make us overwrite its target)."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except OSError:  # absent, or its folder is not there: writing it will say why it fails
+        return
+    if stat.S_ISLNK(st.st_mode):
+        raise UnsafeOutput(f"{os.fspath(path)} is a symbolic link; refusing to write through it "
+                           "(remove it, or choose another output)")
+    if not stat.S_ISREG(st.st_mode):
+        raise UnsafeOutput(f"{os.fspath(path)} exists and is not a regular file")
+
+
+def write_file(path: str | os.PathLike[str], data: bytes | str) -> int:
+    """Write `data` to `path` atomically without following symlinks; returns the byte count.
+
+    The bytes go to a new temp file in the same directory (O_EXCL | O_NOFOLLOW), which then
+    replaces `path` with os.replace: readers see the old file or the whole new one, and a link
+    planted at `path` (refused up front; if planted later, replaced itself) is never followed.
+    Raises UnsafeOutput for an existing link or non-regular file, OSError for other failures.
+    """
+    import secrets
+
+    blob = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    target = os.fspath(path)
+    check_output_path(target)
+    folder, name = os.path.split(target)
+    tmp = os.path.join(folder, f".{name[:80]}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(
+        os, "O_CLOEXEC", 0)
+    fd = os.open(tmp, flags, 0o666)  # the usual mode for a new file (umask applies)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(blob)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return len(blob)
+
+
 __all__ = [
     "TRAJECTORY_ALIGNMENT",
     "ExportUnavailable",
+    "UnsafeOutput",
     "animation_gif",
     "browser_path",
+    "check_output_path",
     "close_export_session",
     "export_available",
     "export_unavailable_reason",
     "for_export",
     "gif_background",
+    "looks_like",
     "metrics_csv",
     "metrics_json",
     "to_html",
@@ -616,4 +689,5 @@ __all__ = [
     "to_svg",
     "trajectories_csv",
     "trajectories_json",
+    "write_file",
 ]

@@ -74,20 +74,28 @@ def _square(tree: Params) -> Params:
     return _tmap(jnp.square, tree)
 
 
+def _float_count(count: jax.Array, like: jax.Array | float) -> jax.Array:
+    """The step count t as a float of the hyperparameter's precision."""
+    return count.astype(jnp.result_type(jnp.asarray(like).dtype, jnp.float32))
+
+
+def _one_minus_power(decay: jax.Array | float, count: jax.Array) -> jax.Array:
+    """1 − β^t computed as −expm1(t·log β): no cancellation when β^t is close to 1.
+
+    (In float32, 1 − 0.9999^t loses about half its digits at small t; this keeps all of them.)
+    β = 0 gives log β = −∞ and exactly 1 for every t ≥ 1.
+    """
+    decay = jnp.asarray(decay)
+    return -jnp.expm1(_float_count(count, decay) * jnp.log(decay))
+
+
 def _bias_divisor(decay: jax.Array | float, count: jax.Array, enabled: jax.Array | float = 1.0) -> jax.Array:
-    """1 − β^t, or exactly 1 when bias correction is switched off (so x / 1 stays x)."""
-    return jnp.where(_on(enabled), 1 - decay**count, 1.0)
+    """1 − β^t (without cancellation), or exactly 1 when bias correction is switched off."""
+    return jnp.where(_on(enabled), _one_minus_power(decay, count), 1.0)
 
 
 def _divide(tree: Params, divisor: jax.Array) -> Params:
     return _tmap(lambda x: x / divisor.astype(x.dtype), tree)
-
-
-def _nesterov_m_hat(mu: Params, grads: Params, b1: jax.Array | float, count: jax.Array) -> Params:
-    """Dozat's look-ahead first moment: β₁·m_t/(1−β₁^{t+1}) + (1−β₁)·g_t/(1−β₁^t)."""
-    mu_next = _divide(mu, _bias_divisor(b1, _increment(count)))
-    grads_now = _divide(grads, _bias_divisor(b1, count))
-    return _tmap(lambda m, g: b1 * m + (1 - b1) * g, mu_next, grads_now)
 
 
 def _trace(grads: Params, trace: Params, decay, nesterov) -> tuple[Params, Params]:
@@ -289,7 +297,11 @@ def rmsprop() -> Optimizer:
         divisor = _bias_divisor(decay, count, bias_correction)
         mu_hat, nu_hat = _divide(mu, divisor), _divide(nu, divisor)
         # centered: divide by the standard deviation of g instead of its RMS
-        spread = _tmap(lambda m, n: jnp.where(_on(centered), n - jnp.square(m), n), mu_hat, nu_hat)
+        # (clamped at 0: v̂ − m̂² is exactly 0 for one gradient, e.g. at step 1 with bias
+        # correction, and rounding must not turn it into the root of a negative number)
+        spread = _tmap(
+            lambda m, n: jnp.where(_on(centered), jnp.maximum(n - jnp.square(m), 0.0), n), mu_hat, nu_hat
+        )
         scale = _tmap(
             lambda s: jnp.where(_on(eps_inside), jax.lax.rsqrt(s + eps), 1 / (jnp.sqrt(s) + eps)),
             spread,
@@ -317,12 +329,25 @@ def _adam_init(params: Params) -> AdamState:
     return AdamState(_zero_count(), _zeros(params), _zeros(params))
 
 
+def _adam_scale(v_hat, divisor2, eps, eps_root, eps_hat, lr):
+    """(scale, step_size) with scale(m̂) = m̂ / (√(v̂ + ε̄) + ε), or the ε-hat form.
+
+    Keras's ε-hat form, (√c₂/c₁)·m / (√(v + ε̄) + ε) with v̂ = v/c₂, is exactly
+    m̂ / (√(v̂ + ε̄/c₂) + ε/√c₂): the switch only rescales two scalars, so one elementwise
+    formula serves both forms (and with bias correction off, c₂ = 1 and both forms agree).
+    """
+    root = eps_root * jnp.where(_on(eps_hat), 1 / divisor2, 1.0)
+    eps_eff = eps * jnp.where(_on(eps_hat), jax.lax.rsqrt(divisor2), 1.0)
+    denominator = _tmap(lambda vh: jnp.sqrt(vh + root) + eps_eff, v_hat)
+    return denominator, _tmap(lambda d: lr / d, denominator)
+
+
 def adam(decoupled_weight_decay: bool = False) -> Optimizer:
     """optax.adam (or optax.adamw with `decoupled_weight_decay`), plus two switches:
 
-    - `bias_correction` off drops the 1/(1−β^t) factors;
+    - `bias_correction` off drops the 1/(1−β^t) factors (c₁ = c₂ = 1);
     - `eps_hat` on uses Keras's form: ε added to the uncorrected √v_t and the corrections
-      folded into the step size, α·√(1−β₂^t)/(1−β₁^t).
+      folded into the step size, α·√c₂/c₁.
     """
     names = ["learning_rate", "b1", "b2", "eps", "eps_root", "bias_correction", "eps_hat"]
     if decoupled_weight_decay:
@@ -334,13 +359,8 @@ def adam(decoupled_weight_decay: bool = False) -> Optimizer:
         divisor1 = _bias_divisor(b1, count, bias_correction)
         divisor2 = _bias_divisor(b2, count, bias_correction)
         m_hat, v_hat = _divide(mu, divisor1), _divide(nu, divisor2)
-        # Keras's ε-hat form, m·√(1−β₂ᵗ)/(1−β₁ᵗ) / (√(v + ε_root) + ε), is exactly
-        # m̂ / (√(v̂ + ε_root/(1−β₂ᵗ)) + ε/√(1−β₂ᵗ)): the switch only rescales two scalars,
-        # so one elementwise formula serves both forms.
-        root = eps_root * jnp.where(_on(eps_hat), 1 / divisor2, 1.0)
-        eps_eff = eps * jnp.where(_on(eps_hat), jax.lax.rsqrt(divisor2), 1.0)
-        step_size = _tmap(lambda vh: lr / (jnp.sqrt(vh + root) + eps_eff), v_hat)
-        direction = _tmap(lambda mh, vh: mh / (jnp.sqrt(vh + root) + eps_eff), m_hat, v_hat)
+        denominator, step_size = _adam_scale(v_hat, divisor2, eps, eps_root, eps_hat, lr)
+        direction = _tmap(lambda mh, d: mh / d, m_hat, denominator)
         if decoupled_weight_decay:
             direction = _add_weight_decay(direction, params, wd[0])
         updates = _descend(lr, direction)
@@ -351,84 +371,162 @@ def adam(decoupled_weight_decay: bool = False) -> Optimizer:
 
 
 def amsgrad() -> Optimizer:
-    """Adam whose denominator never shrinks: the running max of the corrected v̂_t."""
+    """Adam whose denominator never shrinks.
+
+    optax keeps the running max of the corrected v̂; with `max_raw` on, the max of the
+    uncorrected v (Keras, PyTorch), corrected afterwards by the current 1−β₂^t. `eps_hat` is
+    Adam's Keras form.
+    """
 
     def init(params: Params) -> AmsgradState:
         return AmsgradState(_zero_count(), _zeros(params), _zeros(params), _zeros(params))
 
     def update(grads, state, params, hparams):
-        lr, b1, b2, eps, eps_root = _read(hparams, "learning_rate", "b1", "b2", "eps", "eps_root")
+        lr, b1, b2, eps, eps_root, max_raw, eps_hat = _read(
+            hparams, "learning_rate", "b1", "b2", "eps", "eps_root", "max_raw", "eps_hat"
+        )
         count, mu, nu = _adam_moments(grads, state, b1, b2)
+        divisor2 = _bias_divisor(b2, count)
         m_hat = _divide(mu, _bias_divisor(b1, count))
-        v_max = _tmap(jnp.maximum, state.nu_max, _divide(nu, _bias_divisor(b2, count)))
-        direction = _tmap(lambda m, v: m / (jnp.sqrt(v + eps_root) + eps), m_hat, v_max)
-        updates = _descend(lr, direction)
-        step_size = _tmap(lambda v: lr / (jnp.sqrt(v + eps_root) + eps), v_max)
-        internals = {"m": mu, "v": nu, "m_hat": m_hat, "v_hat": v_max, "step_size": step_size}
-        return updates, AmsgradState(count, mu, nu, v_max), internals
+        raw = _on(max_raw)
+        nu_max = _tmap(lambda old, n: jnp.maximum(old, jnp.where(raw, n, n / divisor2)), state.nu_max, nu)
+        v_hat = _tmap(lambda v: jnp.where(raw, v / divisor2, v), nu_max)
+        denominator, step_size = _adam_scale(v_hat, divisor2, eps, eps_root, eps_hat, lr)
+        updates = _descend(lr, _tmap(lambda m, d: m / d, m_hat, denominator))
+        internals = {"m": mu, "v": nu, "m_hat": m_hat, "v_hat": v_hat, "step_size": step_size}
+        return updates, AmsgradState(count, mu, nu, nu_max), internals
 
     return Optimizer(init, update)
 
 
 def adamax() -> Optimizer:
-    """Adam with the infinity norm: v_t = max(|g_t| + ε, β₂·v_{t-1}), no correction on v."""
+    """Adam with the infinity norm: v_t = max(|g_t| + ε, β₂·v_{t-1}), no correction on v.
+
+    With `eps_outside` on (Keras), ε moves out of the max into the denominator: v_t + ε.
+    """
 
     def update(grads, state, params, hparams):
-        lr, b1, b2, eps = _read(hparams, "learning_rate", "b1", "b2", "eps")
+        lr, b1, b2, eps, eps_outside = _read(hparams, "learning_rate", "b1", "b2", "eps", "eps_outside")
         count = _increment(state.count)
         mu = _ema(grads, state.mu, b1)
-        nu = _tmap(lambda g, v: jnp.maximum(jnp.abs(g) + eps, b2 * v), grads, state.nu)
+        outside = _on(eps_outside)
+        eps_in, eps_out = jnp.where(outside, 0.0, eps), jnp.where(outside, eps, 0.0)
+        nu = _tmap(lambda g, v: jnp.maximum(jnp.abs(g) + eps_in, b2 * v), grads, state.nu)
         m_hat = _divide(mu, _bias_divisor(b1, count))
-        updates = _descend(lr, _tmap(lambda m, v: m / v, m_hat, nu))
-        internals = {"m": mu, "v": nu, "m_hat": m_hat, "step_size": _tmap(lambda v: lr / v, nu)}
+        updates = _descend(lr, _tmap(lambda m, v: m / (v + eps_out), m_hat, nu))
+        internals = {"m": mu, "v": nu, "m_hat": m_hat, "step_size": _tmap(lambda v: lr / (v + eps_out), nu)}
         return updates, AdamState(count, mu, nu), internals
 
     return Optimizer(_adam_init, update)
+
+
+_LOG_096 = float(jnp.log(jnp.float32(0.96)))  # Dozat's momentum-schedule base
+
+
+class NadamState(NamedTuple):
+    count: jax.Array
+    mu: Params
+    nu: Params
+    log_mu_product: jax.Array  # log Π_{i≤t} μ_i (used when the momentum schedule is on)
 
 
 def nadam() -> Optimizer:
-    """optax.nadam: Adam with Dozat's Nesterov look-ahead in m̂_t."""
+    """optax.nadam (constant μ = β₁), or with `momentum_schedule` on, Dozat's schedule
+    μ_t = β₁·(1 − ½·0.96^{tψ}) as Keras (ψ = 1) and PyTorch (ψ = 0.004, momentum_decay) run it:
+
+        m̂_t = μ_{t+1}·m_t / (1 − Π_{i≤t+1} μ_i) + (1 − μ_t)·g_t / (1 − Π_{i≤t} μ_i).
+
+    With μ_t = β₁ that is optax's β₁·m_t/(1−β₁^{t+1}) + (1−β₁)·g_t/(1−β₁^t).
+    """
+
+    def init(params: Params) -> NadamState:
+        dtype = jnp.result_type(*jax.tree.leaves(params)) if jax.tree.leaves(params) else jnp.float32
+        return NadamState(_zero_count(), _zeros(params), _zeros(params), jnp.zeros([], dtype))
 
     def update(grads, state, params, hparams):
-        lr, b1, b2, eps, eps_root = _read(hparams, "learning_rate", "b1", "b2", "eps", "eps_root")
+        lr, b1, b2, eps, eps_root, schedule, psi = _read(
+            hparams, "learning_rate", "b1", "b2", "eps", "eps_root", "momentum_schedule", "momentum_decay"
+        )
         count, mu, nu = _adam_moments(grads, state, b1, b2)
-        m_hat = _nesterov_m_hat(mu, grads, b1, count)
-        v_hat = _divide(nu, _bias_divisor(b2, count))
-        direction = _tmap(lambda m, v: m / (jnp.sqrt(v + eps_root) + eps), m_hat, v_hat)
-        updates = _descend(lr, direction)
-        step_size = _tmap(lambda v: lr / (jnp.sqrt(v + eps_root) + eps), v_hat)
-        internals = {"m": mu, "v": nu, "m_hat": m_hat, "v_hat": v_hat, "step_size": step_size}
-        return updates, AdamState(count, mu, nu), internals
+        scheduled = _on(schedule)
+        t = _float_count(count, b1)
+        b1 = jnp.asarray(b1, t.dtype)
 
-    return Optimizer(_adam_init, update)
+        def mu_at(k):  # μ_k and log μ_k
+            half_power = 0.5 * jnp.exp(k * psi * _LOG_096)
+            return (jnp.where(scheduled, b1 * (1.0 - half_power), b1),
+                    jnp.where(scheduled, jnp.log(b1) + jnp.log1p(-half_power), jnp.log(b1)))
+
+        (mu_t, log_mu_t), (mu_next, log_mu_next) = mu_at(t), mu_at(t + 1.0)
+        log_product = state.log_mu_product + log_mu_t.astype(state.log_mu_product.dtype)
+        # 1 − Π μ_i; with the constant μ = β₁ it is 1 − β₁^t, computed directly
+        c_now = jnp.where(scheduled, -jnp.expm1(log_product), _one_minus_power(b1, count))
+        c_next = jnp.where(scheduled, -jnp.expm1(log_product + log_mu_next),
+                           _one_minus_power(b1, _increment(count)))
+        m_hat = _tmap(lambda m, g: mu_next * m / c_next + (1.0 - mu_t) * g / c_now, mu, grads)
+        v_hat = _divide(nu, _bias_divisor(b2, count))
+        denominator = _tmap(lambda v: jnp.sqrt(v + eps_root) + eps, v_hat)
+        updates = _descend(lr, _tmap(lambda m, d: m / d, m_hat, denominator))
+        step_size = _tmap(lambda d: lr / d, denominator)
+        internals = {"m": mu, "v": nu, "m_hat": m_hat, "v_hat": v_hat, "step_size": step_size}
+        return updates, NadamState(count, mu, nu, log_product), internals
+
+    return Optimizer(init, update)
+
+
+def _coth_gap(y: jax.Array) -> jax.Array:
+    """1/y − 1/(e^y − 1) for y > 0, accurate everywhere (a series below 1, where the two
+    terms nearly cancel): 1/2 − y/12 + y³/720 − y⁵/30240 + y⁷/1209600 − y⁹/47900160."""
+    small = jnp.minimum(y, 1.0)
+    y2 = small * small
+    series = 0.5 - small * (1 / 12 - y2 * (1 / 720 - y2 * (1 / 30240 - y2 * (1 / 1209600 - y2 / 47900160))))
+    big = jnp.maximum(y, 1.0)
+    return jnp.where(y < 1.0, series, 1.0 / big - 1.0 / jnp.expm1(big))
+
+
+def radam_rho(b2: jax.Array | float, count: jax.Array) -> jax.Array:
+    """ρ_t = ρ_∞ − 2t·β₂^t/(1−β₂^t), without cancellation.
+
+    With L = −log β₂ and h(y) = 1/y − 1/(e^y − 1): ρ_t = 1 + 2·(t·h(tL) − h(L)). The direct
+    formula subtracts two numbers near ρ_∞ ≈ 2/(1−β₂) (20 000 at β₂ = 0.9999): in float32 it
+    was 31 % off at steps 6-12. β₂ = 0 gives ρ_t = 1.
+    """
+    b2 = jnp.asarray(b2)
+    t = _float_count(count, b2)
+    log_rate = -jnp.log(b2)
+    return 1.0 + 2.0 * (t * _coth_gap(t * log_rate) - _coth_gap(log_rate))
 
 
 def radam() -> Optimizer:
-    """Rectified Adam: momentum SGD while the variance of v̂ is intractable (ρ_t < threshold),
-    then Adam scaled by the rectification r_t."""
+    """Rectified Adam: momentum SGD while the variance of v̂ is intractable, then Adam scaled
+    by the rectification r_t.
+
+    Rectified when ρ_t > 4 (the paper's condition: r_t is only defined there) and ρ_t ≥ ρ_min
+    (optax's threshold, 5 by default; PyTorch rectifies when ρ_t > 5). A threshold below 4
+    therefore acts as 4. `eps_hat` is Adam's Keras form (PyTorch's RAdam adds ε to the
+    uncorrected √v).
+    """
 
     def update(grads, state, params, hparams):
-        lr, b1, b2, eps, eps_root, threshold = _read(
-            hparams, "learning_rate", "b1", "b2", "eps", "eps_root", "threshold"
+        lr, b1, b2, eps, eps_root, threshold, eps_hat = _read(
+            hparams, "learning_rate", "b1", "b2", "eps", "eps_root", "threshold", "eps_hat"
         )
         count, mu, nu = _adam_moments(grads, state, b1, b2)
         rho_inf = 2.0 / (1.0 - b2) - 1.0
-        b2_t = b2**count
-        rho_t = rho_inf - 2 * count * b2_t / (1 - b2_t)
-        rectified = rho_t >= threshold
-        # NaN while ρ_t < 4; never selected then
-        r_t = jnp.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+        rho_t = radam_rho(b2, count)
+        rectified = (rho_t > 4.0) & (rho_t >= threshold)
+        # the root's argument is negative while ρ_t ≤ 4: guarded, never selected then
+        ratio = (rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
+        r_t = jnp.sqrt(jnp.where(rectified, ratio, 1.0))
+        divisor2 = _bias_divisor(b2, count)
         m_hat = _divide(mu, _bias_divisor(b1, count))
-        v_hat = _divide(nu, _bias_divisor(b2, count))
+        v_hat = _divide(nu, divisor2)
+        denominator, adaptive = _adam_scale(v_hat, divisor2, eps, eps_root, eps_hat, lr)
         direction = _tmap(
-            lambda m, v: jnp.where(rectified, r_t.astype(m.dtype) * m / (jnp.sqrt(v + eps_root) + eps), m),
-            m_hat,
-            v_hat,
+            lambda m, d: jnp.where(rectified, r_t.astype(m.dtype) * m / d, m), m_hat, denominator
         )
         updates = _descend(lr, direction)
-        step_size = _tmap(
-            lambda v: jnp.where(rectified, lr * r_t / (jnp.sqrt(v + eps_root) + eps), lr), v_hat
-        )
+        step_size = _tmap(lambda a: jnp.where(rectified, r_t * a, lr), adaptive)
         internals = {"m": mu, "v": nu, "m_hat": m_hat, "v_hat": v_hat, "step_size": step_size}
         return updates, AdamState(count, mu, nu), internals
 
@@ -538,6 +636,12 @@ _EPS_INSIDE = _flag(
     "ε inside the root √(v+ε) (optax, Keras) or outside √v+ε (PyTorch)",
 )
 _DECOUPLED_DECAY_HELP = "decoupled weight decay: pulls θ toward 0 at rate α·λ"
+_EPS_HAT = _flag(
+    "eps_hat",
+    r"\hat\epsilon",
+    0.0,
+    "Keras form: ε added to the uncorrected √v, corrections folded into α",
+)
 
 
 def _spec(
@@ -572,37 +676,35 @@ _ADAM_HPARAMS = (
         1.0,
         "divide m, v by 1−β^t so early steps are not too small",
     ),
-    _flag(
-        "eps_hat",
-        r"\hat\epsilon",
-        0.0,
-        "Keras form: ε added to the uncorrected √v, corrections folded into α",
-    ),
+    _EPS_HAT,
 )
 
-_ADAM_LATEX = r"""
-\begin{aligned}
-m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-\hat m_t &= m_t / (1-\beta_1^t) && \text{(bias correction off: } \hat m_t = m_t\text{)} \\
-\hat v_t &= v_t / (1-\beta_2^t) && \text{(bias correction off: } \hat v_t = v_t\text{)} \\
-\theta_t &= \theta_{t-1} - \alpha\, \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon)
-  && \text{(or, with } \hat\epsilon\text{: } \alpha \tfrac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\,
-  m_t / (\sqrt{v_t + \bar\epsilon} + \epsilon)\text{)}
-\end{aligned}
+# The corrections c_{k,t} and the ε-hat step, shared by the Adam family's equations.
+_CORRECTIONS = r"""c_{k,t} &= \begin{cases} 1-\beta_k^t & \text{if } \text{bc} \\
+  1 & \text{otherwise} \end{cases} \quad (k = 1, 2) \\
+\hat m_t &= m_t / c_{1,t}, \quad \hat v_t = v_t / c_{2,t} \\"""
+_ADAM_DIRECTION = r"""\begin{cases} \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon)
+  & \text{if not } \hat\epsilon \\
+  \frac{\sqrt{c_{2,t}}}{c_{1,t}}\, m_t / (\sqrt{v_t + \bar\epsilon} + \epsilon)
+  & \text{if } \hat\epsilon \end{cases}"""
+
+_ADAM_LATEX = rf"""
+\begin{{aligned}}
+m_t &= \beta_1 m_{{t-1}} + (1-\beta_1)\, g_t \\
+v_t &= \beta_2 v_{{t-1}} + (1-\beta_2)\, g_t^2 \\
+{_CORRECTIONS}
+\theta_t &= \theta_{{t-1}} - \alpha\, {_ADAM_DIRECTION}
+\end{{aligned}}
 """
 
-_ADAMW_LATEX = r"""
-\begin{aligned}
-m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-\hat m_t &= m_t / (1-\beta_1^t) && \text{(bias correction off: } \hat m_t = m_t\text{)} \\
-\hat v_t &= v_t / (1-\beta_2^t) && \text{(bias correction off: } \hat v_t = v_t\text{)} \\
-d_t &= \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon)
-  && \text{(or, with } \hat\epsilon\text{: } \tfrac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\,
-  m_t / (\sqrt{v_t + \bar\epsilon} + \epsilon)\text{)} \\
-\theta_t &= \theta_{t-1} - \alpha\, (d_t + \lambda\, \theta_{t-1})
-\end{aligned}
+_ADAMW_LATEX = rf"""
+\begin{{aligned}}
+m_t &= \beta_1 m_{{t-1}} + (1-\beta_1)\, g_t \\
+v_t &= \beta_2 v_{{t-1}} + (1-\beta_2)\, g_t^2 \\
+{_CORRECTIONS}
+d_t &= {_ADAM_DIRECTION} \\
+\theta_t &= \theta_{{t-1}} - \alpha\, (d_t + \lambda\, \theta_{{t-1}})
+\end{{aligned}}
 """
 
 
@@ -674,8 +776,9 @@ m_t &= g_t + \mu\, m_{t-1} \\
             r"""
 \begin{aligned}
 G_t &= G_{t-1} + g_t^2 \qquad (G_0 \text{ given}) \\
-\theta_t &= \theta_{t-1} - \alpha\, g_t \,/\, \sqrt{G_t + \epsilon}
-  && \text{(}\epsilon\text{ outside: } \sqrt{G_t} + \epsilon\text{)}
+\theta_t &= \theta_{t-1} - \alpha\, g_t \,/ \begin{cases} \sqrt{G_t + \epsilon}
+  & \text{if } \epsilon_{\text{in}} \\ \sqrt{G_t} + \epsilon & \text{otherwise} \end{cases}
+  && (0 \text{ where } G_t = 0)
 \end{aligned}""",
             "Per-coordinate steps shrink with the sum of all past squared gradients: "
             "no tuning per axis, but the step only ever decays.",
@@ -745,7 +848,7 @@ E[\Delta^2]_t &= \rho\, E[\Delta^2]_{t-1} + (1-\rho)\, \Delta_t^2 \\
                 _EPS_INSIDE,
                 _flag(
                     "centered",
-                    r"\text{c}",
+                    r"\text{centered}",
                     0.0,
                     "divide by the standard deviation of g (v − m²) instead of its RMS",
                 ),
@@ -755,14 +858,16 @@ E[\Delta^2]_t &= \rho\, E[\Delta^2]_{t-1} + (1-\rho)\, \Delta_t^2 \\
             ),
             r"""
 \begin{aligned}
-m_t &= \rho\, m_{t-1} + (1-\rho)\, g_t && \text{(used when centered)} \\
-v_t &= \rho\, v_{t-1} + (1-\rho)\, g_t^2 && (v_0 \text{ given}) \\
-s_t &= v_t \;\;\text{or, centered: } v_t - m_t^2
-  && (\text{bias corr.: } m_t, v_t \,/\, (1-\rho^t)) \\
-u_t &= -\alpha\, g_t \,/\, \sqrt{s_t + \epsilon}
-  && \text{(}\epsilon\text{ outside: } \sqrt{s_t} + \epsilon\text{)} \\
+m_t &= \rho\, m_{t-1} + (1-\rho)\, g_t \\
+v_t &= \rho\, v_{t-1} + (1-\rho)\, g_t^2 \qquad (v_0 \text{ given}) \\
+c_t &= \begin{cases} 1-\rho^t & \text{if } \text{bc} \\ 1 & \text{otherwise} \end{cases} \\
+s_t &= \begin{cases} \max\big(v_t/c_t - (m_t/c_t)^2,\, 0\big) & \text{if } \text{centered} \\
+  v_t / c_t & \text{otherwise} \end{cases} \\
+u_t &= -\alpha\, g_t \,/ \begin{cases} \sqrt{s_t + \epsilon} & \text{if } \epsilon_{\text{in}} \\
+  \sqrt{s_t} + \epsilon & \text{otherwise} \end{cases} \\
 b_t &= u_t + \mu\, b_{t-1} \\
-\theta_t &= \theta_{t-1} + b_t && \text{(Nesterov: } u_t + \mu\, b_t\text{)}
+\theta_t &= \theta_{t-1} + \begin{cases} u_t + \mu\, b_t & \text{if } \text{nesterov} \\
+  b_t & \text{otherwise} \end{cases}
 \end{aligned}""",
             "Divides each coordinate by a running RMS of its gradients, so steep and flat "
             "directions move at similar speeds; forgets, unlike Adagrad.",
@@ -799,14 +904,27 @@ b_t &= u_t + \mu\, b_{t-1} \\
                 _b2(),
                 _ADAM_EPS,
                 _eps_root(),
+                _flag(
+                    "max_raw",
+                    r"\text{raw}",
+                    0.0,
+                    "keep the max of the uncorrected v (Keras, PyTorch), not of v̂ (optax)",
+                ),
+                _EPS_HAT,
             ),
             r"""
 \begin{aligned}
 m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
 v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-\hat m_t &= m_t / (1-\beta_1^t) \\
-\hat v_t &= \max\big(\hat v_{t-1},\; v_t / (1-\beta_2^t)\big) \\
-\theta_t &= \theta_{t-1} - \alpha\, \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon)
+c_{k,t} &= 1-\beta_k^t, \quad \hat m_t = m_t / c_{1,t} \\
+v^{\max}_t &= \begin{cases} \max(v^{\max}_{t-1},\, v_t) & \text{if } \text{raw} \\
+  \max(v^{\max}_{t-1},\, v_t / c_{2,t}) & \text{otherwise} \end{cases} \\
+\hat v_t &= \begin{cases} v^{\max}_t / c_{2,t} & \text{if } \text{raw} \\
+  v^{\max}_t & \text{otherwise} \end{cases} \\
+\theta_t &= \theta_{t-1} - \alpha \begin{cases}
+  \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon) & \text{if not } \hat\epsilon \\
+  \frac{\sqrt{c_{2,t}}}{c_{1,t}}\, m_t / (\sqrt{c_{2,t} \hat v_t + \bar\epsilon} + \epsilon)
+  & \text{if } \hat\epsilon \end{cases}
 \end{aligned}""",
             "Adam whose denominator never shrinks, so a burst of large gradients keeps "
             "the steps small afterwards (the fix for Adam's non-convergence example).",
@@ -820,14 +938,22 @@ v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
                 _lr(0.05, note="the slowly decaying max of |g| keeps steps small"),
                 _b1(),
                 _b2(help_text="decay of the running max of |g|"),
-                _eps(1e-8, "added to |g| inside the max, so v > 0"),
+                _eps(1e-8, "added to |g| inside the max (optax, PyTorch) or to v outside it (Keras)"),
+                _flag(
+                    "eps_outside",
+                    r"\epsilon_{\text{out}}",
+                    0.0,
+                    "ε added to the max, v + ε (Keras), instead of to |g| inside it",
+                ),
             ),
             r"""
 \begin{aligned}
 m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-v_t &= \max\big(|g_t| + \epsilon,\; \beta_2 v_{t-1}\big) \\
+v_t &= \begin{cases} \max\big(|g_t|,\; \beta_2 v_{t-1}\big) & \text{if } \epsilon_{\text{out}} \\
+  \max\big(|g_t| + \epsilon,\; \beta_2 v_{t-1}\big) & \text{otherwise} \end{cases} \\
 \hat m_t &= m_t / (1-\beta_1^t) \\
-\theta_t &= \theta_{t-1} - \alpha\, \hat m_t / v_t
+\theta_t &= \theta_{t-1} - \alpha\, \hat m_t / \begin{cases}
+  v_t + \epsilon & \text{if } \epsilon_{\text{out}} \\ v_t & \text{otherwise} \end{cases}
 \end{aligned}""",
             "Adam with the infinity norm: scales by a decaying max of |g| instead of an RMS.",
             "Kingma & Ba, Adam: A Method for Stochastic Optimization, 2014 (section 7)",
@@ -836,12 +962,37 @@ v_t &= \max\big(|g_t| + \epsilon,\; \beta_2 v_{t-1}\big) \\
             "nadam",
             "NAdam",
             nadam(),
-            (_lr(0.02), _b1(), _b2(), _ADAM_EPS, _eps_root()),
+            (
+                _lr(0.02),
+                _b1(),
+                _b2(),
+                _ADAM_EPS,
+                _eps_root(),
+                _flag(
+                    "momentum_schedule",
+                    r"\text{sched}",
+                    0.0,
+                    "Dozat's momentum schedule μ_t (Keras, PyTorch) instead of a constant β₁ (optax)",
+                ),
+                HyperParam(
+                    "momentum_decay",
+                    r"\psi",
+                    0.004,
+                    1e-4,
+                    1.0,
+                    log=True,
+                    help="pace of the schedule μ_t: 0.004 in PyTorch, 1 in Keras (0.96^t)",
+                    valid=(0.0, 10.0),
+                ),
+            ),
             r"""
 \begin{aligned}
 m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
 v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-\hat m_t &= \beta_1\, m_t / (1-\beta_1^{t+1}) + (1-\beta_1)\, g_t / (1-\beta_1^t) \\
+\mu_k &= \begin{cases} \beta_1 \big(1 - \tfrac12\, 0.96^{k\psi}\big) & \text{if } \text{sched} \\
+  \beta_1 & \text{otherwise} \end{cases} \\
+\hat m_t &= \frac{\mu_{t+1}\, m_t}{1 - \prod_{i=1}^{t+1} \mu_i}
+  + \frac{(1-\mu_t)\, g_t}{1 - \prod_{i=1}^{t} \mu_i} \\
 \hat v_t &= v_t / (1-\beta_2^t) \\
 \theta_t &= \theta_{t-1} - \alpha\, \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon)
 \end{aligned}""",
@@ -864,9 +1015,11 @@ v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
                     5.0,
                     0.0,
                     20.0,
-                    help="rectify once ρ_t ≥ this (variance of v̂ tractable); SGD-momentum before",
+                    help="rectify once ρ_t ≥ this and ρ_t > 4 (r_t exists only there); "
+                    "SGD-momentum before. Below 4 acts as 4",
                     valid=(0.0, 1e6),
                 ),
+                _EPS_HAT,
             ),
             r"""
 \begin{aligned}
@@ -875,10 +1028,13 @@ v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
 \rho_\infty &= 2 / (1-\beta_2) - 1 \\
 \rho_t &= \rho_\infty - 2t\, \beta_2^t / (1-\beta_2^t) \\
 r_t &= \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}} \\
-\hat m_t &= m_t / (1-\beta_1^t), \quad \hat v_t = v_t / (1-\beta_2^t) \\
+c_{k,t} &= 1-\beta_k^t, \quad \hat m_t = m_t / c_{1,t}, \quad \hat v_t = v_t / c_{2,t} \\
 \theta_t &= \theta_{t-1} - \alpha
   \begin{cases} r_t\, \hat m_t / (\sqrt{\hat v_t + \bar\epsilon} + \epsilon)
-    & \rho_t \ge \rho_{\min} \\ \hat m_t & \text{otherwise} \end{cases}
+    & \rho_t > 4,\ \rho_t \ge \rho_{\min},\ \text{not } \hat\epsilon \\
+  r_t \frac{\sqrt{c_{2,t}}}{c_{1,t}}\, m_t / (\sqrt{v_t + \bar\epsilon} + \epsilon)
+    & \rho_t > 4,\ \rho_t \ge \rho_{\min},\ \hat\epsilon \\
+  \hat m_t & \text{otherwise} \end{cases}
 \end{aligned}""",
             "Adam with a built-in warm-up: momentum SGD until v̂ is trustworthy, then "
             "Adam scaled by the rectification r_t.",

@@ -384,7 +384,8 @@ def _far_value(name: str, hp_name: str, base: dict[str, float]) -> float:
 
 # Base values where every hyperparameter can show an effect: RMSprop's nesterov needs momentum,
 # Adagrad's ε placement needs an ε comparable to the accumulator.
-_EFFECT_BASE = {"rmsprop": {"momentum": 0.5}, "adagrad": {"eps": 0.01}}
+_EFFECT_BASE = {"rmsprop": {"momentum": 0.5}, "adagrad": {"eps": 0.01}, "adamax": {"eps": 0.01},
+                "nadam": {"momentum_schedule": 1.0}, "radam": {"eps": 0.01}}
 
 
 @pytest.mark.parametrize("name", REGISTRY_ORDER)

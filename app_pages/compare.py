@@ -13,12 +13,17 @@ from optim_core import OPTIMIZERS
 from playground import compare as cmp
 from playground import ui
 from playground.exports import figure_downloads
+from playground.safe_text import plain
 from playground.setup import (
     CUSTOM,
     DEFAULT_EXPRESSION,
     MAX_EXPRESSION_CHARS,
     MAX_STEPS,
     MIN_STEPS,
+    NOISE_RANGE,
+    NOISE_STEP,
+    SEED_RANGE,
+    STEPS_STEP,
     OptimizerEntry,
     Setup,
 )
@@ -90,7 +95,7 @@ with st.sidebar:
         try:
             surface = Setup(surface=CUSTOM, expression=expression).resolved_surface()
         except ExpressionError as exc:
-            st.error(f"That formula can't be used: {exc}", icon="✏️")
+            st.error(plain(f"That formula can't be used: {exc}"), icon="✏️")
             expression = DEFAULT_EXPRESSION
             surface = Setup(surface=CUSTOM, expression=expression).resolved_surface()
     else:
@@ -104,11 +109,13 @@ with st.sidebar:
     st.caption(surface.description)
 
     st.header("Run")
-    steps = st.slider("Steps", MIN_STEPS, MAX_STEPS, step=10, key=seeded("steps", base.steps))
-    noise = st.slider("Gradient noise σ", 0.0, 5.0, step=0.01, key=seeded("noise", base.noise),
+    steps = st.slider("Steps", MIN_STEPS, MAX_STEPS, step=STEPS_STEP,
+                      key=seeded("steps", base.steps))
+    noise = st.slider("Gradient noise σ", *NOISE_RANGE, step=NOISE_STEP,
+                      key=seeded("noise", base.noise),
                       help="Gaussian noise added to every gradient, as in stochastic / mini-batch "
                            "gradient descent. Every run sees the same noise for the same seed.")
-    seed = st.number_input("Noise seed", 0, 2**31 - 1, step=1, key=seeded("seed", base.seed))
+    seed = st.number_input("Noise seed", *SEED_RANGE, step=1, key=seeded("seed", base.seed))
     default_start = st.checkbox("Start at the surface's default point",
                                 key=seeded("start_default", base.start is None))
     if default_start:
@@ -122,10 +129,9 @@ with st.sidebar:
         y0 = c2.number_input("start y", format="%.3f", step=0.1,
                              key=seeded("y0", float(start_now[1])))
         start = (float(x0), float(y0))
-    tol_options = ui.log_options(1e-6, 1.0, per_decade=1)
-    tol = st.select_slider("Tolerance for 'steps to tolerance'", tol_options,
+    tol = st.select_slider("Tolerance for 'steps to tolerance'", list(cmp.TOL_OPTIONS),
                            format_func=lambda v: f"{v:g}",
-                           key=seeded("tol", min(tol_options, key=lambda o: abs(o - state.tol))),
+                           key=seeded("tol", cmp.nearest_tol(state.tol)),
                            help="A run has arrived once its loss is within this of the minimum.")
 
 panel_entries = base.optimizers
@@ -180,7 +186,7 @@ if tabs[0].open:
                     sw.values if same else cmp.default_sweep_values(name, hp))))
             values, errors = cmp.parse_values(text, name, hp)
             for error in errors:
-                st.error(f"Sweep value ignored: {error}.", icon="✏️")
+                st.error(plain(f"Sweep value ignored: {error}."), icon="✏️")
             if not values:
                 values = cmp.default_sweep_values(name, hp)
                 st.warning(f"No usable values; showing {cmp.format_values(values)}.")
@@ -242,8 +248,8 @@ if tabs[1].open:
                 problem = cmp.check_range(name, current, float(lo), float(hi))
                 if problem:
                     ranges[axis] = cmp.default_range(name, current)
-                    st.error(f"{current}: {problem}; using {cmp.format_values(ranges[axis])}.",
-                             icon="✏️")
+                    st.error(plain(f"{current}: {problem}; using "
+                                   f"{cmp.format_values(ranges[axis])}."), icon="✏️")
                 else:
                     ranges[axis] = (float(lo), float(hi))
                 if log:

@@ -10,17 +10,30 @@ from playground import page_state as ps
 from playground import ui
 from playground.compute import divergence_messages, run_setup
 from playground.lessons import LESSONS_BY_SLUG
+from playground.safe_text import plain
 from playground.setup import (
     CUSTOM,
+    DECAY_EVERY_RANGE,
+    DECAY_RATE_RANGE,
+    DECAY_RATE_STEP,
+    FINAL_FRACTION_RANGE,
+    FINAL_FRACTION_STEP,
     HIDEABLE_CONTROLS,
     MAX_EXPRESSION_CHARS,
     MAX_OPTIMIZERS,
     MAX_STEPS,
+    MAX_UPLOAD_BYTES,
     MIN_STEPS,
+    NOISE_RANGE,
+    NOISE_STEP,
+    SEED_RANGE,
+    STEPS_STEP,
+    WARMUP_RANGE,
     OptimizerEntry,
     Setup,
-    from_json,
     from_query,
+    load_json,
+    query_string,
     to_query,
 )
 from surfaces import SURFACES, ExpressionError
@@ -41,13 +54,14 @@ if key("pending_setup") in ss:
 elif ui.url_changed(QUERY_STATE):
     url_setup, url_warnings = from_query(ui.current_query())
     ps.seed(url_setup)
-    ss[key("url_warnings")] = url_warnings
+    ss[key("url_warnings")] = ("The link had values that could not be used", url_warnings)
     ss[key("lesson")] = st.query_params.get("lesson")
 if key("pending_start") in ss:  # a click on the map, applied before the inputs are drawn
     ss[key("x0")], ss[key("y0")] = ss.pop(key("pending_start"))
     ss[key("start_is_default")] = False
 
-ui.show_warnings(ss.pop(key("url_warnings"), []), "The link had values that could not be used")
+warnings_title, warnings = ss.pop(key("url_warnings"), ("", []))
+ui.show_warnings(warnings, warnings_title)
 lesson = LESSONS_BY_SLUG.get(ss.get(key("lesson")) or "")
 if lesson is not None:
     st.info(f"**Lesson: {lesson.title}.** {lesson.look_for}", icon="🎓")
@@ -80,7 +94,7 @@ with st.sidebar:
             surface = Setup(surface=CUSTOM, expression=expression).resolved_surface()
         except ExpressionError as exc:
             expression_error = str(exc)
-            st.error(f"That formula can't be used: {exc}", icon="✏️")
+            st.error(plain(f"That formula can't be used: {exc}"), icon="✏️")
             surface = Setup(surface=CUSTOM).resolved_surface()
             expression = Setup().expression
     else:
@@ -97,12 +111,12 @@ with st.sidebar:
 
     st.header("Run")
     if shown("steps"):
-        st.slider("Steps", MIN_STEPS, MAX_STEPS, key=key("steps"), step=10)
+        st.slider("Steps", MIN_STEPS, MAX_STEPS, key=key("steps"), step=STEPS_STEP)
     if shown("noise"):
-        st.slider("Gradient noise σ", 0.0, 5.0, key=key("noise"), step=0.01,
+        st.slider("Gradient noise σ", *NOISE_RANGE, key=key("noise"), step=NOISE_STEP,
                   help="Gaussian noise added to every gradient, as in stochastic / mini-batch "
                        "gradient descent. The same seed gives the same noise.")
-        st.number_input("Noise seed", 0, 2**31 - 1, key=key("seed"), step=1)
+        st.number_input("Noise seed", *SEED_RANGE, key=key("seed"), step=1)
     if shown("start"):
         st.caption("Start point: click the map, or type it.")
         c1, c2 = st.columns(2)
@@ -112,12 +126,14 @@ with st.sidebar:
         st.selectbox("Learning-rate schedule", SCHEDULE_KINDS, key=key("sched"))
         kind = ss[key("sched")]
         if kind == "step":
-            st.slider("decay factor γ", 0.05, 1.0, key=key("sched", "decay_rate"), step=0.05)
-            st.number_input("every T steps", 1, MAX_STEPS, key=key("sched", "decay_every"))
+            st.slider("decay factor γ", *DECAY_RATE_RANGE, key=key("sched", "decay_rate"),
+                      step=DECAY_RATE_STEP)
+            st.number_input("every T steps", *DECAY_EVERY_RANGE, key=key("sched", "decay_every"))
         elif kind == "cosine":
-            st.slider("final fraction f", 0.0, 1.0, key=key("sched", "final_fraction"), step=0.05)
+            st.slider("final fraction f", *FINAL_FRACTION_RANGE, key=key("sched", "final_fraction"),
+                      step=FINAL_FRACTION_STEP)
         elif kind == "warmup":
-            st.number_input("warm-up steps W", 1, MAX_STEPS, key=key("sched", "warmup_steps"))
+            st.number_input("warm-up steps W", *WARMUP_RANGE, key=key("sched", "warmup_steps"))
         st.latex(SCHEDULE_LATEX[kind])
 
 
@@ -143,10 +159,6 @@ with optimizers_col:
         prefix = ps.entry_prefix(entry_id)
         name = ss[prefix + ".name"]
         spec = OPTIMIZERS[name]
-        if not (shown("optimizers") or shown("hparams")):
-            entries.append(base.optimizers[n] if n < len(base.optimizers)
-                           else OptimizerEntry.default(name))
-            continue
         with st.container(border=True):
             head, remove = st.columns([4, 1], vertical_alignment="center")
             head.markdown(f"<span style='color:{color_for(n)};font-size:1.4em'>●</span> "
@@ -154,21 +166,24 @@ with optimizers_col:
             if shown("optimizers") and len(ids) > 1:
                 remove.button("✕", key=prefix + ".remove", on_click=ps.remove_entry,
                               args=(entry_id,), help=f"Remove {spec.label}")
-            with st.expander("Settings and update rule", expanded=len(ids) <= 2):
+            with st.expander("Settings and update rule" if shown("optimizers") or shown("hparams")
+                             else "Update rule", expanded=len(ids) <= 2):
                 if shown("optimizers"):
                     st.selectbox("optimizer", list(OPTIMIZERS), key=prefix + ".name",
                                  format_func=lambda k: OPTIMIZERS[k].label,
                                  on_change=ps.change_optimizer, args=(entry_id,))
-                st.selectbox("preset", list(PRESETS), key=prefix + ".preset",
-                             on_change=ps.apply_preset, args=(entry_id,),
-                             help="Defaults and ε placement as in optax, Keras or PyTorch.",
-                             disabled=not shown("hparams"))
-                values = ui.hyperparam_editor(name, f"{prefix}.{name}", spec.defaults,
-                                              disabled=not shown("hparams"))
+                if shown("hparams"):
+                    st.selectbox("preset", list(PRESETS), key=prefix + ".preset",
+                                 on_change=ps.apply_preset, args=(entry_id,),
+                                 help="Defaults and ε placement as in optax, Keras or PyTorch.")
+                    values = ui.hyperparam_editor(name, f"{prefix}.{name}", spec.defaults)
+                    entry = OptimizerEntry(name, values, ss[prefix + ".preset"])
+                else:  # classroom mode: no widget at all, the link's values
+                    entry = ps.hidden_entry(entry_id, name)
                 st.latex(spec.latex)
                 st.caption(spec.description)
-            st.caption(ui.hyperparam_summary(name, values))
-        entries.append(OptimizerEntry(name, values, ss[prefix + ".preset"]))
+            st.caption(ui.hyperparam_summary(name, entry.hparams))
+        entries.append(entry)
 
     if shown("optimizers") and len(ids) < MAX_OPTIMIZERS:
         st.selectbox("Add an optimizer", ["—", *OPTIMIZERS], key=key("add"),
@@ -177,18 +192,19 @@ with optimizers_col:
                                         else None, ss.__setitem__(key("add"), "—")))
 
 start = (float(ss[key("x0")]), float(ss[key("y0")])) if shown("start") else base.resolved_start()
+steps = int(ss[key("steps")]) if shown("steps") else base.steps
 setup = Setup(
     surface=surface_name,
     expression=expression,
     surface_params=surface_params,
     noise=float(ss[key("noise")]) if shown("noise") else base.noise,
     seed=int(ss[key("seed")]) if shown("noise") else base.seed,
-    steps=int(ss[key("steps")]) if shown("steps") else base.steps,
+    steps=steps,
     start=None if ss.get(key("start_is_default")) and start == surface.start else start,
     schedule=read_schedule(),
     optimizers=tuple(entries),
     focus=min(int(ss.get(key("focus"), 0)), max(len(entries) - 1, 0)),
-    scrub=min(int(ss.get(key("scrub"), 0)), int(ss[key("steps")])),
+    scrub=min(max(int(ss.get(key("scrub"), 0)), 0), steps),
     classroom=base.classroom,
     hidden=base.hidden,
 )
@@ -245,6 +261,10 @@ with figures_col:
     if internals_tab.open:
         with internals_tab:
             labels = [t.label for t in trajectories]
+            # Keep both widgets inside their ranges (the steps or the optimizer list may have
+            # shrunk since they were set).
+            ss[key("focus")] = min(max(int(ss.get(key("focus"), 0)), 0), len(labels) - 1)
+            ss[key("scrub")] = setup.scrub
             c1, c2 = st.columns([1, 2])
             c1.selectbox("Explain", range(len(labels)), key=key("focus"),
                          format_func=lambda i: labels[i])
@@ -268,21 +288,24 @@ with figures_col:
 
             exports.metrics_table(result)
             exports.download_section(setup, result, surface, surface_params, colors)
-            uploaded = st.file_uploader("Load a saved setup (JSON)", type=["json"], key=key("upload"))
+            uploaded = st.file_uploader(
+                "Load a saved setup (JSON)", type=["json"], key=key("upload"), max_upload_size=1,
+                help=f"A setup file saved here (at most {MAX_UPLOAD_BYTES // 1000} kB).")
             if uploaded is not None and ss.get(key("upload_done")) != uploaded.file_id:
                 ss[key("upload_done")] = uploaded.file_id
-                loaded, warnings = from_json(uploaded.getvalue())
-                ss[key("url_warnings")] = warnings
-                ss[key("pending_setup")] = loaded
+                # At most one byte past the cap is read: load_json refuses the file by its size.
+                uploaded.seek(0)
+                loaded, warnings = load_json(uploaded.read(MAX_UPLOAD_BYTES + 1))
+                ss[key("url_warnings")] = ("The file had values that could not be used", warnings)
+                if loaded is not None:
+                    ss[key("pending_setup")] = loaded
                 st.rerun()
             with st.expander("Classroom mode"):
                 st.caption("Share a link that hides chosen controls, so students focus on the rest.")
                 chosen = st.multiselect("Hide", list(HIDEABLE_CONTROLS),
                                         format_func=HIDEABLE_CONTROLS.get, key=key("hide_pick"))
                 classroom_setup = setup.with_changes(classroom=True, hidden=tuple(chosen))
-                st.code("?" + "&".join(
-                    f"{k}={v}" for k, vs in to_query(classroom_setup).items()
-                    for v in (vs if isinstance(vs, list) else [vs])), language=None)
+                st.code(query_string(to_query(classroom_setup)), language=None)
 
 lesson_param = {"lesson": lesson.slug} if lesson is not None else {}
 ui.sync_query({**to_query(setup), **lesson_param}, QUERY_STATE)

@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 
 from optim_core import OPTIMIZERS, GridResult, RunConfig, Trajectory, resolve_hparams, run_batch, run_grid
 from optim_core.metrics import minimum_loss
+from playground.safe_text import shown
 from playground.setup import (
     MAX_OPTIMIZERS,
     MAX_QUERY_VALUE_CHARS,
@@ -36,7 +37,9 @@ from playground.setup import (
     Setup,
     encode_optimizer,
     first_value,
+    parse_number,
     parse_optimizer_text,
+    raw_text,
 )
 from playground.setup import from_query as setup_from_query
 from playground.setup import to_query as setup_to_query
@@ -52,7 +55,9 @@ MIN_HEATMAP_RES, MAX_HEATMAP_RES = 3, 40  # cells per heatmap axis
 MIN_BASIN_RES, MAX_BASIN_RES = 8, 128  # start points per basin-map axis
 # Batch sizes are padded up to one of these (static under jit: one compile per bucket).
 GRID_BUCKETS: tuple[int, ...] = (64, 256, 1024, 1600, 4096, 9216, 16384)
-TOL_RANGE = (1e-8, 1.0)
+# The tolerance slider's stops (one per decade); a link's value is read to the nearest one.
+TOL_OPTIONS: tuple[float, ...] = tuple(10.0 ** -k for k in range(6, -1, -1))
+TOL_RANGE = (TOL_OPTIONS[0], TOL_OPTIONS[-1])
 DEFAULT_TOL = 1e-3
 # A start "reaches" a minimum when it ends within this fraction of the domain's larger side.
 REACH_FRACTION = 0.03
@@ -145,17 +150,17 @@ def parse_values(text: str, optimizer: str, name: str) -> tuple[tuple[float, ...
     errors: list[str] = []
     parts = [p.strip() for p in str(text)[:MAX_QUERY_VALUE_CHARS].replace(";", ",").split(",")]
     for part in (p for p in parts if p):
-        try:
-            value = float(part)
-        except ValueError:
-            errors.append(f"{part[:20]!r} is not a number")
+        value = parse_number(part)
+        if value is None:
+            errors.append(f"{shown(part, 20)} is not a number")
             continue
         if not math.isfinite(value) or not low <= value <= high:
-            errors.append(f"{part[:20]} is outside [{low:g}, {high:g}]")
+            errors.append(f"{shown(part, 20)} is outside [{low:g}, {high:g}]")
             continue
         if h.kind == "bool" and value not in (0.0, 1.0):
-            errors.append(f"{part[:20]} is not 0 or 1 (a switch)")
+            errors.append(f"{shown(part, 20)} is not 0 or 1 (a switch)")
             continue
+        value += 0.0  # -0 -> 0
         if value not in values:
             values.append(value)
     if len(values) > MAX_SWEEP_VALUES:
@@ -226,10 +231,15 @@ def _read_entry(raw: str | None, what: str, default: OptimizerEntry, reader: Rea
     if parsed is None:
         return default
     if allowed is not None and parsed["name"] not in allowed:
-        reader.warn(f"{what}: {parsed['name'][:20]!r} cannot be used here; using {default.name}.")
+        reader.warn(f"{what}: {raw_text(parsed['name'])} cannot be used here; using {default.name}.")
         return default
     entry = reader.optimizer(parsed["name"], parsed["preset"], parsed["hparams"])
     return entry if entry is not None else default
+
+
+def nearest_tol(value: float) -> float:
+    """The tolerance slider's stop nearest to `value` (on a log scale)."""
+    return min(TOL_OPTIONS, key=lambda o: abs(math.log10(o) - math.log10(max(value, 1e-300))))
 
 
 def _read_range(raw: str | None, what: str, optimizer: str, name: str,
@@ -292,13 +302,18 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[CompareState, list
     names = [e.name for e in setup.optimizers]
     if len(set(names)) < len(names):
         # One panel per optimizer: a second entry of the same optimizer is a sweep's job.
-        reader.warn("the same optimizer appears twice; kept the first (use the sweep mode to "
-                    "compare settings of one optimizer).")
+        reader.warn(f"the same optimizer appears twice; kept the first of each, dropped "
+                    f"{len(names) - len(set(names))} (use the sweep mode to compare settings of "
+                    "one optimizer).")
         unique = tuple(e for i, e in enumerate(setup.optimizers) if e.name not in names[:i])
         setup = setup.with_changes(optimizers=unique)
 
     def get(key: str) -> str | None:
         return first_value(query, key, reader)
+
+    def get_or(key: str, default: str) -> str:
+        value = get(key)
+        return default if value is None else value
 
     panels = base.panels
     if get("cmp.panels") is not None:
@@ -325,10 +340,10 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[CompareState, list
     hm_entry = _read_entry(get("cmp.hm"), "heatmap optimizer", base.heatmap.entry, reader,
                            allowed=heatmap_optimizers())
     axes = grid_hparams(hm_entry.name)
-    hm_x = reader.choice(get("cmp.hm.x") or "learning_rate", "heatmap x axis", "learning_rate",
+    hm_x = reader.choice(get_or("cmp.hm.x", "learning_rate"), "heatmap x axis", "learning_rate",
                          axes)
     y_default = _default_y(hm_entry.name, hm_x)
-    hm_y = reader.choice(get("cmp.hm.y") or y_default, "heatmap y axis", y_default, axes)
+    hm_y = reader.choice(get_or("cmp.hm.y", y_default), "heatmap y axis", y_default, axes)
     if hm_y == hm_x:
         reader.warn("the heatmap needs two different hyperparameters; changed the y axis.")
         hm_y = next(a for a in axes if a != hm_x)
@@ -336,29 +351,37 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[CompareState, list
         entry=hm_entry, x=hm_x, y=hm_y,
         x_range=_read_range(get("cmp.hm.xr"), "heatmap x", hm_entry.name, hm_x, reader),
         y_range=_read_range(get("cmp.hm.yr"), "heatmap y", hm_entry.name, hm_y, reader),
-        resolution=reader.integer(get("cmp.hm.n") or base.heatmap.resolution, "heatmap resolution",
-                                  base.heatmap.resolution, MIN_HEATMAP_RES, MAX_HEATMAP_RES),
-        metric=reader.choice(get("cmp.hm.z") or base.heatmap.metric, "heatmap value",
+        resolution=reader.integer(get_or("cmp.hm.n", str(base.heatmap.resolution)),
+                                  "heatmap resolution", base.heatmap.resolution, MIN_HEATMAP_RES,
+                                  MAX_HEATMAP_RES),
+        metric=reader.choice(get_or("cmp.hm.z", base.heatmap.metric), "heatmap value",
                              base.heatmap.metric, tuple(HEATMAP_METRICS)),
     )
 
     bm_entry = _read_entry(get("cmp.bm"), "basin optimizer", base.basin.entry, reader)
     basin = BasinSpec(
         entry=bm_entry,
-        resolution=reader.integer(get("cmp.bm.n") or base.basin.resolution, "basin resolution",
-                                  base.basin.resolution, MIN_BASIN_RES, MAX_BASIN_RES),
-        metric=reader.choice(get("cmp.bm.z") or base.basin.metric, "basin value",
+        resolution=reader.integer(get_or("cmp.bm.n", str(base.basin.resolution)),
+                                  "basin resolution", base.basin.resolution, MIN_BASIN_RES,
+                                  MAX_BASIN_RES),
+        metric=reader.choice(get_or("cmp.bm.z", base.basin.metric), "basin value",
                              base.basin.metric, tuple(BASIN_METRICS)),
     )
     tol = base.tol
     if get("cmp.tol") is not None:
         tol = reader.number(get("cmp.tol"), "tolerance", base.tol, *TOL_RANGE)
+        stop = nearest_tol(tol)
+        if stop != tol:
+            reader.warn(f"tolerance: {tol:g} is not one of the slider's stops; using {stop:g}.")
+            tol = stop
     known = {"cmp.panels", "cmp.sw", "cmp.sw.hp", "cmp.sw.vals", "cmp.hm", "cmp.hm.x", "cmp.hm.y",
              "cmp.hm.xr", "cmp.hm.yr", "cmp.hm.n", "cmp.hm.z", "cmp.bm", "cmp.bm.n", "cmp.bm.z",
              "cmp.tol", "cmp.tab"}
     unknown = [k for k in query if k.startswith("cmp.") and k not in known]
     if unknown:
-        reader.warn(f"unknown link parameters ignored: {', '.join(k[:20] for k in unknown[:5])}.")
+        listed = ", ".join(raw_text(k) for k in unknown[:5])
+        more = f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""
+        reader.warn(f"unknown link parameters ignored: {listed}{more}.")
     state = CompareState(setup, panels, sweep, heatmap, basin, tol)
     return state, reader.warnings
 

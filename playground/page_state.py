@@ -70,6 +70,15 @@ def base() -> Setup:
     return st.session_state.get(key("base"), Setup())
 
 
+def hidden_entry(entry_id: int, name: str) -> OptimizerEntry:
+    """An optimizer whose hyperparameters are hidden (classroom mode): the link's entry, or the
+    defaults of an optimizer picked since (seed() numbers the link's entries 0, 1, ...)."""
+    link = base().optimizers
+    if entry_id < len(link) and link[entry_id].name == name:
+        return link[entry_id]
+    return OptimizerEntry.default(name)
+
+
 def add_entry(name: str) -> None:
     ss = st.session_state
     entry_id = ss[key("next_id")]

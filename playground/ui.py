@@ -10,6 +10,7 @@ import streamlit as st
 
 from optim_core import OPTIMIZERS, HyperParam
 from playground.safe_text import plain, warning_lines
+from playground.setup import widget_range
 
 
 def log_options(low: float, high: float, per_decade: int = 6) -> list[float]:
@@ -31,20 +32,38 @@ def _sync_from_box(key: str, options: list[float]) -> None:
     st.session_state[key + ".slider"] = _nearest(options, st.session_state[key])
 
 
+def clamp(value: float, low: float, high: float) -> float:
+    """`value` inside [low, high]; a value that is not a finite number becomes `low`."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return float(low)
+    if not math.isfinite(value):
+        return float(low) if value != math.inf else float(high)
+    return float(min(max(value, low), high))
+
+
 def log_slider(label: str, key: str, low: float, high: float, default: float,
-               help: str | None = None, disabled: bool = False) -> float:
-    """A log-scale slider with a typed-entry box beside it; both edit one value at `key`."""
+               help: str | None = None, disabled: bool = False,
+               box_range: tuple[float, float] | None = None) -> float:
+    """A log-scale slider with a typed-entry box beside it; both edit one value at `key`.
+
+    The slider's stops run from `low` to `high`; the box takes any value in `box_range`
+    (default: the same), and the slider then sits at the nearest stop.
+    """
     options = log_options(low, high)
+    box_low, box_high = box_range if box_range is not None else (low, high)
     if key not in st.session_state:
         st.session_state[key] = float(default)
-    value = float(st.session_state[key])
+    value = clamp(st.session_state[key], box_low, box_high)  # never more than the box can show
+    st.session_state[key] = value
     st.session_state[key + ".slider"] = _nearest(options, value)
     st.session_state[key + ".box"] = value
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     left.select_slider(label, options=options, key=key + ".slider", help=help,
                        format_func=lambda v: f"{v:g}", on_change=_sync_from_slider,
                        args=(key,), disabled=disabled)
-    right.number_input("exact", min_value=float(low) if low > 0 else None, max_value=float(high),
+    right.number_input("exact", min_value=float(box_low), max_value=float(box_high),
                        key=key + ".box", format="%.3g", on_change=_sync_from_box,
                        args=(key, options), label_visibility="collapsed", disabled=disabled,
                        step=None)
@@ -58,10 +77,12 @@ def hyperparam_widget(h: HyperParam, key: str, default: float, disabled: bool = 
         if key not in st.session_state:
             st.session_state[key] = bool(default)
         return float(st.toggle(label, key=key, help=h.help, disabled=disabled))
+    low, high = widget_range(h)
     if h.log:
-        return log_slider(label, key, h.low, h.high, default, help=h.help, disabled=disabled)
-    if key not in st.session_state:
-        st.session_state[key] = float(min(max(default, h.low), h.high))
+        return log_slider(label, key, h.low, h.high, default, help=h.help, disabled=disabled,
+                          box_range=(low, high))
+    # The readers clamp to the same range; this only guards a value set by other code.
+    st.session_state[key] = clamp(st.session_state.get(key, default), low, high)
     step = (h.high - h.low) / 200
     return float(st.slider(label, min_value=float(h.low), max_value=float(h.high), key=key,
                            step=float(f"{step:.2g}"), help=h.help, disabled=disabled,

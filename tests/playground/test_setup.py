@@ -195,7 +195,9 @@ def test_url_keeps_only_changed_hyperparameters() -> None:
     ({"noise": "50"}, lambda s: s.noise == 10.0),
     ({"noise": "-3"}, lambda s: s.noise == 0.0),
     ({"o": "adam(learning_rate=1e9)"}, lambda s: s.optimizers[0].hparams["learning_rate"] == 100.0),
-    ({"o": "adam(b1=1.5)"}, lambda s: s.optimizers[0].hparams["b1"] == 0.9999),
+    # A linear slider's range (b1: 0..0.999), not the wider valid range (0..0.9999).
+    ({"o": "adam(b1=1.5)"}, lambda s: s.optimizers[0].hparams["b1"] == 0.999),
+    ({"o": "momentum(momentum=0.9999)"}, lambda s: s.optimizers[0].hparams["momentum"] == 0.999),
     ({"o": "sgd(learning_rate=-1)"}, lambda s: s.optimizers[0].hparams["learning_rate"] == 1e-12),
     ({"s": "ravine", "sp.condition": "1e9"}, lambda s: s.surface_params["condition"] == 1000.0),
     ({"x0": "1e300", "y0": "-1e300"}, lambda s: s.start == (30.0, -30.0)),  # 10 x rosenbrock box

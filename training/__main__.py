@@ -145,11 +145,47 @@ def _resolve_args(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
     for flag, path in (("--out-figure", a.out_figure), ("--out-landscape", a.out_landscape)):
         if path and not path.lower().endswith((".html", ".png")):
             p.error(f"{flag} must end in .html or .png, got {path}")
+    _check_outputs(p, a)
     for opt, name, _ in a.hp:
         if opt is not None and opt not in names:
             p.error(f"--hp {opt}.{name}: {opt} is not among --optimizers ({','.join(names)})")
         if opt is None and not any(name in OPTIMIZERS[n].defaults for n in names):
             p.error(f"--hp {name}: none of {','.join(names)} has a hyperparameter {name!r}")
+
+
+def _output_paths(a: argparse.Namespace) -> list[tuple[str, str]]:
+    """(flag, path) of every file this run may write; a .png figure may fall back to .html."""
+    out = [("--out-json", a.out_json), ("--out-csv", a.out_csv)]
+    for flag, path in (("--out-figure", a.out_figure), ("--out-landscape", a.out_landscape)):
+        out.append((flag, path))
+        if path and path.lower().endswith(".png"):
+            out.append((flag, path[:-4] + ".html"))
+    return [(flag, path) for flag, path in out if path]
+
+
+def _check_outputs(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
+    """Refuse, before any training, an output that is a symbolic link (or not a file): every
+    file is written through a temp file and a rename, never through a link someone planted."""
+    from viz.export import UnsafeOutput, check_output_path
+
+    for flag, path in _output_paths(a):
+        try:
+            check_output_path(path)
+        except UnsafeOutput as e:
+            p.error(f"{flag}: {e}")
+
+
+def _write(path: str, data: str | bytes) -> int:
+    """Write one output file safely (viz.export.write_file); 0, or 1 with a message."""
+    from viz.export import write_file
+
+    try:
+        write_file(path, data)
+    except OSError as e:  # UnsafeOutput included: a link planted while we trained
+        print(f"error: can't write {path}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
 
 
 def _optimizer_configs(p: argparse.ArgumentParser, a: argparse.Namespace) -> list:
@@ -255,17 +291,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if result.stopped:
         say("stopped early: the results below cover what was trained")
     print(_summary(result))
-    if a.out_json:
-        result.to_json(a.out_json)
-        print(f"wrote {a.out_json}", file=sys.stderr)
-    if a.out_csv:
-        result.to_csv(a.out_csv)
-        print(f"wrote {a.out_csv}", file=sys.stderr)
     status = 0
+    if a.out_json:
+        status = _write(a.out_json, result.to_json() + "\n") or status
+    if a.out_csv:
+        status = _write(a.out_csv, result.to_csv()) or status
     if a.out_figure:
         from training.figures import curves_figure
 
-        status = _write_figure(curves_figure(result), a.out_figure)
+        status = _write_figure(curves_figure(result), a.out_figure) or status
     if a.out_landscape:
         from training.figures import landscape_figure
         from training.landscape import compute_landscape
@@ -286,28 +320,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _write_figure(fig, path: str) -> int:
-    if path.lower().endswith(".html"):
-        fig.write_html(path, include_plotlyjs=True)  # self-contained: works offline
-    else:
-        from viz.export import export_unavailable_reason, to_png
+    import plotly.io as pio
 
-        reason = export_unavailable_reason()
-        if reason is not None:
-            html = path[:-4] + ".html"
-            fig.write_html(html, include_plotlyjs=True)
-            print(f"PNG export unavailable ({reason}); wrote {html} instead", file=sys.stderr)
-            return 0
-        try:
-            data = to_png(fig)
-        except Exception as e:  # noqa: BLE001 (Kaleido/Chromium failures come in many types)
-            html = path[:-4] + ".html"
-            fig.write_html(html, include_plotlyjs=True)
-            print(f"PNG export failed ({e}); wrote {html} instead", file=sys.stderr)
-            return 0
-        with open(path, "wb") as f:
-            f.write(data)
-    print(f"wrote {path}", file=sys.stderr)
-    return 0
+    def as_html() -> str:  # self-contained: works offline
+        return pio.to_html(fig, include_plotlyjs=True, full_html=True)
+
+    if path.lower().endswith(".html"):
+        return _write(path, as_html())
+    from viz.export import export_unavailable_reason, looks_like, to_png
+
+    html = path[:-4] + ".html"
+    reason = export_unavailable_reason()
+    if reason is not None:
+        print(f"PNG export unavailable ({reason}); writing {html} instead", file=sys.stderr)
+        return _write(html, as_html())
+    try:
+        data = to_png(fig)
+    except Exception as e:  # noqa: BLE001 (Kaleido/Chromium failures come in many types)
+        print(f"PNG export failed ({e}); writing {html} instead", file=sys.stderr)
+        return _write(html, as_html())
+    if not looks_like("png", data):  # a failed render: a few bytes that are no image
+        print(f"PNG export failed (the browser returned {len(data)} bytes that are not a PNG); "
+              f"writing {html} instead", file=sys.stderr)
+        return _write(html, as_html())
+    return _write(path, data)
 
 
 if __name__ == "__main__":

@@ -409,15 +409,13 @@ def _size(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB"
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-
-
 def terminal_safe(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """One line a terminal shows as it is: control characters (escape sequences, carriage
-    returns, bidi overrides) written as \\xNN / \\uNNNN, newlines as spaces, at most `limit`
-    characters (then an ellipsis). Link and file values end up in messages."""
-    flat = text.replace("\n", " ")
-    flat = _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), flat)
+    """One line a terminal shows as it is: every non-printable character (escape sequences,
+    carriage returns, bidi overrides, ...) written as \\xNN / \\uNNNN, newlines as spaces,
+    at most `limit` characters (then an ellipsis). Link and file values end up in messages."""
+    flat = text[: limit + 1].replace("\n", " ")
+    flat = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in flat)
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -137,3 +137,68 @@ def test_png_figure_or_a_clear_fallback(tmp_path: Path, capsys) -> None:
         assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     else:  # no Chromium for Kaleido: an interactive HTML instead, and a message saying so
         assert (tmp_path / "c.html").exists() and "instead" in err
+
+
+# --- outputs: never through a planted symlink, written by rename ------------------------------
+
+
+def _no_training(monkeypatch, result=None) -> list:
+    calls: list = []
+
+    def fake_train(configs, config, data, callback=None, on_chunk=None):
+        calls.append(config)
+        if result is None:
+            raise AssertionError("training started although an output was refused")
+        return result
+
+    monkeypatch.setattr(importlib.import_module("training.train"), "train", fake_train)
+    return calls
+
+
+@pytest.mark.parametrize(("flag", "name", "link_name"), [
+    ("--out-json", "r.json", "r.json"),
+    ("--out-csv", "r.csv", "r.csv"),
+    ("--out-figure", "c.html", "c.html"),
+    ("--out-figure", "c.png", "c.html"),  # the HTML a failed PNG export falls back to
+    ("--out-landscape", "land.png", "land.png"),
+])
+def test_planted_symlink_output_is_refused_before_training(
+    tmp_path: Path, monkeypatch, capsys, flag: str, name: str, link_name: str
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / link_name).symlink_to(victim)
+    calls = _no_training(monkeypatch)
+    with pytest.raises(SystemExit) as exc:
+        main([flag, str(tmp_path / name), "--no-progress"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{flag}: " in err and "is a symbolic link" in err and "Traceback" not in err
+    assert calls == [] and victim.read_text() == "precious"
+
+
+def test_outputs_replace_old_files_by_rename(tmp_path: Path, monkeypatch, capsys) -> None:
+    _no_training(monkeypatch, _fake_result())
+    for name in ("r.json", "r.csv", "c.html"):
+        (tmp_path / name).write_text("old")
+        os.link(tmp_path / name, tmp_path / f"old-{name}")  # an in-place write would change it
+    code = main(["--epochs", "3", "--no-progress", "--out-json", str(tmp_path / "r.json"),
+                 "--out-csv", str(tmp_path / "r.csv"), "--out-figure", str(tmp_path / "c.html")])
+    assert code == 0, capsys.readouterr().err
+    assert json.loads((tmp_path / "r.json").read_text())["runs"][0]["optimizer"] == "adam"
+    assert (tmp_path / "r.csv").read_text().startswith("optimizer,")
+    assert "plotly" in (tmp_path / "c.html").read_text()[:200_000].lower()
+    assert all((tmp_path / f"old-{n}").read_text() == "old" for n in ("r.json", "r.csv", "c.html"))
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_png_that_is_not_a_png_falls_back_to_html(tmp_path: Path, monkeypatch, capsys) -> None:
+    from training.__main__ import _write_figure
+    from training.figures import curves_figure
+    from viz import export as E
+
+    monkeypatch.setattr(E, "export_unavailable_reason", lambda: None)
+    monkeypatch.setattr(E, "to_png", lambda fig, **kw: b"u\xabZ")  # a failed huge render
+    assert _write_figure(curves_figure(_fake_result()), str(tmp_path / "c.png")) == 0
+    assert "3 bytes that are not a PNG" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.html"]

@@ -23,13 +23,34 @@ ARTICLE_OPTIMIZERS = ("adadelta", "adagrad", "adam", "rmsprop", "sgd", "momentum
 PRESETS = ("optax", "keras", "pytorch", "article")
 
 
+MAX_EPOCHS = 1000  # TrainConfig's own limit
+MAX_SEED = 2**32 - 1  # what a JAX PRNG key holds
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    except ValueError:  # also a number of over 4300 digits
+        raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _epochs(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_EPOCHS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_EPOCHS}, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SEED}, got {text[:40]}")
     return value
 
 
@@ -65,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="framework defaults (default keras); 'article' = the seed article's "
                         "experiment: six optimizers at Keras defaults, CNN, batch 64, 10 epochs, "
                         "full MNIST where available")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="default 5 (article 10)")
+    p.add_argument("--epochs", type=_epochs, default=None,
+                   help=f"default 5 (article 10); at most {MAX_EPOCHS}")
     p.add_argument("--batch-size", type=_positive_int, default=64)
     p.add_argument("--train-size", type=_positive_int, default=None,
                    help="use only this many training images (default: all)")
@@ -75,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default=None,
                    help="where the full set is kept (default $OPTIMIZER_PLAYGROUND_MNIST_DIR "
                         "or ~/.cache/optimizer-playground/mnist)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0, help=f"0 to {MAX_SEED}")
     p.add_argument("--parallel", choices=("threads", "fused", "sequential"), default="threads",
                    help="how several optimizers share the CPU")
     p.add_argument("--out-json", default=None, help="write the results as JSON")

@@ -219,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--setup-json", action="store_true",
                      help="also write setup.json (loads back into the app and into --setup)")
     out.add_argument("--width", type=_bounded(int, 8000),
-                     help="image width in px (default 900; the GIF is 640 wide)")
+                     help="image width in px (default 900; the GIF is 640 wide); width and "
+                          f"height times scale at most {MAX_IMAGE_SIDE_PX} px each and "
+                          f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels in all")
     out.add_argument("--height", type=_bounded(int, 8000),
                      help="image height in px (default: the figure's)")
     out.add_argument("--scale", type=_bounded(float, 8),

@@ -53,6 +53,10 @@ def test_bad_flag_in_a_subprocess_is_a_usage_error(tmp_path: Path) -> None:
     [
         (["--model", "vgg"], "invalid choice"),
         (["--epochs", "0"], "at least 1"),
+        (["--epochs", "1001"], "at most 1000"),
+        (["--epochs", "9" * 5000], "not a whole number"),
+        (["--seed", str(2**63)], "between 0 and 4294967295"),
+        (["--seed", "-1"], "between 0 and"),
         (["--batch-size", "x"], "not a whole number"),
         (["--hp", "learning_rate"], "name=value"),
         (["--hp", "learning_rate=fast"], "not a number"),

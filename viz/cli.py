@@ -266,7 +266,10 @@ def parse_link(link: str) -> Query:
         raise CliError(f"the link is {len(link)} characters long, more than the "
                        f"{MAX_LINK_CHARS} any link from the app needs; not read")
     text = link.strip()
-    query = urlsplit(text).query
+    try:
+        query = urlsplit(text).query
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for http://[::1
+        raise CliError(f"the link can't be read: {exc}") from None
     if not query and "=" in text and "://" not in text:
         query = text.lstrip("?")  # just the part after '?', pasted on its own
     try:

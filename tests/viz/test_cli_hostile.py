@@ -82,6 +82,13 @@ def test_link_length_cap_is_exact(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("link", ["http://[::1/playground?s=booth", "http://[x]/?s=booth&o=sgd"])
+def test_unparsable_link_is_a_clean_error(tmp_path, capsys, link):
+    code, _, err = run_cli(capsys, "--link", link, "--out", tmp_path / "out")
+    assert code == 2 and "the link can't be read" in err
+    clean(err)
+
+
 def test_hp_value_length_cap(tmp_path, capsys):
     ok = "0." + "1" * (cli.MAX_HP_VALUE_CHARS - 2)
     setup, _ = cli.resolve_setup(cli.parse_args([*FLAGS, "--hp", f"adam.learning_rate={ok}",

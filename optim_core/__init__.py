@@ -12,7 +12,7 @@ from optim_core._base import (
 from optim_core.engine import GridResult, RunConfig, run, run_batch, run_grid
 from optim_core.metrics import Metrics, compute_metrics
 from optim_core.optimizers import OPTIMIZERS
-from optim_core.presets import PRESETS, resolve_hparams
+from optim_core.presets import FRAMEWORK_OPTIMIZERS, PRESETS, preset_support, resolve_hparams
 from optim_core.schedules import SCHEDULE_KINDS, Schedule
 from optim_core.trajectory import Trajectory
 
@@ -29,10 +29,12 @@ __all__ = [
     "run_grid",
     "OPTIMIZERS",
     "PRESETS",
+    "FRAMEWORK_OPTIMIZERS",
     "HyperParam",
     "Optimizer",
     "OptimizerSpec",
     "Trajectory",
     "apply_updates",
+    "preset_support",
     "resolve_hparams",
 ]

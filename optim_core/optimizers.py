@@ -18,6 +18,7 @@ Conventions shared by all of them:
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import jax
@@ -420,7 +421,7 @@ def adamax() -> Optimizer:
     return Optimizer(_adam_init, update)
 
 
-_LOG_096 = float(jnp.log(jnp.float32(0.96)))  # Dozat's momentum-schedule base
+_LOG_096 = math.log(0.96)  # Dozat's momentum-schedule base
 
 
 class NadamState(NamedTuple):

@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # Creates .venv and installs the given requirements file (default: requirements.txt).
-# Installs Debian's Chromium (for PNG/SVG/PDF export and the browser tests) when missing.
+# Installs Debian's Chromium (for PNG/SVG/PDF export and the browser tests) and HAProxy (the
+# load balancer of scripts/run_lecture.sh) when missing. Idempotent: installs only what is
+# missing, and runs apt-get only when something is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requirements="${1:-requirements.txt}"
 
+missing=()
 if ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium fonts-dejavu-core fonts-noto-color-emoji)
+fi
+# /usr/sbin is not on every user's PATH: look there too.
+if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+  missing+=(haproxy)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Debian's Chromium (figure export, browser tests)..."
+    echo "Installing from Debian: ${missing[*]} (Chromium: image export, browser tests; HAProxy: lectures)..."
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-color-emoji >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "Chromium not found: image export will be unavailable (run: sudo apt-get install chromium)."
+    echo "Not installed: ${missing[*]}. Chromium is needed for image export, HAProxy for"
+    echo "scripts/run_lecture.sh (run: sudo apt-get install ${missing[*]})."
   fi
 fi
 

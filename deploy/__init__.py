@@ -1,0 +1,1 @@
+"""Deployment: the lecture's HAProxy config (`deploy.lecture`), the Dockerfile, Kubernetes manifests."""

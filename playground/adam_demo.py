@@ -534,7 +534,7 @@ def to_query(values: Mapping[str, WidgetValue]) -> dict[str, str]:
         elif spec.kind == "int":
             out[key] = str(int(value))
         elif spec.kind == "float":
-            out[key] = f"{float(value):.10g}"
+            out[key] = repr(float(value))  # the shortest text that reads back the same
         else:
             out[key] = spec.label(value)
     return out

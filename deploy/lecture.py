@@ -22,6 +22,9 @@ Why each setting (Streamlit keeps a session in one process, over one WebSocket):
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -128,7 +131,8 @@ def haproxy_config(replicas: Sequence[Replica], *, bind: str = "0.0.0.0", port: 
         f"backend {BACKEND}",
         "    balance leastconn",
         f"    cookie {COOKIE_NAME} insert indirect nocache httponly attr SameSite=Lax",
-        f"    option httpchk GET {HEALTH_PATH}",
+        "    option httpchk",
+        f"    http-check send meth GET uri {HEALTH_PATH} ver HTTP/1.1 hdr Host localhost",
         "    http-check expect status 200",
         f"    default-server check inter {_ms(check_interval_s)} fastinter {_ms(fast)} "
         f"downinter {_ms(check_interval_s)} fall {CHECK_FALL} rise {CHECK_RISE} "
@@ -138,6 +142,21 @@ def haproxy_config(replicas: Sequence[Replica], *, bind: str = "0.0.0.0", port: 
         host = f"[{r.host}]" if ":" in r.host and not r.host.startswith("[") else r.host
         lines.append(f"    server {r.name} {host}:{r.port} cookie {r.name}")
     return "\n".join(lines) + "\n"
+
+
+def read_stats(stats_socket: Path, timeout_s: float = 5.0) -> dict[str, dict[str, str]]:
+    """HAProxy's `show stat` from its stats socket: backend rows by server name (r1, r2, ...,
+    BACKEND), each a dict of CSV columns (status UP/DOWN, scur, stot, econ, check_status...)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout_s)
+        sock.connect(str(stats_socket))
+        sock.sendall(b"show stat\n")
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    text = b"".join(chunks).decode().lstrip("# ")
+    return {row["svname"]: row for row in csv.DictReader(io.StringIO(text))
+            if row.get("pxname") == BACKEND}
 
 
 def _replica_arg(text: str) -> tuple[str, int]:

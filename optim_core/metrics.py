@@ -11,14 +11,26 @@ Definitions (also in the README):
   that wanders or zig-zags (inf when the run ends where it started).
 - oscillation: the share of consecutive pairs of (non-zero) updates that turn by more than
   90 degrees (negative dot product); 0 for a steady descent, near 1 for a zig-zag.
+- zigzag: the share of the path length spent going back and forth across the valley. At each
+  interior point p_i of the path let e_i be the steepest-curvature direction there (the unit
+  eigenvector of the Hessian of f at p_i with the largest eigenvalue; the x axis where both
+  eigenvalues are equal), and a = u_{i-1}·e_i, b = u_i·e_i the components along e_i of the step
+  into p_i and the step out of it. Where a and b have opposite signs the path reverses across
+  the valley and undoes min(|a|, |b|) of its previous step. zigzag = (sum of those undone
+  lengths) / path_length: 0 for a path that never reverses across the valley, near 1 for one
+  that only bounces from wall to wall. Unlike `oscillation`, it sees a zig-zag that also moves
+  along the valley (each step then turns by less than 90 degrees).
 - diverged_at: the first step whose position or loss is non-finite or out of bounds.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
+import jax
 import numpy as np
 
 from optim_core.trajectory import Trajectory
@@ -35,6 +47,7 @@ class Metrics:
     path_length: float
     path_ratio: float
     oscillation: float
+    zigzag: float
     diverged_at: int | None
 
     def as_row(self) -> dict[str, object]:
@@ -55,6 +68,50 @@ def oscillation_index(updates: np.ndarray) -> float:
         return 0.0
     dots = np.sum(updates[1:] * updates[:-1], axis=1)
     return float(np.mean(dots < 0))
+
+
+def steepest_directions(
+    surface: Surface, points: np.ndarray, surface_params: Mapping[str, float] | None = None
+) -> np.ndarray:
+    """At each point (n, 2), the unit eigenvector of the Hessian of f with the largest eigenvalue
+    (the direction across a valley); the x axis where both eigenvalues are equal; NaN where the
+    Hessian is not finite. Shape (n, 2); the sign of each vector is arbitrary."""
+    points = np.asarray(points, np.float32).reshape(-1, 2)
+    if len(points) == 0:
+        return np.zeros((0, 2))
+    # Padded to a power of two so that paths of many lengths share a compiled program.
+    size = max(64, 1 << (len(points) - 1).bit_length())
+    padded = np.concatenate([points, np.repeat(points[-1:], size - len(points), axis=0)])
+    params = {k: np.float32(v) for k, v in surface.resolve_params(surface_params).items()}
+    hess = np.asarray(_hessians(surface, padded, params), np.float64)[: len(points)]
+    # For a symmetric [[a, b], [b, c]] the top eigenvector is at angle ½·atan2(2b, a − c).
+    angle = 0.5 * np.arctan2(2.0 * hess[:, 0, 1], hess[:, 0, 0] - hess[:, 1, 1])
+    directions = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    directions[~np.all(np.isfinite(hess), axis=(1, 2))] = np.nan
+    return directions
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _hessians(surface: Surface, points: jax.Array, params: Mapping[str, jax.Array]) -> jax.Array:
+    return jax.vmap(jax.hessian(lambda xy: surface.loss_xy(xy, params)))(points)
+
+
+def zigzag_index(
+    path: np.ndarray, surface: Surface, surface_params: Mapping[str, float] | None = None
+) -> float:
+    """Share of the path length undone by reversals across the valley (module docstring)."""
+    path = np.asarray(path, np.float64)
+    steps = np.diff(path, axis=0)
+    length = float(np.sum(np.linalg.norm(steps, axis=1)))
+    if len(steps) < 2 or not length > 0:
+        return 0.0
+    across = steepest_directions(surface, path[1:-1], surface_params)
+    into = np.sum(steps[:-1] * across, axis=1)
+    out = np.sum(steps[1:] * across, axis=1)
+    with np.errstate(invalid="ignore"):
+        reversed_ = into * out < 0  # False where the direction is NaN
+    undone = np.where(reversed_, np.minimum(np.abs(into), np.abs(out)), 0.0)
+    return float(np.sum(undone) / length)
 
 
 def distance_to_minimum(points: np.ndarray, surface: Surface) -> np.ndarray:
@@ -105,5 +162,6 @@ def compute_metrics(
         path_length=path_length,
         path_ratio=ratio,
         oscillation=oscillation_index(steps),
+        zigzag=zigzag_index(path, surface, surface_params),
         diverged_at=traj.diverged_at,
     )

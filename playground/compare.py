@@ -227,14 +227,21 @@ def _read_entry(raw: str | None, what: str, default: OptimizerEntry, reader: Rea
                 allowed: Sequence[str] | None = None) -> OptimizerEntry:
     if raw is None:
         return default
+    before = len(reader.warnings)
+    entry = _parse_entry(raw, reader, allowed, default)
+    reader.warnings[before:] = [f"{what}: {w}" for w in reader.warnings[before:]]
+    return entry if entry is not None else default
+
+
+def _parse_entry(raw: str, reader: Reader, allowed: Sequence[str] | None,
+                 default: OptimizerEntry) -> OptimizerEntry | None:
     parsed = parse_optimizer_text(raw, reader)
     if parsed is None:
-        return default
+        return None
     if allowed is not None and parsed["name"] not in allowed:
-        reader.warn(f"{what}: {raw_text(parsed['name'])} cannot be used here; using {default.name}.")
-        return default
-    entry = reader.optimizer(parsed["name"], parsed["preset"], parsed["hparams"])
-    return entry if entry is not None else default
+        reader.warn(f"{raw_text(parsed['name'])} cannot be used here; using {default.name}.")
+        return None
+    return reader.optimizer(parsed["name"], parsed["preset"], parsed["hparams"])
 
 
 def nearest_tol(value: float) -> float:

@@ -287,7 +287,7 @@ class Reader:
         if surface == CUSTOM:
             if items:
                 names = _names([k for k, _ in items], len(raw))
-                self.warn(f"a custom formula has no parameters; ignored {names}.")
+                self.warn(f"surface parameters ignored (a custom formula has none): {names}.")
             return {}
         out: dict[str, float] = {}
         specs = {p.name: p for p in SURFACES[surface].params}
@@ -297,7 +297,8 @@ class Reader:
             if spec is None:
                 unknown.append(key)
                 continue
-            out[key] = self.number(value, spec.label, spec.default, spec.low, spec.high)
+            out[key] = self.number(value, f"surface parameter {key} ({spec.label})", spec.default,
+                                   spec.low, spec.high)
         if unknown:
             self.warn(f"surface has no parameter {_names(unknown, len(unknown))}; ignored.")
         return out
@@ -340,14 +341,14 @@ def _build(reader: Reader, data: Mapping[str, Any]) -> Setup:
     schedule = Schedule(
         kind=reader.choice(sched_items.get("kind", "constant"), "schedule", "constant", SCHEDULE_KINDS),
         decay_rate=reader.number(sched_items.get("decay_rate", defaults.decay_rate),
-                                 "step decay γ", defaults.decay_rate, *DECAY_RATE_RANGE),
+                                 "schedule: step decay γ", defaults.decay_rate, *DECAY_RATE_RANGE),
         decay_every=reader.integer(sched_items.get("decay_every", defaults.decay_every),
-                                   "decay every", defaults.decay_every, *DECAY_EVERY_RANGE),
+                                   "schedule: decay every", defaults.decay_every, *DECAY_EVERY_RANGE),
         final_fraction=reader.number(sched_items.get("final_fraction", defaults.final_fraction),
-                                     "cosine final fraction", defaults.final_fraction,
+                                     "schedule: cosine final fraction", defaults.final_fraction,
                                      *FINAL_FRACTION_RANGE),
         warmup_steps=reader.integer(sched_items.get("warmup_steps", defaults.warmup_steps),
-                                    "warm-up steps", defaults.warmup_steps, *WARMUP_RANGE),
+                                    "schedule: warm-up steps", defaults.warmup_steps, *WARMUP_RANGE),
     )
     entries: list[OptimizerEntry] = []
     raw_opts = data.get("optimizers")
@@ -542,7 +543,10 @@ def parse_optimizer_text(text: str, reader: Reader, default_preset: str = "optax
         if not sep or not _NAME.match(key.strip()):
             bad.append(part)
             continue
-        hparams[key.strip()] = value.strip()
+        key = key.strip()
+        if key in hparams and hparams[key] != value.strip():
+            bad.append(f"{key}={hparams[key]}")  # given twice: the last value wins
+        hparams[key] = value.strip()
     if bad:
         reader.warn(f"{name}: {_names(bad, len(bad))} {'is' if len(bad) == 1 else 'are'} not "
                     "name=value; ignored.")

@@ -184,6 +184,16 @@ done
 # Its own session too: Ctrl-C reaches only this script, which stops everything in order.
 setsid "$haproxy_bin" -db -f "$run_dir/haproxy.cfg" </dev/null &
 haproxy_pid=$!
+# Ready when HAProxy accepts connections on its port.
+probe_host="$bind"
+case "$bind" in 0.0.0.0) probe_host=127.0.0.1 ;; ::|"[::]") probe_host=::1 ;; esac
+deadline=$((SECONDS + 30))
+until (exec 3<>"/dev/tcp/${probe_host}/${port}") 2>/dev/null; do
+  if ! kill -0 "$haproxy_pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+    echo "run_lecture.sh: HAProxy did not start on $bind:$port" >&2; exit 1
+  fi
+  sleep 0.1
+done
 
 if [ "$bind" = 0.0.0.0 ]; then
   echo "Lecture ready: http://$(hostname):$port  (this machine's addresses: $(hostname -I 2>/dev/null || true))"

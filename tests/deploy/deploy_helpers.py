@@ -51,13 +51,13 @@ def wait_for(condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
                          + (f" (last error: {last_error!r})" if last_error else ""))
 
 
-def cookie_value(set_cookie: str | None, name: str) -> str | None:
-    """The value a Set-Cookie header gives the named cookie, or None."""
-    if not set_cookie:
-        return None
-    first = set_cookie.split(";", 1)[0].strip()
-    key, _, value = first.partition("=")
-    return value if key == name else None
+def cookie_value(set_cookies: list[str], name: str) -> str | None:
+    """The value the Set-Cookie headers of one response give the named cookie, or None."""
+    for header in set_cookies:
+        key, _, value = header.split(";", 1)[0].strip().partition("=")
+        if key == name:
+            return value
+    return None
 
 
 @dataclass
@@ -108,13 +108,13 @@ class Balancer:
     def stats(self) -> dict[str, dict[str, str]]:
         return read_stats(self.stats_socket)
 
-    def get(self, path: str = "/", cookie: str | None = None) -> tuple[int, str, str | None]:
-        """One GET through the balancer: (status, body, the Set-Cookie header or None)."""
+    def get(self, path: str = "/", cookie: str | None = None) -> tuple[int, str, list[str]]:
+        """One GET through the balancer: (status, body, its Set-Cookie headers)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
             conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
             response = conn.getresponse()
-            return response.status, response.read().decode(), response.getheader("Set-Cookie")
+            return response.status, response.read().decode(), response.headers.get_all("Set-Cookie") or []
         finally:
             conn.close()
 
@@ -149,3 +149,68 @@ def start_haproxy(haproxy: str, replicas: list[FakeReplica], folder: Path, **opt
         balancer.stop()
         raise
     return balancer
+
+
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive free loopback ports."""
+    for _ in range(100):
+        first = free_port()
+        if first + count > 65535:
+            continue
+        sockets = []
+        try:
+            for port in range(first, first + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+def children(pid: int) -> dict[int, str]:
+    """The direct children of a process: pid -> command line (from /proc)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+                found[int(stat.parent.name)] = cmdline
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def environ(pid: int) -> dict[str, str]:
+    """A process's environment (from /proc; same user or root)."""
+    pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(p.decode(errors="replace").split("=", 1) for p in pairs if b"=" in p)
+
+
+def alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def established(port: int) -> int:
+    """Open TCP connections whose local end is this loopback port (from /proc/net/tcp)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if parts[3] == "01" and int(parts[1].rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count

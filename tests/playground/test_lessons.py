@@ -9,6 +9,7 @@ has noise.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -112,11 +113,14 @@ def test_each_check_rejects_a_setup_that_contradicts_its_claim(slug, entries) ->
     assert not lesson.claims[0].check(run_setup(setup))
 
 
-def test_saddle_still_claim_fails_with_noise() -> None:
-    lesson = LESSONS_BY_SLUG["saddle"]
-    still = lesson.claims[1]
-    assert still.changes == {"noise": "0"}
-    assert not still.check(run_setup(lesson_setup(lesson)))  # σ = 0.02: everyone leaves
+CHANGED = [(lesson, claim) for lesson, claim in CLAIMS if claim.changes]
+
+
+@pytest.mark.parametrize(("lesson", "claim"), CHANGED,
+                         ids=[f"{lesson.slug}-{'-'.join(claim.changes)}" for lesson, claim in CHANGED])
+def test_claims_about_a_changed_setting_do_not_hold_without_the_change(lesson, claim) -> None:
+    """'Set σ to 0', 'raise the steps', 'switch to cosine': the change is what makes them true."""
+    assert not claim.check(run_setup(lesson_setup(lesson)))
 
 
 # --- what the pictures show ------------------------------------------------------------------
@@ -156,3 +160,26 @@ def test_frameworks_lesson_reaches_the_tiny_gradient_regime() -> None:
     assert np.all(np.abs(keras.grads[0]) < 1e-6) and np.all(np.abs(keras.grads[0]) > 1e-8)
     np.testing.assert_array_equal(keras.grads[0], pytorch.grads[0])
 
+
+
+def test_noise_lesson_distance_formula() -> None:
+    """The root-mean-square distance the text quotes, σ·√(2α/(2 − α)), over the last 200 steps
+    of the ten seeds."""
+    lesson = LESSONS_BY_SLUG["noise"]
+    setups = [s for _, s in variant_setups(lesson_setup(lesson))[: len(NOISE_SEEDS)]]
+    runs = run_setups(setups)
+    for i, (alpha, quoted) in enumerate([(0.3, 0.59), (0.03, 0.17)]):
+        squares = np.concatenate([np.sum(r.trajectories[i].path[-200:] ** 2, axis=1) for r in runs])
+        rms = float(np.sqrt(np.mean(squares)))
+        assert math.sqrt(2 * alpha / (2 - alpha)) == pytest.approx(quoted, abs=0.005)
+        assert rms == pytest.approx(quoted, rel=0.12)
+        assert f"{quoted:g} for α = {alpha:g}" in lesson.look_for
+
+
+def test_ravine_sgd_cap_is_real() -> None:
+    """'SGD's α must stay below 2/100 = 0.02 or it is thrown out of the valley.'"""
+    lesson = LESSONS_BY_SLUG["ravine"]
+    over, warnings = from_query({**lesson.query, "o": ["sgd(learning_rate=0.021)"]})
+    assert warnings == [] and run_setup(over).trajectories[0].diverged_at is not None
+    under, _ = from_query({**lesson.query, "o": ["sgd(learning_rate=0.0198)"]})
+    assert run_setup(under).trajectories[0].diverged_at is None

@@ -9,10 +9,16 @@ from optim_core._base import (
     OptimizerSpec,
     apply_updates,
 )
-from optim_core.engine import GridResult, RunConfig, run, run_batch, run_grid
+from optim_core.engine import GridResult, RunConfig, divergence_bound, run, run_batch, run_grid
 from optim_core.metrics import Metrics, compute_metrics
 from optim_core.optimizers import OPTIMIZERS
-from optim_core.presets import FRAMEWORK_OPTIMIZERS, PRESETS, preset_support, resolve_hparams
+from optim_core.presets import (
+    FRAMEWORK_OPTIMIZERS,
+    PRESETS,
+    preset_support,
+    resolve_hparams,
+    setting_warnings,
+)
 from optim_core.schedules import SCHEDULE_KINDS, Schedule
 from optim_core.trajectory import Trajectory
 
@@ -24,6 +30,7 @@ __all__ = [
     "RunConfig",
     "Schedule",
     "compute_metrics",
+    "divergence_bound",
     "run",
     "run_batch",
     "run_grid",
@@ -37,4 +44,5 @@ __all__ = [
     "apply_updates",
     "preset_support",
     "resolve_hparams",
+    "setting_warnings",
 ]

@@ -97,10 +97,18 @@ def _resolve_start(surface: Surface, start: Sequence[float] | None) -> tuple[flo
     return (x, y)
 
 
-def _bound(surface: Surface) -> float:
-    """A generous box: leaving it counts as diverging (the path has left the picture for good)."""
+def divergence_bound(surface: Surface) -> float:
+    """B: a run diverges at the first point with |x| > B or |y| > B (or a non-finite
+    position or loss), where B = 100 · max(|x₀|, |x₁|, |y₀|, |y₁|, 1) for the plotting domain
+    [x₀, x₁] × [y₀, y₁]: a square centred on the origin, 100 times the domain's largest bound.
+    (Rosenbrock's domain [−2, 2] × [−1, 3] gives B = 300.) Leaving it means the path has left
+    the picture for good.
+    """
     (x0, x1), (y0, y1) = surface.domain
     return 100.0 * max(abs(x0), abs(x1), abs(y0), abs(y1), 1.0)
+
+
+_bound = divergence_bound
 
 
 def _stepper(surface: Surface, optimizer_name: str, record: str):

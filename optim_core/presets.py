@@ -20,7 +20,10 @@ from collections.abc import Mapping
 from optim_core._base import HyperParam
 from optim_core.optimizers import OPTIMIZERS
 
-__all__ = ["FRAMEWORK_OPTIMIZERS", "PRESETS", "PRESET_LABELS", "preset_support", "resolve_hparams"]
+__all__ = [
+    "FRAMEWORK_OPTIMIZERS", "PRESETS", "PRESET_LABELS", "preset_support", "resolve_hparams",
+    "setting_warnings",
+]
 
 _KERAS_SGD = {"learning_rate": 0.01}
 _KERAS_ADAM = {"learning_rate": 0.001, "eps": 1e-7, "eps_hat": 1.0}
@@ -196,3 +199,29 @@ def resolve_hparams(
             )
         resolved[key] = _checked_value(name, spec.hyperparam(key), value)
     return resolved
+
+
+def setting_warnings(name: str, hparams: Mapping[str, float]) -> list[str]:
+    """Legal settings whose steps blow up for a reason other than the learning rate, each
+    named in one sentence (the app shows them beside the run; an empty list: none).
+
+    Every other setting the sliders allow runs finite, or leaves the picture only because α
+    is too large for the surface (tests/optim_core/test_numerics.py checks both).
+    """
+    hp = resolve_hparams(name, hparams)
+    warnings = []
+    if name == "rmsprop" and hp["centered"] > 0.5:
+        eps_form = "√ε" if hp["eps_inside"] > 0.5 else "ε"
+        if hp["bias_correction"] > 0.5:
+            warnings.append(
+                "RMSprop with centered and bias correction both on: after one gradient the corrected "
+                f"variance v̂ − m̂² is exactly 0, so the first step is α·g/{eps_form}, huge unless ε is "
+                "large. Switch one of them off, or raise ε."
+            )
+        elif hp["decay"] < 0.5:
+            warnings.append(
+                f"Centered RMSprop with a short memory (ρ = {hp['decay']:.3g}): the variance v − m² of "
+                "the last few gradients is nearly 0 wherever the gradient changes slowly, so the step "
+                f"α·g/{eps_form} becomes huge. Raise ρ (0.9 is usual) or switch centered off."
+            )
+    return warnings

@@ -71,7 +71,7 @@ FALSE_WORDS = ("0", "0.0", "false", "no", "off")
 PURE = settings(max_examples=250, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 # The pages: a first visit costs ~0.5-3 s (a new optimizer mix compiles once per process).
-PAGES = settings(max_examples=15, deadline=None, derandomize=True,
+PAGES = settings(max_examples=10, deadline=None, derandomize=True,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                         HealthCheck.function_scoped_fixture])
 
@@ -491,9 +491,18 @@ def assert_page_is_safe(at: AppTest) -> None:
         assert unescaped_markup(str(e.value)) is None, e.value
 
 
+# The pages also take a tab (bound to its widget): the panels that read focus, scrub, the
+# uploader and the grids are drawn too.
+PLAYGROUND_TABS = st.sampled_from(["Paths", "Paths", "Internals", "Metrics & export", "**ZZ**"])
+COMPARE_TABS = st.sampled_from(["Small multiples", "Small multiples", "Sensitivity heatmap",
+                                "Basin map", ":red[ZZ]"])
+
+
 @PAGES
-@given(playground_links)
-def test_any_playground_link_opens_the_page_without_exception(query: dict[str, Any]) -> None:
+@given(playground_links, PLAYGROUND_TABS)
+def test_any_playground_link_opens_the_page_without_exception(query: dict[str, Any],
+                                                              tab: str) -> None:
+    query = {**query, "pg.tab": tab}
     setup, warnings = from_query(query)
     at = open_page(PLAYGROUND, query)
     assert_page_is_safe(at)
@@ -502,8 +511,9 @@ def test_any_playground_link_opens_the_page_without_exception(query: dict[str, A
 
 
 @PAGES
-@given(compare_links.map(lambda q: {**q, "steps": "100"}))  # one small step bucket: fast
-def test_any_compare_link_opens_the_page_without_exception(query: dict[str, Any]) -> None:
+@given(compare_links, COMPARE_TABS)
+def test_any_compare_link_opens_the_page_without_exception(query: dict[str, Any], tab: str) -> None:
+    query = {**query, "cmp.tab": tab, "steps": "100"}  # one small step bucket: fast
     state, warnings = cmp.from_query(query)
     at = open_page(COMPARE, query)
     assert_page_is_safe(at)
@@ -524,7 +534,7 @@ def upload(at: AppTest, data: bytes, name: str = "setup.json") -> AppTest:
     return at
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
+@settings(max_examples=10, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(doc=setup_docs)
 def test_any_uploaded_setup_loads_without_exception(metrics_tab: AppTest, doc: dict[str, Any]) -> None:
@@ -662,6 +672,32 @@ def test_playground_formula_error_is_escaped() -> None:
     widget(at, "pg.expression").set_value("x + ![i](//127.1:81/i)").run()
     assert_page_is_safe(at)
     assert len(at.error) == 1
+
+
+@pytest.mark.parametrize(("query", "phrase"), [
+    ({f"sp.p{i}": "1" for i in range(150)}, "150 surface parameters in the link; read the first 100"),
+    ({"sched": "step", **{f"sched.k{i}": "1" for i in range(150)}},
+     "150 schedule settings in the link; read the first 99"),
+    ({"classroom": "1", "hide": ",".join(["x"] * 150)}, "unknown controls to hide ignored"),
+    ({f"zz{i}": "1" for i in range(150)}, "unknown link parameters ignored: 'zz0', 'zz1', 'zz2', "
+                                          "'zz3', 'zz4' (and 145 more)."),
+])
+def test_key_caps_give_one_bounded_warning(query: dict[str, str], phrase: str) -> None:
+    setup, warnings = from_query(query)
+    in_widget_ranges(setup)
+    assert len(warnings) <= 3 and all(len(w) < 400 for w in warnings)
+    assert any(phrase in w for w in warnings), warnings
+
+
+def test_many_warnings_show_twenty_lines_and_a_count() -> None:
+    query = {"o": ["adam(b1=x,b2=x,eps=x,learning_rate=x)"] * MAX_OPTIMIZERS}
+    _, warnings = from_query(query)
+    assert len(warnings) == 4 * MAX_OPTIMIZERS
+    at = open_page(PLAYGROUND, query)
+    assert_page_is_safe(at)
+    (box,) = at.warning
+    items = [line for line in str(box.value).splitlines() if line.startswith("- ")]
+    assert len(items) == 21 and items[-1] == f"- … and {4 * MAX_OPTIMIZERS - 20} more."
 
 
 # --- uploads ---------------------------------------------------------------------------------------

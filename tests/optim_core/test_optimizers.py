@@ -445,6 +445,8 @@ def test_spec_is_complete(name):
         assert h.kind in ("float", "bool")
         if h.kind == "bool":
             assert h.default in (0.0, 1.0)
+            # every switch appears in the equations as a condition: "if <symbol>"
+            assert rf"\text{{if }} {h.symbol}" in spec.latex, f"{h.name}: {h.symbol} not in the latex"
         else:
             # the equations use the same symbols as the sliders
             assert h.symbol in spec.latex, f"{h.name}: {h.symbol} not in the latex"
@@ -485,3 +487,72 @@ def test_lion_defaults_follow_optax():
     assert {k: v for k, v in OPTIMIZERS["lion"].defaults.items() if k != "learning_rate"} == {
         "b1": 0.9, "b2": 0.99, "weight_decay": 1e-3,
     }  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# The equations shown compute what the code computes
+# --------------------------------------------------------------------------------------------
+
+
+def _documented_adam_first_step(g, lr, b1, b2, eps, bias_correction, eps_hat):
+    """The first Adam step as _ADAM_LATEX writes it: c_{k,t} = 1 − β_k^t if bc, else 1;
+    θ_t = θ_{t−1} − α·m̂/(√v̂ + ε), or with ε̂: −α·(√c₂/c₁)·m/(√v + ε) (ε̄ = 0)."""
+    m, v = (1 - b1) * g, (1 - b2) * g * g
+    c1, c2 = (1 - b1, 1 - b2) if bias_correction else (1.0, 1.0)
+    if eps_hat:
+        return -lr * math.sqrt(c2) / c1 * m / (math.sqrt(v) + eps)
+    return -lr * (m / c1) / (math.sqrt(v / c2) + eps)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+@pytest.mark.parametrize(("bias_correction", "eps_hat"), [(1, 0), (1, 1), (0, 0), (0, 1)])
+def test_documented_adam_rule_is_the_code(name, bias_correction, eps_hat):
+    latex = OPTIMIZERS[name].latex
+    # the lines the documented step above is read from
+    assert r"1-\beta_k^t & \text{if } \text{bc}" in latex and r"1 & \text{otherwise}" in latex
+    assert r"\frac{\sqrt{c_{2,t}}}{c_{1,t}}\, m_t / (\sqrt{v_t + \bar\epsilon} + \epsilon)" in latex
+    assert r"\text{if } \hat\epsilon" in latex
+    lr, g = 0.01, 2.0
+    for eps in (0.0, 1e-3):
+        overrides = dict(learning_rate=lr, eps=eps, bias_correction=bias_correction, eps_hat=eps_hat)
+        if name == "adamw":
+            overrides["weight_decay"] = 0.0
+        ours = _first_step(name, g, **overrides)
+        documented = _documented_adam_first_step(g, lr, 0.9, 0.999, eps, bias_correction, eps_hat)
+        assert ours == pytest.approx(documented, rel=1e-5), (eps, ours, documented)
+    # the case a careful teacher tried: ε-hat on, bias correction off gives 3.162·α, and so does
+    # the rule on screen (c₁ = c₂ = 1)
+    if not bias_correction and eps_hat:
+        assert -_first_step(name, g, learning_rate=lr, eps=0.0, bias_correction=0.0, eps_hat=1.0,
+                            **({"weight_decay": 0.0} if name == "adamw" else {})) / lr == pytest.approx(
+            0.1 / math.sqrt(0.001), rel=1e-5)
+
+
+def test_documented_first_steps_of_the_new_switches():
+    """AMSGrad, Adamax, NAdam and RAdam at step 1, from their equations."""
+    lr, g = 0.01, 0.5
+    m, v = 0.1 * g, 0.001 * g * g
+    # AMSGrad: raw or corrected max agree at step 1; ε-hat moves ε to the uncorrected root
+    eps = 1e-3
+    assert _first_step("amsgrad", g, learning_rate=lr, eps=eps) == pytest.approx(
+        -lr * (m / 0.1) / (math.sqrt(v / 0.001) + eps), rel=1e-5)
+    assert _first_step("amsgrad", g, learning_rate=lr, eps=eps, eps_hat=1.0, max_raw=1.0) == pytest.approx(
+        -lr * math.sqrt(0.001) / 0.1 * m / (math.sqrt(v) + eps), rel=1e-5)
+    # Adamax: v₁ = |g| + ε, or (ε_out) v₁ = |g| and ε in the denominator: the same at step 1,
+    # different afterwards (checked against the frameworks)
+    assert _first_step("adamax", g, learning_rate=lr, eps=eps) == pytest.approx(-lr * g / (g + eps), rel=1e-5)
+    # NAdam with the schedule: μ_k = β₁(1 − ½·0.96^{kψ})
+    psi = 1.0
+    mu1, mu2 = 0.9 * (1 - 0.5 * 0.96 ** psi), 0.9 * (1 - 0.5 * 0.96 ** (2 * psi))
+    m_hat = mu2 * m / (1 - mu1 * mu2) + (1 - mu1) * g / (1 - mu1)
+    expected = -lr * m_hat / (math.sqrt(v / 0.001) + 1e-8)
+    got = _first_step("nadam", g, learning_rate=lr, momentum_schedule=1.0, momentum_decay=psi)
+    assert got == pytest.approx(expected, rel=1e-5)
+    # without it, optax's β₁·m/(1−β₁²) + (1−β₁)·g/(1−β₁)
+    m_hat = 0.9 * m / (1 - 0.81) + 0.1 * g / 0.1
+    expected = -lr * m_hat / (math.sqrt(v / 0.001) + 1e-8)
+    assert _first_step("nadam", g, learning_rate=lr) == pytest.approx(expected, rel=1e-5)
+    # RAdam at step 1 (ρ₁ = 1 ≤ 4): −α·m̂, whatever the threshold
+    for threshold in (0.0, 5.0):
+        step = _first_step("radam", g, learning_rate=lr, threshold=threshold)
+        assert step == pytest.approx(-lr * g, rel=1e-6)

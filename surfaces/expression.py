@@ -24,6 +24,16 @@ at most two stacked powers (x**2**3 is fine, 9**9**9**9 is not) and constant exp
 ±100. Literals become floats and all arithmetic runs in jax.numpy / NumPy floats, never in
 Python ints.
 
+Cost, so that no formula makes the server compile for long: `from_expression` refuses a formula
+whose `formula_cost` exceeds MAX_COST ("too complex to draw quickly"), before anything is
+compiled. The engine compiles the formula and its gradient into one program per optimizer, and
+that compile time grows with the formula's non-constant operations (measured: each function
+call or power adds about 0.04-0.06 s of CPU to the first run of four optimizers; + and - much
+less). Weights: + - and unary minus 1, * and / 2, x**n 4, other powers 6 (10 with a variable
+exponent), a function call 5; parts without x or y cost nothing (they are constants). 300
+characters of nested exp(...) cost about 300; the catalogue's formulas typed in cost under 80
+(Goldstein-Price, the largest, 73).
+
 `from_expression` also checks that f is finite (in float32, through the JAX function) somewhere
 on the domain, estimates the minima and picks a start point. Minima are estimates, flagged in
 `extra["minima_estimated"]`: a 201 x 201 grid search, then projected gradient and Newton steps
@@ -32,7 +42,10 @@ for a saddle, a slope, a pole or a valley of equal minima). Results are cached o
 normalized text, so the same formula gives the same `fn` and, for the same domain and start, the
 same Surface object. The key is "custom:<normalized text>" whatever the domain, so surfaces of
 one formula on different domains compare equal and share the engine's jit cache entry (their
-`fn` is the same object).
+`fn` is the same object). The surface cache is bounded (MAX_CACHED_FORMULAS formulas, least
+recently used dropped first, see `surfaces._surface_cache`); dropping formulas also clears JAX's
+in-memory program caches, so server memory stays flat however many formulas visitors type.
+Rejections are cached too: a bad formula in a link is not evaluated again on every rerun.
 """
 
 from __future__ import annotations
@@ -50,6 +63,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from surfaces._base import Surface, SurfaceFn
+from surfaces._surface_cache import FormulaCache
 
 MAX_LENGTH = 500
 MAX_NODES = 300
@@ -58,6 +72,8 @@ MAX_POWER_TOWER = 2
 MAX_CONSTANT_EXPONENT = 100.0
 MAX_LITERAL = 1e30
 MAX_DOMAIN_ABS = 1e4
+MAX_COST = 250  # see formula_cost; the catalogue's formulas typed in cost at most 73
+MAX_CACHED_FORMULAS = 24  # distinct custom formulas kept compiled (about 8 MB each)
 MIN_DOMAIN_WIDTH = 1e-3
 DEFAULT_DOMAIN = ((-5.0, 5.0), (-5.0, 5.0))
 
@@ -546,6 +562,48 @@ def _check_constant_exponents(node: ast.expr, source: _Source) -> None:
                 )
 
 
+_CALL_COST = 5
+_BINARY_COST: dict[type[ast.operator], int] = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2}
+
+
+def formula_cost(node: ast.expr) -> int:
+    """Work units of a checked tree (canonical: aliases resolved, pow() as **), a proxy for the
+    time JAX needs to compile the formula and its gradient. Constant parts cost nothing.
+    Iterative, and only called on trees that passed the size and depth checks."""
+    total = 0
+    stack = [node]
+    while stack:
+        sub = stack.pop()
+        if _is_constant(sub):
+            continue
+        if isinstance(sub, ast.UnaryOp):
+            total += 1 if isinstance(sub.op, ast.USub) else 0
+            stack.append(sub.operand)
+        elif isinstance(sub, ast.BinOp):
+            if isinstance(sub.op, ast.Pow):
+                if not _is_constant(sub.right):
+                    total += 10
+                else:
+                    exponent = _constant_value(sub.right)
+                    total += 4 if exponent == int(exponent) else 6
+            else:
+                total += _BINARY_COST[type(sub.op)]
+            stack.extend((sub.left, sub.right))
+        elif isinstance(sub, ast.Call):
+            total += _CALL_COST
+            stack.extend(sub.args)
+    return total
+
+
+def _check_cost(cost: int) -> None:
+    if cost > MAX_COST:
+        raise ExpressionError(
+            f"the formula is too complex to draw quickly: it costs {cost} (at most {MAX_COST}; "
+            f"each function call such as exp(...) counts {_CALL_COST}, each power 4-10, "
+            "each * or / 2, each + or - 1); use fewer functions and terms"
+        )
+
+
 def _constant_value(node: ast.expr) -> float:
     """Value of a constant subtree, in NumPy float64 (overflow gives inf, never a hang)."""
     with np.errstate(all="ignore"):
@@ -746,6 +804,7 @@ class ParsedExpression:
     numpy_fn: Callable[[np.ndarray, np.ndarray], np.ndarray]  # float64 twin for estimation
     uses_x: bool
     uses_y: bool
+    cost: int  # formula_cost: from_expression refuses more than MAX_COST
 
 
 def parse_expression(text: str) -> ParsedExpression:
@@ -771,6 +830,7 @@ def _compiled(normalized: str) -> ParsedExpression:
         numpy_fn=_numpy_fn(_compile(tree, _NUMPY)),
         uses_x="x" in names,
         uses_y="y" in names,
+        cost=formula_cost(tree),
     )
 
 
@@ -790,9 +850,29 @@ def from_expression(
     start give the same Surface object; its key is "custom:<normalized formula>".
     """
     parsed = parse_expression(text)
+    _check_cost(parsed.cost)
     checked_domain = _check_domain(domain)
     checked_start = None if start is None else _check_start(start, checked_domain)
-    return _build_surface(parsed.normalized, checked_domain, checked_start)
+    key = (checked_domain, checked_start)
+    cached = _SURFACES.get(parsed.normalized, key)
+    if cached is None:
+        try:
+            cached = _build_surface(parsed.normalized, checked_domain, checked_start)
+        except ExpressionError as err:
+            cached = ExpressionError(str(err), err.column)  # no traceback (it holds the grid)
+        cached = _SURFACES.put(parsed.normalized, key, cached)
+    if isinstance(cached, ExpressionError):
+        raise ExpressionError(str(cached), cached.column)
+    return cached
+
+
+# Built surfaces and rejections, per normalized formula; see surfaces._surface_cache.
+_SURFACES: FormulaCache[Surface] = FormulaCache(MAX_CACHED_FORMULAS)
+
+
+def cache_info() -> dict[str, int]:
+    """Formulas held, capacity, hits, misses and evictions of the custom-surface cache."""
+    return _SURFACES.info()
 
 
 def _check_domain(domain: object) -> Domain:
@@ -827,7 +907,6 @@ def _check_start(start: object, domain: Domain) -> tuple[float, float]:
     return (x, y)
 
 
-@functools.lru_cache(maxsize=128)
 def _build_surface(normalized: str, domain: Domain, start: tuple[float, float] | None) -> Surface:
     parsed = _compiled(normalized)
     (xmin, xmax), (ymin, ymax) = domain

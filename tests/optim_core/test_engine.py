@@ -115,6 +115,21 @@ def test_divergence_is_recorded_not_raised():
     assert np.all(np.isnan(t.updates[k - 1 :]))
 
 
+def test_the_divergence_box_is_the_documented_square():
+    """B = 100 · max(|x₀|, |x₁|, |y₀|, |y₁|, 1) for the plotting domain; a run stops at the first
+    point with |x| > B or |y| > B."""
+    from optim_core import divergence_bound
+
+    assert divergence_bound(SURFACES["rosenbrock"]) == 300.0  # domain [−2, 2] × [−1, 3]
+    assert divergence_bound(SURFACES["booth"]) == 1000.0
+    assert divergence_bound(SURFACES["saddle"]) == 200.0
+    # SGD on x² − y² from (1, 0.01) at α = 0.1: y_k = 0.01 · 1.2^k passes 200 at k = 55
+    t = run("saddle", "sgd", {"learning_rate": 0.1}, start=(1.0, 0.01), steps=100)
+    expected = next(k for k in range(1, 100) if 0.01 * 1.2**k > 200.0)
+    assert expected == 55 and t.diverged_at == expected
+    assert abs(t.path[expected - 1, 1]) <= 200.0 and np.isfinite(t.path[expected - 1]).all()
+
+
 def test_saddle_escape_leaves_the_bound_and_counts_as_divergence():
     t = run("saddle", "sgd", {"learning_rate": 0.1}, start=(1.0, 0.01), steps=2000)
     assert t.diverged_at is not None

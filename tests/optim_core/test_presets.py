@@ -2,7 +2,8 @@
 
 The framework references below are written in plain NumPy (float64) from each framework's
 documented update rule, with the framework's default values typed in here independently of the
-presets, so a wrong preset value fails the comparison.
+presets, so a wrong preset value fails the comparison. The real frameworks themselves (Keras 3,
+torch.optim) run in test_frameworks.py, for every optimizer they have.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 from optim_core import OPTIMIZERS, PRESETS
-from optim_core.presets import PRESET_LABELS, resolve_hparams
+from optim_core.presets import PRESET_LABELS, preset_support, resolve_hparams
 
 # --------------------------------------------------------------------------------------------
 # Reference update rules: each factory returns step(g, p) -> update, keeping its own state.
@@ -354,10 +355,27 @@ def test_design_doc_framework_defaults():
     assert torch["adagrad"]["initial_accumulator_value"] == 0.0
     assert torch["adagrad"]["eps_inside"] == torch["rmsprop"]["eps_inside"] == 0.0
     assert torch["adadelta"]["learning_rate"] == 1.0
-    # frameworks without the optimizer fall back to the optax defaults
+    # the switches that make AMSGrad, Adamax, NAdam and RAdam the framework's own
+    assert keras["amsgrad"]["max_raw"] == torch["amsgrad"]["max_raw"] == 1.0
+    assert keras["amsgrad"]["eps_hat"] == 1.0 and "eps_hat" not in torch["amsgrad"]
+    assert keras["adamax"]["eps_outside"] == 1.0 and "eps_outside" not in torch["adamax"]
+    assert keras["nadam"]["momentum_schedule"] == torch["nadam"]["momentum_schedule"] == 1.0
+    assert keras["nadam"]["momentum_decay"] == 1.0 and torch["nadam"]["momentum_decay"] == 0.004
+    assert torch["radam"]["eps_hat"] == 1.0
+    # frameworks without the optimizer fall back to the optax defaults, and say so
     assert "radam" not in keras and "adabelief" not in keras
     assert "lion" not in torch and "adabelief" not in torch
     assert resolve_hparams("adabelief", preset="keras") == resolve_hparams("adabelief")
+    keras_radam = preset_support("radam", "keras")
+    assert keras_radam == "Keras 3 has no RAdam: these are optax's defaults and update rule."
+    assert "no Lion" in preset_support("lion", "pytorch")
+    assert preset_support("adam", "keras") is None and preset_support("lion", "keras") is None
+    for preset in ("optax", None):
+        assert all(preset_support(name, preset) is None for name in OPTIMIZERS)
+    with pytest.raises(ValueError, match="jax"):
+        preset_support("adam", "jax")
+    with pytest.raises(ValueError, match="adamm"):
+        preset_support("adamm", "keras")
 
 
 # --------------------------------------------------------------------------------------------

@@ -482,6 +482,15 @@ def _visible_warnings(at: AppTest) -> str:
     return "\n".join(str(w.value) for w in at.warning)
 
 
+def assert_warned(at: AppTest, warnings: list[str]) -> None:
+    """The page shows the reader's warnings, each one escaped (the first 20, then a count)."""
+    if warnings:
+        body = _visible_warnings(at)
+        assert "could not be used" in body
+        for line in warning_lines(warnings)[:20]:
+            assert line in body, line
+
+
 def assert_page_is_safe(at: AppTest) -> None:
     """No exception; every warning line and every error message escaped."""
     assert_clean(at)
@@ -503,22 +512,20 @@ COMPARE_TABS = st.sampled_from(["Small multiples", "Small multiples", "Sensitivi
 def test_any_playground_link_opens_the_page_without_exception(query: dict[str, Any],
                                                               tab: str) -> None:
     query = {**query, "pg.tab": tab}
-    setup, warnings = from_query(query)
+    _, warnings = from_query(query)
     at = open_page(PLAYGROUND, query)
     assert_page_is_safe(at)
-    if warnings:
-        assert "could not be used" in _visible_warnings(at)
+    assert_warned(at, warnings)
 
 
 @PAGES
 @given(compare_links, COMPARE_TABS)
 def test_any_compare_link_opens_the_page_without_exception(query: dict[str, Any], tab: str) -> None:
     query = {**query, "cmp.tab": tab, "steps": "100"}  # one small step bucket: fast
-    state, warnings = cmp.from_query(query)
+    _, warnings = cmp.from_query(query)
     at = open_page(COMPARE, query)
     assert_page_is_safe(at)
-    if warnings:
-        assert "could not be used" in _visible_warnings(at)
+    assert_warned(at, warnings)
 
 
 @pytest.fixture(scope="module")
@@ -541,8 +548,7 @@ def test_any_uploaded_setup_loads_without_exception(metrics_tab: AppTest, doc: d
     _, warnings = load_json(json.dumps(doc))
     at = upload(metrics_tab, json.dumps(doc).encode())
     assert_page_is_safe(at)
-    if warnings:
-        assert "could not be used" in _visible_warnings(at)
+    assert_warned(at, warnings)
 
 
 # --- regression tests: the examples of issue 7 ---------------------------------------------------

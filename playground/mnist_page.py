@@ -95,6 +95,11 @@ ORPHAN_TIMEOUT_S = 1200.0  # a job nobody has looked at for this long stops (a s
 DISCONNECT_GRACE_S = 3.0
 SLOT_POLL_S = 0.2  # how often a queued job looks for a free slot (and for its session)
 POLL_S = 0.5  # how often the page redraws a running job's progress and curves
+# Images per optimizer one compiled chunk trains. Stop, and a visitor who left, take effect at
+# the end of a chunk, so a CNN chunk is kept short (800 images: about a second per optimizer
+# here); results do not depend on it (dropout keys follow the absolute step).
+CHUNK_IMAGES = {"mlp": 50 * 256, "cnn": 800}
+MAX_CHUNK_BATCHES = 50
 LANDSCAPE_RESOLUTIONS = (11, 15, 21, 31)
 DEFAULT_LANDSCAPE_RESOLUTION = {"mlp": 21, "cnn": 11}
 
@@ -146,10 +151,15 @@ class MnistSetup:
         """Whether the weights after every epoch fit the budget (they feed the landscape)."""
         return snapshot_bytes(self) <= SNAPSHOT_BUDGET_BYTES
 
+    def chunk_batches(self) -> int:
+        """Batches per compiled chunk (see CHUNK_IMAGES)."""
+        return max(1, min(MAX_CHUNK_BATCHES, CHUNK_IMAGES[self.model] // self.batch_size))
+
     def train_config(self) -> TrainConfig:
         return TrainConfig(model=self.model, epochs=self.epochs, batch_size=self.batch_size,
                            train_size=self.train_size, seed=self.seed,
-                           keep_snapshots=self.keeps_snapshots())
+                           keep_snapshots=self.keeps_snapshots(),
+                           chunk_size=self.chunk_batches())
 
     def describe(self) -> str:
         return (f"{self.model.upper()} · {self.train_size:,} training images ({self.data}) · "

@@ -177,6 +177,31 @@ def test_optimizer_configs_pass_only_what_differs_from_the_preset() -> None:
         "mlp", 5, 64, 4000, 0)
 
 
+def test_cnn_chunks_are_short_so_stop_acts_within_seconds() -> None:
+    """Stop and a closed tab act between chunks: a CNN chunk holds at most CHUNK_IMAGES
+    images per optimizer, whatever the batch size; the MLP keeps 50 batches."""
+    for batch in mp.BATCH_SIZES:
+        cnn = mp.MnistSetup(model="cnn", batch_size=batch).train_config()
+        assert 1 <= cnn.chunk_size * batch <= max(mp.CHUNK_IMAGES["cnn"], batch)
+        assert mp.MnistSetup(batch_size=batch).train_config().chunk_size == 50
+
+
+def test_results_do_not_depend_on_the_chunk_size() -> None:
+    """Dropout keys and batches follow the absolute step, so a shorter chunk trains the same
+    network (the page picks chunk sizes per model and batch size)."""
+    from training import TrainConfig, load_sample, train
+
+    data = load_sample()
+    runs = [train(["adam", "sgd"], TrainConfig(model="mlp", epochs=2, batch_size=64,
+                                               train_size=500, chunk_size=k), data)
+            for k in (50, 3)]
+    for a, b in zip(runs[0].runs, runs[1].runs, strict=True):
+        assert [e.val_loss for e in a.epochs] == pytest.approx([e.val_loss for e in b.epochs],
+                                                               rel=1e-5)
+        assert [e.train_loss for e in a.epochs] == pytest.approx(
+            [e.train_loss for e in b.epochs], rel=1e-5)
+
+
 def test_snapshots_are_kept_only_within_the_budget() -> None:
     assert mp.MnistSetup().keeps_snapshots()
     big = mp.MnistSetup(model="cnn", epochs=20, optimizers=(entry("adam"),) * 6)

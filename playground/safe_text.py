@@ -69,5 +69,5 @@ def warning_lines(warnings: Sequence[str], max_lines: int = MAX_WARNING_LINES) -
     """At most `max_lines` escaped lines; the rest counted in a last line."""
     lines = [plain(w) for w in warnings[:max_lines]]
     if len(warnings) > max_lines:
-        lines.append(f"… and {len(warnings) - max_lines} more.")
+        lines.append(plain(f"… and {len(warnings) - max_lines} more."))
     return lines

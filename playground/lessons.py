@@ -259,11 +259,12 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         slug="extreme-eps-beta2",
         title="Extreme ε and β₂",
-        summary="A huge ε turns Adam into plain SGD; a small β₂ makes its step size jumpy.",
+        summary="A huge ε turns Adam into SGD with momentum; a small β₂ makes its step size jumpy.",
         explain="Three Adams on a smooth bowl (noise off): #1 with the defaults, #2 with ε = 1, "
                 "#3 with β₂ = 0.5. With ε = 1 the denominator √v̂ + ε is "
                 "dominated by ε as soon as the gradients shrink below 1, so Adam loses its adaptive "
-                "scaling and creeps in like SGD. With β₂ = 0.5, v̂ follows only the last few squared "
+                "scaling: its step becomes about α·m̂, SGD with momentum, and it creeps in as the "
+                "gradient fades. With β₂ = 0.5, v̂ follows only the last few squared "
                 "gradients, so the step size jumps whenever the gradient changes and the path "
                 "wanders. Open Internals and watch the effective step size.",
         query={"s": "noisy_bowl", "noise": "0", "steps": "300", "x0": "-2.5", "y0": "2",

@@ -24,3 +24,14 @@ def test_lesson_opens_with_its_claims_and_paths(lesson) -> None:
     names = [str(t.get("name", "")) for t in contour["data"]]
     assert sum(name.split(" ")[0] in {"SGD", "Momentum", "Adam", "RMSprop"} for name in names) \
         >= len(lesson.query["o"])
+
+
+def test_lessons_page_lists_every_lesson_with_its_claims() -> None:
+    at = open_page("app_pages/lessons.py")
+    assert_clean(at)
+    captions = " ".join(str(c.value) for c in at.caption)
+    markdown = " ".join(str(m.value) for m in at.markdown)
+    for lesson in LESSONS:
+        assert lesson.title in markdown
+        for claim in lesson.claims:
+            assert claim.text in captions

@@ -623,6 +623,19 @@ def _name_native_thread(name: str) -> None:
         pass
 
 
+@functools.lru_cache(maxsize=1)
+def _start_jax_backend() -> None:
+    """Start JAX's CPU backend in the calling thread (the page's), not in a job's thread.
+
+    The backend's worker threads are created when it starts and live as long as the process;
+    started from a job thread they would inherit its OS name (mnist-job-N) and look like a
+    training that never ends to anyone reading the thread list."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.block_until_ready(jnp.zeros(()) + 1)
+
+
 class TrainingJob:
     """One setup trained in a background thread; the page polls its fields.
 
@@ -655,6 +668,7 @@ class TrainingJob:
 
     # -- control, from the page
     def start(self) -> TrainingJob:
+        _start_jax_backend()
         self._thread.start()
         return self
 

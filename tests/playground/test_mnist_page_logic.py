@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import pathlib
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from typing import Any
@@ -26,6 +30,7 @@ from playground.setup import OptimizerEntry
 from training import DownloadError, EpochRecord, RunResult, TrainConfig, TrainResult
 
 TINY = dict(train_size=500, epochs=1, batch_size=64)
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def entry(name: str, preset: str = "keras", **hp: float) -> OptimizerEntry:
@@ -630,6 +635,38 @@ def test_a_job_thread_carries_its_name_to_the_os(monkeypatch: pytest.MonkeyPatch
     while job.name in _native_thread_names():
         assert time.monotonic() < deadline, "the ended job's OS thread is still there"
         time.sleep(0.01)
+
+
+def test_no_thread_keeps_a_job_name_after_the_job_in_a_fresh_process() -> None:
+    """In a fresh process the first training starts JAX's backend; its lifelong worker threads
+    must not inherit the job's OS name (they would look like a training that never ends)."""
+    if not pathlib.Path("/proc/self/task").is_dir():
+        pytest.skip("no /proc on this system")
+    script = textwrap.dedent("""
+        import pathlib, time
+        from playground import mnist_page as mp
+        setup = mp.MnistSetup(optimizers=(mp.default_entry("adam"),), train_size=500,
+                              epochs=1, batch_size=64)
+        job = mp.start_job(setup)
+        assert job.wait(300) and job.phase == mp.FINISHED, job.error
+        deadline = time.monotonic() + 10
+        while True:
+            names = []
+            for comm in pathlib.Path("/proc/self/task").glob("*/comm"):
+                try:
+                    names.append(comm.read_text().strip())
+                except OSError:
+                    pass
+            left = [n for n in names if n.startswith("mnist-job-")]
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        print("LEFT", left)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "LEFT []" in out.stdout, out.stdout[-500:]
 
 
 def test_format_duration() -> None:

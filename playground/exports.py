@@ -32,7 +32,8 @@ def metrics_table(result: PlaygroundRun) -> None:
     frame = frame.rename(columns={
         "label": "optimizer", "final_loss": "final loss", "final_distance": "distance to min",
         "steps_to_tol": "steps to tol", "path_length": "path length",
-        "path_ratio": "path / displacement", "oscillation": "oscillation", "diverged_at": "diverged at",
+        "path_ratio": "path / displacement", "oscillation": "oscillation", "zigzag": "zig-zag",
+        "diverged_at": "diverged at",
     })
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
         "final loss": st.column_config.NumberColumn(format="%.3e"),
@@ -40,10 +41,12 @@ def metrics_table(result: PlaygroundRun) -> None:
         "path length": st.column_config.NumberColumn(format="%.3g"),
         "path / displacement": st.column_config.NumberColumn(format="%.2f"),
         "oscillation": st.column_config.NumberColumn(format="%.2f"),
+        "zig-zag": st.column_config.NumberColumn(format="%.2f"),
     })
     st.caption("**steps to tol**: first step with loss − f* ≤ 10⁻³. **path / displacement**: "
                "1 for a straight line, larger when the path wanders. **oscillation**: share of "
-               "consecutive steps that turn by more than 90°.")
+               "consecutive steps that turn by more than 90°. **zig-zag**: share of the path spent going "
+               "back and forth across the valley.")
 
 
 def figure_downloads(name: str, make_figure: Callable[[], go.Figure], key: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from playground.compute import run_setup
-from playground.home import demo_setup
+from playground.home import DEMO_SGD_DEFAULT, demo_setup
 from playground.setup import Setup
 
 
@@ -19,7 +19,7 @@ def warm_up() -> float:
     """Run the Playground's default setup and the home demo; return the seconds it took."""
     start = time.perf_counter()
     run_setup(Setup())
-    run_setup(demo_setup(0.04))
+    run_setup(demo_setup(DEMO_SGD_DEFAULT))
     return time.perf_counter() - start
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from playground import compute
-from playground.home import demo_setup
+from playground.home import DEMO_SGD_DEFAULT, demo_setup
 from playground.setup import Setup, to_json
 from playground.warmup import warm_up
 
@@ -17,6 +17,6 @@ def test_warm_up_runs_the_default_playground_and_the_home_demo() -> None:
     # The page's first run then finds both results ready.
     before = compute._run_cached.cache_info().hits
     compute.run_setup(Setup())
-    compute.run_setup(demo_setup(0.04))
+    compute.run_setup(demo_setup(DEMO_SGD_DEFAULT))
     assert compute._run_cached.cache_info().hits == before + 2
-    assert to_json(Setup()) != to_json(demo_setup(0.04))
+    assert to_json(Setup()) != to_json(demo_setup(DEMO_SGD_DEFAULT))

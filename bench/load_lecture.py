@@ -277,6 +277,10 @@ async def hall(url: str, pids: dict[str, int], sessions: int, duration: float, i
     samplers = [asyncio.create_task(sample_memory(pid, memory[name], stop, t0))
                 for name, pid in pids.items()]
     students = [LectureStudent(url, f"student{i}") for i in range(sessions)]
+    placement: dict[str, Any] = {}
+    if lecture is not None:  # sessions left open from an earlier load (should be none)
+        stats = read_stats(lecture.stats_socket)
+        placement["open_before"] = {n: int(stats[n]["scur"]) for n in lecture.ports}
     connected = await asyncio.gather(*(s.connect() for s in students), return_exceptions=True)
     t_open = time.perf_counter()
     opened = await asyncio.gather(*(s.open_playground() for s in students if s.ws is not None),
@@ -293,7 +297,6 @@ async def hall(url: str, pids: dict[str, int], sessions: int, duration: float, i
     loops = [lecture_loop(s, deadline, interval, seed=i, may_drop=kill_at is not None)
              for i, s in enumerate(students) if s.widgets]
     # Mid-run, who is where: by cookie, by HAProxy, by each replica's open connections.
-    placement: dict[str, Any] = {}
 
     async def look() -> None:
         await asyncio.sleep(min(duration / 3, (kill_at or duration) / 2))
@@ -404,7 +407,7 @@ def print_run(label: str, r: dict[str, Any]) -> None:
     if "haproxy_open" in p:
         print(f"      sessions by cookie {p['by_cookie']}, HAProxy open {p['haproxy_open']}, "
               f"replica TCP open less HAProxy's idle pool {p['tcp_open']}; sessions that changed "
-              f"replica: {r['moved']}")
+              f"replica: {r['moved']} (open before the run: {p['open_before']})")
     print(f"      CPU cores busy {r['cpu_cores']}; RSS MB (after warm-up, max, end) {r['rss_mb']}")
 
 

@@ -11,7 +11,9 @@ tests/deploy checks that `deploy/Dockerfile` and `deploy/k8s/*.yaml` name the sa
 Why each setting (Streamlit keeps a session in one process, over one WebSocket):
 - Affinity by an inserted cookie, not by source address: a campus NAT puts a whole class behind
   one address, and source-IP hashing would send all of them to one replica.
-- `leastconn`: sessions are long WebSockets, so the replica with fewer open ones gets the next.
+- `roundrobin`: the choice is made on a new student's first request (the page, short), and the
+  cookie carries it to the WebSocket; round robin spreads new students evenly. (`leastconn`
+  judged that short request by the moment's HTTP load: a burst of 80 students split 18/62.)
 - `timeout tunnel` (1 h) governs an upgraded WebSocket; `timeout client/server` (60 s) only the
   plain HTTP requests (health, static files, uploads). A lesson's idle tab keeps its session.
 - Health checks on Streamlit's `/_stcore/health` every 2 s, down after 2 failures, up after 1;
@@ -129,7 +131,7 @@ def haproxy_config(replicas: Sequence[Replica], *, bind: str = "0.0.0.0", port: 
         f"    default_backend {BACKEND}",
         "",
         f"backend {BACKEND}",
-        "    balance leastconn",
+        "    balance roundrobin",
         f"    cookie {COOKIE_NAME} insert indirect nocache httponly attr SameSite=Lax",
         "    option httpchk",
         f"    http-check send meth GET uri {HEALTH_PATH} ver HTTP/1.1 hdr Host localhost",

@@ -114,3 +114,28 @@ def test_bad_link_values_warn_and_are_read_to_the_widgets_range() -> None:
     # The URL now says what the page shows.
     assert at.query_params["adam.b2.b2"] == "0.999" and at.query_params["adam.eps.g"] == "1e-05"
     assert "adam.nope" not in at.query_params and "adam.mom.stream" not in at.query_params
+
+
+def test_returning_from_another_page_keeps_the_values() -> None:
+    at = new_app({"adam.b2.b2": "0.95", "adam.seed": "7"})
+    assert_clean(at)
+    widget(at, "adam.mom.b1").set_value(0.5).run()
+    at.switch_page("app_pages/lessons.py").run()
+    assert_clean(at)
+    at.query_params.clear()  # navigating drops the page's query
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    assert not at.warning
+    assert widget(at, "adam.b2.b2").value == 0.95 and widget(at, "adam.seed").value == 7
+    assert widget(at, "adam.mom.b1").value == 0.5
+    assert at.query_params["adam.mom.b1"] == "0.5"  # and the URL says so again
+
+
+def test_a_widget_move_is_written_into_the_url() -> None:
+    at = new_app()
+    assert "adam.b2.b2" not in at.query_params  # defaults stay out of the URL
+    widget(at, "adam.b2.b2").set_value(0.95).run()
+    widget(at, "adam.eps.g").set_value(1e-5).run()
+    assert_clean(at)
+    assert at.query_params["adam.b2.b2"] == "0.95" and at.query_params["adam.eps.g"] == "1e-05"
+    assert not at.warning

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground.serve import DROPPED_LINK_PARAM, dropped_link_message
+
 st.set_page_config(page_title="Optimizer Playground", page_icon="🧭", layout="wide")
 
 
@@ -24,4 +26,14 @@ PAGES = {
     "mnist": st.Page("app_pages/mnist.py", title="MNIST", icon="✍️", url_path="mnist"),
 }
 
-st.navigation(list(PAGES.values()), position="sidebar").run()
+page = st.navigation(list(PAGES.values()), position="sidebar")
+# A link too long for Streamlit to read arrives as one marker (see playground/serve.py): say so
+# above the page, for as long as the visitor stays on that page, and drop the marker.
+if DROPPED_LINK_PARAM in st.query_params:
+    st.session_state["_app_dropped_link"] = (
+        dropped_link_message(st.query_params.get(DROPPED_LINK_PARAM)), page.url_path)
+    del st.query_params[DROPPED_LINK_PARAM]
+dropped = st.session_state.get("_app_dropped_link")
+if dropped is not None and dropped[1] == page.url_path:
+    st.warning(dropped[0], icon="🔗")
+page.run()

@@ -5,23 +5,51 @@ Imported first by `optim_core` (and so by everything that trains or runs an opti
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import warnings
 from pathlib import Path
 
 import jax
+
+# The persistent cache's size limit: JAX deletes the least recently used programs beyond it.
+# All the app's default views take about 15 MB; MNIST training adds a few MB per model.
+# `$OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB` (a whole number of MB, at least 1) overrides it.
+CACHE_MAX_BYTES = 512 * 1024 * 1024
+
+
+def cache_max_bytes() -> int:
+    """CACHE_MAX_BYTES, or `$OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB` when that is a valid number."""
+    raw = os.environ.get("OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB", "").strip()
+    if not raw:
+        return CACHE_MAX_BYTES
+    if not raw.isdigit() or not 1 <= int(raw) <= 1024 * 1024:
+        warnings.warn(f"OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB={raw[:40]!r} is not a whole number of MB "
+                      f"in [1, 1048576]; using {CACHE_MAX_BYTES // 2**20}", RuntimeWarning,
+                      stacklevel=2)
+        return CACHE_MAX_BYTES
+    return int(raw) * 1024 * 1024
 
 
 def configure_compilation_cache() -> None:
     """Persist compiled programs across processes (app restarts, CLI runs, test sessions).
 
     `$OPTIM_PLAYGROUND_JAX_CACHE` names the folder; "off" disables it. Our programs compile in
-    well under JAX's default 1 s threshold, so every one is stored.
+    well under JAX's default 1 s threshold, so every one is stored. The folder is bounded to
+    cache_max_bytes() (`jax_compilation_cache_max_size`, least recently used entries evicted;
+    JAX needs the `filelock` package for that, and without it the cache stays off rather than
+    growing without a limit).
     """
     cache_dir = os.environ.get(
         "OPTIM_PLAYGROUND_JAX_CACHE", str(Path.home() / ".cache" / "optimizer-playground" / "jax"))
     if cache_dir in ("", "0", "off"):
         return
+    if importlib.util.find_spec("filelock") is None:
+        warnings.warn("the 'filelock' package is missing: JAX's persistent compilation cache "
+                      "stays off (it could not be size-limited)", RuntimeWarning, stacklevel=2)
+        return
     jax.config.update("jax_compilation_cache_dir", cache_dir)
+    jax.config.update("jax_compilation_cache_max_size", cache_max_bytes())
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 

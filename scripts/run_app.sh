@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements.txt
 # Compile the default views into JAX's persistent cache first: a warm first start.
 .venv/bin/python -m playground.warmup
-exec .venv/bin/python -m streamlit run app.py "$@"
+# playground.serve = `streamlit` that answers over-long links with the page and a message.
+exec .venv/bin/python -m playground.serve run app.py "$@"

@@ -1,0 +1,104 @@
+"""Start the app: `python -m playground.serve run app.py [streamlit options]`.
+
+The same as `python -m streamlit run app.py ...` (every argument is passed to Streamlit's own
+command line), with two changes so that an over-long link is answered with the page and a
+message instead of an HTTP error or silently ignored values:
+
+1. **Request head size.** Streamlit 1.67 serves HTTP through uvicorn's h11 protocol, which
+   answers "400 Invalid HTTP request received." when a request head arriving in pieces grows
+   past 16 kB: a browser's GET of a link with a 100 kB `f=` got that error instead of the page.
+   Here the limit is MAX_REQUEST_HEAD_BYTES (2.5 MB), above the longest URL Chromium sends
+   (2 MB); it bounds the memory one unfinished request can hold.
+2. **Dropped query strings are reported.** Streamlit ignores a query string of more than
+   512 Ki characters or 1,000 fields (`sanitize_query_string`) and the page then showed its
+   defaults without a word. Here such a query string becomes `DROPPED_LINK_PARAM=<fields>-<chars>`
+   and app.py shows `dropped_link_message(...)` above the page (and removes the parameter).
+
+Both patch Streamlit/uvicorn internals by name and check that the names exist: if a Streamlit
+upgrade renames them, starting fails with a message instead of serving without the fixes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+MAX_REQUEST_HEAD_BYTES = 2_560 * 1024  # 2.5 MiB; Chromium's longest URL is 2 MiB
+DROPPED_LINK_PARAM = "link_dropped"
+_DROPPED_VALUE = re.compile(r"(\d{1,9})-(\d{1,12})")
+
+
+def streamlit_query_limits() -> tuple[int, int]:
+    """(characters, fields): the longest query string Streamlit reads."""
+    from streamlit.runtime.state import query_params
+
+    return (query_params.CLIENT_STATE_QUERY_STRING_MAX_LENGTH,
+            query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS)
+
+
+def dropped_link_message(value: object) -> str:
+    """What the page says about a link whose query string Streamlit dropped (plain text).
+
+    `value` comes from the URL (anybody can type `?link_dropped=...`), so only its two numbers
+    are used, and only when it has the exact form the server writes.
+    """
+    max_chars, max_fields = streamlit_query_limits()
+    limits = f"the server reads at most {max_fields:,} fields and {max_chars:,} characters"
+    match = _DROPPED_VALUE.fullmatch(value) if isinstance(value, str) else None
+    if match is not None:
+        fields, chars = int(match.group(1)), int(match.group(2))
+        limits = f"{fields:,} fields, {chars:,} characters; {limits}"
+    return (f"This link is too large to read ({limits}), so none of its values were used: "
+            "the page shows its defaults.")
+
+
+def _marking_sanitizer(original: Callable[[str], str]) -> Callable[[str], str]:
+    def sanitize(query_string: str) -> str:
+        kept = original(query_string)
+        if query_string and not kept:
+            fields = query_string.count("&") + 1
+            return f"{DROPPED_LINK_PARAM}={fields}-{len(query_string)}"
+        return kept
+
+    sanitize.__wrapped__ = original  # type: ignore[attr-defined]
+    return sanitize
+
+
+def install() -> None:
+    """Apply both changes to this process (before the server starts). Idempotent."""
+    from streamlit.runtime import app_session
+    from streamlit.web.server.starlette import starlette_server
+
+    for module, name in ((starlette_server, "_get_uvicorn_config_kwargs"),
+                         (app_session, "sanitize_query_string")):
+        if not callable(getattr(module, name, None)):
+            raise RuntimeError(f"{module.__name__}.{name} is missing: this Streamlit version is not "
+                               "the one playground.serve was written for (1.67)")
+    if getattr(app_session.sanitize_query_string, "__wrapped__", None) is None:
+        app_session.sanitize_query_string = _marking_sanitizer(app_session.sanitize_query_string)
+
+    kwargs_fn = starlette_server._get_uvicorn_config_kwargs
+    if getattr(kwargs_fn, "__wrapped__", None) is None:
+
+        def uvicorn_kwargs() -> dict[str, Any]:
+            return {**kwargs_fn(), "http": "h11",
+                    "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES}
+
+        uvicorn_kwargs.__wrapped__ = kwargs_fn  # type: ignore[attr-defined]
+        starlette_server._get_uvicorn_config_kwargs = uvicorn_kwargs
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`streamlit` with the changes installed; argv as for the `streamlit` command."""
+    from streamlit.web import cli
+
+    install()
+    args = list(sys.argv[1:] if argv is None else argv)
+    sys.argv = ["streamlit", *args]
+    sys.exit(cli.main())
+
+
+if __name__ == "__main__":
+    main()

@@ -776,3 +776,13 @@ def test_paths_apart_are_not_hidden() -> None:
     land = fake_landscape({"SGD": [[0.5, 0.5], [0.9, 0.5]], "Adam": [[0.5, 0.5], [0.5, -0.9]]})
     assert mp.hidden_paths(land) == {}
     assert mp.hidden_paths_note({}) == ""
+
+
+def test_the_page_logic_never_imports_streamlit() -> None:
+    """Jobs learn about sessions only through the alive() the page hands them."""
+    code = ("import sys, json, playground.mnist_page, playground.adam_demo; "
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('streamlit'))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optim_core import OPTIMIZERS, PRESETS
+from optim_core import OPTIMIZERS, PRESETS, preset_support
 from optim_core.schedules import SCHEDULE_KINDS, SCHEDULE_LATEX, Schedule
 from playground import page_state as ps
 from playground import ui
@@ -176,6 +176,8 @@ with optimizers_col:
                     st.selectbox("preset", list(PRESETS), key=prefix + ".preset",
                                  on_change=ps.apply_preset, args=(entry_id,),
                                  help="Defaults and ε placement as in optax, Keras or PyTorch.")
+                    if (note := preset_support(name, ss[prefix + ".preset"])) is not None:
+                        st.caption(note)
                     values = ui.hyperparam_editor(name, f"{prefix}.{name}", spec.defaults)
                     entry = OptimizerEntry(name, values, ss[prefix + ".preset"])
                 else:  # classroom mode: no widget at all, the link's values

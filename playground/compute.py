@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from optim_core import setting_warnings
 from optim_core.engine import RunConfig, run_batch
 from optim_core.metrics import Metrics, compute_metrics
 from optim_core.trajectory import Trajectory
@@ -68,6 +69,8 @@ def divergence_messages(run: PlaygroundRun) -> list[str]:
             # No minimum to reach: running off downhill is escaping, not a failure.
             messages.append(f"{traj.label} escaped downhill and left the picture at step "
                             f"{traj.diverged_at}: this surface falls forever.")
+        elif causes := setting_warnings(traj.optimizer, traj.hparams):
+            messages.append(f"{traj.label} diverged at step {traj.diverged_at}: {causes[0]}")
         else:
             messages.append(f"{traj.label} diverged at step {traj.diverged_at}: try a smaller α.")
     return messages

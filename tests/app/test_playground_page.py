@@ -278,3 +278,14 @@ def test_a_quick_second_move_is_not_undone_by_the_lagging_url() -> None:
     assert_clean(at)
     assert widget(at, "pg.noise").value == 0.02
     assert at.query_params.get("noise") == "0.02"
+
+
+def test_preset_picker_says_what_a_framework_lacks_and_divergence_names_its_cause() -> None:
+    at = open_page(PAGE, {
+        "s": "rosenbrock", "o": ["radam@keras", "rmsprop(centered=1,bias_correction=1)"]})
+    assert_clean(at)
+    captions = "\n".join(c.value for c in at.caption)
+    assert "Keras 3 has no RAdam" in captions
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "RMSprop diverged at step" in warnings and "centered and bias correction" in warnings
+    assert "try a smaller α" not in warnings

@@ -52,7 +52,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import load_classroom as classroom  # noqa: E402
 from load_classroom import (  # noqa: E402
     OPEN_TIMEOUT_S,
     Student,
@@ -63,7 +62,7 @@ from load_classroom import (  # noqa: E402
     stop_server,
 )
 
-from deploy.lecture import COOKIE_NAME, HEALTH_PATH, down_within_s, read_stats  # noqa: E402
+from deploy.lecture import COOKIE_NAME, HEALTH_PATH, app_start_args, down_within_s, read_stats  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 
@@ -209,13 +208,24 @@ def established(port: int) -> int:
 
 
 def start_single(port: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """One process as the README starts it (load_classroom.start_server, on the given port)."""
-    original = classroom.free_port
-    classroom.free_port = lambda: port
-    try:
-        return classroom.start_server(log, [])
-    finally:
-        classroom.free_port = original
+    """One process as the README starts it (scripts/run_app.sh's start command), on `port`."""
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "python"), *app_start_args(), "--server.port", str(port),
+         "--server.address", LOOPBACK, "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        start_new_session=True)
+    url = f"http://{LOOPBACK}:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url + HEALTH_PATH, timeout=2):
+                return proc, url
+        except OSError:
+            time.sleep(0.2)
+    stop_server(proc)
+    raise RuntimeError("the app did not become healthy")
 
 
 @dataclass

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import shlex
 import socket
 import sys
 from collections.abc import Sequence
@@ -159,6 +160,23 @@ def read_stats(stats_socket: Path, timeout_s: float = 5.0) -> dict[str, dict[str
     text = b"".join(chunks).decode().lstrip("# ")
     return {row["svname"]: row for row in csv.DictReader(io.StringIO(text))
             if row.get("pxname") == BACKEND}
+
+
+RUN_APP = Path(__file__).resolve().parents[1] / "scripts" / "run_app.sh"
+
+
+def app_start_args(run_app: Path = RUN_APP) -> list[str]:
+    """How scripts/run_app.sh starts the app, after the venv's python and before its own
+    arguments, e.g. ["-m", "playground.serve", "run", "app.py"]: the one start command that
+    run_lecture.sh, deploy/entrypoint.sh and the benchmarks must share (tests/deploy checks)."""
+    for line in run_app.read_text().splitlines():
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError:  # a line shlex cannot read is not the start line
+            continue
+        if words[:2] == ["exec", ".venv/bin/python"]:
+            return [w for w in words[2:] if w != "$@"]
+    raise ValueError(f"no 'exec .venv/bin/python ...' line in {run_app}")
 
 
 def _replica_arg(text: str) -> tuple[str, int]:

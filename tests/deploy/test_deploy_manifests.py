@@ -29,6 +29,7 @@ from deploy.lecture import (
     COOKIE_NAME,
     HEALTH_PATH,
     TUNNEL_TIMEOUT_S,
+    app_start_args,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,11 +184,28 @@ def test_entrypoint_starts_the_app_like_run_app_on_the_shared_port() -> None:
     text = (DEPLOY / "entrypoint.sh").read_text()
     start = next(line for line in text.splitlines() if line.startswith("exec "))
     words = shlex.split(start.removesuffix("\\"))
-    assert words[1:5] == [".venv/bin/python", "-m", "streamlit", "run"] and words[5] == "app.py"
+    n = len(app_start_args())
+    assert words[1] == ".venv/bin/python" and words[2:2 + n] == app_start_args()
     assert words[words.index("--server.port") + 1] == str(APP_PORT)
     assert words[words.index("--server.address") + 1] == "0.0.0.0"
-    run_app = (ROOT / "scripts" / "run_app.sh").read_text()
-    assert "-m streamlit run app.py" in run_app, "run_app.sh starts the app differently now"
+
+
+def test_run_lecture_starts_the_app_like_run_app() -> None:
+    text = (ROOT / "scripts" / "run_lecture.sh").read_text()
+    (line,) = [line for line in text.splitlines() if line.strip().startswith('setsid "$py"')]
+    words = shlex.split(line.removesuffix("\\"))
+    assert words[2:2 + len(app_start_args())] == app_start_args()
+
+
+def test_the_start_command_is_read_from_run_app(tmp_path: Path) -> None:
+    assert app_start_args()[-2:] == ["run", "app.py"]
+    script = tmp_path / "run_app.sh"
+    script.write_text('#!/bin/sh\n# exec .venv/bin/python -m old run app.py\n'
+                      'exec .venv/bin/python -m some.wrapper run app.py "$@"\n')
+    assert app_start_args(script) == ["-m", "some.wrapper", "run", "app.py"]
+    script.write_text("#!/bin/sh\necho no start here\n")
+    with pytest.raises(ValueError):
+        app_start_args(script)
 
 
 def test_entrypoint_refuses_the_placeholder_secret() -> None:

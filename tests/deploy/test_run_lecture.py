@@ -28,7 +28,7 @@ from deploy_helpers import (
 )
 from websockets.sync.client import connect
 
-from deploy.lecture import COOKIE_NAME, read_stats
+from deploy.lecture import COOKIE_NAME, app_start_args, read_stats
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "run_lecture.sh"
@@ -88,7 +88,8 @@ def test_a_lecture_starts_routes_by_cookie_restarts_and_stops(lecture, tmp_path:
 
     # Two app processes and HAProxy, all children of the script.
     procs = children(process.pid)
-    apps = {pid: cmd for pid, cmd in procs.items() if "streamlit run app.py" in cmd}
+    start = " ".join(app_start_args())  # as scripts/run_app.sh starts the app
+    apps = {pid: cmd for pid, cmd in procs.items() if start in cmd}
     balancers = [pid for pid, cmd in procs.items() if "haproxy" in cmd]
     assert len(apps) == 2 and len(balancers) == 1, procs
     assert {f"--server.port {replica_port}" in c or f"--server.port {replica_port + 1}" in c

@@ -12,6 +12,8 @@ cache when it is on. Clearing once per `capacity // 2` new formulas keeps that r
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -23,8 +25,14 @@ V = TypeVar("V")
 
 
 def clear_jax_caches() -> None:
-    """Drop every program JAX keeps in memory (the default eviction hook)."""
+    """Drop every program JAX keeps in memory (the default eviction hook), then hand the freed
+    memory back to the system (glibc keeps it otherwise, and RSS would stay at its peak)."""
     jax.clear_caches()
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory is reused, just not returned
+        pass
 
 
 class FormulaCache(Generic[V]):

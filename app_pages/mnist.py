@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from optim_core import OPTIMIZERS, PRESETS
+from optim_core import OPTIMIZERS, PRESETS, preset_support
 from playground import mnist_page as mp
 from playground import ui
 from playground.exports import figure_downloads
@@ -208,6 +208,8 @@ with optimizers_col:
                              on_change=mp.apply_preset, args=(ss, entry_id),
                              help="Defaults (and ε placement) as in optax, Keras or PyTorch. "
                                   "The article used Keras.")
+                if (note := preset_support(name, ss[prefix + ".preset"])) is not None:
+                    st.caption(note)
                 values = ui.hyperparam_editor(name, f"{prefix}.{name}",
                                               mp.default_entry(name).hparams)
                 st.latex(OPTIMIZERS[name].latex)

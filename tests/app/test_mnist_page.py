@@ -266,3 +266,11 @@ def test_returning_from_another_page_keeps_the_setup_and_result() -> None:
     assert_clean(at)
     assert at.query_params["n"] == "500"
     assert curve_names(figures(at)[0]) == {"Adam", "SGD"}
+
+
+def test_preset_picker_says_what_a_framework_lacks() -> None:
+    at = open_page(PAGE, {"o": ["radam@keras", "adam@keras"]})
+    assert_clean(at)
+    captions = "\n".join(c.value for c in at.caption)
+    assert "Keras 3 has no RAdam" in captions
+    assert "Keras 3 has no Adam" not in captions

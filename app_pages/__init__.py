@@ -1,0 +1,1 @@
+"""The Streamlit pages, one thin file each (run by st.navigation from app.py)."""

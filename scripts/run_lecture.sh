@@ -59,6 +59,12 @@ if [ "$replica_port" -le "$port" ] && [ $((replica_port + replicas)) -gt "$port"
   exit 2
 fi
 
+# Each app process holds ~350 MB under load (docs/benchmarks.md), more while MNIST trains.
+available_mb=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo 2>/dev/null || echo 0)
+if [ "${available_mb:-0}" -gt 0 ] && [ $((replicas * 400)) -gt "$available_mb" ]; then
+  echo "Warning: $replicas app processes need about $((replicas * 400)) MB; $available_mb MB are available." >&2
+fi
+
 if [ "$setup" = 1 ]; then
   bash scripts/setup.sh requirements.txt
 fi
@@ -68,6 +74,12 @@ if [ ! -x "$haproxy_bin" ]; then
   echo "run_lecture.sh: HAProxy is not installed (sudo apt-get install haproxy)" >&2; exit 1
 fi
 py=.venv/bin/python
+# If this script dies without cleaning up (SIGKILL, a closed terminal pipe), the kernel sends
+# SIGTERM to its app processes and HAProxy: no orphan keeps a port (util-linux's setpriv).
+orphan_guard=""
+if setpriv --pdeathsig TERM true 2>/dev/null; then
+  orphan_guard="setpriv --pdeathsig TERM"
+fi
 
 if [ -z "$run_dir" ]; then
   run_dir="$(mktemp -d "${TMPDIR:-/tmp}/playground-lecture.XXXXXX")"
@@ -96,7 +108,7 @@ start_replica() {  # $1 = index 0..N-1
   local i="$1" p=$((replica_port + $1))
   # Started as scripts/run_app.sh starts the app (tests/deploy checks that they agree), one
   # port each, in its own process group.
-  setsid "$py" -m playground.serve run app.py --server.port "$p" --server.address 127.0.0.1 \
+  setsid $orphan_guard "$py" -m playground.serve run app.py --server.port "$p" --server.address 127.0.0.1 \
     --server.headless true --server.fileWatcherType none ${streamlit_args[@]+"${streamlit_args[@]}"} \
     >>"$run_dir/r$((i + 1)).log" 2>&1 </dev/null &
   pids[i]=$!
@@ -136,6 +148,7 @@ stop_all() {
 }
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
+trap 'stop_all; exit 129' HUP
 trap 'stop_all' EXIT
 
 echo "Warming the JAX cache in $OPTIM_PLAYGROUND_JAX_CACHE..."
@@ -183,7 +196,7 @@ done
   --stats-socket "$run_dir/haproxy.sock" --out "$run_dir/haproxy.cfg"
 "$haproxy_bin" -c -q -f "$run_dir/haproxy.cfg"
 # Its own session too: Ctrl-C reaches only this script, which stops everything in order.
-setsid "$haproxy_bin" -db -f "$run_dir/haproxy.cfg" </dev/null &
+setsid $orphan_guard "$haproxy_bin" -db -f "$run_dir/haproxy.cfg" </dev/null &
 haproxy_pid=$!
 # Ready when HAProxy accepts connections on its port.
 probe_host="$bind"

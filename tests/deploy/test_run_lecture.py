@@ -12,7 +12,8 @@ import http.client
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -50,44 +51,74 @@ def test_bad_arguments_are_refused_before_anything_starts(args: list[str]) -> No
     assert "Warming" not in result.stdout
 
 
+@dataclass
+class LectureRun:
+    """A started run_lecture.sh and every process it was seen to have started."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    port: int
+    replica_port: int
+    run_dir: Path
+    seen: set[int] = field(default_factory=set)
+
+    def children(self) -> dict[int, str]:
+        found = children(self.process.pid)
+        self.seen |= set(found)
+        return found
+
+    def wait_ready(self) -> None:
+        def ready() -> bool:
+            if self.process.poll() is not None:
+                pytest.fail(f"run_lecture.sh exited with {self.process.returncode}:\n{self.log.read_text()}")
+            return "Lecture ready" in self.log.read_text()
+
+        wait_for(ready, 240, "Lecture ready")
+        self.children()
+
+
 @pytest.fixture
-def lecture(haproxy: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, int, int]]:
-    port, replica_port = free_port(), free_port_run(2)
-    run_dir, log = tmp_path / "run", tmp_path / "lecture.log"
-    env = {k: v for k, v in os.environ.items() if k != "STREAMLIT_SERVER_COOKIE_SECRET"}
-    env["OPTIM_PLAYGROUND_JAX_CACHE"] = str(tmp_path / "jax-cache")
-    process = subprocess.Popen(
-        ["bash", str(SCRIPT), "--replicas", "2", "--port", str(port), "--replica-port",
-         str(replica_port), "--bind", "127.0.0.1", "--no-setup", "--run-dir", str(run_dir)],
-        cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
-        start_new_session=True)
-    try:
-        yield process, log, port, replica_port
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
+def start_lecture(haproxy: str, tmp_path: Path) -> Iterator[Callable[[int], LectureRun]]:
+    """start(replicas) -> a lecture on free loopback ports with its own JAX cache, ready."""
+    runs: list[LectureRun] = []
+
+    def start(replicas: int) -> LectureRun:
+        port, replica_port = free_port(), free_port_run(replicas)
+        folder = tmp_path / f"lecture{len(runs)}"
+        folder.mkdir()
+        env = {k: v for k, v in os.environ.items() if k != "STREAMLIT_SERVER_COOKIE_SECRET"}
+        env["OPTIM_PLAYGROUND_JAX_CACHE"] = str(tmp_path / "jax-cache")
+        log = folder / "lecture.log"
+        process = subprocess.Popen(
+            ["bash", str(SCRIPT), "--replicas", str(replicas), "--port", str(port), "--replica-port",
+             str(replica_port), "--bind", "127.0.0.1", "--no-setup", "--run-dir", str(folder / "run")],
+            cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+            start_new_session=True)
+        run = LectureRun(process, log, port, replica_port, folder / "run")
+        runs.append(run)
+        run.wait_ready()
+        return run
+
+    yield start
+    for run in runs:
+        if run.process.poll() is None:
+            run.children()
+            os.kill(run.process.pid, signal.SIGTERM)
             try:
-                process.wait(timeout=30)
+                run.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        # Anything left of it (it failed to stop them: the test has failed already).
-        for pid in list(children(process.pid)):
-            os.killpg(pid, signal.SIGKILL)
+                os.killpg(run.process.pid, signal.SIGKILL)
+        for pid in run.seen:  # left behind only if the script failed to stop them
+            if alive(pid):
+                os.killpg(pid, signal.SIGKILL)
 
 
-def test_a_lecture_starts_routes_by_cookie_restarts_and_stops(lecture, tmp_path: Path) -> None:
-    process, log, port, replica_port = lecture
-    run_dir = tmp_path / "run"
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            pytest.fail(f"run_lecture.sh exited with {process.returncode}:\n{log.read_text()}")
-        return "Lecture ready" in log.read_text()
-
-    wait_for(ready, 240, "Lecture ready")
+def test_a_lecture_starts_routes_by_cookie_restarts_and_stops(start_lecture, tmp_path: Path) -> None:
+    lecture = start_lecture(2)
+    process, log, port, replica_port = lecture.process, lecture.log, lecture.port, lecture.replica_port
 
     # Two app processes and HAProxy, all children of the script.
-    procs = children(process.pid)
+    procs = lecture.children()
     start = " ".join(app_start_args())  # as scripts/run_app.sh starts the app
     apps = {pid: cmd for pid, cmd in procs.items() if start in cmd}
     balancers = [pid for pid, cmd in procs.items() if "haproxy" in cmd]
@@ -106,7 +137,7 @@ def test_a_lecture_starts_routes_by_cookie_restarts_and_stops(lecture, tmp_path:
 
     # HTTP through HAProxy: the first visit gets a cookie; with it, every request goes to that
     # replica (HAProxy's per-server counters) and none to the other.
-    stats = run_dir / "haproxy.sock"
+    stats = lecture.run_dir / "haproxy.sock"
 
     def get(cookie: str | None = None) -> tuple[int, str | None]:
         """GET /_stcore/health through HAProxy: (status, the affinity cookie it set or None)."""
@@ -143,10 +174,10 @@ def test_a_lecture_starts_routes_by_cookie_restarts_and_stops(lecture, tmp_path:
     os.kill(victim, signal.SIGKILL)
     wait_for(lambda: read_stats(stats)["r1"]["status"] == "DOWN", 30, "r1 DOWN after the kill")
     wait_for(lambda: any(f"--server.port {ports['r1']}" in c and pid != victim
-                         for pid, c in children(process.pid).items()), 30, "r1 restarted")
+                         for pid, c in lecture.children().items()), 30, "r1 restarted")
     wait_for(lambda: read_stats(stats)["r1"]["status"] == "UP", 120, "the restarted r1 UP")
     assert "died; restarting it" in log.read_text()
-    every = set(children(process.pid)) | set(apps)
+    every = set(lecture.children()) | lecture.seen
 
     # SIGTERM (as Ctrl-C or systemd would): everything stops, nothing is left behind.
     os.kill(process.pid, signal.SIGTERM)
@@ -155,3 +186,13 @@ def test_a_lecture_starts_routes_by_cookie_restarts_and_stops(lecture, tmp_path:
     assert "Lecture stopped." in log.read_text()
     with pytest.raises(OSError):
         get()
+
+
+def test_a_killed_lecture_script_leaves_no_process_behind(start_lecture) -> None:
+    # SIGKILL runs no trap: the kernel's parent-death signal (setpriv --pdeathsig) ends them.
+    lecture = start_lecture(1)
+    procs = lecture.children()
+    assert len(procs) == 2, procs  # one app process and HAProxy
+    os.kill(lecture.process.pid, signal.SIGKILL)
+    lecture.process.wait(timeout=10)
+    wait_for(lambda: not any(alive(pid) for pid in procs), 20, "the app process and HAProxy gone")

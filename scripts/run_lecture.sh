@@ -221,8 +221,13 @@ echo "  HAProxy config and stats socket: $run_dir/haproxy.cfg, $run_dir/haproxy.
 # sent its students elsewhere). One that keeps dying within 30 s of its start is given up.
 while :; do
   ended=""
-  wait -n -p ended || true
+  status=0
+  wait -n -p ended || status=$?
   [ "$stopping" = 1 ] && break
+  if [ "$status" = 127 ]; then  # no process left to wait for
+    echo "run_lecture.sh: nothing left running; stopping." >&2
+    exit 1
+  fi
   [ -z "$ended" ] && continue
   if [ "$ended" = "$haproxy_pid" ]; then
     echo "run_lecture.sh: HAProxy exited; stopping." >&2

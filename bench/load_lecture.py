@@ -47,6 +47,7 @@ from urllib.parse import parse_qsl, unquote
 import numpy as np
 import websockets
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.typing import Origin, Subprotocol
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -112,8 +113,8 @@ class LectureStudent(Student):
             if status != 200:
                 raise RuntimeError(f"{self.name}: GET / answered {status}")
         headers = {"Cookie": f"{COOKIE_NAME}={self.cookie}"} if self.cookie else {}
-        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"],
-                                           origin=self.origin, max_size=None,
+        self.ws = await websockets.connect(self.ws_url, subprotocols=[Subprotocol("streamlit")],
+                                           origin=Origin(self.origin), max_size=None,
                                            open_timeout=OPEN_TIMEOUT_S, additional_headers=headers)
         self.cookie = _cookie_from(self.ws.response.headers) or self.cookie
         self.replicas.append(self.cookie or "?")
@@ -361,6 +362,8 @@ async def kill_one(lecture: Lecture, students: list[LectureStudent], at: float, 
     counts = Counter(s.cookie for s in students)
     victim = max(lecture.ports, key=lambda n: counts.get(n, 0))
     pid = server_pid_on(lecture.ports[victim])
+    if pid is None:
+        raise RuntimeError(f"no process listens on {victim}'s port")
     before = await asyncio.to_thread(read_stats, lecture.stats_socket)
     killed_at = time.perf_counter()
     os.kill(pid, signal.SIGKILL)
@@ -395,6 +398,8 @@ def kill_idle(lecture: Lecture, victim: str = "r1") -> dict[str, Any]:
             return {"victim": victim, "down_after_s": None}
         time.sleep(0.1)
     pid = server_pid_on(lecture.ports[victim])
+    if pid is None:
+        return {"victim": victim, "down_after_s": None}
     killed_at = time.perf_counter()
     os.kill(pid, signal.SIGKILL)
     while time.perf_counter() - killed_at < 30:

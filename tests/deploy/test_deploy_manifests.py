@@ -14,6 +14,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,10 @@ def test_service_and_ingress_reach_the_pods_with_cookie_affinity() -> None:
     assert int(notes["proxy-read-timeout"]) == TUNNEL_TIMEOUT_S
     assert int(notes["proxy-send-timeout"]) == TUNNEL_TIMEOUT_S
     assert "upstream-hash-by" not in notes  # never affinity by client address
+    # Uploads the app accepts (server.maxUploadSize, MB) pass the ingress (proxy-body-size).
+    upload_mb = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    body = notes["proxy-body-size"]
+    assert body.endswith("m") and upload_mb < int(body[:-1]) <= 4 * upload_mb
 
 
 def test_dockerfile_is_debian_with_chromium_warmup_nonroot_and_the_health_check() -> None:

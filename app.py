@@ -10,7 +10,7 @@ st.set_page_config(page_title="Optimizer Playground", page_icon="🧭", layout="
 
 
 def home() -> None:
-    from playground.home import render_home
+    from app_pages.home import render_home
 
     render_home(PAGES)
 

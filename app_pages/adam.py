@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from app_pages import ui
 from playground import adam_demo as ad
-from playground import ui
 
 ss = st.session_state
 PLAYGROUND = "app_pages/playground.py"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import ui
+from app_pages.downloads import figure_downloads
 from optim_core import OPTIMIZERS
 from playground import compare as cmp
-from playground import ui
-from playground.exports import figure_downloads
+from playground import writers
 from playground.safe_text import plain
 from playground.setup import (
     CUSTOM,
@@ -28,7 +29,6 @@ from playground.setup import (
     Setup,
 )
 from surfaces import SURFACES, ExpressionError
-from viz import export as vx
 
 ss = st.session_state
 QUERY_STATE = "cmp.query"
@@ -40,19 +40,6 @@ def seeded(key: str, value: object) -> str:
     """The widget key, holding `value` unless the widget already has one."""
     ss.setdefault(W + key, value)
     return W + key
-
-
-def sync_query(query: dict[str, str | list[str]]) -> None:
-    """Write the state into the URL, leaving widget-bound keys (the tab) to their widgets:
-    Streamlit refuses a direct write to a bound key."""
-    if ss.get(QUERY_STATE) == query:
-        return
-    for key in [k for k in st.query_params if k not in query and not k.endswith(".tab")]:
-        del st.query_params[key]
-    for key, value in query.items():
-        if st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
-            st.query_params[key] = value
-    ss[QUERY_STATE] = dict(query)
 
 
 def label_of(name: str) -> str:
@@ -215,8 +202,8 @@ if tabs[0].open:
         with st.expander("Download"):
             figure_downloads("small-multiples", lambda: fig, key="cmp.dl.sm")
             trajectories = list(run.trajectories)
-            data_buttons("small-multiples-paths", lambda: vx.trajectories_csv(trajectories),
-                         lambda: vx.trajectories_json(trajectories), key="cmp.dl.sm.data")
+            data_buttons("small-multiples-paths", lambda: writers.trajectories_csv(trajectories),
+                         lambda: writers.trajectories_json(trajectories), key="cmp.dl.sm.data")
 
 # 4. Sensitivity heatmap: two hyperparameters of one optimizer, one batched run.
 if tabs[1].open:
@@ -350,4 +337,4 @@ if tabs[2].open:
 
 # 6. The page's state goes to the URL (share link).
 ss[STATE] = state
-sync_query(cmp.to_query(state))
+ui.sync_query(cmp.to_query(state), QUERY_STATE)

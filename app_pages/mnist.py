@@ -16,10 +16,10 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from app_pages import ui
+from app_pages.downloads import figure_downloads
 from optim_core import OPTIMIZERS, PRESETS, preset_support
 from playground import mnist_page as mp
-from playground import ui
-from playground.exports import figure_downloads
 from playground.safe_text import plain
 from training.figures import curves_figure, landscape_figure
 from viz.colors import color_for

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import playground_state as ps
+from app_pages import ui
 from optim_core import OPTIMIZERS, PRESETS, preset_support
 from optim_core.schedules import SCHEDULE_KINDS, SCHEDULE_LATEX, Schedule
-from playground import page_state as ps
-from playground import ui
 from playground.compute import divergence_messages, run_setup
 from playground.lessons import LESSONS_BY_SLUG
 from playground.safe_text import plain
@@ -286,10 +286,10 @@ with figures_col:
 
     if metrics_tab.open:
         with metrics_tab:
-            from playground import exports
+            from app_pages import downloads
 
-            exports.metrics_table(result)
-            exports.download_section(setup, result, surface, surface_params, colors)
+            downloads.metrics_table(result)
+            downloads.download_section(setup, result, surface, surface_params, colors)
             uploaded = st.file_uploader(
                 "Load a saved setup (JSON)", type=["json"], key=key("upload"), max_upload_size=1,
                 help=f"A setup file saved here (at most {MAX_UPLOAD_BYTES // 1000} kB).")

@@ -3,24 +3,20 @@
     from viz import contour_figure, to_png, color_for
 
 Everything public is re-exported here from viz.figures, viz.export and viz.colors.
+CSV/JSON data files are not figures: they are written by playground.writers.
 """
 
 from viz.colors import PALETTE, color_for, resolve_colors
 from viz.export import (
-    TRAJECTORY_ALIGNMENT,
     ExportUnavailable,
     animation_gif,
     close_export_session,
     export_available,
     export_unavailable_reason,
-    metrics_csv,
-    metrics_json,
     to_html,
     to_pdf,
     to_png,
     to_svg,
-    trajectories_csv,
-    trajectories_json,
 )
 from viz.figures import (
     CLICK_GRID_NAME,
@@ -49,7 +45,6 @@ __all__ = [
     "MINIMA_NAME",
     "PALETTE",
     "START_NAME",
-    "TRAJECTORY_ALIGNMENT",
     "ExportUnavailable",
     "animated_contour_figure",
     "animation_gif",
@@ -68,8 +63,6 @@ __all__ = [
     "internals_arrows_figure",
     "last_valid_step",
     "loss_figure",
-    "metrics_csv",
-    "metrics_json",
     "moments_figure",
     "resolve_colors",
     "small_multiples_figure",
@@ -79,6 +72,4 @@ __all__ = [
     "to_pdf",
     "to_png",
     "to_svg",
-    "trajectories_csv",
-    "trajectories_json",
 ]

@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 
 from optim_core.schedules import Schedule
+from playground import figures_cli as cli
 from playground.setup import OptimizerEntry, Setup, from_json, to_json
-from viz import cli
 from viz import export as E
 from viz.colors import color_for
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from playground import figures_cli as cli
 from playground.setup import MAX_UPLOAD_BYTES
-from viz import cli
 from viz import export as E
 
 STEPS = 20

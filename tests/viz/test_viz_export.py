@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from playground import writers as W
 from viz import export as E
 from viz import figures as F
 from viz.colors import MINIMUM_COLOR, color_for
@@ -150,7 +151,7 @@ def test_html_keeps_the_animation(four_runs, rosenbrock):
 
 
 def test_trajectories_csv(four_runs):
-    text = E.trajectories_csv(four_runs)
+    text = W.trajectories_csv(four_runs)
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == sum(t.steps + 1 for t in four_runs)
     first = rows[0]
@@ -168,7 +169,7 @@ def test_trajectories_csv(four_runs):
 
 
 def test_trajectories_json_is_valid_with_null_for_nan(four_runs):
-    text = E.trajectories_json(four_runs)
+    text = W.trajectories_json(four_runs)
     assert "NaN" not in text and "Infinity" not in text
     data = json.loads(text)
     assert len(data["rows"]) == sum(t.steps + 1 for t in four_runs)
@@ -182,8 +183,8 @@ def test_trajectories_json_is_valid_with_null_for_nan(four_runs):
     # float32 data keeps its short text
     f32_run = type(four_runs[0])(**{**four_runs[0].__dict__,
                                     "path": four_runs[0].path.astype(np.float32)})
-    assert '"x": -1.5' in E.trajectories_json([f32_run])
-    assert json.loads(E.trajectories_json([], indent=2))["rows"] == []
+    assert '"x": -1.5' in W.trajectories_json([f32_run])
+    assert json.loads(W.trajectories_json([], indent=2))["rows"] == []
 
 
 def test_metrics_csv_and_json():
@@ -194,12 +195,12 @@ def test_metrics_csv_and_json():
          "diverged_at": 37, "note": "try a smaller α"},
         {"optimizer": "Momentum", "final_loss": math.inf},
     ]
-    table = list(csv.reader(io.StringIO(E.metrics_csv(rows))))
+    table = list(csv.reader(io.StringIO(W.metrics_csv(rows))))
     assert table[0] == ["optimizer", "final_loss", "steps_to_tol", "diverged_at", "note"]
     assert table[1] == ["Adam", "0.125", "42", "", ""]
     assert table[2] == ["SGD", "", "7", "37", "try a smaller α"]
     assert table[3][1] == ""
-    text = E.metrics_json(rows)
+    text = W.metrics_json(rows)
     assert "NaN" not in text and "Infinity" not in text
     data = json.loads(text)
     assert data[0]["final_loss"] == 0.125 and data[1]["final_loss"] is None

@@ -10,7 +10,8 @@ link change it. Every path goes through playground.setup's validators (from_json
 which warn (on stderr) where the app would; only where the app falls back to a default for
 input that holds nothing usable (a bad formula, an empty link, a file that is no setup) does the
 CLI stop instead, since slides of a setup nobody asked for help no one.
-Outputs are the app's downloads, under the same file names (viz.export writes the bytes).
+Outputs are the app's downloads, under the same file names (playground.writers writes the
+data, viz.export the images).
 
 Everything on the command line is treated as hostile: the setup file is read with a size cap
 before parsing (`--setup /dev/zero` fails at once), a link over MAX_LINK_CHARS is refused, a
@@ -39,6 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from optim_core import OPTIMIZERS, PRESETS
 from optim_core.schedules import SCHEDULE_KINDS
+from playground import writers
 from playground.setup import (
     CUSTOM,
     MAX_EXPRESSION_CHARS,
@@ -565,8 +567,8 @@ def export(setup: Setup, args: argparse.Namespace, writer: _Writer) -> list[str]
     # What needs no browser first: a browser that fails must not cost the data files.
     if args.setup_json:
         writer.write("setup.json", to_json(setup))
-    data_writers = {"csv": (vx.trajectories_csv, vx.metrics_csv),
-                    "json": (vx.trajectories_json, vx.metrics_json)}
+    data_writers = {"csv": (writers.trajectories_csv, writers.metrics_csv),
+                    "json": (writers.trajectories_json, writers.metrics_json)}
     for fmt in args.data:
         paths, metrics = data_writers[fmt]
         writer.write(f"trajectories.{fmt}", paths(trajectories))

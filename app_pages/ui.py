@@ -1,4 +1,4 @@
-"""Streamlit widget helpers shared by the pages (the only module here that imports streamlit)."""
+"""Streamlit widget helpers shared by the pages: widgets, the warning box and the one query sync."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """Optimizer core: pure optimizers over pytrees, presets, schedules and the trajectory engine."""
 
-# The persistent compilation cache must be configured before the first compile.
-from optim_core import _jax_config  # noqa: F401  (configures on import)
+# JAX is configured by the entry points (configure_jax), never on import.
+from optim_core._jax_config import configure_jax
+
+configure_jax()  # TEMPORARY (until every entry point calls it)
 from optim_core._base import (
     INTERNAL_KEYS,
     HyperParam,
@@ -20,6 +22,7 @@ from optim_core.presets import (
     setting_warnings,
 )
 from optim_core.schedules import SCHEDULE_KINDS, Schedule
+from optim_core.settings import HParams, OptimizerSettings
 from optim_core.trajectory import Trajectory
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "RunConfig",
     "Schedule",
     "compute_metrics",
+    "configure_jax",
     "divergence_bound",
     "run",
     "run_batch",
@@ -39,6 +43,8 @@ __all__ = [
     "FRAMEWORK_OPTIMIZERS",
     "HyperParam",
     "Optimizer",
+    "OptimizerSettings",
+    "HParams",
     "OptimizerSpec",
     "Trajectory",
     "apply_updates",

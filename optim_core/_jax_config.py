@@ -1,6 +1,9 @@
-"""JAX settings that must be in place before the first compile.
+"""JAX settings that must be in place before the first compile: `configure_jax()`.
 
-Imported first by `optim_core` (and so by everything that trains or runs an optimizer).
+Importing optim_core changes nothing in JAX. Each entry point calls `optim_core.configure_jax()`
+once, before its first computation: app.py, `python -m playground.warmup`, `python -m viz`,
+`python -m training`, the bench scripts and the tests' conftest.py. A program compiled before
+the call is simply not stored in the persistent cache.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ import importlib.util
 import os
 import warnings
 from pathlib import Path
+
+import threading
 
 import jax
 
@@ -54,4 +59,24 @@ def configure_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
-configure_compilation_cache()
+_configured = False
+_lock = threading.Lock()
+
+
+def configure_jax() -> None:
+    """Apply the project's JAX settings (today: the persistent compilation cache).
+
+    Idempotent: the first call configures, later calls do nothing (the environment is read
+    once). Call it at an entry point, before the first compile.
+    """
+    global _configured
+    with _lock:
+        if _configured:
+            return
+        configure_compilation_cache()
+        _configured = True
+
+
+def is_configured() -> bool:
+    """Whether configure_jax() has run in this process."""
+    return _configured

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -25,6 +25,7 @@ from optim_core.metrics import minimum_loss
 from optim_core.optimizers import OPTIMIZERS
 from optim_core.presets import resolve_hparams
 from optim_core.schedules import Schedule, schedule_factor
+from optim_core.settings import DEFAULT_PRESET, HParams, OptimizerSettings
 from optim_core.trajectory import Trajectory
 from surfaces import Surface, get_surface
 
@@ -54,15 +55,49 @@ def step_bucket(steps: int) -> int:
     raise ValueError(f"steps={steps} exceeds the maximum of {MAX_STEPS}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class RunConfig:
-    """One optimizer run in a batch: which optimizer, its hyperparameters, where it starts."""
+    """One run in a batch: an optimizer with its settings, where it starts, what it is called.
 
-    optimizer: str
-    hparams: Mapping[str, float] = field(default_factory=dict)
-    preset: str | None = None
-    start: tuple[float, float] | None = None  # None: the surface's default start
-    label: str | None = None
+    Built as `RunConfig("adam", {"learning_rate": 0.05}, start=(1.0, 1.0), label="fast")`
+    (hparams may be partial: the preset's values fill the rest) or from existing settings
+    with `RunConfig.of(settings, start, label)`. `optimizer`, `hparams` and `preset` read the
+    settings. Immutable and hashable.
+    """
+
+    settings: OptimizerSettings
+    start: tuple[float, float] | None  # None: the surface's default start
+    label: str | None
+
+    def __init__(
+        self,
+        optimizer: str,
+        hparams: Mapping[str, float] | None = None,
+        preset: str | None = None,
+        start: Sequence[float] | None = None,
+        label: str | None = None,
+    ) -> None:
+        settings = OptimizerSettings(optimizer, HParams(hparams), preset or DEFAULT_PRESET)
+        object.__setattr__(self, "settings", settings)
+        object.__setattr__(self, "start", None if start is None else tuple(start))
+        object.__setattr__(self, "label", label)
+
+    @classmethod
+    def of(cls, settings: OptimizerSettings, start: Sequence[float] | None = None,
+           label: str | None = None) -> RunConfig:
+        return cls(settings.name, settings.hparams, settings.preset, start, label)
+
+    @property
+    def optimizer(self) -> str:
+        return self.settings.name
+
+    @property
+    def hparams(self) -> Mapping[str, float]:
+        return self.settings.hparams
+
+    @property
+    def preset(self) -> str:
+        return self.settings.preset
 
 
 @dataclass(frozen=True)
@@ -354,7 +389,7 @@ def run_batch(
             raise ValueError(
                 f"unknown optimizer {cfg.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
             )
-        hp = resolve_hparams(cfg.optimizer, cfg.hparams, cfg.preset)
+        hp = cfg.settings.resolved()
         items.append((cfg.optimizer, hp, _resolve_start(surface, cfg.start)))
     shared, _ = _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol)
     order, results = _launch(surface, items, steps, record, shared)
@@ -398,8 +433,7 @@ def run(
     surface_params: Mapping[str, float] | None = None,
 ) -> Trajectory:
     """Run one optimizer on a surface. Missing hyperparameters take their (preset's) defaults."""
-    cfg = RunConfig(optimizer, dict(hparams or {}), preset,
-                    None if start is None else tuple(start))  # type: ignore[arg-type]
+    cfg = RunConfig(optimizer, hparams, preset, start)
     return run_batch(surface, [cfg], steps=steps, seed=seed, noise=noise, schedule=schedule,
                      surface_params=surface_params)[0]
 

@@ -4,8 +4,10 @@ Public API (see each module's docstring):
 
     from training import (load_mnist, load_sample, download_mnist, read_idx,   # data
                           get_model, MODELS,                                     # models
-                          train, TrainConfig, OptimizerConfig, TrainResult,      # training
+                          train, TrainConfig, TrainResult,                     # training
                           compute_landscape, Landscape)                          # landscape
+
+Optimizers are given as `optim_core.OptimizerSettings` (re-exported here) or bare names.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from training.train import (  # noqa: E402
     DEFAULT_PRESET,
     EpochRecord,
     OptimizerConfig,
+    OptimizerSettings,
     Progress,
     RunResult,
     TrainConfig,
@@ -48,6 +51,7 @@ __all__ = [
     "MNISTSplit",
     "Model",
     "OptimizerConfig",
+    "OptimizerSettings",
     "Progress",
     "RunResult",
     "TrainConfig",

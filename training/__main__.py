@@ -211,8 +211,7 @@ def _write(path: str, data: str | bytes) -> int:
 
 
 def _optimizer_configs(p: argparse.ArgumentParser, a: argparse.Namespace) -> list:
-    from optim_core import OPTIMIZERS, resolve_hparams
-    from training.train import OptimizerConfig
+    from optim_core import OPTIMIZERS, OptimizerSettings, resolve_hparams
 
     configs = []
     for n in a.names:
@@ -224,7 +223,7 @@ def _optimizer_configs(p: argparse.ArgumentParser, a: argparse.Namespace) -> lis
             resolve_hparams(n, overrides, a.framework)
         except ValueError as e:
             p.error(f"--hp for {n}: {e}")
-        configs.append(OptimizerConfig(n, overrides, a.framework))
+        configs.append(OptimizerSettings(n, overrides, a.framework))
     return configs
 
 

@@ -51,6 +51,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from optim_core.settings import OptimizerSettings
 from training.data import MNISTSplit, load_mnist
 from training.models import Model, get_model, loss_and_logits
 
@@ -59,6 +60,7 @@ __all__ = [
     "PARALLEL_MODES",
     "EpochRecord",
     "OptimizerConfig",
+    "OptimizerSettings",
     "Progress",
     "RunResult",
     "TrainConfig",
@@ -93,14 +95,11 @@ def _count_trace(kind: str) -> None:
 # ----------------------------------------------------------------------------- config
 
 
-@dataclass(frozen=True)
-class OptimizerConfig:
-    """One optimizer to train: registry name, hyperparameter overrides, preset, label."""
-
-    name: str
-    hparams: Mapping[str, float] = field(default_factory=dict)
-    preset: str | None = None  # None: DEFAULT_PRESET
-    label: str | None = None
+def OptimizerConfig(name: str, hparams: Mapping[str, float] | None = None,  # noqa: N802
+                    preset: str | None = None) -> OptimizerSettings:
+    """Deprecated: use `OptimizerSettings(name, hparams, preset)`. Kept for callers not yet
+    migrated; a preset of None means training's DEFAULT_PRESET (Keras), as it always did."""
+    return OptimizerSettings(name, hparams or {}, preset or DEFAULT_PRESET)
 
 
 @dataclass(frozen=True)
@@ -439,36 +438,49 @@ class _EvalData:
 # ----------------------------------------------------------------------------- training
 
 
-def _resolve(opt_cfgs: Sequence[OptimizerConfig | str]) -> list[tuple[OptimizerConfig, dict]]:
-    optimizers, _, resolve_hparams = _optim_core()
-    out, labels = [], set()
-    for c in opt_cfgs:
-        c = OptimizerConfig(c) if isinstance(c, str) else c
-        if c.name not in optimizers:
-            raise ValueError(f"unknown optimizer {c.name!r}; choose from {sorted(optimizers)}")
-        preset = c.preset or DEFAULT_PRESET
-        hp = resolve_hparams(c.name, dict(c.hparams), preset)
-        label = c.label or optimizers[c.name].label
-        if label in labels:  # two Adams with different settings: tell them apart
-            diff = ", ".join(f"{k}={v:g}" for k, v in sorted(c.hparams.items()))
-            label = f"{label} ({diff or preset})"
-            if label in labels:
-                label = f"{label} #{len(labels) + 1}"
-        labels.add(label)
-        out.append((OptimizerConfig(c.name, dict(c.hparams), preset, label), hp))
+def _resolve(
+    optimizers: Sequence[OptimizerSettings | str], labels: Sequence[str | None] | None,
+) -> list[tuple[OptimizerSettings, str, dict[str, float]]]:
+    """(settings, a distinct label, every hyperparameter value) per optimizer; a bare name
+    trains with DEFAULT_PRESET's values."""
+    registry, _, resolve_hparams = _optim_core()
+    if labels is not None and len(labels) != len(optimizers):
+        raise ValueError(f"{len(labels)} labels for {len(optimizers)} optimizers")
+    out: list[tuple[OptimizerSettings, str, dict[str, float]]] = []
+    seen: set[str] = set()
+    for i, c in enumerate(optimizers):
+        c = OptimizerSettings(c, preset=DEFAULT_PRESET) if isinstance(c, str) else c
+        if c.name not in registry:
+            raise ValueError(f"unknown optimizer {c.name!r}; choose from {sorted(registry)}")
+        hp = c.resolved()
+        label = (labels[i] if labels is not None else None) or registry[c.name].label
+        if label in seen:  # two Adams with different settings: tell them apart
+            base = resolve_hparams(c.name, None, c.preset)
+            diff = ", ".join(f"{k}={v:g}" for k, v in sorted(hp.items()) if v != base[k])
+            label = f"{label} ({diff or c.preset})"
+            if label in seen:
+                label = f"{label} #{len(seen) + 1}"
+        seen.add(label)
+        out.append((c, label, hp))
     if not out:
         raise ValueError("choose at least one optimizer")
     return out
 
 
 def train(
-    optimizers: Sequence[OptimizerConfig | str],
+    optimizers: Sequence[OptimizerSettings | str],
     config: TrainConfig | None = None,
     data: MNISTSplit | None = None,
     callback: Callable[[Progress], bool | None] | None = None,
     on_chunk: Callable[[int, int], bool | None] | None = None,
+    *,
+    labels: Sequence[str | None] | None = None,
 ) -> TrainResult:
     """Train every optimizer in `optimizers` on `data` (default: the offline sample).
+
+    Each is an `OptimizerSettings` (missing hyperparameters take its preset's values) or a
+    bare registry name (trained with DEFAULT_PRESET, Keras's defaults). `labels` names the
+    runs (default: the optimizer's display name, made distinct when two share it).
 
     `callback(Progress)` runs after each epoch (every optimizer done with it); returning
     False stops training and returns what was trained so far, with `stopped=True`.
@@ -478,7 +490,7 @@ def train(
     """
     config = config or TrainConfig()
     config.validate()
-    resolved = _resolve(optimizers)
+    resolved = _resolve(optimizers, labels)
     data = load_mnist("sample") if data is None else data
     # The device keeps the whole split and batches index its first n_train images, so the
     # compiled chunk's shapes do not depend on the training-set size.
@@ -495,9 +507,9 @@ def train(
     params0 = model.init(k_init)
     val = _EvalData(data.x_val, data.y_val)
 
-    runs = [RunResult(c.name, c.label or c.name, hp, c.preset) for c, hp in resolved]
-    hparams = [{k: jnp.float32(v) for k, v in hp.items()} for _, hp in resolved]
-    names = [c.name for c, _ in resolved]
+    runs = [RunResult(c.name, label, hp, c.preset) for c, label, hp in resolved]
+    hparams = [{k: jnp.float32(v) for k, v in hp.items()} for _, _, hp in resolved]
+    names = [c.name for c, _, _ in resolved]
     # Groups are trained by one compiled program each: all together when fused.
     if config.parallel == "fused":
         groups = [list(range(len(runs)))]

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from optim_core import OPTIMIZERS
-from training.train import OptimizerConfig, TrainConfig, TrainResult, train
+from optim_core import OPTIMIZERS, OptimizerSettings
+from training.train import TrainConfig, TrainResult, train
 
 T = importlib.import_module("training.train")  # the module (the package exports the function)
 
@@ -82,9 +82,9 @@ def test_all_optimizers_start_from_the_same_weights(trio: TrainResult) -> None:
 
 def test_changing_hyperparameters_seed_or_size_never_recompiles(sample, trio) -> None:
     before = T.trace_count("chunk"), T.trace_count("eval")
-    configs = [OptimizerConfig("adam", {"learning_rate": 0.003, "b1": 0.8}),
-               OptimizerConfig("sgd", {"learning_rate": 0.1}, preset="pytorch"),
-               OptimizerConfig("momentum", {"momentum": 0.5})]
+    configs = [OptimizerSettings("adam", {"learning_rate": 0.003, "b1": 0.8}, "keras"),
+               OptimizerSettings("sgd", {"learning_rate": 0.1}, preset="pytorch"),
+               OptimizerSettings("momentum", {"momentum": 0.5}, "keras")]
     r = train(configs, TrainConfig(**{**SMALL.__dict__, "seed": 7, "train_size": 4000}),
               sample)
     assert (T.trace_count("chunk"), T.trace_count("eval")) == before
@@ -165,9 +165,18 @@ def test_diverged_run_serializes_nan_as_null(trio: TrainResult) -> None:
 
 
 def test_duplicate_optimizers_get_distinct_labels(sample) -> None:
-    r = train([OptimizerConfig("adam"), OptimizerConfig("adam", {"learning_rate": 0.01})],
+    r = train(["adam", OptimizerSettings("adam", {"learning_rate": 0.01}, "keras")],
               TrainConfig(**{**SMALL.__dict__, "epochs": 1}), sample)
-    assert len({run.label for run in r.runs}) == 2
+    assert [run.label for run in r.runs] == ["Adam", "Adam (learning_rate=0.01)"]
+    assert [run.preset for run in r.runs] == ["keras", "keras"]
+
+
+def test_labels_name_the_runs(sample) -> None:
+    r = train(["sgd", "sgd"], TrainConfig(**{**SMALL.__dict__, "epochs": 1}), sample,
+              labels=["slow", None])
+    assert [run.label for run in r.runs] == ["slow", "SGD"]
+    with pytest.raises(ValueError, match="labels"):
+        train(["sgd"], SMALL, sample, labels=["a", "b"])
 
 
 @pytest.mark.parametrize(
@@ -185,6 +194,6 @@ def test_bad_optimizer_or_hyperparameter(sample) -> None:
     with pytest.raises(ValueError, match="unknown optimizer"):
         train(["adamz"], SMALL, sample)
     with pytest.raises(ValueError):
-        train([OptimizerConfig("adam", {"learning_rat": 0.1})], SMALL, sample)
+        train([OptimizerSettings("adam", {"learning_rat": 0.1})], SMALL, sample)
     with pytest.raises(ValueError, match="at least one"):
         train([], SMALL, sample)

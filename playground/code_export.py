@@ -257,8 +257,9 @@ def _keras_code(name: str, hp: Mapping[str, float], schedule: Schedule) -> Optim
             return _refuse("keras.optimizers.SGD puts α inside the velocity (m = μ·m − α·g), the app "
                            "outside (x −= α·(g + μ·…)): with a changing learning rate they differ")
         if name == "nesterov":
-            return OptimizerCode(f"keras.optimizers.SGD(learning_rate=LR, momentum={n['momentum']}, nesterov=True)",
-                                 "m = μ·m − α·g; x += μ·m − α·g: the app's Nesterov at a constant α")
+            return OptimizerCode(
+                f"keras.optimizers.SGD(learning_rate=LR, momentum={n['momentum']}, nesterov=True)",
+                "m = μ·m − α·g; x += μ·m − α·g: the app's Nesterov at a constant α")
         return OptimizerCode(f"keras.optimizers.SGD(learning_rate=LR, momentum={n['momentum']})",
                              "m = μ·m − α·g; x += m: the app's heavy ball at a constant α")
     if name == "adagrad":
@@ -404,8 +405,9 @@ def _named_surface_code(name: str, params: Mapping[str, float], framework: str) 
                 "    r2 = 0.5 * (x**2 + y**2)\n"
                 "    positive = r2 > 0.0\n"
                 f"    radius = {sqrt}\n"
-                "    return (-20.0 * " + F + ".exp(-0.2 * radius) - " + F + ".exp(0.5 * (" + F + ".cos(TWO_PI * x) + "
-                + F + ".cos(TWO_PI * y))) + math.e + 20.0)\n")
+                f"    return (-20.0 * {F}.exp(-0.2 * radius)\n"
+                f"            - {F}.exp(0.5 * ({F}.cos(TWO_PI * x) + {F}.cos(TWO_PI * y)))\n"
+                "            + math.e + 20.0)\n")
     body = _NAMED_SURFACES[name].format(F=F)
     head = "TWO_PI = 2.0 * math.pi\n\n\n" if "TWO_PI" in body else ""
     return f"{head}def f(x, y):\n    return {body}\n"
@@ -512,8 +514,8 @@ def _surface_code(setup: Setup, framework: str) -> tuple[str, str]:
     if setup.surface == CUSTOM:
         normalized, code = formula_code(setup.expression, framework)
         extra = _TORCH_SOFTPLUS if framework == "pytorch" and "_softplus" in code else ""
-        return (f"def f(x, y):\n    # the Playground's custom formula: {normalized}\n    return {code}\n{extra}",
-                f"custom formula f(x, y) = {normalized}")
+        return (f"def f(x, y):\n    # the Playground's custom formula: {normalized}\n"
+                f"    return {code}\n{extra}", f"custom formula f(x, y) = {normalized}")
     surface = SURFACES[setup.surface]
     params = surface.resolve_params(dict(setup.surface_params))
     shown = ", ".join(f"{k} = {v:g}" for k, v in params.items())
@@ -536,8 +538,8 @@ def _schedule_code(schedule: Schedule, steps: int, framework: str) -> str:
     if framework == "optax":
         return {
             "constant": "    return base",
-            "step": f"    # α·γ^⌊t/T⌋\n    return optax.exponential_decay(init_value=base, transition_steps={every}, "
-                    f"decay_rate={g}, staircase=True)",
+            "step": f"    # α·γ^⌊t/T⌋\n    return optax.exponential_decay(init_value=base, "
+                    f"transition_steps={every}, decay_rate={g}, staircase=True)",
             "cosine": f"    # α·(f + (1 − f)·½(1 + cos(π·t/N)))\n    return optax.cosine_decay_schedule("
                       f"init_value=base, decay_steps=STEPS, alpha={fin})",
             "warmup": f"    # α·min(1, (t + 1)/W): a linear ramp from α/W at t = 0 to α at t = W − 1\n"
@@ -616,6 +618,7 @@ def supported(setup: Setup, framework: str) -> tuple[bool, str]:
     _check_framework(framework)
     try:
         _surface_code(setup, framework)
+        setup.resolved_surface()  # a formula the app refuses (not finite, too costly) too
     except ValueError as err:  # ExpressionError is a ValueError
         return False, f"the surface cannot be exported: {err}"
     refused = [f"{label}: {code.refusal}" for label, _, code, _ in _entries(setup, framework) if not code.ok]
@@ -737,16 +740,17 @@ def run(make):
 }
 
 _IMPORTS = {
-    "optax": ("import math\n\nimport numpy as np\nimport jax\n\njax.config.update(\"jax_enable_x64\", True)  "
-              "# float64, before any array is made\nimport jax.numpy as jnp  # noqa: E402\nimport optax  # noqa: E402\n"),
+    "optax": ("import math\n\nimport numpy as np\nimport jax\n\n"
+              "jax.config.update(\"jax_enable_x64\", True)  # float64, before any array is made\n"
+              "import jax.numpy as jnp  # noqa: E402\nimport optax  # noqa: E402\n"),
     "pytorch": "import math\n\nimport numpy as np\nimport torch\n\ntorch.set_default_dtype(torch.float64)\n",
     "keras": ("import math\nimport os\n\nos.environ.setdefault(\"KERAS_BACKEND\", \"jax\")\n\n"
               "import numpy as np  # noqa: E402\nimport jax  # noqa: E402\n\n"
               "jax.config.update(\"jax_enable_x64\", True)  # float64, before any array is made\n"
               "import keras  # noqa: E402\nfrom keras import ops  # noqa: E402\n\n"
               "if keras.backend.backend() != \"jax\":\n"
-              "    raise SystemExit(\"This script takes gradients with jax.grad: run it with KERAS_BACKEND=jax \"\n"
-              "                     f\"(the backend is {keras.backend.backend()!r}).\")\n"
+              "    raise SystemExit(\"This script takes gradients with jax.grad: run it with \"\n"
+              "                     f\"KERAS_BACKEND=jax (the backend is {keras.backend.backend()!r}).\")\n"
               "keras.config.set_floatx(\"float64\")\n"),
 }
 
@@ -810,7 +814,7 @@ def export_script(setup: Setup, framework: str) -> str:
              f"START = ({_num(start[0])}, {_num(start[1])})",
              f"NOISE_SIGMA = {_num(noise)}",
              f"SEED = {int(setup.seed)}",
-             f"BOUND = {_num(divergence_bound(surface))}  # the app stops a run that leaves |x|, |y| <= BOUND",
+             f"BOUND = {_num(divergence_bound(surface))}  # a run stops once |x| or |y| exceeds it",
              "", "", surface_code, _NOISE, _DIVERGENCE, ""]
     if framework == "pytorch":
         parts += ["def make_scheduler(optimizer, base):",
@@ -820,7 +824,7 @@ def export_script(setup: Setup, framework: str) -> str:
                   "    return optimizer, make_scheduler(optimizer, base)", "", ""]
     else:
         parts += ["def learning_rate(base):",
-                  '    """The learning rate, or the schedule that starts at it (evaluated at t = 0, 1, …)."""',
+                  '    """The learning rate, or the schedule starting at it (evaluated at t = 0, 1, …)."""',
                   _schedule_code(setup.schedule, setup.steps, framework), "", ""]
     parts += [_optimizer_block(framework, entries), _RUN[framework], _MAIN]
     return "\n".join(parts)

@@ -532,6 +532,9 @@ def idle(page: Any) -> None:
 
 
 def main() -> None:
+    from optim_core import configure_jax
+
+    configure_jax()  # before the first compile
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer moves")
     parser.add_argument("--moves", type=int, default=100, help="slider moves for (a)")

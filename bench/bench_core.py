@@ -160,6 +160,9 @@ def ours_core(steps: int):
 
 
 def main() -> None:
+    from optim_core import configure_jax
+
+    configure_jax()  # before the first compile
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     args = parser.parse_args()

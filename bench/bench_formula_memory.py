@@ -42,6 +42,9 @@ def formula(i: int) -> str:
 
 
 def main() -> None:
+    from optim_core import configure_jax
+
+    configure_jax()  # before the first compile
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--every", type=int, default=20)

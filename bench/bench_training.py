@@ -243,6 +243,9 @@ def bench_landscape(data, repeats: int) -> None:
 
 
 def main() -> None:
+    from optim_core import configure_jax
+
+    configure_jax()  # before the first compile
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats and steps")
     ap.add_argument("--skip-torch", action="store_true")

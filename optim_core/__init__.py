@@ -1,9 +1,6 @@
 """Optimizer core: pure optimizers over pytrees, presets, schedules and the trajectory engine."""
 
 # JAX is configured by the entry points (configure_jax), never on import.
-from optim_core._jax_config import configure_jax
-
-configure_jax()  # TEMPORARY (until every entry point calls it)
 from optim_core._base import (
     INTERNAL_KEYS,
     HyperParam,
@@ -11,6 +8,7 @@ from optim_core._base import (
     OptimizerSpec,
     apply_updates,
 )
+from optim_core._jax_config import configure_jax
 from optim_core.engine import GridResult, RunConfig, divergence_bound, run, run_batch, run_grid
 from optim_core.metrics import Metrics, compute_metrics
 from optim_core.optimizers import OPTIMIZERS

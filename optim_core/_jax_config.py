@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 import warnings
 from pathlib import Path
-
-import threading
 
 import jax
 
@@ -73,8 +72,22 @@ def configure_jax() -> None:
     with _lock:
         if _configured:
             return
+        if _compiled_already():
+            warnings.warn("optim_core.configure_jax() called after JAX's first compile: the "
+                          "persistent compilation cache stays off in this process (call it at "
+                          "the entry point, before anything runs)", RuntimeWarning, stacklevel=2)
         configure_compilation_cache()
         _configured = True
+
+
+def _compiled_already() -> bool:
+    """Whether JAX has compiled something (it decides once, at the first compile, whether the
+    persistent cache is used). A private flag of JAX: False if it is not there."""
+    try:
+        from jax._src import compilation_cache
+    except ImportError:  # pragma: no cover - a JAX without this module
+        return False
+    return bool(getattr(compilation_cache, "_cache_checked", False))
 
 
 def is_configured() -> bool:

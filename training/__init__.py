@@ -12,10 +12,7 @@ Optimizers are given as `optim_core.OptimizerSettings` (re-exported here) or bar
 
 from __future__ import annotations
 
-# The persistent compilation cache is configured by optim_core on import: an epoch
-# program compiles in 1-3 s, and later processes (CLI runs, app restarts) reuse it.
-import optim_core  # noqa: E402,F401
-from training.data import (  # noqa: E402
+from training.data import (
     ChecksumError,
     DownloadError,
     IDXError,
@@ -26,9 +23,9 @@ from training.data import (  # noqa: E402
     load_sample,
     read_idx,
 )
-from training.landscape import Landscape, compute_landscape  # noqa: E402
-from training.models import MODELS, Model, get_model  # noqa: E402
-from training.train import (  # noqa: E402
+from training.landscape import Landscape, compute_landscape
+from training.models import MODELS, Model, get_model
+from training.train import (
     DEFAULT_PRESET,
     EpochRecord,
     OptimizerConfig,

@@ -246,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = build_parser()
     a = p.parse_args(argv)
     _resolve_args(p, a)
+    from optim_core import configure_jax
+
+    configure_jax()  # before the first compile: epochs then reuse the persistent cache
     configs = _optimizer_configs(p, a)
 
     from training.data import IDXError, load_mnist

@@ -17,7 +17,7 @@ Why each setting (Streamlit keeps a session in one process, over one WebSocket):
 - `timeout tunnel` (1 h) governs an upgraded WebSocket; `timeout client/server` (60 s) only the
   plain HTTP requests (health, static files, uploads). A lesson's idle tab keeps its session.
 - Health checks on Streamlit's `/_stcore/health` every 2 s, down after 2 failures, up after 1;
-  a refused connection marks a replica down at once (`observe layer4`), and `option redispatch`
+  refused connections from live traffic take it out sooner (`observe layer4`), and `option redispatch`
   sends a client whose cookie names a dead replica to a live one (which sets a new cookie).
 """
 

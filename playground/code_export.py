@@ -48,11 +48,21 @@ from playground.setup import CUSTOM, Setup
 from surfaces import SURFACES
 from surfaces.expression import CONSTANTS, FUNCTIONS, parse_expression
 
-__all__ = ["FRAMEWORKS", "FRAMEWORK_LABELS", "export_script", "optimizer_support", "script_filename",
-           "supported"]
+__all__ = ["EXPORTABLE", "FRAMEWORKS", "FRAMEWORK_LABELS", "ScriptDownload", "export_script", "formula_code",
+           "optimizer_support", "script_downloads", "script_filename", "supported"]
 
 FRAMEWORKS: tuple[str, ...] = ("optax", "pytorch", "keras")
 FRAMEWORK_LABELS: dict[str, str] = {"optax": "optax (JAX)", "pytorch": "PyTorch", "keras": "Keras 3"}
+# The optimizers each framework's script can run (at some settings; `optimizer_support` says
+# which settings). Others in the registry are refused by name, never replaced.
+EXPORTABLE: dict[str, frozenset[str]] = {
+    "optax": frozenset({"sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
+                        "amsgrad", "adamax", "nadam", "radam", "adabelief", "lion"}),
+    "pytorch": frozenset({"sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
+                          "amsgrad", "adamax", "nadam", "radam"}),
+    "keras": frozenset({"sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
+                        "amsgrad", "adamax", "nadam", "lion"}),
+}
 _REQUIRES = {"optax": "numpy, jax, optax", "pytorch": "numpy, torch",
              "keras": "numpy, jax, keras (3.x, run with the JAX backend)"}
 
@@ -254,8 +264,9 @@ def _keras_code(name: str, hp: Mapping[str, float], schedule: Schedule) -> Optim
         return OptimizerCode("keras.optimizers.SGD(learning_rate=LR)")
     if name in ("momentum", "nesterov"):
         if scheduled and float(hp["momentum"]) > 0:
-            return _refuse("keras.optimizers.SGD puts α inside the velocity (m = μ·m − α·g), the app "
-                           "outside (x −= α·(g + μ·…)): with a changing learning rate they differ")
+            return _refuse("keras.optimizers.SGD keeps its velocity in steps (m = μ·m − α_t·g; x += m), "
+                           "the app in gradients (v = μ·v + g; x −= α_t·v): with a changing learning "
+                           "rate they are different optimizers")
         if name == "nesterov":
             return OptimizerCode(
                 f"keras.optimizers.SGD(learning_rate=LR, momentum={n['momentum']}, nesterov=True)",
@@ -828,3 +839,29 @@ def export_script(setup: Setup, framework: str) -> str:
                   _schedule_code(setup.schedule, setup.steps, framework), "", ""]
     parts += [_optimizer_block(framework, entries), _RUN[framework], _MAIN]
     return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class ScriptDownload:
+    """One download button's worth: the file, or why there is none."""
+
+    framework: str
+    label: str  # "optax (JAX)", "PyTorch", "Keras 3"
+    filename: str
+    text: str | None  # None: nothing can be exported (the surface); see `note`
+    complete: bool  # every optimizer of the setup is in the script
+    note: str  # what is missing and why ("" when complete)
+
+
+def script_downloads(setup: Setup) -> list[ScriptDownload]:
+    """The three scripts for a setup, each with whether it is complete and what it skips."""
+    out = []
+    for framework in FRAMEWORKS:
+        ok, note = supported(setup, framework)
+        try:
+            text: str | None = export_script(setup, framework)
+        except ValueError as err:
+            text, ok, note = None, False, f"the surface cannot be exported: {err}"
+        out.append(ScriptDownload(framework, FRAMEWORK_LABELS[framework], script_filename(setup, framework),
+                                  text, ok, note))
+    return out

@@ -260,8 +260,9 @@ def test_scripts_reproduce_the_playground(script_results, framework):
     assert not failures, "\n".join(failures)
     print(f"{framework}: {len(checked)} optimizers matched, worst relative difference {worst[0]:.1e}")
     # every optimizer the framework has was run and matched
-    expected = set(OPTIMIZERS) if framework == "optax" else set(FRAMEWORK_OPTIMIZERS[framework])
+    expected = set(ce.EXPORTABLE["optax"]) if framework == "optax" else set(FRAMEWORK_OPTIMIZERS[framework])
     assert checked >= expected, expected - checked
+    assert set(ce.EXPORTABLE[framework]) == checked
     for name in OPTIMIZERS:
         if framework != "optax":
             assert (preset_support(name, framework) is None) == (name in checked), name
@@ -305,7 +306,7 @@ def test_refusals_are_named_in_the_script_and_by_supported(script_results):
     text = texts[("pytorch", 2)]
     assert "NOT EXPORTED" in text and "RMSprop" in text.split('"""')[1]  # in the header too
     ok, why = ce.supported(SETUPS["keras"][1], "keras")
-    assert not ok and "inside the velocity" in why
+    assert not ok and "velocity in steps" in why
     assert ce.supported(SETUPS["optax"][0], "optax") == (True, "")
     # optax at its own defaults can run everything; PyTorch at optax's defaults cannot run RMSprop
     # with ε inside the root, and says which preset would
@@ -387,6 +388,27 @@ def test_nesterov_without_momentum_and_radam_thresholds():
     assert ce.optimizer_support("momentum", {}, "pytorch", "pytorch", step).ok
     assert ce.optimizer_support("rmsprop", {"momentum": 0.5}, "keras", "keras", step).ok
     assert not ce.optimizer_support("rmsprop", {"momentum": 0.5}, "pytorch", "pytorch", step).ok
+
+
+def test_optimizers_the_export_does_not_know_are_refused_by_name():
+    for name, spec in OPTIMIZERS.items():
+        for framework in ce.FRAMEWORKS:
+            code = ce.optimizer_support(name, None, framework)
+            if name not in ce.EXPORTABLE[framework]:
+                assert not code.ok and spec.label in code.refusal, (name, framework)
+
+
+def test_script_downloads_for_the_ui():
+    setup = _setup("rosenbrock", [_entry("adam"), _entry("lion")], steps=50)
+    downloads = {d.framework: d for d in ce.script_downloads(setup)}
+    assert set(downloads) == set(ce.FRAMEWORKS)
+    assert downloads["optax"].complete and downloads["optax"].note == ""
+    assert not downloads["pytorch"].complete and "Lion" in downloads["pytorch"].note
+    assert downloads["pytorch"].text == ce.export_script(setup, "pytorch")
+    assert downloads["keras"].filename == "playground_rosenbrock_keras.py"
+    bad = _setup("custom", [_entry("adam")], expression="log(-1 - x^2 - y^2)")  # nowhere finite
+    for d in ce.script_downloads(bad):
+        assert d.text is None and not d.complete and "cannot be exported" in d.note
 
 
 def test_unknown_framework_and_filenames():

@@ -14,6 +14,7 @@ from app_pages.downloads import figure_downloads
 from optim_core import OPTIMIZERS
 from playground import compare as cmp
 from playground import writers
+from playground.compute import divergence_messages
 from playground.safe_text import plain
 from playground.setup import (
     CUSTOM,
@@ -27,6 +28,7 @@ from playground.setup import (
     STEPS_STEP,
     OptimizerEntry,
     Setup,
+    validate,
 )
 from surfaces import SURFACES, ExpressionError
 
@@ -125,6 +127,8 @@ panel_entries = base.optimizers
 setup = Setup(surface=surface_name, expression=expression, surface_params=surface_params,
               noise=float(noise), seed=int(seed), steps=int(steps),
               start=start, optimizers=panel_entries)
+setup, adjusted = validate(setup)  # the one range policy (the widgets stay inside it)
+ui.show_warnings(adjusted, "Some values were adjusted")
 state = state.with_changes(setup=setup, tol=float(tol))
 
 tabs = st.tabs(["Small multiples", "Sensitivity heatmap", "Basin map"], key="cmp.tab",
@@ -186,7 +190,7 @@ if tabs[0].open:
             state = state.with_changes(panels=panels, sweep=cmp.SweepSpec(entry, hp, values))
 
         run = cmp.run_panels(state)
-        for message in cmp.divergence_messages(run):
+        for message in divergence_messages(run):
             st.warning(message, icon="💥")
         fig = cmp.panels_figure(run, surface_params)
         st.plotly_chart(fig, width="stretch", key="cmp.sm.chart")

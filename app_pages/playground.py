@@ -35,6 +35,7 @@ from playground.setup import (
     load_json,
     query_string,
     to_query,
+    validate,
 )
 from surfaces import SURFACES, ExpressionError
 from viz import contour as vc
@@ -210,6 +211,10 @@ setup = Setup(
     classroom=base.classroom,
     hidden=base.hidden,
 )
+# The one range policy: the widgets cannot leave it (no warning expected), and the link and the
+# run cache see exactly the validated setup.
+setup, adjusted = validate(setup)
+ui.show_warnings(adjusted, "Some values were adjusted")
 
 # 4. Run (cached, one batched jitted call) and show.
 result = run_setup(setup)

@@ -28,6 +28,8 @@ import plotly.graph_objects as go
 
 from optim_core import OPTIMIZERS, GridResult, RunConfig, Trajectory, resolve_hparams, run_batch, run_grid
 from optim_core.metrics import minimum_loss
+from playground.cache import BoundedCache
+from playground.numbers import TITLE_DIGITS, format_number
 from playground.safe_text import shown
 from playground.setup import (
     MAX_OPTIMIZERS,
@@ -431,51 +433,9 @@ def to_query(state: CompareState) -> dict[str, str | list[str]]:
 
 # --- runs (each one batched engine call, memoized) -------------------------------------------
 
-class _Memo:
-    """A small LRU of computed results keyed by a JSON description of their inputs."""
-
-    def __init__(self, maxsize: int) -> None:
-        import threading
-        from collections import OrderedDict
-
-        self._data: OrderedDict[str, Any] = OrderedDict()
-        self._maxsize = maxsize
-        self._lock = threading.Lock()  # sessions rerun in parallel threads
-
-    def get(self, key: str, compute: Any) -> Any:
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                return self._data[key]
-        value = compute()
-        with self._lock:
-            self._data[key] = value
-            while len(self._data) > self._maxsize:
-                self._data.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-_PANELS = _Memo(32)
-_GRIDS = _Memo(16)  # grid results hold at most 16k runs each: a few MB
-
-
-def _json_key(*parts: Any) -> str:
-    from dataclasses import asdict, is_dataclass
-
-    def plain(obj: Any) -> Any:
-        if is_dataclass(obj) and not isinstance(obj, type):
-            return {k: plain(v) for k, v in asdict(obj).items()}
-        if isinstance(obj, Mapping):
-            return {str(k): plain(v) for k, v in obj.items()}
-        if isinstance(obj, (list, tuple)):
-            return [plain(v) for v in obj]
-        return obj
-
-    return json.dumps([plain(p) for p in parts], sort_keys=True, default=str)
+# Keys are tuples of hashable values (the Setup itself among them), never a serialisation.
+_PANELS: BoundedCache[tuple[Any, ...], PanelRun] = BoundedCache(32)
+_GRIDS: BoundedCache[tuple[Any, ...], Any] = BoundedCache(16)  # grids hold <= 16k runs each: a few MB
 
 
 def _common(setup: Setup) -> dict[str, Any]:
@@ -504,10 +464,6 @@ class PanelRun:
     colors: tuple[str, ...]
 
 
-def _short(value: float) -> str:
-    return f"{value:.3g}"
-
-
 def panel_configs(state: CompareState) -> tuple[list[RunConfig], list[str], list[str]]:
     """The runs of the small-multiples figure: configs, panel titles, colours."""
     from playground.compute import entry_label
@@ -520,7 +476,7 @@ def panel_configs(state: CompareState) -> tuple[list[RunConfig], list[str], list
         sw = state.sweep
         label, symbol = OPTIMIZERS[sw.entry.name].label, hp_symbol(sw.entry.name, sw.hparam)
         for value in sw.values[:MAX_SWEEP_VALUES]:
-            title = f"{label}, {symbol} = {_short(value)}"
+            title = f"{label}, {symbol} = {format_number(value, TITLE_DIGITS)}"
             configs.append(RunConfig(sw.entry.name, {**sw.entry.hparams, sw.hparam: value},
                                      None, start, title))
             titles.append(title)
@@ -528,7 +484,7 @@ def panel_configs(state: CompareState) -> tuple[list[RunConfig], list[str], list
         for i, entry in enumerate(setup.optimizers[:MAX_PANELS]):
             label = entry_label(setup, i)
             configs.append(RunConfig(entry.name, dict(entry.hparams), None, start, label))
-            titles.append(f"{label}, α = {_short(entry.hparams['learning_rate'])}")
+            titles.append(f"{label}, α = {format_number(entry.hparams['learning_rate'], TITLE_DIGITS)}")
     return configs, titles, [color_for(i) for i in range(len(configs))]
 
 
@@ -536,7 +492,7 @@ def run_panels(state: CompareState) -> PanelRun:
     """Every panel's trajectory in one `run_batch` call (memoized)."""
     setup = state.setup
     sweep = state.sweep if state.panels == "sweep" else None
-    key = _json_key(setup.with_changes(focus=0, scrub=0, classroom=False, hidden=()),
+    key = (setup.with_changes(focus=0, scrub=0, classroom=False, hidden=()),
                     state.panels, sweep)
 
     def compute() -> PanelRun:
@@ -545,7 +501,7 @@ def run_panels(state: CompareState) -> PanelRun:
         trajectories = run_batch(surface, configs, **_common(setup))
         return PanelRun(surface, tuple(trajectories), tuple(titles), tuple(colors))
 
-    return _PANELS.get(key, compute)
+    return _PANELS.get_or_compute(key, compute)
 
 
 def panels_figure(run: PanelRun, surface_params: Mapping[str, float] | None = None) -> go.Figure:
@@ -554,9 +510,6 @@ def panels_figure(run: PanelRun, surface_params: Mapping[str, float] | None = No
                                   title=f"{run.surface.label}: same start, same steps")
 
 
-def divergence_messages(run: PanelRun) -> list[str]:
-    return [f"{t.label} diverged at step {t.diverged_at}: try a smaller α."
-            for t in run.trajectories if t.diverged_at is not None]
 
 
 @dataclass(frozen=True)
@@ -602,7 +555,7 @@ def heatmap_hparams(spec: HeatmapSpec) -> tuple[np.ndarray, np.ndarray, list[dic
 def run_heatmap(state: CompareState) -> HeatmapResult:
     """The whole grid in ONE `run_grid` call over a list of hyperparameter sets (memoized)."""
     setup, spec = state.setup, state.heatmap
-    key = _json_key("heatmap", setup.with_changes(optimizers=(), focus=0, scrub=0), spec.entry,
+    key = ("heatmap", setup.with_changes(optimizers=(), focus=0, scrub=0), spec.entry,
                     spec.x, spec.y, spec.x_range, spec.y_range, spec.resolution, state.tol)
 
     def compute() -> HeatmapResult:
@@ -624,7 +577,7 @@ def run_heatmap(state: CompareState) -> HeatmapResult:
             tol=state.tol, runs=len(padded), steps=setup.steps,
         )
 
-    return _GRIDS.get(key, compute)
+    return _GRIDS.get_or_compute(key, compute)
 
 
 DIVERGED_MARKER = "#C00000"
@@ -735,7 +688,7 @@ def cluster_end_points(final: np.ndarray, ok: np.ndarray, radius: float,
 def run_basin(state: CompareState) -> BasinResult:
     """Every start point of the grid in ONE `run_grid` call (memoized)."""
     setup, spec = state.setup, state.basin
-    key = _json_key("basin", setup.with_changes(optimizers=(), start=None, focus=0, scrub=0),
+    key = ("basin", setup.with_changes(optimizers=(), start=None, focus=0, scrub=0),
                     spec.entry, spec.resolution, state.tol)
 
     def compute() -> BasinResult:
@@ -766,7 +719,7 @@ def run_basin(state: CompareState) -> BasinResult:
             runs=len(padded),
         )
 
-    return _GRIDS.get(key, compute)
+    return _GRIDS.get_or_compute(key, compute)
 
 
 def basin_metric_note(result: BasinResult, metric: str) -> str | None:
@@ -785,42 +738,32 @@ def basin_fig(result: BasinResult, metric: str, surface: Surface,
     if metric == "steps" and not math.isfinite(result.f_star):
         metric = "loss"
     if metric == "minimum":
-        fig = basin_figure(result.xs, result.ys, labels=result.labels, minima=result.centers,
-                           surface=surface, surface_params=surface_params, start=start,
-                           title=f"{label}: where each start point ends up",
-                           none_label="reaches no minimum / diverged")
-        if not result.known_minima:
-            # The centres are where runs settled, not known minima: say so in the legend.
-            for trace in fig.data:
-                if trace.name and trace.name.startswith("reaches minimum"):
-                    trace.name = trace.name.replace("reaches minimum", "ends near point")
-                elif trace.name == "known minimum":
-                    trace.name = "typical end point"
-        return fig
+        # Without known minima the centres are where runs settled: the legend says so.
+        known = result.known_minima
+        return basin_figure(result.xs, result.ys, labels=result.labels, minima=result.centers,
+                            surface=surface, surface_params=surface_params, start=start,
+                            title=f"{label}: where each start point ends up",
+                            none_label="reaches no minimum / diverged",
+                            reaches_label="reaches minimum" if known else "ends near point",
+                            minima_name="known minimum" if known else "typical end point")
     if metric == "steps":
         steps = np.where(result.steps_to_tol >= 0, result.steps_to_tol, np.nan).astype(float)
         return basin_figure(result.xs, result.ys, steps=steps, minima=result.centers
                             if result.known_minima else (), surface=surface,
                             surface_params=surface_params, start=start,
                             title=f"{label}: steps until loss − f* ≤ {result.tol:g}")
-    # Final loss on log colours, drawn with the steps map's machinery and relabelled.
+    # Final loss on log colours, drawn with the steps map's machinery under its own names.
     floor = result.f_star if math.isfinite(result.f_star) else np.nanmin(
         np.where(result.diverged_at >= 0, np.nan, result.final_loss))
     gap = np.where(result.diverged_at >= 0, np.nan, result.final_loss - floor)
     with np.errstate(all="ignore"):
         z = np.log10(np.maximum(gap, 0.0) + 1e-12)
     what = "final loss − f*" if math.isfinite(result.f_star) else "final loss − lowest"
-    fig = basin_figure(result.xs, result.ys, steps=z, minima=result.centers
-                       if result.known_minima else (), surface=surface,
-                       surface_params=surface_params, start=start,
-                       title=f"{label}: how low each start point gets")
-    fig.data[0].colorbar.title.text = f"log₁₀({what})"
-    fig.data[0].hovertemplate = ("start (%{x:.3g}, %{y:.3g})<br>log₁₀(" + what
-                                 + ") = %{z:.2f}<extra></extra>")
-    for trace in fig.data:
-        if trace.name == "never reached / diverged":
-            trace.name = "diverged"
-    return fig
+    return basin_figure(result.xs, result.ys, steps=z, minima=result.centers
+                        if result.known_minima else (), surface=surface,
+                        surface_params=surface_params, start=start,
+                        title=f"{label}: how low each start point gets", never_label="diverged",
+                        value_title=f"log₁₀({what})", value_hover=f"log₁₀({what}) = %{{z:.2f}}")
 
 
 def best_cell(result: HeatmapResult) -> tuple[float, float] | None:

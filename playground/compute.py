@@ -1,15 +1,20 @@
-"""Setup -> trajectories and metrics, cached so a rerun with the same setup costs nothing."""
+"""Setup -> trajectories and metrics, cached so a rerun with the same setup costs nothing.
+
+The validated, hashable Setup is the cache key (playground.cache.BoundedCache).
+"""
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from optim_core import setting_warnings
 from optim_core.engine import RunConfig, run_batch
 from optim_core.metrics import Metrics, compute_metrics
 from optim_core.trajectory import Trajectory
-from playground.setup import Setup, from_json, to_json
+from playground.cache import BoundedCache
+from playground.setup import Setup
 from surfaces import Surface
 
 MAX_CACHED_RUNS = 64
@@ -34,13 +39,20 @@ def entry_label(setup: Setup, index: int) -> str:
 
 
 def run_setup(setup: Setup) -> PlaygroundRun:
-    """Every optimizer of the setup in one batched call (cached by the setup's JSON)."""
-    return _run_cached(to_json(setup))
+    """Every optimizer of the setup in one batched call, cached by the setup itself.
+
+    `setup` should come out of `validate` (every page and the CLI validate before running).
+    The fields that only steer the display (focus, scrub, classroom, hidden) are not part of
+    the key.
+    """
+    key = setup.with_changes(focus=0, scrub=0, classroom=False, hidden=())
+    return RUNS.get_or_compute(key, lambda: _run(key))
 
 
-@functools.lru_cache(maxsize=MAX_CACHED_RUNS)
-def _run_cached(setup_json: str) -> PlaygroundRun:
-    setup, _ = from_json(setup_json)
+RUNS: BoundedCache[Setup, PlaygroundRun] = BoundedCache(MAX_CACHED_RUNS)
+
+
+def _run(setup: Setup) -> PlaygroundRun:
     surface = setup.resolved_surface()
     start = setup.resolved_start()
     configs = [
@@ -57,8 +69,19 @@ def _run_cached(setup_json: str) -> PlaygroundRun:
     return PlaygroundRun(surface, tuple(trajectories), metrics)
 
 
-def divergence_messages(run: PlaygroundRun) -> list[str]:
-    """Plain sentences for runs that blew up, with the usual remedy."""
+class Runs(Protocol):
+    """Runs on one surface: a PlaygroundRun, Compare's panels."""
+
+    @property
+    def surface(self) -> Surface: ...
+
+    @property
+    def trajectories(self) -> Sequence[Trajectory]: ...
+
+
+def divergence_messages(run: Runs) -> list[str]:
+    """Plain sentences for runs that blew up, with the usual remedy (the one explanation of a
+    divergence: the Playground, Compare and the CLI all say this)."""
     messages = []
     for traj in run.trajectories:
         if traj.diverged_at is None:

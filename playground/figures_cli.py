@@ -41,6 +41,7 @@ from urllib.parse import parse_qs, urlsplit
 from optim_core import OPTIMIZERS, PRESETS
 from optim_core.schedules import SCHEDULE_KINDS
 from playground import writers
+from playground.numbers import format_number
 from playground.setup import (
     CUSTOM,
     MAX_EXPRESSION_CHARS,
@@ -313,15 +314,6 @@ def _has_overrides(args: argparse.Namespace) -> bool:
         "schedule"))
 
 
-def _exact(value: float) -> str:
-    """A number as link text that reads back to the same value. Whole numbers are written
-    without '.0': switches (1.0/0.0) and counts (decay_every) are read as 1/0 and integers."""
-    number = float(value)
-    if number.is_integer() and abs(number) < 2**53:
-        return str(int(number))
-    return repr(number)
-
-
 def _optimizer_tokens(base: Setup, args: argparse.Namespace) -> list[str]:
     """The `o=` values of the link: name(key=value,...)@preset, one per optimizer.
 
@@ -333,7 +325,7 @@ def _optimizer_tokens(base: Setup, args: argparse.Namespace) -> list[str]:
     else:
         entries = [(e.name, args.preset or e.preset,
                     {} if args.preset and args.preset != e.preset
-                    else {k: _exact(v) for k, v in e.hparams.items()})
+                    else {k: format_number(v, None) for k, v in e.hparams.items()})
                    for e in base.optimizers]
     names = [name for name, _, _ in entries]
     for hp in args.hp:
@@ -364,7 +356,7 @@ def flags_query(base: Setup, args: argparse.Namespace) -> Query:
         exact.update(x0=base.start[0], y0=base.start[1])
     exact.update({f"sp.{k}": v for k, v in base.surface_params.items()})
     exact.update({f"sched.{k}": v for k, v in base.schedule.to_dict().items() if k != "kind"})
-    q.update({k: _exact(v) for k, v in exact.items() if k in q})
+    q.update({k: format_number(v, None) for k, v in exact.items() if k in q})
     q["o"] = _optimizer_tokens(base, args)
     surface = CUSTOM if args.formula is not None else args.surface
     if surface == CUSTOM and args.formula is None and base.surface != CUSTOM:

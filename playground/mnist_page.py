@@ -3,7 +3,7 @@
 No Streamlit in here: the page (app_pages/mnist.py) draws widgets and calls these functions.
 
 * `MnistSetup` is the page's one validated, immutable setup. The URL (`to_query`/`from_query`),
-  the JSON export (`to_json`) and the result cache key (`MnistSetup.key()`) all serialize it,
+  the JSON export (`to_json`) and `MnistSetup.key()` serialize it, and the cache is keyed by it,
   so the three never disagree. Untrusted values are clamped or replaced, with a warning each.
 * Widget state: `seed_widgets(state, setup)` writes every widget key before the widgets are
   drawn; `read_setup(state)` reads them back. `state` is any mutable mapping (the page passes
@@ -17,7 +17,7 @@ No Streamlit in here: the page (app_pages/mnist.py) draws widgets and calls thes
   the visitor's session is still connected (this module never imports Streamlit). A job whose
   session has been gone for DISCONNECT_GRACE_S leaves the queue, or ends at its next chunk
   without evaluating anything, and frees its slot.
-* `CACHE`: finished (not stopped) runs, keyed by `MnistSetup.key()`, least recently used first
+* `CACHE`: finished (not stopped) runs, keyed by the (hashable) `MnistSetup`, least recently used first
   out, bounded in entries and in bytes of parameter snapshots. Returning to a finished setup
   shows its result at once; its loss landscapes are kept beside it.
 """
@@ -30,7 +30,6 @@ import json
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -39,6 +38,8 @@ import numpy as np
 import pandas as pd
 
 from optim_core import OPTIMIZERS, PRESETS, resolve_hparams
+from playground.cache import BoundedCache
+from playground.numbers import format_number
 from playground.safe_text import shown
 from playground.setup import (
     MAX_QUERY_VALUE_CHARS,
@@ -223,14 +224,10 @@ def to_json(setup: MnistSetup) -> str:
 
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.6g}"
-
-
 def encode_optimizer(entry: OptimizerEntry) -> str:
     """adadelta(learning_rate=1)@keras: the preset always, values only where they differ."""
     base = resolve_hparams(entry.name, None, entry.preset)
-    changed = [f"{k}={_fmt(float(v))}" for k, v in entry.hparams.items()
+    changed = [f"{k}={format_number(v)}" for k, v in entry.hparams.items()
                if not math.isclose(float(v), base[k], rel_tol=1e-6, abs_tol=0.0)]
     return entry.name + (f"({','.join(changed)})" if changed else "") + f"@{entry.preset}"
 
@@ -545,49 +542,18 @@ class Outcome:
         return int(snaps + sum(land.loss.nbytes * 4 for land in self.landscapes.values()))
 
 
-class ResultCache:
-    """A thread-safe LRU of finished runs, bounded by entries and by snapshot bytes."""
+class ResultCache(BoundedCache[MnistSetup, Outcome]):
+    """Finished runs by their setup: thread-safe LRU, bounded by entries and snapshot bytes."""
 
-    def __init__(self, max_entries: int = MAX_CACHE_ENTRIES,
-                 max_bytes: int = MAX_CACHE_BYTES) -> None:
-        self.max_entries, self.max_bytes = max_entries, max_bytes
-        self._items: OrderedDict[str, Outcome] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Outcome | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-            return item
-
-    def put(self, key: str, outcome: Outcome) -> None:
-        with self._lock:
-            self._items[key] = outcome
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries or (
-                    len(self._items) > 1 and self.nbytes() > self.max_bytes):
-                self._items.popitem(last=False)
-
-    def nbytes(self) -> int:
-        return sum(o.nbytes() for o in self._items.values())
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
+    def __init__(self, max_entries: int = MAX_CACHE_ENTRIES, max_bytes: int = MAX_CACHE_BYTES) -> None:
+        super().__init__(max_entries, max_bytes, size_of=Outcome.nbytes)
 
 
 CACHE = ResultCache()
 
 
 def lookup(setup: MnistSetup) -> Outcome | None:
-    return CACHE.get(setup.key())
+    return CACHE.get(setup)
 
 
 # --- training jobs -------------------------------------------------------------------------------
@@ -650,7 +616,6 @@ class TrainingJob:
         self.setup = setup
         self._alive = alive
         self._gone_since: float | None = None  # when alive() first said no (None: it says yes)
-        self.key = setup.key()
         self.phase = QUEUED
         self.done = 0  # batches trained (every optimizer), of `total`
         self.total = setup.epochs * (setup.train_size // setup.batch_size)
@@ -772,7 +737,7 @@ class TrainingJob:
             self.phase = STOPPED
         else:
             _record_speed(result)
-            CACHE.put(self.key, self.outcome)  # only complete runs: a stopped one is not the setup
+            CACHE.put(self.setup, self.outcome)  # only complete runs: a stopped one is not the setup
             self.phase = FINISHED
 
 

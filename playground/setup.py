@@ -17,8 +17,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from optim_core import OPTIMIZERS, PRESETS, HyperParam, resolve_hparams
+from optim_core import OPTIMIZERS, PRESETS, HParams, HyperParam, OptimizerSettings, resolve_hparams
 from optim_core.schedules import SCHEDULE_KINDS, Schedule
+from playground.numbers import format_number
 from playground.safe_text import shorten, shown
 from surfaces import SURFACES, ExpressionError, from_expression
 from surfaces._base import Surface
@@ -52,17 +53,9 @@ SETUP_FORMAT = "optimizer-playground/setup@1"
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 
 
-@dataclass(frozen=True)
-class OptimizerEntry:
-    """One optimizer on the page: its name, preset and full hyperparameter values."""
-
-    name: str
-    hparams: Mapping[str, float]
-    preset: str = "optax"
-
-    @classmethod
-    def default(cls, name: str, preset: str = "optax") -> OptimizerEntry:
-        return cls(name, resolve_hparams(name, None, preset), preset)
+# One optimizer on the page: its name, preset and full hyperparameter values. The app, the
+# engine and MNIST training share this one type (optim_core.OptimizerSettings).
+OptimizerEntry = OptimizerSettings
 
 
 def _default_optimizers() -> tuple[OptimizerEntry, ...]:
@@ -73,7 +66,7 @@ def _default_optimizers() -> tuple[OptimizerEntry, ...]:
 class Setup:
     surface: str = "rosenbrock"
     expression: str = DEFAULT_EXPRESSION  # used when surface == "custom"
-    surface_params: Mapping[str, float] = field(default_factory=dict)
+    surface_params: Mapping[str, float] = field(default_factory=HParams)
     noise: float = 0.0
     seed: int = 0
     steps: int = 500
@@ -84,6 +77,17 @@ class Setup:
     scrub: int = 0  # the scrubbed step of the internals panel
     classroom: bool = False  # hide the controls named in `hidden`
     hidden: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Immutable all the way down, so a Setup is hashable and is the run cache's key.
+        if not isinstance(self.surface_params, HParams):
+            object.__setattr__(self, "surface_params", HParams(self.surface_params))
+        if not isinstance(self.optimizers, tuple):
+            object.__setattr__(self, "optimizers", tuple(self.optimizers))
+        if not isinstance(self.hidden, tuple):
+            object.__setattr__(self, "hidden", tuple(self.hidden))
+        if self.start is not None and not isinstance(self.start, tuple):
+            object.__setattr__(self, "start", tuple(self.start))
 
     def resolved_surface(self) -> Surface:
         """The Surface object; raises ExpressionError for a bad custom formula."""
@@ -409,6 +413,19 @@ def _build(reader: Reader, data: Mapping[str, Any]) -> Setup:
     )
 
 
+def validate(setup: Setup) -> tuple[Setup, list[str]]:
+    """The setup with every value inside what its widget can show, and a warning per change.
+
+    The one range policy of the app (`widget_range` for hyperparameters, the *_RANGE constants,
+    MIN_STEPS..MAX_STEPS, known surfaces, a formula that parses, ...): links (`from_query`),
+    uploaded files (`from_json`) and the CLI read through it, and every page validates the Setup
+    it built from its widgets before running it or writing its link. Validating a valid setup
+    returns an equal setup and no warnings.
+    """
+    reader = Reader()
+    return _build(reader, to_dict(setup)), reader.warnings
+
+
 # --- JSON -----------------------------------------------------------------------------------
 
 def to_dict(setup: Setup) -> dict[str, Any]:
@@ -479,14 +496,10 @@ def from_json(text: str | bytes) -> tuple[Setup, list[str]]:
 _OPT_RE = re.compile(r"^([a-z_]{1,20})(?:\(([^()]{0,600})\))?(?:@([a-z]{1,12}))?$")
 
 
-def _format_number(value: float) -> str:
-    return f"{value:.6g}"
-
-
 def encode_optimizer(entry: OptimizerEntry) -> str:
     """adam(learning_rate=0.02,b1=0.9)@keras: only values that differ from the preset's."""
     defaults = resolve_hparams(entry.name, None, entry.preset)
-    changed = [f"{k}={_format_number(v)}" for k, v in entry.hparams.items()
+    changed = [f"{k}={format_number(v)}" for k, v in entry.hparams.items()
                if not math.isclose(v, defaults[k], rel_tol=1e-6, abs_tol=0.0)]
     text = entry.name + (f"({','.join(changed)})" if changed else "")
     return text + (f"@{entry.preset}" if entry.preset != "optax" else "")
@@ -499,21 +512,21 @@ def to_query(setup: Setup) -> dict[str, str | list[str]]:
     if setup.surface == CUSTOM:
         q["f"] = setup.expression
     for k, v in setup.surface_params.items():
-        q[f"sp.{k}"] = _format_number(v)
+        q[f"sp.{k}"] = format_number(v)
     if setup.noise != base.noise:
-        q["noise"] = _format_number(setup.noise)
+        q["noise"] = format_number(setup.noise)
     if setup.seed != base.seed:
         q["seed"] = str(setup.seed)
     if setup.steps != base.steps:
         q["steps"] = str(setup.steps)
     if setup.start is not None:
-        q["x0"], q["y0"] = _format_number(setup.start[0]), _format_number(setup.start[1])
+        q["x0"], q["y0"] = format_number(setup.start[0]), format_number(setup.start[1])
     if setup.schedule != Schedule():
         sched = setup.schedule.to_dict()
         q["sched"] = str(sched.pop("kind"))
         for k, v in sched.items():
             if v != getattr(Schedule(), k):
-                q[f"sched.{k}"] = _format_number(float(v))
+                q[f"sched.{k}"] = format_number(float(v))
     q["o"] = [encode_optimizer(e) for e in setup.optimizers]
     if setup.focus:
         q["focus"] = str(setup.focus)

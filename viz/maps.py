@@ -156,6 +156,11 @@ def basin_figure(
     title: str | None = None,
     start: tuple[float, float] | None = None,
     none_label: str = "none / diverged",
+    reaches_label: str = "reaches minimum",
+    minima_name: str = "known minimum",
+    never_label: str = "never reached / diverged",
+    value_title: str = "steps to reach<br>a minimum",
+    value_hover: str = "%{z:.0f} steps",
 ) -> go.Figure:
     """Where each start point ends up. Give exactly one of:
 
@@ -165,6 +170,10 @@ def basin_figure(
       grey for never).
 
     With `surface`, its level lines are drawn on top; minima are stars in their basin's colour.
+    The legend's words are parameters: `reaches_label` ("reaches minimum" 1, 2, ...), `minima_name`
+    (the stars), `none_label` (no minimum, by label) and `never_label` (no arrival, by steps);
+    a caller whose centres are not known minima names them differently. `value_title` and
+    `value_hover` describe the `steps` values (a caller may map another quantity, e.g. a loss).
     """
     if (labels is None) == (steps is None):
         raise ValueError("give exactly one of labels or steps")
@@ -189,7 +198,7 @@ def basin_figure(
         for i in range(n):
             fig.add_trace(go.Scatter(
                 x=[None], y=[None], mode="markers",
-                name=f"reaches minimum {i + 1} ({fmt_num(mins[i, 0])}, {fmt_num(mins[i, 1])})",
+                name=f"{reaches_label} {i + 1} ({fmt_num(mins[i, 0])}, {fmt_num(mins[i, 1])})",
                 marker=dict(symbol="square", size=14, color=BASIN_PALETTE[i % len(BASIN_PALETTE)]),
             ))
         if np.any(lab < 0):
@@ -204,9 +213,8 @@ def basin_figure(
         fig.add_trace(go.Heatmap(
             x=f32(xs), y=f32(ys), z=f32(np.where(never, np.nan, st)),
             colorscale=VALUE_COLORSCALE, reversescale=True, name="steps",
-            colorbar=dict(title=dict(text="steps to reach<br>a minimum", side="right"),
-                          thickness=14),
-            hovertemplate="start (%{x:.3g}, %{y:.3g})<br>%{z:.0f} steps<extra></extra>",
+            colorbar=dict(title=dict(text=value_title, side="right"), thickness=14),
+            hovertemplate="start (%{x:.3g}, %{y:.3g})<br>" + value_hover + "<extra></extra>",
         ))
         if never.any():
             fig.add_trace(go.Heatmap(
@@ -217,7 +225,7 @@ def basin_figure(
                 "<extra></extra>",
             ))
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers",
-                                     name="never reached / diverged",
+                                     name=never_label,
                                      marker=dict(symbol="square", size=14, color=DIVERGED_COLOR)))
         default_title = "How many steps each start point needs"
     if surface is not None:
@@ -231,7 +239,7 @@ def basin_figure(
         ))
     if len(mins):
         fig.add_trace(go.Scatter(
-            x=f32(mins[:, 0]), y=f32(mins[:, 1]), mode="markers", name="known minimum",
+            x=f32(mins[:, 0]), y=f32(mins[:, 1]), mode="markers", name=minima_name,
             marker=dict(symbol="star", size=18, color=MINIMUM_COLOR,
                         line=dict(width=1.5, color=OUTLINE_COLOR)),
             hovertemplate="minimum at (%{x:.3g}, %{y:.3g})<extra></extra>",

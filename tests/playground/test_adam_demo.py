@@ -11,6 +11,7 @@ import pytest
 
 from playground import adam_demo as ad
 from playground.setup import from_query
+from viz import adam as vadam
 
 
 def ema(values: np.ndarray, beta: float) -> np.ndarray:
@@ -139,8 +140,8 @@ def test_playground_links_read_back_cleanly(section: str) -> None:
 def test_figures_build() -> None:
     g = ad.gradient_stream("noisy")
     on, off = ad.run_streams("adam", [g, g], [ad.adam_hparams(), ad.adam_hparams(bias_correction=False)])
-    figs = [ad.momentum_figure(on, 0.9), ad.adam_moments_figure(on), ad.bias_step_figure(on, off),
-            ad.beta2_figure(on, off, 0.6), ad.eps_plateau_figure(on, off, 1e-6),
-            ad.rmsprop_figure(ad.run_stream("rmsprop", g, {"learning_rate": 1.0}))]
+    figs = [vadam.momentum_figure(on, 0.9), vadam.adam_moments_figure(on), vadam.bias_step_figure(on, off),
+            vadam.beta2_figure(on, off, 0.6), vadam.eps_plateau_figure(on, off, 1e-6),
+            vadam.rmsprop_figure(ad.run_stream("rmsprop", g, {"learning_rate": 1.0}))]
     for fig in figs:
         assert fig.layout.title.text and all(len(t.y) for t in fig.data if t.y is not None)

@@ -1,0 +1,103 @@
+"""The one bounded result cache of the app (Playground runs, Compare panels and grids, MNIST results).
+
+A thread-safe least-recently-used mapping, bounded by a number of entries and, when given a
+`size_of`, by the bytes its values hold (the newest entry always stays, however large). Keys are
+hashable values such as a `Setup`: the key is the request itself, never a serialisation of it.
+
+Sessions rerun in parallel threads: two threads missing the same key both compute it (the results
+are equal; the second one replaces the first), which is cheaper than holding the lock while a run
+computes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    hits: int
+    misses: int
+    entries: int
+    nbytes: int
+
+
+class BoundedCache(Generic[K, V]):
+    """A thread-safe LRU cache bounded by entries (and by bytes when `size_of` is given)."""
+
+    def __init__(self, max_entries: int, max_bytes: int | None = None,
+                 size_of: Callable[[V], int] | None = None) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        if max_bytes is not None and size_of is None:
+            raise ValueError("a byte bound needs size_of")
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._size_of = size_of
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+        self._hits = self._misses = 0
+
+    def get(self, key: K) -> V | None:
+        """The cached value (now the most recently used), or None."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self._hits += 1
+                return self._items[key]
+            self._misses += 1
+            return None
+
+    def put(self, key: K, value: V) -> None:
+        """Store `value`, then drop the least recently used entries beyond the bounds."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries or (
+                    len(self._items) > 1 and self.max_bytes is not None
+                    and self._nbytes() > self.max_bytes):
+                self._items.popitem(last=False)
+
+    def get_or_compute(self, key: K, compute: Callable[[], V]) -> V:
+        """The cached value for `key`, computed (outside the lock) and stored on a miss."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self._hits += 1
+                return self._items[key]
+            self._misses += 1
+        value = compute()
+        self.put(key, value)
+        return value
+
+    def _nbytes(self) -> int:
+        size_of = self._size_of
+        return 0 if size_of is None else sum(size_of(v) for v in self._items.values())
+
+    def nbytes(self) -> int:
+        with self._lock:
+            return self._nbytes()
+
+    def info(self) -> CacheInfo:
+        with self._lock:
+            return CacheInfo(self._hits, self._misses, len(self._items), self._nbytes())
+
+    def clear(self) -> None:
+        """Drop every entry and reset the hit and miss counts."""
+        with self._lock:
+            self._items.clear()
+            self._hits = self._misses = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._items

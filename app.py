@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from optim_core import configure_jax
 from playground.serve import DROPPED_LINK_PARAM, dropped_link_message
+
+configure_jax()  # the persistent, size-limited compilation cache; before the first compile
 
 st.set_page_config(page_title="Optimizer Playground", page_icon="🧭", layout="wide")
 

@@ -35,6 +35,33 @@ def cache_max_bytes() -> int:
     return int(raw) * 1024 * 1024
 
 
+def _adopt_unbounded_entries(cache_dir: Path) -> None:
+    """Give entries written without a size limit the access-time file the limit needs.
+
+    With a size limit JAX keeps `<key>-atime` beside each `<key>-cache` and, before every write,
+    reads the access time of every entry; one entry without it (written by an earlier version
+    of the app, or any process without the limit) makes every write fail ("Error writing
+    persistent compilation cache entry"). Such entries get their file's modification time,
+    under the lock JAX itself uses.
+    """
+    if not cache_dir.is_dir():
+        return
+    import filelock
+
+    try:
+        with filelock.FileLock(cache_dir / ".lockfile", timeout=10):
+            for entry in cache_dir.glob("*-cache"):
+                atime = cache_dir / (entry.name.removesuffix("-cache") + "-atime")
+                if not atime.exists():
+                    try:
+                        atime.write_bytes(entry.stat().st_mtime_ns.to_bytes(8, "little"))
+                    except FileNotFoundError:  # removed meanwhile by another process
+                        continue
+    except (OSError, filelock.Timeout) as err:
+        warnings.warn(f"could not prepare JAX's compilation cache in {cache_dir}: {err}",
+                      RuntimeWarning, stacklevel=2)
+
+
 def configure_compilation_cache() -> None:
     """Persist compiled programs across processes (app restarts, CLI runs, test sessions).
 
@@ -52,6 +79,7 @@ def configure_compilation_cache() -> None:
         warnings.warn("the 'filelock' package is missing: JAX's persistent compilation cache "
                       "stays off (it could not be size-limited)", RuntimeWarning, stacklevel=2)
         return
+    _adopt_unbounded_entries(Path(cache_dir))
     jax.config.update("jax_compilation_cache_dir", cache_dir)
     jax.config.update("jax_compilation_cache_max_size", cache_max_bytes())
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)

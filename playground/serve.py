@@ -94,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     """`streamlit` with the changes installed; argv as for the `streamlit` command."""
     from streamlit.web import cli
 
+    from optim_core import configure_jax
+
+    configure_jax()  # app.py does it too; here it is in place before anything can compile
     install()
     args = list(sys.argv[1:] if argv is None else argv)
     sys.argv = ["streamlit", *args]

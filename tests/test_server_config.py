@@ -51,8 +51,8 @@ def test_streamlit_reads_these_values_from_the_file(tmp_path):
 
 # --- JAX's persistent compilation cache -------------------------------------------------------
 
-_JAX_SETTINGS = ("import optim_core, jax, json; print(json.dumps([jax.config.jax_compilation_cache_dir,"
-                 " jax.config.jax_compilation_cache_max_size]))")
+_JAX_SETTINGS = ("import optim_core, jax, json; optim_core.configure_jax(); print(json.dumps(["
+                 "jax.config.jax_compilation_cache_dir, jax.config.jax_compilation_cache_max_size]))")
 
 
 def _jax_settings(env: dict[str, str]) -> list:
@@ -75,9 +75,25 @@ def test_the_persistent_jax_cache_has_a_size_limit(tmp_path):
                           "OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB": "-1"})[1] == CACHE_MAX_BYTES
 
 
+def test_the_app_configures_the_limit_before_its_first_compile(tmp_path):
+    code = ("from streamlit.testing.v1 import AppTest\nimport jax, json\n"
+            "at = AppTest.from_file('app.py', default_timeout=300).run()\n"
+            "assert not at.exception, [e.value for e in at.exception]\n"
+            "print(json.dumps([jax.config.jax_compilation_cache_dir,"
+            " jax.config.jax_compilation_cache_max_size]))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": str(tmp_path)})
+    assert out.returncode == 0, out.stderr[-3000:]
+    from optim_core._jax_config import CACHE_MAX_BYTES
+
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [str(tmp_path), CACHE_MAX_BYTES]
+    assert any(p.name.endswith("-cache") for p in tmp_path.iterdir())  # the home page's programs
+
+
 def test_the_persistent_jax_cache_stays_under_its_limit(tmp_path):
     # Programs of the engine are about 250 kB: ten surfaces' programs need more than 1 MB.
-    code = ("import optim_core\nfrom optim_core import run\nfrom surfaces import from_expression\n"
+    code = ("import optim_core\noptim_core.configure_jax()\nfrom optim_core import run\n"
+            "from surfaces import from_expression\n"
             "for k in range(10):\n"
             "    run(from_expression(f'(x - {k / 10})**2 + 3*y**2'), 'adam', steps=50)\n")
     cache = tmp_path / "jax"
@@ -89,6 +105,24 @@ def test_the_persistent_jax_cache_stays_under_its_limit(tmp_path):
     assert len(entries) >= 1
     assert sum(p.stat().st_size for p in entries) <= 1024 * 1024
     assert any(p.name.startswith("jit__simulate_groups") for p in entries)
+
+
+def test_entries_written_without_the_limit_do_not_break_the_cache(tmp_path):
+    # An entry from before the limit (no "-atime" file beside it) made every later write fail.
+    cache = tmp_path / "jax"
+    cache.mkdir()
+    (cache / "jit_old-0123-cache").write_bytes(b"x" * 1000)
+    code = ("import optim_core\noptim_core.configure_jax()\nfrom optim_core import run\n"
+            "from surfaces import from_expression\n"
+            "run(from_expression('(x - 0.3)**2 + 3*y**2'), 'adam', steps=50)\n")
+    out = subprocess.run([sys.executable, "-W", "always", "-c", code], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": str(cache)})
+    assert out.returncode == 0, out.stderr
+    assert "Error writing persistent compilation cache entry" not in out.stderr, out.stderr[-2000:]
+    assert (cache / "jit_old-0123-atime").exists()
+    written = [p for p in cache.iterdir() if p.name.startswith("jit__simulate_groups")]
+    assert {p.name.rsplit("-", 1)[1] for p in written} == {"cache", "atime"}
 
 
 # --- playground.serve -------------------------------------------------------------------------

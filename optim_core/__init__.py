@@ -11,7 +11,6 @@ from optim_core._base import (
 from optim_core._jax_config import configure_jax
 from optim_core.engine import GridResult, RunConfig, divergence_bound, run, run_batch, run_grid
 from optim_core.metrics import Metrics, compute_metrics
-from optim_core.optimizers import OPTIMIZERS
 from optim_core.presets import (
     FRAMEWORK_OPTIMIZERS,
     PRESETS,
@@ -19,6 +18,7 @@ from optim_core.presets import (
     resolve_hparams,
     setting_warnings,
 )
+from optim_core.registry import OPTIMIZERS
 from optim_core.schedules import SCHEDULE_KINDS, Schedule
 from optim_core.settings import HParams, OptimizerSettings
 from optim_core.trajectory import Trajectory

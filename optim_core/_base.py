@@ -6,7 +6,7 @@ An optimizer is a pure pair, in the manner of optax::
     updates, state, internals = opt.update(grads, state, params, hparams)
     params = apply_updates(params, updates)
 
-`hparams` is a mapping from hyperparameter name to a scalar (a traced value under `jit`),
+`hparams` (HParamValues) is a mapping from hyperparameter name to a scalar (a traced value under `jit`),
 so changing any value never triggers a recompile. Switches (bias correction on/off, ε inside
 or outside the root) are hyperparameters too, with kind "bool", passed as 0.0 or 1.0 and
 applied with `jnp.where`-style arithmetic.
@@ -25,9 +25,13 @@ from typing import Any, NamedTuple
 import jax
 
 Params = Any  # a pytree of arrays
-State = Any  # a pytree of arrays
-HParams = Mapping[str, jax.Array | float]
+State = Any  # a pytree of arrays (each rule's own NamedTuple)
+# What `update` reads: hyperparameter name -> scalar (a traced array under jit). The frozen,
+# hashable settings type is `optim_core.settings.HParams`; it is one of these.
+HParamValues = Mapping[str, jax.Array | float]
 Internals = dict[str, Params]
+InitFn = Callable[[Params], State]
+UpdateFn = Callable[[Params, State, Params, HParamValues], tuple[Params, State, Internals]]
 
 INTERNAL_KEYS: tuple[str, ...] = ("m", "v", "m_hat", "v_hat", "step_size")
 
@@ -56,8 +60,8 @@ class HyperParam:
 class Optimizer(NamedTuple):
     """A pure init/update pair (like optax.GradientTransformation, hyperparameters at update time)."""
 
-    init: Callable[[Params], State]
-    update: Callable[[Params, State, Params, HParams], tuple[Params, State, Internals]]
+    init: InitFn  # init(params) -> state
+    update: UpdateFn  # update(grads, state, params, hparams) -> (updates, state, internals)
 
 
 @dataclass(frozen=True)

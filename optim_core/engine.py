@@ -22,8 +22,8 @@ import numpy as np
 
 from optim_core._base import INTERNAL_KEYS
 from optim_core.metrics import minimum_loss
-from optim_core.optimizers import OPTIMIZERS
 from optim_core.presets import resolve_hparams
+from optim_core.registry import OPTIMIZERS
 from optim_core.schedules import Schedule, schedule_factor
 from optim_core.settings import DEFAULT_PRESET, HParams, OptimizerSettings
 from optim_core.trajectory import Trajectory

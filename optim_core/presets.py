@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping
 
 from optim_core._base import HyperParam
-from optim_core.optimizers import OPTIMIZERS
+from optim_core.registry import OPTIMIZERS
 
 __all__ = [
     "FRAMEWORK_OPTIMIZERS", "PRESETS", "PRESET_LABELS", "preset_support", "resolve_hparams",

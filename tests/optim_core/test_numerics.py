@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optim_core import OPTIMIZERS, divergence_bound, resolve_hparams, setting_warnings
-from optim_core.optimizers import _one_minus_power, radam_rho
+from optim_core.rules import _one_minus_power, radam_rho
 from surfaces import SURFACES
 
 NAMES = list(OPTIMIZERS)

@@ -244,29 +244,12 @@ def to_query(setup: MnistSetup) -> dict[str, str | list[str]]:
     }
 
 
-def _widget_range(reader: Reader, entry: OptimizerEntry) -> OptimizerEntry:
-    """Clamp each value into its slider's range: a value the widget cannot show would break
-    the page (Streamlit refuses a number input above its maximum)."""
-    spec = OPTIMIZERS[entry.name]
-    values = dict(entry.hparams)
-    for h in spec.hyperparams:
-        if h.kind == "bool":
-            continue
-        v = float(values[h.name])
-        if not h.low <= v <= h.high:
-            clamped = min(max(v, h.low), h.high)
-            reader.warn(f"{spec.label} {h.name}: {v:g} is outside the slider's range "
-                        f"[{h.low:g}, {h.high:g}]; using {clamped:g}.")
-            values[h.name] = clamped
-    return OptimizerEntry(entry.name, values, entry.preset)
-
-
 def _parse_optimizer(text: str, reader: Reader) -> OptimizerEntry | None:
     parsed = parse_optimizer_text(text, reader, default_preset=PAGE_PRESET)
     if parsed is None:
         return None
-    entry = reader.optimizer(parsed["name"], parsed["preset"], parsed["hparams"])
-    return None if entry is None else _widget_range(reader, entry)
+    # The app's one range policy (playground.setup.widget_range), as on the Playground.
+    return reader.optimizer(parsed["name"], parsed["preset"], parsed["hparams"])
 
 
 def nearest(options: Sequence[int], value: int) -> int:

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from optim_core import OPTIMIZERS, PRESETS, resolve_hparams
 from playground import mnist_page as mp
-from playground.setup import OptimizerEntry
+from playground.setup import OptimizerEntry, widget_range
 from training import DownloadError, EpochRecord, RunResult, TrainConfig, TrainResult
 
 TINY = dict(train_size=500, epochs=1, batch_size=64)
@@ -87,6 +87,16 @@ def test_a_single_optimizer_string_and_a_missing_preset_mean_keras() -> None:
     assert setup.optimizers == (entry("adam"),)
 
 
+def test_one_range_policy_with_the_playground() -> None:
+    """A log hyperparameter's typed box takes any valid value on both pages (widget_range)."""
+    from playground.setup import from_query as playground_from_query
+
+    setup, warnings = mp.from_query({"o": ["adam(learning_rate=50)@keras"]})
+    assert warnings == [] and setup.optimizers[0].hparams["learning_rate"] == 50
+    pg, pg_warnings = playground_from_query({"o": "adam(learning_rate=50)@keras"})
+    assert pg_warnings == [] and pg.optimizers[0].hparams["learning_rate"] == 50
+
+
 @pytest.mark.parametrize("query, expect, words", [
     ({"model": "resnet"}, lambda s: s.model == "mlp", "model"),
     ({"epochs": "999"}, lambda s: s.epochs == mp.MAX_EPOCHS, "outside"),
@@ -104,9 +114,9 @@ def test_a_single_optimizer_string_and_a_missing_preset_mean_keras() -> None:
     ({"o": ["adam", "frobnicate"]}, lambda s: [e.name for e in s.optimizers] == ["adam"],
      "unknown"),
     ({"o": ["adam((("]}, lambda s: s.optimizers == mp.MnistSetup().optimizers, "malformed"),
-    ({"o": ["adam(learning_rate=50)"]},
-     lambda s: s.optimizers[0].hparams["learning_rate"] == OPTIMIZERS["adam"].hyperparam(
-         "learning_rate").high, "slider's range"),
+    ({"o": ["adam(learning_rate=1e9)"]},
+     lambda s: s.optimizers[0].hparams["learning_rate"] == widget_range(
+         OPTIMIZERS["adam"].hyperparam("learning_rate"))[1], "outside"),
     ({"o": ["adam(learning_rate=nan)"]},
      lambda s: s.optimizers[0].hparams["learning_rate"] == pytest.approx(0.001), "not finite"),
     ({"o": ["adam(gamma=3)"]}, lambda s: s.optimizers[0] == entry("adam"), "no hyperparameter"),
@@ -141,8 +151,8 @@ def test_any_query_gives_a_setup_inside_the_caps(query: dict[str, Any]) -> None:
     assert 1 <= len(setup.optimizers) <= mp.MAX_OPTIMIZERS
     for e in setup.optimizers:
         for h in OPTIMIZERS[e.name].hyperparams:
-            if h.kind != "bool":
-                assert h.low <= e.hparams[h.name] <= h.high
+            low, high = widget_range(h)
+            assert low <= e.hparams[h.name] <= high
     # ...and what comes out survives its own round trip
     assert mp.from_query(mp.to_query(setup)) == (setup, [])
 

@@ -27,6 +27,7 @@ from playground.setup import (
     MAX_STEPS,
     MAX_UPLOAD_BYTES,
     MIN_STEPS,
+    NOISE_RANGE,
     OptimizerEntry,
     Setup,
     from_json,
@@ -405,3 +406,34 @@ def test_divergence_messages_say_escaped_on_surfaces_without_a_minimum() -> None
     (diverged,) = divergence_messages(run_setup(bowl))
     assert "escaped downhill" in escaped and "smaller α" not in escaped
     assert "diverged at step" in diverged and "smaller α" in diverged
+
+
+def test_compare_explains_a_divergence_as_the_playground_does() -> None:
+    """One divergence explanation: Compare's panels on a saddle say 'escaped', never 'smaller α'."""
+    from playground import compare as cmp
+    from playground.compute import divergence_messages
+
+    saddle = Setup(surface="saddle", steps=300, start=(1.0, 0.01),
+                   optimizers=(OptimizerEntry("sgd", {"learning_rate": 0.1}),))
+    (message,) = divergence_messages(cmp.run_panels(cmp.CompareState(setup=saddle)))
+    assert "escaped downhill" in message and "smaller α" not in message
+
+
+def test_validate_is_the_one_range_policy_and_the_setup_is_the_cache_key() -> None:
+    from playground import compute
+    from playground.setup import validate
+
+    valid, warnings = validate(Setup())
+    assert valid == Setup() and warnings == [] and hash(valid) == hash(Setup())
+    wild = Setup(steps=3, noise=99.0, optimizers=(OptimizerEntry("sgd", {"learning_rate": 1e9}),))
+    fixed, warnings = validate(wild)
+    assert (fixed.steps, fixed.noise) == (MIN_STEPS, NOISE_RANGE[1])
+    assert fixed.optimizers[0].hparams["learning_rate"] == 100.0
+    assert len(warnings) == 3 and validate(fixed) == (fixed, [])
+    # URL, upload and validate agree: each reads to the same setup.
+    assert from_query(to_query(fixed))[0] == fixed == from_json(to_json(fixed))[0]
+    # The run cache is keyed by the setup itself; display-only fields share one run.
+    compute.RUNS.clear()
+    first = compute.run_setup(fixed)
+    assert compute.run_setup(fixed.with_changes(focus=0, scrub=5, classroom=True)) is first
+    assert compute.RUNS.info().entries == 1

@@ -10,5 +10,6 @@ if [ "${STREAMLIT_SERVER_COOKIE_SECRET:-}" = "replace-me-with-a-random-secret" ]
   echo "Create the secret with a random value (see docs/deploy.md), then restart." >&2
   exit 64
 fi
-exec .venv/bin/python -m playground.serve run app.py --server.port 8501 --server.address 0.0.0.0 \
+# deploy.lecture exec-app: the start command of scripts/run_app.sh (read from there), exec'd.
+exec .venv/bin/python -m deploy.lecture exec-app --server.port 8501 --server.address 0.0.0.0 \
   --server.headless true --server.fileWatcherType none "$@"

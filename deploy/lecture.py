@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import shlex
 import socket
 import sys
@@ -186,9 +187,23 @@ def _replica_arg(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def exec_app(extra: Sequence[str]) -> None:
+    """Replace this process with the app, started exactly as scripts/run_app.sh starts it (read
+    from there, so a new start command reaches the lecture and the container by itself), plus
+    `extra` arguments. The working directory must be the repository's root."""
+    args = [sys.executable, *app_start_args(), *extra]
+    os.execv(sys.executable, args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deploy.lecture",
-                                     description="Print the lecture's HAProxy config.")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["exec-app"]:  # python -m deploy.lecture exec-app [streamlit options]
+        exec_app(argv[1:])
+        return 1  # not reached: exec replaces the process
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.lecture",
+        description="Print the lecture's HAProxy config. (`python -m deploy.lecture exec-app "
+                    "[options]` instead starts the app as scripts/run_app.sh does.)")
     parser.add_argument("--bind", default="0.0.0.0", help="address HAProxy listens on")
     parser.add_argument("--port", type=int, default=APP_PORT, help="port HAProxy listens on")
     parser.add_argument("--replica", type=_replica_arg, action="append", required=True,

@@ -106,9 +106,9 @@ stopping=0
 
 start_replica() {  # $1 = index 0..N-1
   local i="$1" p=$((replica_port + $1))
-  # Started as scripts/run_app.sh starts the app (tests/deploy checks that they agree), one
-  # port each, in its own process group.
-  setsid $orphan_guard "$py" -m playground.serve run app.py --server.port "$p" --server.address 127.0.0.1 \
+  # Started exactly as scripts/run_app.sh starts the app (deploy.lecture exec-app reads its
+  # command from there and execs it: same pid), one port each, in its own process group.
+  setsid $orphan_guard "$py" -m deploy.lecture exec-app --server.port "$p" --server.address 127.0.0.1 \
     --server.headless true --server.fileWatcherType none ${streamlit_args[@]+"${streamlit_args[@]}"} \
     >>"$run_dir/r$((i + 1)).log" 2>&1 </dev/null &
   pids[i]=$!

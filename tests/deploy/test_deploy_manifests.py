@@ -14,6 +14,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from deploy import lecture
 from deploy.lecture import (
     APP_PORT,
     CHECK_FALL,
@@ -189,8 +191,7 @@ def test_entrypoint_starts_the_app_like_run_app_on_the_shared_port() -> None:
     text = (DEPLOY / "entrypoint.sh").read_text()
     start = next(line for line in text.splitlines() if line.startswith("exec "))
     words = shlex.split(start.removesuffix("\\"))
-    n = len(app_start_args())
-    assert words[1] == ".venv/bin/python" and words[2:2 + n] == app_start_args()
+    assert words[1:5] == [".venv/bin/python", "-m", "deploy.lecture", "exec-app"]
     assert words[words.index("--server.port") + 1] == str(APP_PORT)
     assert words[words.index("--server.address") + 1] == "0.0.0.0"
 
@@ -200,7 +201,17 @@ def test_run_lecture_starts_the_app_like_run_app() -> None:
     (line,) = [line for line in text.splitlines() if '"$py" -m' in line and "--server.port" in line]
     words = shlex.split(line.removesuffix("\\"))
     at = words.index("$py") + 1
-    assert words[at:at + len(app_start_args())] == app_start_args()
+    assert words[at:at + 3] == ["-m", "deploy.lecture", "exec-app"]
+
+
+def test_exec_app_runs_run_apps_command_with_the_extra_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(lecture.os, "execv", lambda path, args: calls.append((path, list(args))))
+    lecture.main(["exec-app", "--server.port", "9000"])
+    assert calls == [(sys.executable, [sys.executable, *app_start_args(), "--server.port", "9000"])]
+    # And run_app.sh's own start line is what app_start_args read.
+    run_app = (ROOT / "scripts" / "run_app.sh").read_text()
+    assert f'exec .venv/bin/python {" ".join(app_start_args())} "$@"' in run_app
 
 
 def test_the_start_command_is_read_from_run_app(tmp_path: Path) -> None:

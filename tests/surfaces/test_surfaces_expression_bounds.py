@@ -9,7 +9,7 @@ import pytest
 from optim_core import engine, run
 from surfaces import ExpressionError, expression, from_expression
 from surfaces._surface_cache import FormulaCache
-from surfaces.expression import MAX_COST, formula_cost, parse_expression
+from surfaces.expression import MAX_CACHED_FORMULAS, MAX_COST, parse_expression
 
 # What people type: the README's example and the catalogue's surfaces written as formulas.
 ORDINARY = [
@@ -113,7 +113,7 @@ def test_from_expression_holds_at_most_the_capacity_and_clears_jax_caches(monkey
         from_expression(text)
     assert len(small.formulas()) <= 4
     assert len(evictions) >= 2
-    assert expression.cache_info is not None and small.info()["capacity"] == 4
+    assert small.info()["capacity"] == 4
     again = from_expression(texts[0])  # evicted, built anew: equal, with the same function
     assert again is not first and again == first and again.fn is first.fn
 
@@ -148,3 +148,9 @@ def test_evicting_formulas_drops_the_programs_jax_compiled_for_them(monkeypatch)
     assert engine._simulate_groups._cache_size() == 0
     # Still usable afterwards: the next call compiles again.
     assert run(surface, "sgd", steps=50).path.shape == (51, 2)
+
+
+def test_the_module_cache_is_bounded():
+    info = expression.cache_info()
+    assert info["capacity"] == MAX_CACHED_FORMULAS == 24
+    assert info["formulas"] <= MAX_CACHED_FORMULAS

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from training.__main__ import main
+from playground.training_cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,7 +83,7 @@ def test_argument_errors(argv: list[str], message: str, capsys: pytest.CaptureFi
 def test_article_preset_resolves_to_the_article_setup(monkeypatch, tmp_path: Path) -> None:
     """--preset article with no network: six optimizers, Keras defaults, CNN, batch 64,
     10 epochs, full data falling back to the sample (training itself is stubbed out)."""
-    from training import __main__ as cli
+    from playground import training_cli as cli
 
     seen = {}
 
@@ -121,7 +121,7 @@ def _fake_result():
 
 
 def test_curves_figure_has_four_panels_per_optimizer() -> None:
-    from training.figures import curves_figure
+    from viz.training import curves_figure
 
     fig = curves_figure(_fake_result())
     assert len(fig.data) == 8
@@ -131,9 +131,9 @@ def test_curves_figure_has_four_panels_per_optimizer() -> None:
 
 
 def test_png_figure_or_a_clear_fallback(tmp_path: Path, capsys) -> None:
-    from training.__main__ import _write_figure
-    from training.figures import curves_figure
+    from playground.training_cli import _write_figure
     from viz.export import export_unavailable_reason
+    from viz.training import curves_figure
 
     assert _write_figure(curves_figure(_fake_result()), str(tmp_path / "c.png")) == 0
     err = capsys.readouterr().err
@@ -197,9 +197,9 @@ def test_outputs_replace_old_files_by_rename(tmp_path: Path, monkeypatch, capsys
 
 
 def test_png_that_is_not_a_png_falls_back_to_html(tmp_path: Path, monkeypatch, capsys) -> None:
-    from training.__main__ import _write_figure
-    from training.figures import curves_figure
+    from playground.training_cli import _write_figure
     from viz import export as E
+    from viz.training import curves_figure
 
     monkeypatch.setattr(E, "export_unavailable_reason", lambda: None)
     monkeypatch.setattr(E, "to_png", lambda fig, **kw: b"u\xabZ")  # a failed huge render

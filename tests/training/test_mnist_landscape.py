@@ -130,7 +130,7 @@ def test_landscape_rejects_bad_options(run, sample) -> None:
 
 
 def test_landscape_figure(run, sample) -> None:
-    from training.figures import landscape_figure
+    from viz.training import landscape_figure
 
     land = compute_landscape(run, sample, resolution=5, subset=100)
     fig = landscape_figure(land)

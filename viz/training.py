@@ -1,15 +1,22 @@
-"""Plotly figures of training results: curves per epoch, and the loss-landscape slice with the
-optimizers' paths (one colour per optimizer, the same palette as the 2D playground)."""
+"""Figures of MNIST training results: curves per epoch, and the loss-landscape slice with the
+optimizers' paths. Data in, `go.Figure` out, in the style of every other figure (viz._style) and
+with the palette of the 2D playground (one colour per optimizer, in order)."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from training.landscape import Landscape
-from training.train import TrainResult
+from viz._style import base_layout
 from viz.colors import OUTLINE_COLOR, SURFACE_COLORSCALE, color_for
+
+if TYPE_CHECKING:  # types only: drawing a result needs no JAX
+    from training.landscape import Landscape
+    from training.train import TrainResult
 
 __all__ = ["curves_figure", "landscape_figure"]
 
@@ -40,16 +47,20 @@ def curves_figure(result: TrainResult, title: str | None = None) -> go.Figure:
     title = title or (f"MNIST, {cfg.model.upper()}: batch {cfg.batch_size}, "
                       f"{result.n_train} training / {result.n_val} validation images "
                       f"({result.data_source})")
-    fig.update_layout(title=title, template="plotly_white", width=1000, height=700,
-                      legend={"orientation": "h", "y": -0.08})
+    base_layout(fig, title, width=1000, height=700)
     fig.update_xaxes(title_text="epoch", row=2)
     fig.update_xaxes(tick0=0, dtick=max(1, cfg.epochs // 10), range=[-0.3, cfg.epochs + 0.3])
     return fig
 
 
-def landscape_figure(land: Landscape, title: str | None = None) -> go.Figure:
+def landscape_figure(land: Landscape, title: str | None = None,
+                     wide: Collection[str] = ()) -> go.Figure:
     """Contours of log10(loss) on the plane, each optimizer's projected path on top (a marker
-    per snapshot, the shared start as a white circle, the center as a cross)."""
+    per snapshot, the shared start as a white circle, the center as a cross).
+
+    `wide` names paths to draw wider, so that one hidden under a later path shows as a border
+    around it.
+    """
     z = np.log10(np.maximum(land.loss, 1e-8))
     fig = go.Figure(go.Contour(
         x=land.alphas, y=land.betas, z=z, colorscale=SURFACE_COLORSCALE, ncontours=25,
@@ -59,9 +70,11 @@ def landscape_figure(land: Landscape, title: str | None = None) -> go.Figure:
     for i, (label, path) in enumerate(land.paths.items()):
         steps = land.path_steps.get(label, list(range(len(path))))
         loss = land.path_loss[label]
+        widened = label in wide
         fig.add_trace(go.Scatter(
             x=path[:, 0], y=path[:, 1], mode="lines+markers", name=label,
-            line={"color": color_for(i), "width": 2.5}, marker={"size": 5},
+            line={"color": color_for(i), "width": 8 if widened else 2.5},
+            marker={"size": 10 if widened else 5},
             customdata=np.stack([steps, loss, land.residual[label]], axis=1),
             hovertemplate=(f"{label}<br>after %{{customdata[0]:.0f}} batches<br>"
                            "loss %{customdata[1]:.4g}<br>off the plane "
@@ -73,11 +86,10 @@ def landscape_figure(land: Landscape, title: str | None = None) -> go.Figure:
     fig.add_trace(go.Scatter(x=[0.0], y=[0.0], mode="markers", name="center",
                              marker={"size": 10, "symbol": "x", "color": OUTLINE_COLOR}))
     ev = land.explained_variance
-    fig.update_layout(
-        title=title or (f"Loss on the PCA plane of the paths<br><sup>{land.normalize}-"
-                        f"normalised directions explaining {ev[0]:.0%} + {ev[1]:.0%} of the "
-                        f"movement; center: {land.center}; loss on {land.subset} images</sup>"),
-        template="plotly_white", width=900, height=700,
-        xaxis_title="α (direction 1)", yaxis_title="β (direction 2)",
-        legend={"orientation": "h", "y": -0.12})
+    base_layout(
+        fig,
+        title or (f"Loss on the PCA plane of the paths<br><sup>{land.normalize}-"
+                  f"normalised directions explaining {ev[0]:.0%} + {ev[1]:.0%} of the "
+                  f"movement; center: {land.center}; loss on {land.subset} images</sup>"),
+        width=900, height=700, xaxis_title="α (direction 1)", yaxis_title="β (direction 2)")
     return fig

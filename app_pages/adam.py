@@ -62,6 +62,7 @@ st.markdown(
 if ui.url_changed(QUERY_STATE):
     query = ui.current_query()
     ss.pop(QUERY_STATE, None)  # the URL must be written back in full
+    warnings: list[str]
     if not query and VALUES in ss:
         values, warnings = ss[VALUES], []
     else:

@@ -7,6 +7,8 @@ its part of the previous state, since its widgets are not drawn.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from app_pages import ui
@@ -48,7 +50,7 @@ def label_of(name: str) -> str:
     return OPTIMIZERS[name].label
 
 
-def data_buttons(name: str, csv_text: object, json_text: object, key: str) -> None:
+def data_buttons(name: str, csv_text: Callable[[], str], json_text: Callable[[], str], key: str) -> None:
     c1, c2, _ = st.columns([1, 1, 2])
     c1.download_button("data CSV", data=csv_text, file_name=f"{name}.csv", mime="text/csv",
                        key=f"{key}.csv", on_click="ignore")
@@ -144,16 +146,16 @@ if tabs[0].open:
                 "Optimizers (one panel each)", list(OPTIMIZERS), format_func=label_of,
                 max_selections=cmp.MAX_PANELS,
                 key=seeded("po.names", [e.name for e in base.optimizers]))
-            old = {e.name: e.hparams for e in base.optimizers}
+            panel_old = {e.name: e.hparams for e in base.optimizers}
             entries = []
             with st.expander("Hyperparameters of each panel", expanded=False):
                 cols = st.columns(min(max(len(names), 1), 4))
                 for i, name in enumerate(names):
                     with cols[i % len(cols)]:
                         st.markdown(f"**{label_of(name)}**")
-                        values = ui.hyperparam_editor(name, f"{W}po.{name}",
-                                                      old.get(name, OPTIMIZERS[name].defaults))
-                    entries.append(OptimizerEntry(name, values))
+                        panel_values = ui.hyperparam_editor(
+                            name, f"{W}po.{name}", panel_old.get(name, OPTIMIZERS[name].defaults))
+                    entries.append(OptimizerEntry(name, panel_values))
             if not entries:
                 st.info("Pick at least one optimizer.")
             state = state.with_changes(panels=panels, setup=setup.with_changes(
@@ -175,19 +177,19 @@ if tabs[0].open:
                 f"(up to {cmp.MAX_SWEEP_VALUES})",
                 key=seeded(f"sw.vals.{name}.{hp}", cmp.format_values(
                     sw.values if same else cmp.default_sweep_values(name, hp))))
-            values, errors = cmp.parse_values(text, name, hp)
+            sweep_values, errors = cmp.parse_values(text, name, hp)
             for error in errors:
                 st.error(plain(f"Sweep value ignored: {error}."), icon="✏️")
-            if not values:
-                values = cmp.default_sweep_values(name, hp)
-                st.warning(f"No usable values; showing {cmp.format_values(values)}.")
+            if not sweep_values:
+                sweep_values = cmp.default_sweep_values(name, hp)
+                st.warning(f"No usable values; showing {cmp.format_values(sweep_values)}.")
             with st.expander(f"The other hyperparameters of {label_of(name)}", expanded=False):
                 old = sw.entry.hparams if sw.entry.name == name else OPTIMIZERS[name].defaults
                 fixed = {h.name: ui.hyperparam_widget(h, f"{W}sw.fixed.{name}.{h.name}",
                                                       old.get(h.name, h.default))
                          for h in OPTIMIZERS[name].hyperparams if h.name != hp}
             entry = OptimizerEntry(name, {**OPTIMIZERS[name].defaults, **old, **fixed})
-            state = state.with_changes(panels=panels, sweep=cmp.SweepSpec(entry, hp, values))
+            state = state.with_changes(panels=panels, sweep=cmp.SweepSpec(entry, hp, sweep_values))
 
         run = cmp.run_panels(state)
         for message in divergence_messages(run):

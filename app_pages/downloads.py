@@ -27,12 +27,17 @@ def metrics_table(result: PlaygroundRun) -> None:
     st.caption(exports.METRICS_CAPTION)
 
 
+def _rendered(fmt: str, make_figure: Callable[[], go.Figure]) -> Callable[[], bytes]:
+    """The bytes of the figure in `fmt`, rendered when the button is clicked."""
+    return lambda: exports.IMAGE_WRITERS[fmt](make_figure())
+
+
 def figure_downloads(name: str, make_figure: Callable[[], go.Figure], key: str) -> None:
     """PNG, SVG, PDF and interactive HTML of one figure, each built on click."""
     available = vx.export_available()
     cols = st.columns(4)
     for col, (fmt, mime) in zip(cols, exports.IMAGE_FORMATS.items()):
-        col.download_button(fmt.upper(), data=lambda fmt=fmt: exports.IMAGE_WRITERS[fmt](make_figure()),
+        col.download_button(fmt.upper(), data=_rendered(fmt, make_figure),
                             file_name=f"{name}.{fmt}", mime=mime, key=f"{key}.{fmt}",
                             disabled=not available, on_click="ignore")
     cols[3].download_button("HTML", data=lambda: vx.to_html(make_figure()),

@@ -55,9 +55,9 @@ def render_home(pages: Mapping[str, st.Page]) -> None:
             st.caption(text)
 
     st.subheader("Guided lessons")
-    cols = st.columns(3)
+    lesson_cols = st.columns(3)
     for i, lesson in enumerate(LESSONS):
-        with cols[i % 3], st.container(border=True):
+        with lesson_cols[i % 3], st.container(border=True):
             st.page_link(pages["playground"], label=lesson.title, icon="🎓",
                          query_params=lesson_query(lesson))
             st.caption(lesson.summary)

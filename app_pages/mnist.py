@@ -21,8 +21,8 @@ from app_pages.downloads import figure_downloads
 from optim_core import OPTIMIZERS, PRESETS, preset_support
 from playground import mnist_page as mp
 from playground.safe_text import plain
-from training.figures import curves_figure, landscape_figure
 from viz.colors import color_for
+from viz.training import curves_figure, digits_figure, landscape_figure
 
 ss = st.session_state
 wkey = mp.wkey
@@ -318,9 +318,11 @@ def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
                        "on this server).")
             return None
         bar = st.progress(0.0, text="Evaluating the loss on the plane…")
+        def show_progress(done: int, rows: int) -> None:
+            bar.progress(done / rows, text=f"Evaluating the loss on the plane: row {done} of {rows}")
+
         try:
-            land = mp.landscape_for(outcome, res, progress=lambda done, rows: bar.progress(
-                done / rows, text=f"Evaluating the loss on the plane: row {done} of {rows}"))
+            land = mp.landscape_for(outcome, res, progress=show_progress)
         except (ValueError, mp.DataUnavailable) as e:
             bar.empty()
             st.error(plain(f"The landscape could not be computed: {e}"))
@@ -328,7 +330,7 @@ def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
         bar.empty()
         slot.empty()
     hidden = mp.hidden_paths(land)
-    st.plotly_chart(mp.widen_hidden_paths(landscape_figure(land), hidden), key=wkey("landscape"),
+    st.plotly_chart(landscape_figure(land, wide=mp.widened_paths(hidden)), key=wkey("landscape"),
                     width="stretch")
     ev = land.explained_variance
     st.caption(f"**How to read it:** colours are log₁₀ of the loss on {land.subset:,} training "
@@ -363,8 +365,9 @@ def export_section(outcome: mp.Outcome, fig: object, land: mp.Landscape | None) 
         if land is not None:
             st.markdown("**Loss landscape**")
             hidden = mp.hidden_paths(land)
-            figure_downloads("mnist-landscape", lambda: mp.widen_hidden_paths(
-                landscape_figure(land), hidden), key=wkey("dl.landscape"))
+            wide = mp.widened_paths(hidden)
+            figure_downloads("mnist-landscape", lambda: landscape_figure(land, wide=wide),
+                             key=wkey("dl.landscape"))
 
 
 # 5. Run / Stop, then the live view or the results.
@@ -406,7 +409,8 @@ with main_col:
                         "digits, each with its label (orange). It sees the 784 pixels and must "
                         "answer which of the 10 digits it is; a random guess is right 10% of "
                         "the time.")
-            st.plotly_chart(mp.digits_figure(mp.dataset("sample")), key=wkey("digits"),
+            sample = mp.dataset("sample")
+            st.plotly_chart(digits_figure(sample.x_train, sample.y_train), key=wkey("digits"),
                             width="stretch", config={"displayModeBar": False})
         else:
             show_outcome(shown)

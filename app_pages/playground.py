@@ -70,6 +70,13 @@ base = ps.base()
 hidden = set(base.hidden) if base.classroom else set()
 
 
+def add_picked_optimizer() -> None:
+    """The "Add an optimizer" picker: add the picked one, then show the picker empty again."""
+    if ss[key("add")] != "—":
+        ps.add_entry(ss[key("add")])
+    ss[key("add")] = "—"
+
+
 def shown(control: str) -> bool:
     return control not in hidden
 
@@ -191,8 +198,7 @@ with optimizers_col:
     if shown("optimizers") and len(ids) < MAX_OPTIMIZERS:
         st.selectbox("Add an optimizer", ["—", *OPTIMIZERS], key=key("add"),
                      format_func=lambda k: k if k == "—" else OPTIMIZERS[k].label,
-                     on_change=lambda: (ps.add_entry(ss[key("add")]) if ss[key("add")] != "—"
-                                        else None, ss.__setitem__(key("add"), "—")))
+                     on_change=add_picked_optimizer)
 
 start = (float(ss[key("x0")]), float(ss[key("y0")])) if shown("start") else base.resolved_start()
 steps = int(ss[key("steps")]) if shown("steps") else base.steps
@@ -310,7 +316,7 @@ with figures_col:
             with st.expander("Classroom mode"):
                 st.caption("Share a link that hides chosen controls, so students focus on the rest.")
                 chosen = st.multiselect("Hide", list(HIDEABLE_CONTROLS),
-                                        format_func=HIDEABLE_CONTROLS.get, key=key("hide_pick"))
+                                        format_func=lambda c: HIDEABLE_CONTROLS[c], key=key("hide_pick"))
                 classroom_setup = setup.with_changes(classroom=True, hidden=tuple(chosen))
                 st.code(query_string(to_query(classroom_setup)), language=None)
 

@@ -142,7 +142,7 @@ def adam_hparams(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
             "bias_correction": float(bias_correction), "eps_hat": float(eps_hat)}
 
 
-def first_step_ratio(g: float | Sequence[float], eps: float, eps_hat: bool, b1: float = 0.9,
+def first_step_ratio(g: float | Sequence[float] | np.ndarray, eps: float, eps_hat: bool, b1: float = 0.9,
                      b2: float = 0.999) -> np.ndarray:
     """Adam's first step |Δθ_1| / α for a first gradient g (one run per value, one call).
 

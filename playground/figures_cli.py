@@ -46,6 +46,7 @@ from playground.setup import (
     CUSTOM,
     MAX_EXPRESSION_CHARS,
     MAX_UPLOAD_BYTES,
+    SCHEDULE_NUMBERS,
     Setup,
     from_json,
     from_query,
@@ -321,7 +322,8 @@ def _optimizer_tokens(base: Setup, args: argparse.Namespace) -> list[str]:
     preset's defaults (as choosing a preset does), then --hp values apply as given text.
     """
     if args.optimizers is not None:
-        entries = [(name, args.preset or "optax", {}) for name in args.optimizers]
+        entries: list[tuple[str, str, dict[str, str]]] = [
+            (name, args.preset or "optax", {}) for name in args.optimizers]
     else:
         entries = [(e.name, args.preset or e.preset,
                     {} if args.preset and args.preset != e.preset
@@ -355,7 +357,7 @@ def flags_query(base: Setup, args: argparse.Namespace) -> Query:
     if base.start is not None:
         exact.update(x0=base.start[0], y0=base.start[1])
     exact.update({f"sp.{k}": v for k, v in base.surface_params.items()})
-    exact.update({f"sched.{k}": v for k, v in base.schedule.to_dict().items() if k != "kind"})
+    exact.update({f"sched.{k}": float(getattr(base.schedule, k)) for k in SCHEDULE_NUMBERS})
     q.update({k: format_number(v, None) for k, v in exact.items() if k in q})
     q["o"] = _optimizer_tokens(base, args)
     surface = CUSTOM if args.formula is not None else args.surface

@@ -30,14 +30,14 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from optim_core import OPTIMIZERS, PRESETS, resolve_hparams
+from optim_core import OPTIMIZERS, PRESETS, OptimizerSettings, resolve_hparams
 from playground.cache import BoundedCache
 from playground.numbers import format_number
 from playground.safe_text import shown
@@ -53,7 +53,6 @@ from training import (
     IDXError,
     Landscape,
     MNISTSplit,
-    OptimizerConfig,
     Progress,
     TrainConfig,
     TrainResult,
@@ -137,7 +136,7 @@ class MnistSetup:
         """Canonical JSON: the cache key (equal setups give equal strings)."""
         return json.dumps(to_dict(self), sort_keys=True)
 
-    def optimizer_configs(self) -> list[OptimizerConfig]:
+    def optimizer_configs(self) -> list[OptimizerSettings]:
         """Each entry as the preset plus the values that differ from it, so that training
         labels two Adams by what sets them apart ("Adam (learning_rate=0.01)")."""
         out = []
@@ -145,7 +144,7 @@ class MnistSetup:
             base = resolve_hparams(e.name, None, e.preset)
             changed = {k: float(v) for k, v in e.hparams.items()
                        if not math.isclose(float(v), base[k], rel_tol=1e-9, abs_tol=0.0)}
-            out.append(OptimizerConfig(e.name, changed, e.preset))
+            out.append(OptimizerSettings(e.name, changed, e.preset))
         return out
 
     def keeps_snapshots(self) -> bool:
@@ -350,6 +349,16 @@ def fix_adadelta(setup: MnistSetup) -> MnistSetup:
 
 # --- widget state --------------------------------------------------------------------------------
 
+class WidgetState(Protocol):
+    """What the widget-state functions use of st.session_state (a plain dict in the tests)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+    def __setitem__(self, key: str, value: Any, /) -> None: ...
+
+    def __contains__(self, key: object, /) -> bool: ...
+
+
 P = "mn"  # every key of this page starts with it
 
 
@@ -365,7 +374,7 @@ def hparam_key(entry_id: int, name: str, hp: str) -> str:
     return f"{entry_prefix(entry_id)}.{name}.{hp}"
 
 
-def write_entry(state: MutableMapping[str, Any], entry_id: int, entry: OptimizerEntry) -> None:
+def write_entry(state: WidgetState, entry_id: int, entry: OptimizerEntry) -> None:
     state[entry_prefix(entry_id) + ".name"] = entry.name
     state[entry_prefix(entry_id) + ".preset"] = entry.preset
     for h in OPTIMIZERS[entry.name].hyperparams:
@@ -374,7 +383,7 @@ def write_entry(state: MutableMapping[str, Any], entry_id: int, entry: Optimizer
             bool(value) if h.kind == "bool" else float(value))
 
 
-def seed_widgets(state: MutableMapping[str, Any], setup: MnistSetup) -> None:
+def seed_widgets(state: WidgetState, setup: MnistSetup) -> None:
     """Write a whole setup into the widget state (before the widgets are drawn)."""
     state[wkey("model")] = setup.model
     state[wkey("data")] = setup.data
@@ -383,7 +392,7 @@ def seed_widgets(state: MutableMapping[str, Any], setup: MnistSetup) -> None:
     state[wkey("epochs")] = setup.epochs
     state[wkey("seed")] = setup.seed
     # Fresh ids each time: widgets of a removed entry can never leak into a new one.
-    start = int(state.get(wkey("next_id"), 0))
+    start = int(state[wkey("next_id")]) if wkey("next_id") in state else 0
     ids = list(range(start, start + len(setup.optimizers)))
     state[wkey("entry_ids")] = ids
     state[wkey("next_id")] = start + len(ids)
@@ -391,7 +400,7 @@ def seed_widgets(state: MutableMapping[str, Any], setup: MnistSetup) -> None:
         write_entry(state, entry_id, entry)
 
 
-def widgets_seeded(state: Mapping[str, Any]) -> bool:
+def widgets_seeded(state: WidgetState) -> bool:
     """False when Streamlit has dropped the widget values (the user was on another page)."""
     keys = [wkey(k) for k in ("model", "data", "n", "batch", "epochs", "seed", "entry_ids")]
     if not all(k in state for k in keys):
@@ -400,7 +409,7 @@ def widgets_seeded(state: Mapping[str, Any]) -> bool:
                for i in state[wkey("entry_ids")])
 
 
-def read_entry(state: Mapping[str, Any], entry_id: int) -> OptimizerEntry:
+def read_entry(state: WidgetState, entry_id: int) -> OptimizerEntry:
     name = state[entry_prefix(entry_id) + ".name"]
     preset = state[entry_prefix(entry_id) + ".preset"]
     values = resolve_hparams(name, None, preset)
@@ -411,7 +420,7 @@ def read_entry(state: Mapping[str, Any], entry_id: int) -> OptimizerEntry:
     return OptimizerEntry(name, values, preset)
 
 
-def read_setup(state: Mapping[str, Any]) -> MnistSetup:
+def read_setup(state: WidgetState) -> MnistSetup:
     """The setup the widgets show (values are clamped to the caps, as a link's would be)."""
     data = state[wkey("data")] if state[wkey("data")] in DATA_SOURCES else "sample"
     sizes = train_sizes(data)
@@ -427,7 +436,7 @@ def read_setup(state: Mapping[str, Any]) -> MnistSetup:
     )
 
 
-def add_entry(state: MutableMapping[str, Any], name: str) -> None:
+def add_entry(state: WidgetState, name: str) -> None:
     ids = list(state[wkey("entry_ids")])
     if name not in OPTIMIZERS or len(ids) >= MAX_OPTIMIZERS:
         return
@@ -437,32 +446,32 @@ def add_entry(state: MutableMapping[str, Any], name: str) -> None:
     write_entry(state, entry_id, default_entry(name))
 
 
-def remove_entry(state: MutableMapping[str, Any], entry_id: int) -> None:
+def remove_entry(state: WidgetState, entry_id: int) -> None:
     ids = [i for i in state[wkey("entry_ids")] if i != entry_id]
     if ids:  # never remove the last one
         state[wkey("entry_ids")] = ids
 
 
-def apply_preset(state: MutableMapping[str, Any], entry_id: int) -> None:
+def apply_preset(state: WidgetState, entry_id: int) -> None:
     """Preset picked: the sliders jump to that framework's defaults."""
     name = state[entry_prefix(entry_id) + ".name"]
     write_entry(state, entry_id, default_entry(name, state[entry_prefix(entry_id) + ".preset"]))
 
 
-def change_optimizer(state: MutableMapping[str, Any], entry_id: int) -> None:
+def change_optimizer(state: WidgetState, entry_id: int) -> None:
     """Another optimizer picked in an entry: it starts from the entry's preset."""
     name = state[entry_prefix(entry_id) + ".name"]
     write_entry(state, entry_id, default_entry(name, state[entry_prefix(entry_id) + ".preset"]))
 
 
-def data_changed(state: MutableMapping[str, Any]) -> None:
+def data_changed(state: WidgetState) -> None:
     """The sample has 8000 training images: a larger size chosen for the full set shrinks."""
     sizes = train_sizes(state[wkey("data")])
     if state[wkey("n")] not in sizes:
         state[wkey("n")] = nearest(sizes, int(state[wkey("n")]))
 
 
-def fix_adadelta_widgets(state: MutableMapping[str, Any]) -> None:
+def fix_adadelta_widgets(state: WidgetState) -> None:
     """The one-click fix: Adadelta's learning-rate slider(s) to 1.0."""
     for entry_id in state[wkey("entry_ids")]:
         if state[entry_prefix(entry_id) + ".name"] == "adadelta":
@@ -886,41 +895,13 @@ def hidden_paths_note(hidden: Mapping[str, str]) -> str:
     return "; ".join(parts) + "." if parts else ""
 
 
-def widen_hidden_paths(fig: Any, hidden: Mapping[str, str]) -> Any:
-    """Draw a path that runs under a later one wider, so it shows as a border around it."""
-    for trace in fig.data:
-        if hidden.get(trace.name) not in (None, "start"):
-            trace.line.width = 8
-            trace.marker.size = 10
-    return fig
+def widened_paths(hidden: Mapping[str, str]) -> list[str]:
+    """The paths the landscape figure draws wider: those that run under a later path."""
+    return [label for label, where in hidden.items() if where != "start"]
 
 
 def has_snapshots(outcome: Outcome) -> bool:
     return all(r.snapshots is not None and len(r.snapshots) >= 2 for r in outcome.result.runs)
-
-
-def digits_figure(split: MNISTSplit, count: int = 24, rows: int = 2) -> Any:
-    """The first `count` training images in a grid, each with its label: what the network sees."""
-    import plotly.graph_objects as go
-
-    cols = -(-count // rows)
-    gap, size = 4, 28
-    canvas = np.full((rows * (size + gap) - gap, cols * (size + gap) - gap), np.nan)
-    annotations = []
-    for i in range(min(count, split.n_train)):
-        r, c = divmod(i, cols)
-        y0, x0 = r * (size + gap), c * (size + gap)
-        canvas[y0:y0 + size, x0:x0 + size] = split.x_train[i]
-        annotations.append({"x": x0 + size - 3, "y": y0 + 3, "text": str(int(split.y_train[i])),
-                            "showarrow": False, "font": {"size": 12, "color": "#D55E00"}})
-    fig = go.Figure(go.Heatmap(z=canvas, colorscale="gray_r", showscale=False, zmin=0, zmax=255,
-                               hoverinfo="skip"))
-    fig.update_layout(
-        annotations=annotations, template="plotly_white", height=20 + 65 * rows,
-        margin={"l": 0, "r": 0, "t": 10, "b": 10},
-        xaxis={"visible": False, "constrain": "domain"},
-        yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"})
-    return fig
 
 
 def preset_names() -> list[str]:

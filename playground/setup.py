@@ -12,7 +12,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -47,6 +47,7 @@ FINAL_FRACTION_STEP = 0.05
 DECAY_EVERY_RANGE = (1, MAX_STEPS)  # number box
 WARMUP_RANGE = (1, MAX_STEPS)  # number box
 CUSTOM = "custom"
+SCHEDULE_NUMBERS = ("decay_rate", "decay_every", "final_fraction", "warmup_steps")  # Schedule's numbers
 DEFAULT_EXPRESSION = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
 SETUP_FORMAT = "optimizer-playground/setup@1"
 
@@ -165,7 +166,7 @@ def raw_text(raw: object) -> str:
     return f"a {type(raw).__name__}"
 
 
-def _names(items: list[object], total: int) -> str:
+def _names(items: Sequence[object], total: int) -> str:
     """'a', 'b', 'c' (and 7 more): at most five quoted names."""
     text = ", ".join(raw_text(i) for i in items[:5])
     return text + (f" (and {total - 5} more)" if total > 5 else "")
@@ -522,11 +523,11 @@ def to_query(setup: Setup) -> dict[str, str | list[str]]:
     if setup.start is not None:
         q["x0"], q["y0"] = format_number(setup.start[0]), format_number(setup.start[1])
     if setup.schedule != Schedule():
-        sched = setup.schedule.to_dict()
-        q["sched"] = str(sched.pop("kind"))
-        for k, v in sched.items():
-            if v != getattr(Schedule(), k):
-                q[f"sched.{k}"] = format_number(float(v))
+        q["sched"] = setup.schedule.kind
+        for k in SCHEDULE_NUMBERS:
+            value = float(getattr(setup.schedule, k))
+            if value != getattr(Schedule(), k):
+                q[f"sched.{k}"] = format_number(value)
     q["o"] = [encode_optimizer(e) for e in setup.optimizers]
     if setup.focus:
         q["focus"] = str(setup.focus)

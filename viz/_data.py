@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import jax.numpy as jnp
 import numpy as np
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def _grid_cached(
     y = np.linspace(y0, y1, n)
     xx, yy = np.meshgrid(x, y)
     with np.errstate(all="ignore"):
-        z = np.asarray(surface.value(xx, yy, dict(params_key)), dtype=np.float64)
+        z = np.asarray(surface.value(jnp.asarray(xx), jnp.asarray(yy), dict(params_key)), dtype=np.float64)
     z = np.where(np.isfinite(z), z, np.nan)
     for arr in (x, y, z):
         arr.flags.writeable = False  # shared through the cache: nobody may edit it
@@ -76,7 +77,8 @@ def minima_values(
         return np.zeros(0)
     pts = np.asarray(surface.minima, dtype=np.float64)
     with np.errstate(all="ignore"):
-        vals = np.asarray(surface.value(pts[:, 0], pts[:, 1], params), dtype=np.float64)
+        vals = np.asarray(surface.value(jnp.asarray(pts[:, 0]), jnp.asarray(pts[:, 1]), params),
+                          dtype=np.float64)
     return vals[np.isfinite(vals)]
 
 

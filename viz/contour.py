@@ -169,10 +169,11 @@ def _end_marker(
     group: str,
     domain: Domain,
 ) -> dict[str, Any]:
-    diverged = traj.diverged_at is not None
+    diverged_at = traj.diverged_at
+    diverged = diverged_at is not None
     k = len(pts) - 1
     note = ""
-    if diverged:
+    if diverged_at is not None:
         # A diverged run often leaves the view long before it turns NaN: put the cross where it
         # was last seen, and say when.
         (x0, x1), (y0, y1) = domain
@@ -182,7 +183,7 @@ def _end_marker(
         if not inside[k] and inside.any():
             k = int(np.flatnonzero(inside)[-1])
             note = f"<br>left the view after step {int(steps[k])}"
-        note += f"<br>diverged at step {int(traj.diverged_at)}"
+        note += f"<br>diverged at step {int(diverged_at)}"
     return dict(
         type="scatter",
         x=f32(pts[k : k + 1, 0]),
@@ -472,7 +473,9 @@ def animated_contour_figure(
     def frame_traces(j: int) -> list[dict[str, Any]]:
         """One trail per run, then one trace holding every run's head (fewer, smaller frames)."""
         lo = 0 if trail_frames is None else max(0, j - trail_frames)
-        out, heads, symbols = [], [], []
+        out: list[dict[str, Any]] = []
+        heads: list[np.ndarray] = []
+        symbols: list[str] = []
         for traj, (pts, n_ok) in zip(trajectories, sampled, strict=True):
             trail = pts[lo : j + 1] if n_ok else pts[:0]
             out.append(dict(type="scatter", x=as_list(trail[:, 0]), y=as_list(trail[:, 1])))

@@ -103,7 +103,7 @@ def internals_arrows_figure(
     # The gradient-unit arrows reach further than the update, so that for SGD (update = −α·g,
     # the same direction) the dotted gradient still shows beyond the update's head.
     target = 0.55 * half
-    g_norms = [np.linalg.norm(g)] + ([np.linalg.norm(m)] if m is not None else [])
+    g_norms = [float(np.linalg.norm(g))] + ([float(np.linalg.norm(m))] if m is not None else [])
     g_scale = 1.6 * target / max(max(g_norms), 1e-300)
     u_scale = target / max(float(np.linalg.norm(u)), 1e-300)
     data.append(_arrow(p, -g * g_scale, f"−gradient (×{fmt_num(g_scale)})", GRADIENT_COLOR,

@@ -150,7 +150,7 @@ def basin_figure(
     y_grid: Sequence[float] | np.ndarray,
     labels: np.ndarray | None = None,
     steps: np.ndarray | None = None,
-    minima: Sequence[Sequence[float]] = (),
+    minima: Sequence[Sequence[float]] | np.ndarray = (),
     surface: Surface | None = None,
     surface_params: Mapping[str, float] | None = None,
     title: str | None = None,

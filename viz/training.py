@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # types only: drawing a result needs no JAX
     from training.landscape import Landscape
     from training.train import TrainResult
 
-__all__ = ["curves_figure", "landscape_figure"]
+__all__ = ["curves_figure", "digits_figure", "landscape_figure"]
 
 _PANELS = (("train_loss", "training loss", 1, 1), ("val_loss", "validation loss", 1, 2),
            ("train_acc", "training accuracy", 2, 1), ("val_acc", "validation accuracy", 2, 2))
@@ -92,4 +92,27 @@ def landscape_figure(land: Landscape, title: str | None = None,
                   f"normalised directions explaining {ev[0]:.0%} + {ev[1]:.0%} of the "
                   f"movement; center: {land.center}; loss on {land.subset} images</sup>"),
         width=900, height=700, xaxis_title="α (direction 1)", yaxis_title="β (direction 2)")
+    return fig
+
+
+def digits_figure(images: np.ndarray, labels: np.ndarray, count: int = 24, rows: int = 2) -> go.Figure:
+    """The first `count` images (28×28, 0..255) in a grid, each with its label: what the network
+    sees."""
+    cols = -(-count // rows)
+    gap, size = 4, 28
+    canvas = np.full((rows * (size + gap) - gap, cols * (size + gap) - gap), np.nan)
+    annotations = []
+    for i in range(min(count, len(images))):
+        r, c = divmod(i, cols)
+        y0, x0 = r * (size + gap), c * (size + gap)
+        canvas[y0:y0 + size, x0:x0 + size] = images[i]
+        annotations.append({"x": x0 + size - 3, "y": y0 + 3, "text": str(int(labels[i])),
+                            "showarrow": False, "font": {"size": 12, "color": "#D55E00"}})
+    fig = go.Figure(go.Heatmap(z=canvas, colorscale="gray_r", showscale=False, zmin=0, zmax=255,
+                               hoverinfo="skip"))
+    base_layout(fig, None, legend=False)
+    fig.update_layout(
+        annotations=annotations, height=20 + 65 * rows, margin={"l": 0, "r": 0, "t": 10, "b": 10},
+        xaxis={"visible": False, "constrain": "domain"},
+        yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"})
     return fig

@@ -220,8 +220,8 @@ def test_bad_link_values_give_warnings_and_clamped_widgets() -> None:
     assert at.select_slider(key=mp.wkey("batch")).value == 128
     assert at.select_slider(key=mp.wkey("n")).value == 8000
     assert at.query_params["epochs"] == "20"  # the link now says what the page does
-    assert at.query_params["o"] in ("adam(learning_rate=10)@keras",
-                                    ["adam(learning_rate=10)@keras"])
+    assert at.query_params["o"] in ("adam(learning_rate=100)@keras",
+                                    ["adam(learning_rate=100)@keras"])
 
 
 def test_landscape_is_computed_on_request_and_kept() -> None:

@@ -775,11 +775,7 @@ def test_hidden_paths_are_found_and_explained() -> None:
     note = mp.hidden_paths_note(hidden)
     assert "SGD's path runs under Momentum's" in note
     assert "Adadelta barely leaves the start" in note
-    import plotly.graph_objects as go
-
-    fig = go.Figure([go.Scatter(name=k, line={"width": 2}) for k in land.paths])
-    widths = {t.name: t.line.width for t in mp.widen_hidden_paths(fig, hidden).data}
-    assert widths == {"SGD": 8, "Momentum": 2, "Adam": 2, "Adadelta": 2}
+    assert mp.widened_paths(hidden) == ["SGD"]  # drawn wider by viz.training.landscape_figure
 
 
 def test_paths_apart_are_not_hidden() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.serve import DROPPED_LINK_PARAM, dropped_link_message
 from optim_core import configure_jax
-from playground.serve import DROPPED_LINK_PARAM, dropped_link_message
 
 configure_jax()  # the persistent, size-limited compilation cache; before the first compile
 
@@ -30,7 +30,7 @@ PAGES = {
 }
 
 page = st.navigation(list(PAGES.values()), position="sidebar")
-# A link too long for Streamlit to read arrives as one marker (see playground/serve.py): say so
+# A link too long for Streamlit to read arrives as one marker (see app_pages/serve.py): say so
 # above the page, for as long as the visitor stays on that page, and drop the marker.
 if DROPPED_LINK_PARAM in st.query_params:
     st.session_state["_app_dropped_link"] = (

@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements.txt
 # Compile the default views into JAX's persistent cache first: a warm first start.
 .venv/bin/python -m playground.warmup
-# playground.serve = `streamlit` that answers over-long links with the page and a message.
-exec .venv/bin/python -m playground.serve run app.py "$@"
+# app_pages.serve = `streamlit` that answers over-long links with the page and a message.
+exec .venv/bin/python -m app_pages.serve run app.py "$@"

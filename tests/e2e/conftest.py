@@ -1,6 +1,6 @@
 """Fixtures of the browser tests: the app started as the README starts it, and Debian's Chromium.
 
-The app runs as `.venv/bin/python -m playground.serve run app.py` with a free port appended (what
+The app runs as `.venv/bin/python -m app_pages.serve run app.py` with a free port appended (what
 `bash scripts/run_app.sh --server.port N` ends in, minus the one-time setup). Playwright drives
 /usr/bin/chromium and never downloads a browser. Under CI=true these tests must run: a missing
 Chromium or Playwright fails them instead of skipping.
@@ -85,8 +85,8 @@ def start_app(log_path: pathlib.Path, env: dict[str, str] | None = None,
     python = ROOT / ".venv" / "bin" / "python"
     if not python.exists():  # e.g. a CI image with the packages installed system-wide
         python = pathlib.Path(sys.executable)
-    # playground.serve is `streamlit` with long links answered by the page (see its docstring).
-    cmd = [str(python), "-m", "playground.serve", "run", "app.py",
+    # app_pages.serve is `streamlit` with long links answered by the page (see its docstring).
+    cmd = [str(python), "-m", "app_pages.serve", "run", "app.py",
            "--server.port", str(port), "--server.headless", "true",
            # Other people edit the sources while the suite runs: a file watcher would only add
            # "source changed" banners and inotify floods; the app itself behaves the same.

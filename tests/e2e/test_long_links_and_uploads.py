@@ -1,5 +1,5 @@
 """Over-long links and oversized uploads against the app started as the README starts it
-(`python -m playground.serve run app.py`, see tests/e2e/conftest.py), in Debian's Chromium.
+(`python -m app_pages.serve run app.py`, see tests/e2e/conftest.py), in Debian's Chromium.
 
 - a 100 kB `f=` (over uvicorn's default 16 kB request head) gets the page and a warning, not an
   HTTP error;
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from playground.serve import MAX_REQUEST_HEAD_BYTES, streamlit_query_limits
+from app_pages.serve import MAX_REQUEST_HEAD_BYTES, streamlit_query_limits
 
 ALERT = '[data-testid="stAlert"]'
 TIMEOUT_S = 150.0

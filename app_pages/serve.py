@@ -1,4 +1,4 @@
-"""Start the app: `python -m playground.serve run app.py [streamlit options]`.
+"""Start the app: `python -m app_pages.serve run app.py [streamlit options]`.
 
 The same as `python -m streamlit run app.py ...` (every argument is passed to Streamlit's own
 command line), with two changes so that an over-long link is answered with the page and a
@@ -75,9 +75,11 @@ def install() -> None:
                          (app_session, "sanitize_query_string")):
         if not callable(getattr(module, name, None)):
             raise RuntimeError(f"{module.__name__}.{name} is missing: this Streamlit version is not "
-                               "the one playground.serve was written for (1.67)")
+                               "the one app_pages.serve was written for (1.67)")
     if getattr(app_session.sanitize_query_string, "__wrapped__", None) is None:
-        app_session.sanitize_query_string = _marking_sanitizer(app_session.sanitize_query_string)
+        # setattr: replacing a module's function is the point here (mypy types it as a def).
+        setattr(app_session, "sanitize_query_string",  # noqa: B010
+                _marking_sanitizer(app_session.sanitize_query_string))
 
     kwargs_fn = starlette_server._get_uvicorn_config_kwargs
     if getattr(kwargs_fn, "__wrapped__", None) is None:

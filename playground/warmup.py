@@ -26,8 +26,5 @@ def warm_up() -> float:
 if __name__ == "__main__":
     from optim_core import configure_jax
 
-    configure_jax()  # the persistent compilation cache this warm-up fills
-    from optim_core import configure_jax
-
     configure_jax()  # the persistent compilation cache, before the first compile
     print(f"Warm-up: default views compiled in {warm_up():.1f} s (cached for later starts).")

@@ -359,12 +359,15 @@ def optimizer_support(name: str, hparams: Mapping[str, float] | None, framework:
 # --------------------------------------------------------------------------------------------
 
 # The module prefix of each framework's elementwise math, and the names that differ.
-_PREFIX = {"optax": "jnp", "pytorch": "torch", "keras": "ops"}
+# The Keras script takes its gradients with jax.grad (JAX backend), so its surface is written in
+# jax.numpy too: keras.ops.cos/sin (Keras 3.15) return float32 for float64 input.
+_PREFIX = {"optax": "jnp", "pytorch": "torch", "keras": "jnp"}
 _FUNCTION_CODE: dict[str, dict[str, str]] = {
     "optax": {"sigmoid": "jax.nn.sigmoid", "softplus": "jax.nn.softplus", "min": "jnp.minimum",
               "max": "jnp.maximum"},
     "pytorch": {"softplus": "_softplus", "min": "torch.minimum", "max": "torch.maximum"},
-    "keras": {"min": "ops.minimum", "max": "ops.maximum"},
+    "keras": {"sigmoid": "jax.nn.sigmoid", "softplus": "jax.nn.softplus", "min": "jnp.minimum",
+              "max": "jnp.maximum"},
 }
 _TORCH_SOFTPLUS = '''
 
@@ -421,6 +424,8 @@ def _named_surface_code(name: str, params: Mapping[str, float], framework: str) 
                 "            + math.e + 20.0)\n")
     body = _NAMED_SURFACES[name].format(F=F)
     head = "TWO_PI = 2.0 * math.pi\n\n\n" if "TWO_PI" in body else ""
+    if "\n" in body:
+        body = f"(\n        {body}\n    )"
     return f"{head}def f(x, y):\n    return {body}\n"
 
 
@@ -758,7 +763,8 @@ _IMPORTS = {
     "keras": ("import math\nimport os\n\nos.environ.setdefault(\"KERAS_BACKEND\", \"jax\")\n\n"
               "import numpy as np  # noqa: E402\nimport jax  # noqa: E402\n\n"
               "jax.config.update(\"jax_enable_x64\", True)  # float64, before any array is made\n"
-              "import keras  # noqa: E402\nfrom keras import ops  # noqa: E402\n\n"
+              "import jax.numpy as jnp  # noqa: E402  (the surface: keras.ops.cos is float32 only)\n"
+              "import keras  # noqa: E402\n\n"
               "if keras.backend.backend() != \"jax\":\n"
               "    raise SystemExit(\"This script takes gradients with jax.grad: run it with \"\n"
               "                     f\"KERAS_BACKEND=jax (the backend is {keras.backend.backend()!r}).\")\n"

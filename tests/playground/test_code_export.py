@@ -39,7 +39,7 @@ from optim_core.engine import RunConfig, divergence_bound, run_batch
 from optim_core.schedules import Schedule
 from playground import code_export as ce
 from playground.setup import OptimizerEntry, Setup
-from surfaces import ExpressionError
+from surfaces import SURFACES, ExpressionError
 
 STEPS = 100
 RTOL = 1e-5
@@ -131,15 +131,25 @@ def _setups() -> dict[str, list[Setup]]:
 
 
 SETUPS = _setups()
+POINTS = [(-1.3, 0.7), (0.4, -2.1), (2.5, 1.5), (0.0, 0.0), (-0.7, -0.3)]
 _DRIVER = """
 import json, runpy, sys
+import numpy as np
+split = sys.argv.index("--surfaces")
 out = []
-for path in sys.argv[1:]:
+for path in sys.argv[1:split]:
     results = runpy.run_path(path)["main"](verbose=False)
     out.append([[label, None if p is None else [float(v) for v in p], d, note]
                 for label, p, d, note in results])
-print("RESULTS" + json.dumps(out))
-"""
+values = []
+for path in sys.argv[split + 1:]:
+    ns = runpy.run_path(path)
+    points = np.asarray(POINTS, dtype=np.float64)
+    array = ns["torch"].tensor if "torch" in ns else ns["jax"].numpy.asarray
+    x, y = array(points[:, 0]), array(points[:, 1])
+    values.append([float(v) for v in np.asarray(ns["f"](x, y))])
+print("RESULTS" + json.dumps([out, values]))
+""".replace("POINTS", repr(POINTS))
 
 
 @pytest.fixture(scope="module")
@@ -160,8 +170,16 @@ def script_results(tmp_path_factory):
             assert path.read_text(encoding="utf-8") == text
             paths.append(str(path))
             texts[(framework, i)] = text
+        # and every named surface, written in the framework's ops
+        surface_paths = []
+        for name in SURFACES:
+            path = root / f"surface_{name}_{framework}.py"
+            text = ce.export_script(_setup(name, [_entry("sgd")], steps=10), framework)
+            path.write_text(text, encoding="utf-8")
+            surface_paths.append(str(path))
         processes[framework] = subprocess.Popen(
-            [sys.executable, "-c", _DRIVER, *paths], cwd=root, env=env, stdout=subprocess.PIPE,
+            [sys.executable, "-c", _DRIVER, *paths, "--surfaces", *surface_paths], cwd=root, env=env,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
     # the float64 references, computed while the frameworks run
     references = {(framework, i, j): _replay(setup, entry)
@@ -249,7 +267,7 @@ def _close(ours: np.ndarray, theirs: np.ndarray) -> float:
 def test_scripts_reproduce_the_playground(script_results, framework):
     results, _, references = script_results
     checked, failures, worst = set(), [], [0.0]
-    for i, (setup, ran) in enumerate(zip(SETUPS[framework], results[framework])):
+    for i, (setup, ran) in enumerate(zip(SETUPS[framework], results[framework][0])):
         assert len(ran) == len(setup.optimizers)
         for j, (entry, (label, final, diverged_at, note)) in enumerate(zip(setup.optimizers, ran)):
             code = ce.optimizer_support(entry.name, dict(entry.hparams), framework, entry.preset,
@@ -275,9 +293,22 @@ def test_scripts_reproduce_the_playground(script_results, framework):
             assert (preset_support(name, framework) is None) == (name in checked), name
 
 
+@pytest.mark.parametrize("framework", ce.FRAMEWORKS)
+def test_every_named_surface_is_written_exactly(script_results, framework):
+    results, _, _ = script_results
+    values = results[framework][1]
+    xs, ys = np.asarray(POINTS).T
+    for name, got in zip(SURFACES, values):
+        surface = SURFACES[name]
+        with jax.enable_x64(True):
+            params = {k: jnp.float64(v) for k, v in surface.default_params().items()}
+            expected = np.asarray(surface.fn(jnp.asarray(xs), jnp.asarray(ys), params))
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12, err_msg=f"{framework} {name}")
+
+
 def test_some_runs_leave_the_picture_and_the_scripts_say_when(script_results):
     results, _, references = script_results
-    diverged = [(fw, r[0], r[2]) for fw in results for setup in results[fw] for r in setup if r[2]]
+    diverged = [(fw, r[0], r[2]) for fw in results for setup in results[fw][0] for r in setup if r[2]]
     assert diverged, "no setup exercises the divergence rule"
     # optax's SGD at α = 0.01 on Rosenbrock, Keras's SGD at its default 0.01
     assert any(fw == "optax" and label == "SGD #2" for fw, label, _ in diverged)
@@ -352,14 +383,15 @@ def test_custom_formula_is_translated_from_the_tree_not_pasted():
     _, jax_code = ce.formula_code("min(x, y)^2.5 + atan2(y, x) + ln(2 + x^2)", "optax")
     assert "jnp.minimum(x, y) ** 2.5" in jax_code and "jnp.arctan2(y, x)" in jax_code
     assert "jnp.log(" in jax_code
-    _, keras_code = ce.formula_code("x^(1+1) + y^-2 + x^y", "keras")
+    _, keras_code = ce.formula_code("x^(1+1) + y^-2 + x^y + cos(x)", "keras")
+    assert "jnp.cos(x)" in keras_code  # jax.numpy: keras.ops.cos returns float32 for float64
     assert "x ** 2 " in keras_code and "y ** (-2)" in keras_code.replace("y ** -2", "y ** (-2)")
     assert "x ** y" in keras_code
     # only whitelisted names reach the file
     for framework in ce.FRAMEWORKS:
         _, code = ce.formula_code(FORMULA, framework)
         names = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
-        assert names <= {"x", "y", "jnp", "jax", "torch", "ops", "_softplus"}, names
+        assert names <= {"x", "y", "jnp", "jax", "torch", "_softplus"}, names
     for hostile in ["__import__('os').system('echo hi')", "x.__class__", "x\n)\nimport os", "x; y",
                     "'''", "lambda: 1", "[x for x in y]", "9**9**9**9"]:
         with pytest.raises(ExpressionError):

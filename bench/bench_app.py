@@ -18,6 +18,7 @@ c. Slider drag (mouse down, move, up on the noise slider) to the updated chart i
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import os
@@ -60,10 +61,14 @@ READ_FIGURES = """() => JSON.stringify(Array.from(document.querySelectorAll('.js
 
 # JAX's own count of XLA compiles (a persistent-cache hit does not fire this event).
 COMPILES = {"n": 0}
-jax.monitoring.register_event_duration_secs_listener(
-    lambda event, _secs, **_: COMPILES.__setitem__("n", COMPILES["n"] + 1)
-    if event == "/jax/core/compile/backend_compile_duration" else None
-)
+
+
+def _count_compile(event: str, duration_secs: float, **kwargs: str | int) -> None:
+    if event == "/jax/core/compile/backend_compile_duration":
+        COMPILES["n"] += 1
+
+
+jax.monitoring.register_event_duration_secs_listener(_count_compile)
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -196,6 +201,10 @@ def numpy_runs_quiet(setup: Setup) -> list[np.ndarray]:
         return numpy_runs(setup)
 
 
+def _payloads(figures: Sequence[Any]) -> list[str]:
+    return [streamlit_payload(f) for f in figures]
+
+
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     t0 = time.perf_counter()
     value = fn()
@@ -222,9 +231,9 @@ def bench_rerun(moves: int, other_tab_moves: int) -> dict[str, Any]:
         offset = {"Paths": 0, "Animation": 2000, "3D view": 4000, "Curves": 6000,
                   "Internals": 8000}[tab]
         for s in moves_from(base, n, offset):
-            t_compute, result = timed(lambda s=s: run_setup(s))
-            t_figs, built = timed(lambda s=s, r=result, t=tab: tab_figures(t, s, r))
-            t_ser, payloads = timed(lambda b=built: [streamlit_payload(f) for f in b])
+            t_compute, result = timed(functools.partial(run_setup, s))
+            t_figs, built = timed(functools.partial(tab_figures, tab, s, result))
+            t_ser, payloads = timed(functools.partial(_payloads, built))
             compute.append(t_compute)
             figs.append(t_figs)
             serialize.append(t_ser)
@@ -245,10 +254,10 @@ def bench_rerun(moves: int, other_tab_moves: int) -> dict[str, Any]:
                                                                      run_setup(same))])[0]
             for _ in range(max(20, moves // 5))]
     # The engine's share of `compute` (the rest: setup JSON round trip, metrics, labels).
-    engine_times = [timed(lambda s=s: engine_only(s))[0]
+    engine_times = [timed(functools.partial(engine_only, s))[0]
                     for s in moves_from(base, max(20, moves // 5), 30_000)]
     # Baseline 2: the same rerun with a NumPy per-step loop in place of the jitted engine.
-    numpy_compute = [timed(lambda s=s: numpy_runs_quiet(s))[0]
+    numpy_compute = [timed(functools.partial(numpy_runs_quiet, s))[0]
                      for s in moves_from(base, max(10, moves // 10), 20_000)]
     paths_tab = per_tab["Paths"]
     rest_s = (paths_tab["compute"]["p50_ms"] - pct(engine_times, 50) * 1000
@@ -514,7 +523,7 @@ def bench_drag(browser: Any, moves: int, workdir: Path) -> dict[str, Any]:
     finally:
         server.stop()
     react_only = plotly_react_times(browser, moves)
-    result = {"chart_updated": summary(chart_times), "page_idle": summary(idle_times),
+    result: dict[str, Any] = {"chart_updated": summary(chart_times), "page_idle": summary(idle_times),
               "baseline_server_rerun_protocol": summary(server_only),
               "baseline_plotly_react": summary(react_only), "distinct_values": len(set(values))}
     show("mouse up -> chart data updated", result["chart_updated"])

@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OPTIM_PLAYGROUND_JAX_CACHE", "off")  # measure real compiles
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,6 +34,7 @@ from optim_core import (  # noqa: E402
     OPTIMIZERS,
     RunConfig,
     Schedule,
+    Trajectory,
     engine,  # noqa: E402
     run_batch,
     run_grid,
@@ -40,10 +42,14 @@ from optim_core import (  # noqa: E402
 from surfaces import SURFACES  # noqa: E402
 
 COMPILES = {"n": 0}
-jax.monitoring.register_event_duration_secs_listener(
-    lambda event, _secs, **_: COMPILES.__setitem__("n", COMPILES["n"] + 1)
-    if event == "/jax/core/compile/backend_compile_duration" else None
-)
+
+
+def _count_compile(event: str, duration_secs: float, **kwargs: str | int) -> None:
+    if event == "/jax/core/compile/backend_compile_duration":
+        COMPILES["n"] += 1
+
+
+jax.monitoring.register_event_duration_secs_listener(_count_compile)
 
 START = (-1.5, 2.0)
 LRS = np.geomspace(1e-3, 3e-2, 10).astype(np.float32)
@@ -231,15 +237,15 @@ def main() -> None:
         print(f"   {surface:16s} {name:8s} + sgd, 750 steps:  {time.perf_counter() - t0:6.3f} s")
 
     print("\n5. Recompiles while moving values (JAX backend compiles / engine traces)")
-    def move(**kw):
-        base = dict(hparams={"learning_rate": 0.01}, start=(-1.0, 1.0), seed=0, noise=0.1,
+    def move(**kw: Any) -> list[Trajectory]:
+        base: dict[str, Any] = dict(hparams={"learning_rate": 0.01}, start=(-1.0, 1.0), seed=0, noise=0.1,
                     surface_params={"condition": 20.0, "angle": 10.0})
         base.update(kw)
         return run_batch("ravine", [RunConfig("adam", base.pop("hparams"), start=base.pop("start"))],
                          steps=300, **base)
     move()
     c0, t0_ = COMPILES["n"], engine.trace_count()
-    moves = {
+    moves: dict[str, dict[str, Any]] = {
         "learning rate": dict(hparams={"learning_rate": 0.2}),
         "β1, β2, ε": dict(hparams={"b1": 0.5, "b2": 0.9, "eps": 1e-3}),
         "bias correction off": dict(hparams={"bias_correction": 0.0}),

@@ -17,6 +17,7 @@ machine only ever make a run slower); the load average is printed so a busy mach
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import resource
@@ -236,7 +237,7 @@ def bench_landscape(data, repeats: int) -> None:
         t0 = time.perf_counter()
         land = compute_landscape(r, data)
         first = time.perf_counter() - t0
-        t = best_of(lambda r=r: compute_landscape(r, data), repeats)
+        t = best_of(functools.partial(compute_landscape, r, data), repeats)
         n = len(land.alphas)
         print(f"  {model}: {n}x{n} grid on {land.subset} images: {t:6.2f} s "
               f"(first call with compile {first:.2f} s)")

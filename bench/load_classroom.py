@@ -36,6 +36,7 @@ import numpy as np
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.typing import Origin, Subprotocol
 
 ROOT = Path(__file__).resolve().parents[1]
 SLIDERS = ("Gradient noise σ", "Steps")
@@ -79,8 +80,8 @@ class Student:
 
     async def connect(self) -> None:
         # The frontend passes "streamlit" (+ XSRF token, session id) as subprotocols.
-        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"],
-                                           origin=self.origin, max_size=None,
+        self.ws = await websockets.connect(self.ws_url, subprotocols=[Subprotocol("streamlit")],
+                                           origin=Origin(self.origin), max_size=None,
                                            open_timeout=OPEN_TIMEOUT_S)
         self._reader = asyncio.create_task(self._read())
 

@@ -155,54 +155,54 @@ def _zeros(params: Params) -> Params:
 
 
 class CountState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # optax's field name; shadows tuple.count
 
 
 class TraceState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # optax's field name; shadows tuple.count
     trace: Params  # m: the heavy-ball velocity
 
 
 class AdagradState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # optax's field name; shadows tuple.count
     sum_of_squares: Params
 
 
 class AdadeltaState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # optax's field name; shadows tuple.count
     e_g: Params  # running average of g²
     e_x: Params  # running average of Δθ²
 
 
 class RmspropState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # optax's field name; shadows tuple.count
     mu: Params  # running average of g (used when centered)
     nu: Params  # running average of g²
     trace: Params  # momentum buffer on the α-scaled updates
 
 
 class AdamState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # optax's field name; shadows tuple.count
     mu: Params  # m: running average of g
     nu: Params  # v: the second moment (g², (g − m)² for AdaBelief, a max for Adamax)
 
 
 class AmsgradState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # optax's field name; shadows tuple.count
     mu: Params
     nu: Params
     nu_max: Params
 
 
 class NadamState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # optax's field name; shadows tuple.count
     mu: Params
     nu: Params
     log_mu_product: jax.Array  # log Π_{i≤t} μ_i (used when the momentum schedule is on)
 
 
 class LionState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # optax's field name; shadows tuple.count
     mu: Params
 
 
@@ -214,7 +214,7 @@ class LionState(NamedTuple):
 class AdamMoments(NamedTuple):
     """One step of the Adam family's shared part."""
 
-    count: jax.Array  # t
+    count: jax.Array  # type: ignore[assignment]  # t (shadows tuple.count)
     mu: Params  # m_t = β₁·m_{t−1} + (1 − β₁)·g_t
     nu: Params  # v_t (by default β₂·v_{t−1} + (1 − β₂)·g_t²)
     c1: jax.Array  # 1 − β₁^t, or 1 without bias correction

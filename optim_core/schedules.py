@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 SCHEDULE_KINDS: tuple[str, ...] = ("constant", "step", "cosine", "warmup")
 
@@ -61,7 +62,7 @@ class Schedule:
         return asdict(self)
 
 
-def schedule_factor(packed: jax.Array, step: jax.Array, total_steps: jax.Array) -> jax.Array:
+def schedule_factor(packed: jax.Array, step: ArrayLike, total_steps: ArrayLike) -> jax.Array:
     """α_t / α at step t (from 0) for a packed schedule; cheap enough to compute all four."""
     kind, gamma, every, final, warmup = (packed[i] for i in range(5))
     t = jnp.asarray(step, jnp.float32)

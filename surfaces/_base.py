@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 # f(x, y, params) -> loss. Elementwise in x and y (works on scalars and on broadcast grids),
 # written in jax.numpy so JAX can differentiate and jit it. `params` maps each SurfaceParam
@@ -68,7 +69,7 @@ class Surface:
             out[name] = value
         return out
 
-    def value(self, x: jax.Array, y: jax.Array, params: Mapping[str, float] | None = None) -> jax.Array:
+    def value(self, x: ArrayLike, y: ArrayLike, params: Mapping[str, float] | None = None) -> jax.Array:
         """f on arrays of x and y (broadcast), at the given or default parameters."""
         p = {k: jnp.asarray(v, jnp.float32) for k, v in self.resolve_params(params).items()}
         return self.fn(jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.float32), p)

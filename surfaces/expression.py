@@ -55,6 +55,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -223,7 +224,7 @@ class _Source:
             return len(self.text) + 1
         return self.columns[offset] + 1
 
-    def snippet(self, node: ast.AST, limit: int = 30) -> str:
+    def snippet(self, node: ast.expr, limit: int = 30) -> str:
         """The typed text of a node, shortened."""
         start, end = node.col_offset, node.end_col_offset
         if end is None or end <= start or start >= len(self.columns):
@@ -599,6 +600,21 @@ def _check_cost(cost: int) -> None:
         )
 
 
+def _literal(node: ast.Constant) -> int | float:
+    """The value of a literal the validator accepted (an int or a float, never a bool)."""
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"not a validated number literal: {value!r}")
+    return value
+
+
+def _callee(node: ast.Call) -> str:
+    """The function name of a call the validator accepted (a plain name)."""
+    if not isinstance(node.func, ast.Name):
+        raise TypeError("not a validated function call")
+    return node.func.id
+
+
 def _constant_value(node: ast.expr) -> float:
     """Value of a constant subtree, in NumPy float64 (overflow gives inf, never a hang)."""
     with np.errstate(all="ignore"):
@@ -639,14 +655,14 @@ _NUMPY = _Backend(
     lambda spec: spec.numpy_fn,
 )
 
-Evaluator = Callable[[object, object], object]
+Evaluator = Callable[[Any, Any], Any]  # (x, y) -> value: JAX or NumPy arrays, or floats
 
 
 def _compile(node: ast.expr, backend: _Backend) -> Evaluator:
     """A closure (x, y) -> value. Literals become Python floats (weakly typed, so they follow
     the dtype of x and y) and every operation is a backend call, never Python arithmetic."""
     if isinstance(node, ast.Constant):
-        value = float(node.value)
+        value = float(_literal(node))
         return lambda x, y: value
     if isinstance(node, ast.Name):
         if node.id == "x":
@@ -682,7 +698,7 @@ def _compile(node: ast.expr, backend: _Backend) -> Evaluator:
         }[type(node.op)]
         return lambda x, y: operation(left(x, y), right(x, y))
     if isinstance(node, ast.Call):
-        function = backend.function(FUNCTIONS[node.func.id])
+        function = backend.function(FUNCTIONS[_callee(node)])
         args = [_compile(arg, backend) for arg in node.args]
         if len(args) == 1:
             (only,) = args
@@ -749,7 +765,7 @@ def _latex_number(value: float | int) -> str:
 
 def _latex(node: ast.expr) -> str:
     if isinstance(node, ast.Constant):
-        return _latex_number(node.value)
+        return _latex_number(_literal(node))
     if isinstance(node, ast.Name):
         return r"\pi" if node.id == "pi" else node.id
     if isinstance(node, ast.UnaryOp):
@@ -758,14 +774,14 @@ def _latex(node: ast.expr) -> str:
             inner = _wrap(inner)
         return ("-" if isinstance(node.op, ast.USub) else "+") + inner
     if isinstance(node, ast.Call):
-        return FUNCTIONS[node.func.id].latex.format(*(_latex(arg) for arg in node.args))
+        return FUNCTIONS[_callee(node)].latex.format(*(_latex(arg) for arg in node.args))
     assert isinstance(node, ast.BinOp)
     left, right = _latex(node.left), _latex(node.right)
     if isinstance(node.op, ast.Div):
         return rf"\frac{{{left}}}{{{right}}}"
     if isinstance(node.op, ast.Pow):
         simple_base = isinstance(node.left, (ast.Name, ast.Constant)) or (
-            isinstance(node.left, ast.Call) and node.left.func.id in ("sqrt", "abs")
+            isinstance(node.left, ast.Call) and _callee(node.left) in ("sqrt", "abs")
         )
         base = left if simple_base else _wrap(left)
         return f"{base}^{{{right}}}"
@@ -856,8 +872,8 @@ def from_expression(
         except ExpressionError as err:
             cached = ExpressionError(str(err), err.column)  # no traceback (it holds the grid)
         cached = _SURFACES.put(parsed.normalized, key, cached)
-    if isinstance(cached, ExpressionError):
-        raise ExpressionError(str(cached), cached.column)
+    if isinstance(cached, Exception):  # a cached rejection (always an ExpressionError)
+        raise ExpressionError(str(cached), getattr(cached, "column", None))
     return cached
 
 
@@ -872,8 +888,8 @@ def cache_info() -> dict[str, int]:
 
 def _check_domain(domain: object) -> Domain:
     try:
-        (xmin, xmax), (ymin, ymax) = domain  # type: ignore[misc]
-        bounds = [float(v) for v in (xmin, xmax, ymin, ymax)]
+        (xmin, xmax), (ymin, ymax) = domain  # type: ignore[misc]  # any object: checked here
+        bounds = [float(v) for v in (xmin, xmax, ymin, ymax)]  # type: ignore[has-type]
     except (TypeError, ValueError):
         raise ExpressionError(
             f"domain must be ((xmin, xmax), (ymin, ymax)) of numbers, got {domain!r}"
@@ -893,7 +909,7 @@ def _check_domain(domain: object) -> Domain:
 
 def _check_start(start: object, domain: Domain) -> tuple[float, float]:
     try:
-        x, y = (float(v) for v in start)  # type: ignore[union-attr]
+        x, y = (float(v) for v in start)  # type: ignore[attr-defined]  # any object: checked here
     except (TypeError, ValueError):
         raise ExpressionError(f"start must be a pair of numbers (x, y), got {start!r}") from None
     (xmin, xmax), (ymin, ymax) = domain

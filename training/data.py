@@ -35,7 +35,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -284,7 +284,7 @@ def read_idx(
     try:
         with f:
             # Compressed input is bounded too: no real gzip of at most max_bytes is larger.
-            capped = _Capped(f, max_bytes + (1 << 20), name)  # type: ignore[arg-type]
+            capped = _Capped(f, max_bytes + (1 << 20), name)
             if f.peek(2)[:2] == _GZIP_MAGIC:
                 gz = _Gunzip(capped, name)
                 arr = _stream_idx(gz, name, max_bytes, hasher)  # type: ignore[arg-type]
@@ -568,13 +568,13 @@ def load_mnist(
     which: str = "sample",
     cache_dir: str | os.PathLike[str] | None = None,
     log: Callable[[str], None] | None = None,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> MNISTSplit:
     """`"sample"` or `"full"`; the full set falls back to the sample (with `note` and a log
     message saying why) when it cannot be downloaded. A corrupt *cached* file is not an
     outage: it raises `IDXError` naming the file rather than hiding behind the fallback."""
     if which == "sample":
-        return load_sample(**kwargs)  # type: ignore[arg-type]
+        return load_sample(**kwargs)
     if which != "full":
         raise ValueError(f"data must be 'sample' or 'full', got {which!r}")
     try:

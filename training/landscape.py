@@ -31,7 +31,7 @@ import numpy as np
 
 from training.data import MNISTSplit
 from training.models import get_model, loss_and_logits
-from training.train import TrainResult, unflatten_params
+from training.train import RunResult, TrainResult, unflatten_params
 
 __all__ = [
     "Landscape",
@@ -203,6 +203,13 @@ def _points_loss(model_name: str, flat: np.ndarray, x: jax.Array, y: jax.Array) 
     return np.asarray(_points_fn(model_name)(jnp.asarray(padded), x, y))[:k]
 
 
+def _snapshots(run: RunResult) -> np.ndarray:
+    """The run's parameter snapshots (the caller kept only runs that have them)."""
+    if run.snapshots is None:
+        raise ValueError(f"{run.label} has no parameter snapshots")
+    return run.snapshots
+
+
 def compute_landscape(
     result: TrainResult,
     data: MNISTSplit,
@@ -232,6 +239,7 @@ def compute_landscape(
         raise ValueError(f"resolution must be between 3 and 201, got {resolution}")
     chosen = [r for r in result.runs if runs is None or r.label in runs or r.optimizer in runs]
     chosen = [r for r in chosen if r.snapshots is not None and len(r.snapshots) > 0]
+    snaps = {id(r): _snapshots(r) for r in chosen}
     if not chosen:
         raise ValueError("no run with parameter snapshots (train with keep_snapshots=True)")
     like = chosen[0].final_params
@@ -239,18 +247,18 @@ def compute_landscape(
         finite = [r for r in chosen if r.epochs and np.isfinite(r.epochs[-1].val_loss)]
         ref = min(finite or chosen,
                   key=lambda r: r.epochs[-1].val_loss if r.epochs else np.inf)
-        theta, center_name = ref.snapshots[-1], f"final weights of {ref.label}"
+        theta, center_name = snaps[id(ref)][-1], f"final weights of {ref.label}"
     elif center == "start":
-        theta, center_name = chosen[0].snapshots[0], "initial weights"
+        theta, center_name = snaps[id(chosen[0])][0], "initial weights"
     else:
-        ref = next((r for r in chosen if center in (r.label, r.optimizer)), None)
-        if ref is None:
+        named = next((r for r in chosen if center in (r.label, r.optimizer)), None)
+        if named is None:
             raise ValueError(f"center must be 'best', 'start' or a run label, got {center!r}")
-        theta, center_name = ref.snapshots[-1], f"final weights of {ref.label}"
+        theta, center_name = snaps[id(named)][-1], f"final weights of {named.label}"
 
     # Diverged runs (NaN weights) would poison the PCA: they are left out of it.
-    finite_runs = [r for r in chosen if np.all(np.isfinite(r.snapshots))]
-    stacked = np.concatenate([r.snapshots for r in finite_runs or chosen]) - theta[None]
+    finite_runs = [r for r in chosen if np.all(np.isfinite(snaps[id(r)]))]
+    stacked = np.concatenate([snaps[id(r)] for r in finite_runs or chosen]) - theta[None]
     u1, u2, ratio = pca_directions(stacked)
     if normalize == "filter":
         d1, d2 = filter_normalize(u1, theta, like), filter_normalize(u2, theta, like)
@@ -262,9 +270,9 @@ def compute_landscape(
     xf, yj = jnp.asarray(x, jnp.float32) / 255.0, jnp.asarray(y, jnp.int32)
     paths, resid, path_loss, steps = {}, {}, {}, {}
     for r in chosen:
-        coords, res = project(r.snapshots, theta, d1, d2)
+        coords, res = project(snaps[id(r)], theta, d1, d2)
         paths[r.label], resid[r.label] = coords, res
-        path_loss[r.label] = _points_loss(result.config.model, r.snapshots, xf, yj)
+        path_loss[r.label] = _points_loss(result.config.model, snaps[id(r)], xf, yj)
         steps[r.label] = list(r.snapshot_steps)
 
     finite_paths = [p for p in paths.values() if np.all(np.isfinite(p))]

@@ -42,7 +42,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -262,7 +262,9 @@ class TrainResult:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TrainResult:
         """Rebuild from `to_dict()` output (snapshots and parameters are not kept)."""
-        nan = lambda v: math.nan if v is None else v  # noqa: E731
+        def nan(v: Any) -> Any:  # null (a diverged run's NaN) back to NaN
+            return math.nan if v is None else v
+
         runs = []
         for rd in d["runs"]:
             epochs = [EpochRecord(**{k: nan(v) for k, v in e.items()}) for e in rd["epochs"]]
@@ -316,7 +318,7 @@ def _to_float(x: jax.Array) -> jax.Array:
 
 
 @functools.lru_cache(maxsize=64)
-def _chunk_fn(model_name: str, opt_names: tuple[str, ...]) -> Callable[..., Any]:
+def _chunk_fn(model_name: str, opt_names: tuple[str, ...]) -> jax.stages.Wrapped:
     """Jitted: train the optimizers `opt_names` (together) over a chunk of K batches.
 
     (params, states, hparams, x_all, y_all, idx (K, B), valid (K,), epoch_key, offset)
@@ -552,15 +554,15 @@ def train(
             idx = jnp.concatenate([idx, jnp.zeros((n_chunks * k - n_batches, bs), idx.dtype)])
             epoch_key = jax.random.fold_in(k_drop, epoch)
             ep_time = [0.0] * len(runs)
-            ep_loss = [[] for _ in runs]
-            ep_acc = [[] for _ in runs]
+            ep_loss: list[list[np.ndarray]] = [[] for _ in runs]
+            ep_acc: list[list[np.ndarray]] = [[] for _ in runs]
             stop_now, trained = False, 0
             for c in range(n_chunks):
                 start, length = c * k, min(k, n_batches - c * k)
                 done = (epoch - 1) * n_batches + start + length
                 chunk_args = (x_all, y_all, idx[start:start + k], valid_all[start:start + k],
                               epoch_key, jnp.int32(start))
-                jobs = []
+                jobs: list[tuple[list[int], Future[tuple[float, tuple]] | tuple[float, tuple]]] = []
                 for gi, g in enumerate(groups):
                     args = (tuple(params[i] for i in g), tuple(states[i] for i in g),
                             tuple(hparams[i] for i in g), *chunk_args)
@@ -571,7 +573,7 @@ def train(
                 snapshot = config.keep_snapshots and (
                     config.snapshot_every is not None or c == n_chunks - 1)
                 for g, job in jobs:
-                    dt, (p, s, losses, accs) = job.result() if pool is not None else job
+                    dt, (p, s, losses, accs) = job.result() if isinstance(job, Future) else job
                     losses, accs = np.asarray(losses)[:length], np.asarray(accs)[:length]
                     for j, i in enumerate(g):
                         params[i], states[i] = p[j], s[j]

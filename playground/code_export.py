@@ -621,8 +621,8 @@ def _entries(setup: Setup, framework: str) -> list[tuple[str, str, OptimizerCode
         code = _CODERS[framework](entry.name, hp, setup.schedule)
         has_it = framework == "optax" or entry.name in FRAMEWORK_OPTIMIZERS.get(framework, {})
         if not code.ok and has_it and entry.preset != framework:
-            code = _refuse(f"{code.refusal} (the '{framework}' preset on its card gives "
-                           f"{FRAMEWORK_LABELS[framework]}'s own form)")
+            short = {"optax": "optax", "pytorch": "PyTorch", "keras": "Keras"}[framework]
+            code = _refuse(f"{code.refusal} (the '{framework}' preset on its card gives {short}'s own form)")
         out.append((label, entry.name, code, hp))
     return out
 

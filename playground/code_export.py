@@ -446,7 +446,7 @@ class _Translate:
             return float(self._evaluate(node))
 
     def _evaluate(self, node: ast.expr) -> np.float64:
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
             return np.float64(node.value)
         if isinstance(node, ast.Name) and node.id in CONSTANTS:
             return np.float64(CONSTANTS[node.id])
@@ -460,7 +460,7 @@ class _Translate:
                 raise ValueError("operator not whitelisted")
             return ops[type(node.op)](self._evaluate(node.left), self._evaluate(node.right))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
-            return FUNCTIONS[node.func.id].numpy_fn(*(self._evaluate(a) for a in node.args))
+            return np.float64(FUNCTIONS[node.func.id].numpy_fn(*(self._evaluate(a) for a in node.args)))
         raise ValueError(f"{type(node).__name__} is not whitelisted in a constant")
 
     @staticmethod
@@ -470,9 +470,10 @@ class _Translate:
     def node(self, node: ast.expr) -> ast.expr:
         """A new tree of the framework's calls (strictly whitelisted), for ast.unparse."""
         if isinstance(node, ast.Constant):
-            if type(node.value) not in (int, float) or not math.isfinite(float(node.value)):
+            value = node.value
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError("only finite numbers are allowed")
-            return ast.Constant(float(node.value))
+            return ast.Constant(float(value))
         if isinstance(node, ast.Name):
             if node.id in ("x", "y"):
                 return ast.Name(node.id, ast.Load())
@@ -612,7 +613,7 @@ def _labels(setup: Setup) -> list[str]:
 
 
 def _entries(setup: Setup, framework: str) -> list[tuple[str, str, OptimizerCode, dict[str, float]]]:
-    out = []
+    out: list[tuple[str, str, OptimizerCode, dict[str, float]]] = []
     for label, entry in zip(_labels(setup), setup.optimizers):
         if entry.name not in OPTIMIZERS:
             out.append((label, entry.name, _refuse(f"unknown optimizer {entry.name!r}"), {}))

@@ -97,7 +97,8 @@ class LRFindResult:
         """One sentence for the page."""
         ran = f"{len(self.alphas)} of {self.planned_steps} steps"
         stop = f", stopped at α = {self.alphas[-1]:.3g} (the loss blew up)" if self.stopped_early else ""
-        best = f"lowest smoothed loss {self.smoothed[self.best_index]:.3g} at α = {self.alphas[self.best_index]:.3g}"
+        b = self.best_index
+        best = f"lowest smoothed loss {self.smoothed[b]:.3g} at α = {self.alphas[b]:.3g}"
         sug = (f"suggested α = {self.suggestion:.3g}" if self.suggestion is not None
                else "too few steps to suggest an α")
         return f"{ran}{stop}; {best}; {sug}."

@@ -358,7 +358,7 @@ def tune(
         values = np.asarray(seconds if axis else (), np.float64)
         first = len(configs)
         configs.append(RunConfig.of(s, start_xy, "untuned"))
-        for value in (values if axis else [None]):
+        for value in (values.tolist() if axis else [math.nan]):
             for a in alphas:
                 change = {"learning_rate": float(a)}
                 if axis is not None:

@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from optim_core import OPTIMIZERS, PRESETS
 from playground import adam_demo as ad
+from playground import mnist_jobs as mj
 from playground import mnist_page as mp
 from playground.safe_text import warning_lines
 
@@ -351,7 +352,7 @@ def test_mnist_job_error_is_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("![x](//127.1:81/i) see http://127.1:81/auto :red[ZZ]")
 
-    monkeypatch.setattr(mp, "train", broken)
+    monkeypatch.setattr(mj, "train", broken)
     mp.CACHE.clear()
     at = open_page(MNIST_PAGE, {"o": ["adam@keras"], "n": "500", "epochs": "1"})
     at.button(key=mp.wkey("run")).click().run()

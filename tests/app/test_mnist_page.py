@@ -3,7 +3,7 @@
 Training runs in a background thread (playground.mnist_page.TrainingJob); in a browser a
 fragment polls it. AppTest does not run fragments on a timer, so `finish()` reruns the script
 until the job has handed over its result, as the polling would. AppTest runs the page in this
-process, so the page's module-level result cache is `mp.CACHE` here, and `mp.train` can be
+process, so the page's module-level result cache is `mp.CACHE` here, and `mj.train` (playground.mnist_jobs) can be
 wrapped to count (or slow down) trainings. Setups are tiny (500 images, 1 epoch).
 """
 
@@ -19,6 +19,7 @@ from app_helpers import assert_clean, decode, figures, open_page
 from hostile import assert_escaped
 from streamlit.testing.v1 import AppTest
 
+from playground import mnist_jobs as mj
 from playground import mnist_page as mp
 
 PAGE = "app_pages/mnist.py"
@@ -36,15 +37,15 @@ def empty_cache() -> Iterator[None]:
 
 @pytest.fixture()
 def train_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts real trainings (the page reaches train() only through mp.train)."""
+    """Counts real trainings (the page reaches train() only through mnist_jobs.train)."""
     calls: list[int] = []
-    real = mp.train
+    real = mj.train
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mp, "train", counted)
+    monkeypatch.setattr(mj, "train", counted)
     return calls
 
 
@@ -163,7 +164,7 @@ def test_a_finished_setup_comes_from_the_cache(train_calls: list[int]) -> None:
 def test_stop_keeps_what_was_trained(monkeypatch: pytest.MonkeyPatch) -> None:
     """A long run on a slow server: Stop ends it after the current chunk; the page then shows
     the partial epoch (and does not cache it)."""
-    real = mp.train
+    real = mj.train
 
     def slow_train(opts: Any, config: Any, data: Any, callback: Any, on_chunk: Any) -> Any:
         def chunk(done: int, total: int) -> bool:
@@ -171,7 +172,7 @@ def test_stop_keeps_what_was_trained(monkeypatch: pytest.MonkeyPatch) -> None:
             return on_chunk(done, total)
         return real(opts, config, data, callback=callback, on_chunk=chunk)
 
-    monkeypatch.setattr(mp, "train", slow_train)
+    monkeypatch.setattr(mj, "train", slow_train)
     at = new_app({"o": "adam@keras", "n": "8000", "epochs": "20", "batch": "16"})
     click(at, mp.wkey("run"))
     assert running(at)
@@ -242,9 +243,10 @@ def test_full_set_without_network_says_so(monkeypatch: pytest.MonkeyPatch) -> No
     def no_network(*args: Any, **kwargs: Any) -> Any:
         raise mp.DownloadError("could not download train-images-idx3-ubyte.gz from any mirror")
 
-    monkeypatch.setattr(mp, "load_full", no_network)
-    monkeypatch.setattr(mp, "full_downloaded", lambda: False)
-    monkeypatch.setattr(mp, "_data", {})
+    monkeypatch.setattr(mj, "load_full", no_network)
+    monkeypatch.setattr(mp, "full_downloaded", lambda: False)  # the page asks
+    monkeypatch.setattr(mj, "full_downloaded", lambda: False)  # the job asks
+    monkeypatch.setattr(mj, "_data", {})
     at = new_app({**TINY, "data": "full"})
     assert "Run downloads it first" in texts(at.info)
     finish(click(at, mp.wkey("run")))

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optim_core import OPTIMIZERS, PRESETS, resolve_hparams
+from playground import mnist_jobs as mj
 from playground import mnist_page as mp
 from playground.setup import OptimizerEntry, widget_range
 from training import DownloadError, EpochRecord, RunResult, TrainConfig, TrainResult
@@ -420,7 +421,7 @@ def test_job_trains_reports_progress_and_fills_the_cache() -> None:
 def test_stop_during_training_keeps_the_partial_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stop pressed while the first chunk trains: train() ends after that chunk, and the
     50 batches it trained are evaluated and kept, though not cached."""
-    real_train = mp.train
+    real_train = mj.train
     jobs: list[mp.TrainingJob] = []
 
     def train_with_stop(opts: Any, config: Any, data: Any, callback: Any, on_chunk: Any) -> Any:
@@ -429,7 +430,7 @@ def test_stop_during_training_keeps_the_partial_epoch(monkeypatch: pytest.Monkey
             return on_chunk(done, total)
         return real_train(opts, config, data, callback=callback, on_chunk=chunk)
 
-    monkeypatch.setattr(mp, "train", train_with_stop)
+    monkeypatch.setattr(mj, "train", train_with_stop)
     setup = tiny("adam", train_size=4000, batch_size=16, epochs=3)  # 250 batches per epoch
     job = mp.TrainingJob(setup)
     jobs.append(job)
@@ -448,7 +449,7 @@ def test_stop_during_training_keeps_the_partial_epoch(monkeypatch: pytest.Monkey
 
 def test_stop_after_an_epoch_keeps_the_finished_epochs(monkeypatch: pytest.MonkeyPatch) -> None:
     jobs: list[mp.TrainingJob] = []
-    real_train = mp.train
+    real_train = mj.train
 
     def train_with_stop(opts: Any, config: Any, data: Any, callback: Any, on_chunk: Any) -> Any:
         def epoch_done(progress: Any) -> bool:
@@ -456,7 +457,7 @@ def test_stop_after_an_epoch_keeps_the_finished_epochs(monkeypatch: pytest.Monke
             return callback(progress)
         return real_train(opts, config, data, callback=epoch_done, on_chunk=on_chunk)
 
-    monkeypatch.setattr(mp, "train", train_with_stop)
+    monkeypatch.setattr(mj, "train", train_with_stop)
     job = mp.TrainingJob(tiny("sgd", epochs=4))
     jobs.append(job)
     job.start()
@@ -469,7 +470,7 @@ def test_stop_after_an_epoch_keeps_the_finished_epochs(monkeypatch: pytest.Monke
 
 def test_stop_before_training_trains_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    monkeypatch.setattr(mp, "train", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(mj, "train", lambda *a, **k: calls.append(1))
     job = mp.TrainingJob(tiny("adam"))
     job.request_stop()
     job.start()
@@ -480,7 +481,7 @@ def test_stop_before_training_trains_nothing(monkeypatch: pytest.MonkeyPatch) ->
 def test_an_unwatched_job_stops_by_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     """Nobody polled the job for ORPHAN_TIMEOUT_S (the tab was closed): it stops itself at
     the next chunk and keeps what it trained."""
-    real_train = mp.train
+    real_train = mj.train
     jobs: list[mp.TrainingJob] = []
 
     def train_unwatched(opts: Any, config: Any, data: Any, callback: Any, on_chunk: Any) -> Any:
@@ -489,7 +490,7 @@ def test_an_unwatched_job_stops_by_itself(monkeypatch: pytest.MonkeyPatch) -> No
             return on_chunk(done, total)
         return real_train(opts, config, data, callback=callback, on_chunk=chunk)
 
-    monkeypatch.setattr(mp, "train", train_unwatched)
+    monkeypatch.setattr(mj, "train", train_unwatched)
     job = mp.TrainingJob(tiny("adam", train_size=4000, batch_size=16, epochs=2))
     jobs.append(job)
     job.start()
@@ -500,9 +501,9 @@ def test_an_unwatched_job_stops_by_itself(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def _slowed_train(monkeypatch: pytest.MonkeyPatch, started: threading.Event) -> None:
-    """mp.train, with each chunk taking at least 20 ms (a slow server) and `started` set once
+    """mnist_jobs.train, with each chunk taking at least 20 ms (a slow server) and `started` set once
     the first chunk has trained."""
-    real_train = mp.train
+    real_train = mj.train
 
     def slowed(opts: Any, config: Any, data: Any, callback: Any, on_chunk: Any) -> Any:
         def chunk(done: int, total: int) -> bool:
@@ -511,23 +512,23 @@ def _slowed_train(monkeypatch: pytest.MonkeyPatch, started: threading.Event) -> 
             return on_chunk(done, total)
         return real_train(opts, config, data, callback=callback, on_chunk=chunk)
 
-    monkeypatch.setattr(mp, "train", slowed)
+    monkeypatch.setattr(mj, "train", slowed)
 
 
 def _free_slots() -> int:
     """How many training slots are free right now (taken and given back at once)."""
     taken = 0
-    while taken < mp.MAX_PARALLEL_JOBS and mp._slots.acquire(blocking=False):
+    while taken < mp.MAX_PARALLEL_JOBS and mj._slots.acquire(blocking=False):
         taken += 1
     for _ in range(taken):
-        mp._slots.release()
+        mj._slots.release()
     return taken
 
 
 def test_a_job_stops_when_its_session_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
     """alive() turns False mid-training (the visitor closed the tab): once it has said so for
     DISCONNECT_GRACE_S, the job ends at its next chunk, keeps nothing, and frees its slot."""
-    monkeypatch.setattr(mp, "DISCONNECT_GRACE_S", 0.3)
+    monkeypatch.setattr(mj, "DISCONNECT_GRACE_S", 0.3)
     connected, started = threading.Event(), threading.Event()
     connected.set()
     _slowed_train(monkeypatch, started)
@@ -550,7 +551,7 @@ def test_a_short_disconnect_does_not_stop_the_job(monkeypatch: pytest.MonkeyPatc
     job = mp.TrainingJob(tiny("adam"), alive=lambda: state["connected"])
     state = {"connected": True}
     clock = [1000.0]
-    monkeypatch.setattr(mp, "time", type("FakeTime", (), {"monotonic": staticmethod(
+    monkeypatch.setattr(mj, "time", type("FakeTime", (), {"monotonic": staticmethod(
         lambda: clock[0])}))
     assert not job.session_gone()
     state["connected"] = False
@@ -570,7 +571,7 @@ def test_a_failing_alive_check_counts_as_gone(monkeypatch: pytest.MonkeyPatch) -
     def broken() -> bool:
         raise RuntimeError("the runtime is shutting down")
 
-    monkeypatch.setattr(mp, "DISCONNECT_GRACE_S", 0.0)
+    monkeypatch.setattr(mj, "DISCONNECT_GRACE_S", 0.0)
     assert mp.TrainingJob(tiny("adam"), alive=broken).session_gone()
     assert not mp.TrainingJob(tiny("adam")).session_gone()  # no check given: never gone
 
@@ -579,7 +580,7 @@ def test_a_queued_job_of_a_closed_session_leaves_the_queue(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Both slots are busy; a third visitor queues, then closes the tab: the queued job ends
     without training, and the busy slots are untouched."""
-    monkeypatch.setattr(mp, "DISCONNECT_GRACE_S", 0.2)
+    monkeypatch.setattr(mj, "DISCONNECT_GRACE_S", 0.2)
     release = threading.Event()
     trained: list[str] = []
 
@@ -588,7 +589,7 @@ def test_a_queued_job_of_a_closed_session_leaves_the_queue(
         release.wait(60)
         raise RuntimeError("released")
 
-    monkeypatch.setattr(mp, "train", blocking)
+    monkeypatch.setattr(mj, "train", blocking)
     busy = [mp.start_job(tiny("adam", seed=i)) for i in range(mp.MAX_PARALLEL_JOBS)]
     deadline = time.monotonic() + 30
     while len(trained) < mp.MAX_PARALLEL_JOBS:
@@ -631,7 +632,7 @@ def test_a_job_thread_carries_its_name_to_the_os(monkeypatch: pytest.MonkeyPatch
     if not pathlib.Path("/proc/self/task").is_dir():
         pytest.skip("no /proc on this system")
     release = threading.Event()
-    monkeypatch.setattr(mp, "train", lambda *a, **k: release.wait(30))
+    monkeypatch.setattr(mj, "train", lambda *a, **k: release.wait(30))
     job = mp.start_job(tiny("adam"))
     try:
         deadline = time.monotonic() + 30
@@ -689,8 +690,8 @@ def test_full_set_without_network_fails_with_a_clear_message(
     def no_network(*args: Any, **kwargs: Any) -> Any:
         raise DownloadError("could not download train-images-idx3-ubyte.gz from any mirror")
 
-    monkeypatch.setattr(mp, "load_full", no_network)
-    monkeypatch.setattr(mp, "_data", {})
+    monkeypatch.setattr(mj, "load_full", no_network)
+    monkeypatch.setattr(mj, "_data", {})
     job = mp.start_job(tiny("adam", data="full"))
     assert job.wait(30)
     assert job.phase == mp.FAILED and job.outcome is None
@@ -702,7 +703,7 @@ def test_a_failing_training_is_reported_not_raised(monkeypatch: pytest.MonkeyPat
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("XLA ran out of memory")
 
-    monkeypatch.setattr(mp, "train", broken)
+    monkeypatch.setattr(mj, "train", broken)
     job = mp.start_job(tiny("adam"))
     assert job.wait(30)
     assert job.phase == mp.FAILED and "XLA ran out of memory" in job.error
@@ -715,7 +716,7 @@ def test_jobs_beyond_the_slots_wait_their_turn(monkeypatch: pytest.MonkeyPatch) 
         release.wait(30)
         raise RuntimeError("done")
 
-    monkeypatch.setattr(mp, "train", slow)
+    monkeypatch.setattr(mj, "train", slow)
     jobs = [mp.start_job(tiny("adam", seed=i)) for i in range(mp.MAX_PARALLEL_JOBS + 1)]
     deadline = time.monotonic() + 30
     while sum(j.phase == mp.QUEUED for j in jobs) != 1 and time.monotonic() < deadline:

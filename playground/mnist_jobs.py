@@ -1,0 +1,332 @@
+"""MNIST training jobs and their results: the datasets, `TrainingJob` (one setup trained in a
+background thread owned by the session, stoppable, ending when its visitor leaves), the bounded
+parallelism, and `CACHE` of finished runs (playground.cache.BoundedCache keyed by the setup)
+with the loss landscapes computed for them. No Streamlit."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from playground.cache import BoundedCache
+from playground.mnist_setup import (
+    MnistSetup,
+    _record_speed,
+)
+from training import (
+    DownloadError,
+    IDXError,
+    Landscape,
+    MNISTSplit,
+    Progress,
+    TrainResult,
+    compute_landscape,
+    load_full,
+    load_sample,
+    train,
+)
+from training.data import FULL_FILES, default_cache_dir
+
+MAX_CACHE_ENTRIES = 12
+MAX_CACHE_BYTES = 1024 * 2**20
+MAX_PARALLEL_JOBS = 2  # trainings at once on this server (2 cores); later ones wait their turn
+ORPHAN_TIMEOUT_S = 1200.0  # a job nobody has looked at for this long stops (a safety net)
+# A job whose visitor's session has been disconnected this long stops (a reconnect within it,
+# e.g. a network blip, keeps the job); the job checks between chunks and while it waits for a
+# slot, so it ends within about this plus one chunk of training.
+DISCONNECT_GRACE_S = 3.0
+SLOT_POLL_S = 0.2  # how often a queued job looks for a free slot (and for its session)
+POLL_S = 0.5  # how often the page redraws a running job's progress and curves
+
+# --- data ----------------------------------------------------------------------------------------
+
+_data_lock = threading.Lock()
+_data: dict[str, MNISTSplit] = {}
+
+
+def full_downloaded() -> bool:
+    """The full set's files are in the cache directory (checksums are checked on loading)."""
+    cache = default_cache_dir()
+    return all((cache / name).is_file() for name in FULL_FILES)
+
+
+class DataUnavailable(RuntimeError):
+    """The requested data cannot be had; the message is meant for the student."""
+
+
+def dataset(which: str) -> MNISTSplit:
+    """The sample or the full set, loaded once per process. The full set is downloaded on
+    first use; without network this raises DataUnavailable rather than silently training on
+    something else than the setup says."""
+    with _data_lock:
+        if which not in _data:
+            if which == "sample":
+                _data[which] = load_sample()
+            elif which == "full":
+                try:
+                    _data[which] = load_full()
+                except (DownloadError, OSError) as e:
+                    raise DataUnavailable(
+                        "The full MNIST set could not be downloaded on this server (no internet "
+                        "access?). Choose the offline sample in the sidebar: it holds 10,000 "
+                        f"real MNIST digits. Details: {str(e)[:300]}") from e
+                except IDXError as e:
+                    raise DataUnavailable(f"A cached MNIST file is damaged: {e}. Delete it "
+                                          "to have it downloaded again.") from e
+            else:
+                raise ValueError(f"unknown data {which!r}")
+        return _data[which]
+
+
+# --- results and their cache ---------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """A training result as the page shows it, with the landscapes computed for it."""
+
+    setup: MnistSetup
+    result: TrainResult
+    landscapes: dict[int, Landscape] = field(default_factory=dict)
+    stop_reason: str | None = None  # why a stopped run stopped
+
+    def nbytes(self) -> int:
+        snaps = sum(r.snapshots.nbytes for r in self.result.runs if r.snapshots is not None)
+        return int(snaps + sum(land.loss.nbytes * 4 for land in self.landscapes.values()))
+
+
+class ResultCache(BoundedCache[MnistSetup, Outcome]):
+    """Finished runs by their setup: thread-safe LRU, bounded by entries and snapshot bytes."""
+
+    def __init__(self, max_entries: int = MAX_CACHE_ENTRIES, max_bytes: int = MAX_CACHE_BYTES) -> None:
+        super().__init__(max_entries, max_bytes, size_of=Outcome.nbytes)
+
+
+CACHE = ResultCache()
+
+
+def lookup(setup: MnistSetup) -> Outcome | None:
+    return CACHE.get(setup)
+
+
+# --- training jobs -------------------------------------------------------------------------------
+
+_slots = threading.BoundedSemaphore(MAX_PARALLEL_JOBS)
+_running_jobs: set[TrainingJob] = set()
+_running_lock = threading.Lock()
+
+QUEUED, LOADING, PREPARING, TRAINING = "queued", "loading", "preparing", "training"
+FINISHED, STOPPED, FAILED = "finished", "stopped", "failed"
+
+
+def _copy_curves(result: TrainResult) -> TrainResult:
+    """The curves so far, detached from the running result (no snapshots, no weights)."""
+    return TrainResult.from_dict(result.to_dict())
+
+
+class SessionGone(Exception):
+    """Raised inside the training thread: the visitor who started the job has left."""
+
+
+_job_numbers = itertools.count(1)
+
+
+def _name_native_thread(name: str) -> None:
+    """Give the calling thread `name` in the OS too (Linux: /proc/<pid>/task/<tid>/comm, shown
+    by top -H and ps -L), so an operator can see training threads from outside."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # 15 = PR_SET_NAME
+    except (OSError, AttributeError):  # not Linux: the Python name is still set
+        pass
+
+
+@functools.lru_cache(maxsize=1)
+def _start_jax_backend() -> None:
+    """Start JAX's CPU backend in the calling thread (the page's), not in a job's thread.
+
+    The backend's worker threads are created when it starts and live as long as the process;
+    started from a job thread they would inherit its OS name (mnist-job-N) and look like a
+    training that never ends to anyone reading the thread list."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.block_until_ready(jnp.zeros(()) + 1)
+
+
+class TrainingJob:
+    """One setup trained in a background thread; the page polls its fields.
+
+    The thread never touches Streamlit. `request_stop()` makes the next chunk callback return
+    False, so `train()` evaluates what it has and returns it (`result.stopped`). `alive()`, if
+    given, says whether the visitor's session is still connected; once it has said no for
+    DISCONNECT_GRACE_S the job ends (queued: it leaves the queue; training: at the next chunk,
+    keeping nothing, since nobody is left to see it) and frees its slot.
+    """
+
+    def __init__(self, setup: MnistSetup, alive: Callable[[], bool] | None = None) -> None:
+        self.setup = setup
+        self._alive = alive
+        self._gone_since: float | None = None  # when alive() first said no (None: it says yes)
+        self.phase = QUEUED
+        self.done = 0  # batches trained (every optimizer), of `total`
+        self.total = setup.epochs * (setup.train_size // setup.batch_size)
+        self.partial: TrainResult | None = None  # curves up to the last finished epoch
+        self.outcome: Outcome | None = None
+        self.error: str | None = None
+        self.stop_reason: str | None = None
+        self.created = time.monotonic()
+        self.started: float | None = None  # training began (after queue and data)
+        self.finished: float | None = None
+        self.last_seen = time.monotonic()
+        self._stop = threading.Event()
+        self.name = f"mnist-job-{next(_job_numbers)}"
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+
+    # -- control, from the page
+    def start(self) -> TrainingJob:
+        _start_jax_backend()
+        self._thread.start()
+        return self
+
+    def request_stop(self, reason: str = "you pressed Stop") -> None:
+        if not self._stop.is_set():
+            self.stop_reason = reason
+            self._stop.set()
+
+    def touch(self) -> None:
+        """The page is still watching (a job nobody watches stops after a while)."""
+        self.last_seen = time.monotonic()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - (self.started or self.created)
+
+    # -- the thread
+    def session_gone(self) -> bool:
+        """The visitor's session has been disconnected for DISCONNECT_GRACE_S (or its check
+        fails: a server shutting down has no sessions left)."""
+        if self._alive is None:
+            return False
+        try:
+            connected = bool(self._alive())
+        except Exception:  # noqa: BLE001 - whatever broke, nobody can see this job any more
+            connected = False
+        if connected:
+            self._gone_since = None
+            return False
+        now = time.monotonic()
+        if self._gone_since is None:
+            self._gone_since = now
+        return now - self._gone_since >= DISCONNECT_GRACE_S
+
+    def _should_stop(self) -> bool:
+        if time.monotonic() - self.last_seen > ORPHAN_TIMEOUT_S:
+            self.request_stop("nobody was watching the page any more")
+        return self._stop.is_set()
+
+    def _check_session(self) -> None:
+        if self.session_gone():
+            self.request_stop("the page was closed")
+            raise SessionGone
+
+    def _on_epoch(self, progress: Progress) -> bool:
+        self._check_session()
+        self.partial = _copy_curves(progress.result)
+        return not self._should_stop()
+
+    def _on_chunk(self, done: int, total: int) -> bool:
+        self._check_session()
+        self.done, self.total, self.phase = done, total, TRAINING
+        return not self._should_stop()
+
+    def _run(self) -> None:
+        _name_native_thread(self.name)
+        try:
+            while not _slots.acquire(timeout=SLOT_POLL_S):  # a free slot, a Stop, or gone
+                self._check_session()
+                if self._should_stop():
+                    self.phase = STOPPED
+                    return
+            try:
+                with _running_lock:
+                    _running_jobs.add(self)
+                self._train()
+            finally:
+                with _running_lock:
+                    _running_jobs.discard(self)
+                _slots.release()
+        except SessionGone:
+            self.phase = STOPPED  # nothing kept: the visitor who would see it has left
+        except DataUnavailable as e:
+            self.error, self.phase = str(e), FAILED
+        except Exception as e:  # shown on the page; the server must not lose the session
+            self.error, self.phase = f"{type(e).__name__}: {e}", FAILED
+        finally:
+            self.finished = time.monotonic()
+
+    def _train(self) -> None:
+        self._check_session()
+        if self._should_stop():
+            self.phase = STOPPED
+            return
+        self.phase = LOADING
+        data = dataset(self.setup.data)
+        self.phase, self.started = PREPARING, time.monotonic()
+        result = train(self.setup.optimizer_configs(), self.setup.train_config(), data,
+                       callback=self._on_epoch, on_chunk=self._on_chunk)
+        self.partial = _copy_curves(result)
+        self.outcome = Outcome(self.setup, result,
+                               stop_reason=self.stop_reason if result.stopped else None)
+        if result.stopped:
+            self.phase = STOPPED
+        else:
+            _record_speed(result)
+            CACHE.put(self.setup, self.outcome)  # only complete runs: a stopped one is not the setup
+            self.phase = FINISHED
+
+
+def start_job(setup: MnistSetup, alive: Callable[[], bool] | None = None) -> TrainingJob:
+    """Train `setup` in the background; `alive()` says whether its visitor is still there."""
+    return TrainingJob(setup, alive).start()
+
+
+def format_duration(seconds: float) -> str:
+    """Round a duration for people: "8 s", "4 min", "2.5 h"."""
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def running_jobs() -> int:
+    with _running_lock:
+        return len(_running_jobs)
+
+
+
+def landscape_for(outcome: Outcome, resolution: int,
+                  progress: Callable[[int, int], None] | None = None) -> Landscape:
+    """The loss-landscape slice of a run (cached on the outcome, which the cache may hold)."""
+    land = outcome.landscapes.get(resolution)
+    if land is None:
+        land = compute_landscape(outcome.result, dataset(outcome.setup.data),
+                                 resolution=resolution, progress=progress)
+        outcome.landscapes[resolution] = land
+    return land
+
+
+def has_snapshots(outcome: Outcome) -> bool:
+    return all(r.snapshots is not None and len(r.snapshots) >= 2 for r in outcome.result.runs)

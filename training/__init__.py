@@ -28,7 +28,6 @@ from training.models import MODELS, Model, get_model
 from training.train import (
     DEFAULT_PRESET,
     EpochRecord,
-    OptimizerConfig,
     OptimizerSettings,
     Progress,
     RunResult,
@@ -47,7 +46,6 @@ __all__ = [
     "Landscape",
     "MNISTSplit",
     "Model",
-    "OptimizerConfig",
     "OptimizerSettings",
     "Progress",
     "RunResult",

@@ -59,7 +59,6 @@ __all__ = [
     "DEFAULT_PRESET",
     "PARALLEL_MODES",
     "EpochRecord",
-    "OptimizerConfig",
     "OptimizerSettings",
     "Progress",
     "RunResult",
@@ -93,13 +92,6 @@ def _count_trace(kind: str) -> None:
 
 
 # ----------------------------------------------------------------------------- config
-
-
-def OptimizerConfig(name: str, hparams: Mapping[str, float] | None = None,  # noqa: N802
-                    preset: str | None = None) -> OptimizerSettings:
-    """Deprecated: use `OptimizerSettings(name, hparams, preset)`. Kept for callers not yet
-    migrated; a preset of None means training's DEFAULT_PRESET (Keras), as it always did."""
-    return OptimizerSettings(name, hparams or {}, preset or DEFAULT_PRESET)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@
    optimizer compiled once beforehand), and the ratio.
 4. Recompiles while the grid values change (α range, β values): JAX's backend-compile events
    and the engine's trace counter; both must stay at 0.
+5. The MNIST learning-rate range test (training.lr_find, MLP, SGD, one epoch of the shipped
+   sample at batch 64 = 125 steps, no early stop): first and warm call, and as baseline one
+   epoch of `training.train` with the same optimizer, batches and batch size.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def _count_compile(event: str, duration_secs: float, **kwargs: str | int) -> Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--skip-lr-find", action="store_true", help="surfaces only")
     args = parser.parse_args()
     configure_jax()
     jax.monitoring.register_event_duration_secs_listener(_count_compile)
@@ -107,6 +111,39 @@ def main() -> None:
     print("\nchosen (first call):")
     for t in first:
         print("  " + t.summary())
+    if not args.skip_lr_find:
+        _bench_lr_find(repeats)
+
+
+def _bench_lr_find(repeats: int) -> None:
+    from training.data import load_sample
+    from training.lr_find import lr_find
+    from training.lr_find import trace_count as lr_traces
+    from training.train import TrainConfig, train
+
+    data = load_sample()
+    t0 = time.perf_counter()
+    lr_find("sgd", data=data, batch_size=64, stop_early=False)
+    cold = time.perf_counter() - t0
+    traces = lr_traces()
+    times = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        r = lr_find("sgd", data=data, batch_size=64, alpha_min=10.0 ** -(5 + i % 2), stop_early=False)
+        times.append(time.perf_counter() - t0)
+    config = TrainConfig(model="mlp", epochs=1, batch_size=64, keep_snapshots=False,
+                         parallel="sequential")
+    train(["sgd"], config, data)  # compile
+    base = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        train(["sgd"], config, data)
+        base.append(time.perf_counter() - t0)
+    print(f"\n5. lr_find, MLP, SGD, {r.planned_steps} steps (one epoch of the sample, batch 64): "
+          f"first call {cold:.2f} s, warm median {statistics.median(times) * 1e3:.0f} ms "
+          f"({lr_traces() - traces} retraces); baseline: one epoch of training.train "
+          f"{statistics.median(base) * 1e3:.0f} ms (validation pass included)")
+    print("   " + r.summary())
 
 
 if __name__ == "__main__":

@@ -77,7 +77,8 @@ class LRFindResult:
     suggestion: float | None  # α at the steepest descent; None if too few steps to tell
     suggestion_index: int | None  # its index into alphas
     rule: str  # how `suggestion` is chosen, as a sentence
-    stopped_early: bool  # the loss blew up before α_max
+    stopped_early: bool  # the test stopped at the blow-up, before α_max
+    blowup_index: int | None  # first step past STOP_RULE's limit (the last one when stopped)
     stop_rule: str
     settings: OptimizerSettings  # the optimizer; its own α is ignored (the test sets α)
     model: str
@@ -96,7 +97,11 @@ class LRFindResult:
     def summary(self) -> str:
         """One sentence for the page."""
         ran = f"{len(self.alphas)} of {self.planned_steps} steps"
-        stop = f", stopped at α = {self.alphas[-1]:.3g} (the loss blew up)" if self.stopped_early else ""
+        stop = ""
+        if self.stopped_early:
+            stop = f", stopped at α = {self.alphas[-1]:.3g} (the loss blew up)"
+        elif self.blowup_index is not None:
+            stop = f", the loss blew up from α = {self.alphas[self.blowup_index]:.3g}"
         b = self.best_index
         best = f"lowest smoothed loss {self.smoothed[b]:.3g} at α = {self.alphas[b]:.3g}"
         sug = (f"suggested α = {self.suggestion:.3g}" if self.suggestion is not None
@@ -209,7 +214,9 @@ def lr_find(
       num_batches: steps of the test (default: one epoch, n_train // batch_size); batches are
         drawn from reshuffled epochs if it is longer than one.
       chunk_size: batches per compiled call (how often the host checks for the blow-up).
-      stop_early: stop once the smoothed loss exceeds 4× its lowest value (STOP_RULE).
+      stop_early: stop once the smoothed loss exceeds 4× its lowest value (STOP_RULE); with
+        False the test runs to α_max, and the suggestion still reads only the curve before
+        the blow-up.
     """
     settings = (OptimizerSettings(optimizer, preset=DEFAULT_PRESET) if isinstance(optimizer, str)
                 else optimizer)
@@ -265,11 +272,13 @@ def lr_find(
     taken = len(raw) if stop_at is None else stop_at + 1
     raw, used = raw[:taken], alphas[:taken]
     smoothed = smooth(raw)
-    # The suggestion reads the finite, pre-blow-up part of the curve.
-    upto = taken - 1 if stop_at is not None else taken
+    # The suggestion reads the part of the curve before the blow-up, also when the test ran
+    # on past it (stop_early=False): a loss falling back from a blow-up is no guide.
+    blowup = _blowup_index(smoothed)
+    upto = taken if blowup is None else blowup
     idx_best = steepest(used[:upto], smoothed[:upto])
     return LRFindResult(
-        alphas=used, losses=raw, smoothed=smoothed,
+        alphas=used, losses=raw, smoothed=smoothed, blowup_index=blowup,
         suggestion=None if idx_best is None else float(used[idx_best]),
         suggestion_index=idx_best, rule=SUGGESTION_RULE, stopped_early=stop_at is not None,
         stop_rule=STOP_RULE, settings=settings, model=model, batch_size=batch_size,

@@ -55,6 +55,15 @@ def test_the_suggestion_lies_where_the_loss_decreases(sgd_sweep):
     assert "steepest" in r.summary() or "suggested" in r.summary()
 
 
+def test_running_past_the_blowup_does_not_move_the_suggestion(sgd_sweep, sample):
+    full = lr_find("sgd", model="mlp", data=sample, train_size=SIZE, batch_size=BATCH,
+                   alpha_min=1e-5, alpha_max=10.0, stop_early=False)
+    assert len(full.alphas) == full.planned_steps and not full.stopped_early
+    assert full.blowup_index == sgd_sweep.blowup_index == len(sgd_sweep.alphas) - 1
+    np.testing.assert_allclose(full.losses[: len(sgd_sweep.losses)], sgd_sweep.losses, rtol=1e-6)
+    assert full.suggestion == sgd_sweep.suggestion
+
+
 def test_a_short_epoch_at_the_suggested_alpha_beats_alpha_min(sgd_sweep, sample):
     runs = train([OptimizerSettings("sgd", {"learning_rate": sgd_sweep.suggestion}, "keras"),
                   OptimizerSettings("sgd", {"learning_rate": sgd_sweep.alpha_min}, "keras")],

@@ -16,6 +16,7 @@ import pytest
 
 from optim_core import OPTIMIZERS, run
 from playground import compare as cmp
+from playground import compare_runs
 from playground.setup import OptimizerEntry, Setup
 from surfaces import SURFACES
 
@@ -32,7 +33,7 @@ def fresh_caches() -> None:
 def engine_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
     """Records every run_grid / run_batch call the compare module makes."""
     calls: dict[str, list] = {"run_grid": [], "run_batch": []}
-    real_grid, real_batch = cmp.run_grid, cmp.run_batch
+    real_grid, real_batch = compare_runs.run_grid, compare_runs.run_batch
 
     def grid(*args, **kwargs):
         calls["run_grid"].append((args, kwargs))
@@ -42,8 +43,8 @@ def engine_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
         calls["run_batch"].append((args, kwargs))
         return real_batch(*args, **kwargs)
 
-    monkeypatch.setattr(cmp, "run_grid", grid)
-    monkeypatch.setattr(cmp, "run_batch", batch)
+    monkeypatch.setattr(compare_runs, "run_grid", grid)
+    monkeypatch.setattr(compare_runs, "run_batch", batch)
     return calls
 
 

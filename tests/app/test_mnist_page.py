@@ -3,8 +3,9 @@
 Training runs in a background thread (playground.mnist_page.TrainingJob); in a browser a
 fragment polls it. AppTest does not run fragments on a timer, so `finish()` reruns the script
 until the job has handed over its result, as the polling would. AppTest runs the page in this
-process, so the page's module-level result cache is `mp.CACHE` here, and `mj.train` (playground.mnist_jobs) can be
-wrapped to count (or slow down) trainings. Setups are tiny (500 images, 1 epoch).
+process, so the page's module-level result cache is `mp.CACHE` here, and `mj.train`
+(playground.mnist_jobs) can be wrapped to count (or slow down) trainings. Setups are tiny
+(500 images, 1 epoch).
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def unescaped_markup(line: str) -> str | None:
 
 
 def warning_items(body: str) -> list[str]:
-    """The message lines of a warning box written by playground.ui.show_warnings."""
+    """The message lines of a warning box written by app_pages.ui.show_warnings."""
     return [line[2:] for line in body.splitlines() if line.startswith("- ")]
 
 

@@ -13,7 +13,9 @@ applied with `jnp.where`-style arithmetic.
 
 `internals` is a dict holding what the app draws, each a pytree shaped like `params`; any of
 the keys in `INTERNAL_KEYS` may be present: first moment, second moment, their bias-corrected
-values and the per-coordinate effective step size.
+values and the per-coordinate effective step size, and the extra sequences of the optimizers
+in `optim_core.optimizers_modern` (Schedule-Free's z, y, x, Prodigy's d, Lookahead's slow and
+fast weights, SAM's probe and anchor).
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ Internals = dict[str, Params]
 InitFn = Callable[[Params], State]
 UpdateFn = Callable[[Params, State, Params, HParamValues], tuple[Params, State, Internals]]
 
-INTERNAL_KEYS: tuple[str, ...] = ("m", "v", "m_hat", "v_hat", "step_size")
+INTERNAL_KEYS: tuple[str, ...] = (
+    "m", "v", "m_hat", "v_hat", "step_size",
+    # optim_core.optimizers_modern: Schedule-Free's z, y, x; Prodigy's d; Lookahead's slow and
+    # fast weights; SAM's probe and anchor (= optimizers_modern.MODERN_INTERNAL_KEYS)
+    "z", "y", "x", "d", "slow", "fast", "probe", "anchor",
+)
 
 
 @dataclass(frozen=True)

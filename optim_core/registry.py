@@ -10,6 +10,7 @@ on Rosenbrock from (−1.5, 2) within 500 steps without blowing up.
 from __future__ import annotations
 
 from optim_core._base import HyperParam, Optimizer, OptimizerSpec
+from optim_core.optimizers_modern import MODERN_SPECS
 from optim_core.rules import (
     adabelief,
     adadelta,
@@ -543,5 +544,7 @@ m_t &= \beta_2 m_{t-1} + (1-\beta_2)\, g_t \\
             "whatever the gradient's size.",
             "Chen et al., Symbolic Discovery of Optimization Algorithms, 2023",
         ),
+        # The 2026 course's optimizers (Schedule-Free, Prodigy, Yogi, Adan, Lookahead, SAM)
+        *MODERN_SPECS,
     )
 }

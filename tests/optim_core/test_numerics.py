@@ -259,7 +259,13 @@ def _gradient_stream() -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize("name", NAMES)
+# Prodigy estimates its step from ⟨g, θ₀ − θ⟩: a gradient stream that ignores where the params
+# are makes that grow without bound (d → ∞, then NaN in float64 too). Its float32 check runs
+# on a real loss instead: tests/optim_core/test_optimizers_modern.py.
+_NOT_TEACHER_FORCED = ("prodigy",)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in _NOT_TEACHER_FORCED])
 def test_float32_follows_float64(name):
     hps = _settings_for_precision(name)
     grads = _gradient_stream()

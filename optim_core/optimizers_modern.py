@@ -272,8 +272,10 @@ def yogi() -> Optimizer:
     """
 
     def init(params: Params) -> YogiState:
-        start = _tmap(lambda p: jnp.full_like(p, YOGI_INITIAL_ACCUMULATOR), params)
-        return YogiState(_zero_count(), start, start)
+        def start() -> Params:  # two separate buffers (a training loop may donate the state)
+            return _tmap(lambda p: jnp.full_like(p, YOGI_INITIAL_ACCUMULATOR), params)
+
+        return YogiState(_zero_count(), start(), start())
 
     def update(grads: Params, state: YogiState, params: Params,
                hparams: HParamValues) -> tuple[Params, YogiState, Internals]:

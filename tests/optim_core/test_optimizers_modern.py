@@ -410,3 +410,53 @@ def test_prodigy_float32_follows_float64_on_a_real_loss():
     gap = np.linalg.norm(path32 - path64, axis=-1)
     # the gap against the path's own scale: after 500 steps, a small multiple of the step length
     assert gap.max() <= 1e-3 * max(1.0, float(np.abs(path64).max())), (gap.max(), steps.max())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_init_state_shares_no_buffers(name):
+    """A training loop that donates the state fails on one buffer held twice (Yogi's m and v)."""
+    params = {"w": jnp.ones((2, 3)), "b": jnp.zeros(3)}
+    leaves = [leaf for leaf in jax.tree.leaves(SPECS[name].optimizer.init(params)) if leaf.ndim]
+    assert len({id(leaf) for leaf in leaves}) == len(leaves)
+    assert not {id(leaf) for leaf in leaves} & {id(p) for p in jax.tree.leaves(params)}
+
+
+# --------------------------------------------------------------------------------------------
+# Through the engine: registered, internals recorded, no recompile for new values
+# --------------------------------------------------------------------------------------------
+
+_DRAWN = {"schedule_free_sgd": ("z", "y", "x"), "schedule_free_adamw": ("z", "y", "x"), "prodigy": ("d",),
+          "yogi": ("m", "v"), "adan": ("m", "v"), "lookahead_adam": ("slow", "fast"),
+          "sam": ("probe", "anchor")}
+
+
+def test_engine_records_the_internals_and_does_not_recompile():
+    from optim_core import OPTIMIZERS
+    from optim_core.engine import RunConfig, run_batch, trace_count
+
+    with jax.enable_x64(False):
+        assert all(OPTIMIZERS[name] is SPECS[name] for name in NAMES)
+        configs = [RunConfig(name) for name in NAMES]
+        trajectories = run_batch("rosenbrock", configs, steps=200, noise=0.0)
+        for name, trajectory in zip(NAMES, trajectories, strict=True):
+            assert trajectory.diverged_at is None, name
+            assert trajectory.loss[-1] < trajectory.loss[0], name
+            for key in _DRAWN[name]:
+                values = trajectory.internals[key]
+                assert values.shape == (200, 2) and np.isfinite(values).all(), (name, key)
+        by_name = dict(zip(NAMES, trajectories, strict=True))
+        sf = by_name["schedule_free_sgd"]
+        np.testing.assert_allclose(sf.internals["y"], sf.path[1:], rtol=1e-6)
+        lookahead = by_name["lookahead_adam"]
+        np.testing.assert_allclose(lookahead.internals["fast"], lookahead.path[1:], rtol=1e-6)
+        np.testing.assert_allclose(lookahead.path[5], lookahead.internals["slow"][4], rtol=1e-6)
+        d = by_name["prodigy"].internals["d"][:, 0]
+        assert (np.diff(d) >= 0).all() and d[-1] > 100 * d[0]
+        sam_run = by_name["sam"]
+        np.testing.assert_allclose(sam_run.path[1::2], sam_run.internals["probe"][0::2], rtol=1e-6)
+        # new hyperparameter values: the same compiled program
+        before = trace_count()
+        changed = [RunConfig(name, {h.name: (h.low + h.high) / 2 if not h.log else h.low * 10
+                                    for h in SPECS[name].hyperparams[1:]}) for name in NAMES]
+        run_batch("rosenbrock", changed, steps=200, noise=0.0)
+        assert trace_count() == before

@@ -66,7 +66,10 @@ def _bias_correct(tree: Params, decay: Scalar, count: jax.Array) -> Params:
 
 
 def _tree_sum(tree: Params) -> jax.Array:
-    return sum(jnp.sum(x) for x in jax.tree.leaves(tree))
+    total = jnp.zeros([])
+    for leaf in jax.tree.leaves(tree):
+        total = total + jnp.sum(leaf)
+    return total
 
 
 def _tree_norm(tree: Params) -> jax.Array:

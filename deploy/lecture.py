@@ -168,7 +168,7 @@ RUN_APP = Path(__file__).resolve().parents[1] / "scripts" / "run_app.sh"
 
 def app_start_args(run_app: Path = RUN_APP) -> list[str]:
     """How scripts/run_app.sh starts the app, after the venv's python and before its own
-    arguments, e.g. ["-m", "playground.serve", "run", "app.py"]: the one start command that
+    arguments, e.g. ["-m", "app_pages.serve", "run", "app.py"]: the one start command that
     run_lecture.sh, deploy/entrypoint.sh and the benchmarks must share (tests/deploy checks)."""
     for line in run_app.read_text().splitlines():
         try:

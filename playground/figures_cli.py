@@ -635,6 +635,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
         return int(exc.code or 0)
+    from optim_core import configure_jax
+
+    configure_jax()  # the persistent compilation cache, before the first compile
     try:
         check_image_size(args)
         check_outputs(args)

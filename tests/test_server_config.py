@@ -1,7 +1,7 @@
 """Server settings that bound what one visitor can make the server hold or show.
 
 .streamlit/config.toml (upload cap, error details), JAX's persistent cache limit, and the start
-wrapper playground.serve (request head size, dropped query strings). The browser side of these
+wrapper app_pages.serve (request head size, dropped query strings). The browser side of these
 is in tests/e2e/test_long_links_and_uploads.py.
 """
 
@@ -16,7 +16,7 @@ import tomllib
 
 import pytest
 
-from playground import serve
+from app_pages import serve
 from playground.setup import MAX_UPLOAD_BYTES
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -125,7 +125,7 @@ def test_entries_written_without_the_limit_do_not_break_the_cache(tmp_path):
     assert {p.name.rsplit("-", 1)[1] for p in written} == {"cache", "atime"}
 
 
-# --- playground.serve -------------------------------------------------------------------------
+# --- app_pages.serve -------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -187,5 +187,5 @@ def test_the_app_says_when_a_link_was_dropped():
 
 
 def test_the_start_scripts_use_the_wrapper():
-    assert "-m playground.serve run app.py" in (ROOT / "scripts" / "run_app.sh").read_text()
-    assert '"playground.serve", "run", "app.py"' in (ROOT / "tests" / "e2e" / "conftest.py").read_text()
+    assert "-m app_pages.serve run app.py" in (ROOT / "scripts" / "run_app.sh").read_text()
+    assert '"app_pages.serve", "run", "app.py"' in (ROOT / "tests" / "e2e" / "conftest.py").read_text()

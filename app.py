@@ -20,11 +20,9 @@ def home() -> None:
 
 PAGES = {
     "home": st.Page(home, title="Home", icon="🏠", url_path="home", default=True),
-    "playground": st.Page("app_pages/playground.py", title="Playground", icon="🎢",
-                          url_path="playground"),
+    "playground": st.Page("app_pages/playground.py", title="Playground", icon="🎢", url_path="playground"),
     "compare": st.Page("app_pages/compare.py", title="Compare", icon="🔬", url_path="compare"),
-    "adam": st.Page("app_pages/adam.py", title="Adam explained", icon="📐",
-                    url_path="adam"),
+    "adam": st.Page("app_pages/adam.py", title="Adam explained", icon="📐", url_path="adam"),
     "lessons": st.Page("app_pages/lessons.py", title="Lessons", icon="🎓", url_path="lessons"),
     "mnist": st.Page("app_pages/mnist.py", title="MNIST", icon="✍️", url_path="mnist"),
 }
@@ -34,7 +32,9 @@ page = st.navigation(list(PAGES.values()), position="sidebar")
 # above the page, for as long as the visitor stays on that page, and drop the marker.
 if DROPPED_LINK_PARAM in st.query_params:
     st.session_state["_app_dropped_link"] = (
-        dropped_link_message(st.query_params.get(DROPPED_LINK_PARAM)), page.url_path)
+        dropped_link_message(st.query_params.get(DROPPED_LINK_PARAM)),
+        page.url_path,
+    )
     del st.query_params[DROPPED_LINK_PARAM]
 dropped = st.session_state.get("_app_dropped_link")
 if dropped is not None and dropped[1] == page.url_path:

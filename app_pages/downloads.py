@@ -21,9 +21,15 @@ from viz import export as vx
 
 def metrics_table(result: PlaygroundRun) -> None:
     frame = pd.DataFrame(exports.metrics_table_rows(result))
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={
-        heading: st.column_config.NumberColumn(format=fmt)
-        for heading, fmt in exports.METRIC_FORMATS.items()})
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            heading: st.column_config.NumberColumn(format=fmt)
+            for heading, fmt in exports.METRIC_FORMATS.items()
+        },
+    )
     st.caption(exports.METRICS_CAPTION)
 
 
@@ -37,19 +43,37 @@ def figure_downloads(name: str, make_figure: Callable[[], go.Figure], key: str) 
     available = vx.export_available()
     cols = st.columns(4)
     for col, (fmt, mime) in zip(cols, exports.IMAGE_FORMATS.items()):
-        col.download_button(fmt.upper(), data=_rendered(fmt, make_figure),
-                            file_name=f"{name}.{fmt}", mime=mime, key=f"{key}.{fmt}",
-                            disabled=not available, on_click="ignore")
-    cols[3].download_button("HTML", data=lambda: vx.to_html(make_figure()),
-                            file_name=f"{name}.html", mime="text/html", key=f"{key}.html",
-                            on_click="ignore")
+        col.download_button(
+            fmt.upper(),
+            data=_rendered(fmt, make_figure),
+            file_name=f"{name}.{fmt}",
+            mime=mime,
+            key=f"{key}.{fmt}",
+            disabled=not available,
+            on_click="ignore",
+        )
+    cols[3].download_button(
+        "HTML",
+        data=lambda: vx.to_html(make_figure()),
+        file_name=f"{name}.html",
+        mime="text/html",
+        key=f"{key}.html",
+        on_click="ignore",
+    )
     if not available:
-        st.caption("PNG, SVG and PDF need Chromium, which was not found on the server "
-                   "(`apt-get install chromium`); HTML and the data downloads still work.")
+        st.caption(
+            "PNG, SVG and PDF need Chromium, which was not found on the server "
+            "(`apt-get install chromium`); HTML and the data downloads still work."
+        )
 
 
-def download_section(setup: Setup, result: PlaygroundRun, surface: Surface,
-                     surface_params: Mapping[str, float], colors: Sequence[str]) -> None:
+def download_section(
+    setup: Setup,
+    result: PlaygroundRun,
+    surface: Surface,
+    surface_params: Mapping[str, float],
+    colors: Sequence[str],
+) -> None:
     st.subheader("Download")
     for name, make in exports.download_figures(result, surface, surface_params, colors).items():
         st.markdown(f"**{name}**")
@@ -57,9 +81,15 @@ def download_section(setup: Setup, result: PlaygroundRun, surface: Surface,
     st.markdown("**animation and data**")
     cols = st.columns(6)
     cols[0].download_button(
-        "GIF", data=exports.animation_payload(result, surface, surface_params, colors),
-        file_name="animation.gif", mime="image/gif", key="dl.gif",
-        disabled=not vx.export_available(), on_click="ignore")
+        "GIF",
+        data=exports.animation_payload(result, surface, surface_params, colors),
+        file_name="animation.gif",
+        mime="image/gif",
+        key="dl.gif",
+        disabled=not vx.export_available(),
+        on_click="ignore",
+    )
     for col, (label, file_name, mime, data, suffix) in zip(cols[1:], exports.data_files(setup, result)):
-        col.download_button(label, data=data, file_name=file_name, mime=mime, key=f"dl.{suffix}",
-                            on_click="ignore")
+        col.download_button(
+            label, data=data, file_name=file_name, mime=mime, key=f"dl.{suffix}", on_click="ignore"
+        )

@@ -26,17 +26,21 @@ def render_home(pages: Mapping[str, st.Page]) -> None:
     left, right = st.columns([3, 2])
     with right:
         st.subheader("Try it here")
-        lr = st.select_slider("SGD's learning rate α", list(DEMO_SGD_RATES),
-                              value=DEMO_SGD_DEFAULT, key="home.lr")
+        lr = st.select_slider(
+            "SGD's learning rate α", list(DEMO_SGD_RATES), value=DEMO_SGD_DEFAULT, key="home.lr"
+        )
         st.caption(DEMO_TEXT)
         setup = demo_setup(lr)
-        st.page_link(pages["playground"], label="Open the full Playground →",
-                     query_params=to_query(setup))
+        st.page_link(pages["playground"], label="Open the full Playground →", query_params=to_query(setup))
     with left:
         result = run_setup(setup)
-        fig = vc.contour_figure(result.surface, list(result.trajectories),
-                                dict(setup.surface_params), clickable=False,
-                                colors=[color_for(i) for i in range(len(DEMO_OPTIMIZERS))])
+        fig = vc.contour_figure(
+            result.surface,
+            list(result.trajectories),
+            dict(setup.surface_params),
+            clickable=False,
+            colors=[color_for(i) for i in range(len(DEMO_OPTIMIZERS))],
+        )
         fig.update_layout(height=420)
         st.plotly_chart(fig, width="stretch", key="home.demo")
 
@@ -44,7 +48,7 @@ def render_home(pages: Mapping[str, st.Page]) -> None:
     cols = st.columns(4)
     blurbs = {
         "playground": "One surface, up to eight optimizers, every slider. Paths, 3D, "
-                      "animation, internals, metrics, share links and exports.",
+        "animation, internals, metrics, share links and exports.",
         "compare": "Small multiples, hyperparameter sweeps, sensitivity heatmaps and basin maps.",
         "adam": "The maths of momentum, RMSProp and Adam, each equation beside a live widget.",
         "mnist": "The same optimizers train a real network on real handwritten digits.",
@@ -58,8 +62,11 @@ def render_home(pages: Mapping[str, st.Page]) -> None:
     lesson_cols = st.columns(3)
     for i, lesson in enumerate(LESSONS):
         with lesson_cols[i % 3], st.container(border=True):
-            st.page_link(pages["playground"], label=lesson.title, icon="🎓",
-                         query_params=lesson_query(lesson))
+            st.page_link(
+                pages["playground"], label=lesson.title, icon="🎓", query_params=lesson_query(lesson)
+            )
             st.caption(lesson.summary)
-    st.caption(f"{len(OPTIMIZERS)} optimizers · presets for optax, Keras and PyTorch · "
-               "everything runs on your machine, offline.")
+    st.caption(
+        f"{len(OPTIMIZERS)} optimizers · presets for optax, Keras and PyTorch · "
+        "everything runs on your machine, offline."
+    )

@@ -41,7 +41,8 @@ ADADELTA_NOTE = (
     "thousandth of the paper's. And since the numerator is made of the steps already taken, "
     "tiny steps keep the next ones tiny. After a few epochs the weights have barely left the "
     "start, and the accuracy stays near chance (10%). PyTorch multiplies by 1.0, which is the "
-    "method as published.")
+    "method as published."
+)
 
 
 def label_of(name: str) -> str:
@@ -57,13 +58,19 @@ def metrics_row(result: mp.TrainResult) -> None:
             continue
         last, label = run.epochs[-1], escape(run.label, quote=True)
         # One line per label (ellipsis), so the numbers of all optimizers line up.
-        col.markdown(f"<div title='{label}' style='white-space:nowrap;overflow:hidden;"
-                     f"text-overflow:ellipsis'><span style='color:{color_for(i)};"
-                     f"font-size:1.2em'>●</span> <b>{label}</b></div>",
-                     unsafe_allow_html=True)
-        col.metric(f"{run.label}: validation accuracy", f"{last.val_acc:.1%}",
-                   delta=f"{last.val_acc - run.initial_val_acc:+.1%}",
-                   delta_color="normal", label_visibility="collapsed")
+        col.markdown(
+            f"<div title='{label}' style='white-space:nowrap;overflow:hidden;"
+            f"text-overflow:ellipsis'><span style='color:{color_for(i)};"
+            f"font-size:1.2em'>●</span> <b>{label}</b></div>",
+            unsafe_allow_html=True,
+        )
+        col.metric(
+            f"{run.label}: validation accuracy",
+            f"{last.val_acc:.1%}",
+            delta=f"{last.val_acc - run.initial_val_acc:+.1%}",
+            delta_color="normal",
+            label_visibility="collapsed",
+        )
 
 
 def weak_adadelta(outcome: mp.Outcome) -> bool:
@@ -72,11 +79,16 @@ def weak_adadelta(outcome: mp.Outcome) -> bool:
 
 
 def adadelta_box(expanded: bool) -> None:
-    with st.expander("💡 Why Adadelta barely learns at Keras defaults, and a one-click fix",
-                     expanded=expanded):
+    with st.expander(
+        "💡 Why Adadelta barely learns at Keras defaults, and a one-click fix", expanded=expanded
+    ):
         st.markdown(ADADELTA_NOTE)
-        st.button("Fix it: set Adadelta's learning rate to 1.0 (as PyTorch does) and run",
-                  key=wkey("fix_adadelta"), on_click=fix_adadelta, type="primary")
+        st.button(
+            "Fix it: set Adadelta's learning rate to 1.0 (as PyTorch does) and run",
+            key=wkey("fix_adadelta"),
+            on_click=fix_adadelta,
+            type="primary",
+        )
 
 
 def fix_adadelta() -> None:
@@ -127,10 +139,12 @@ def add_optimizer() -> None:
 
 
 st.title("MNIST: the optimizers on a real network")
-st.caption("The seed article's experiment, live: the same optimizers as on the 2D surfaces train "
-           "a neural network to read handwritten digits. Every optimizer starts from the same "
-           "weights and sees the same batches in the same order, so the curves differ only "
-           "by the optimizer.")
+st.caption(
+    "The seed article's experiment, live: the same optimizers as on the 2D surfaces train "
+    "a neural network to read handwritten digits. Every optimizer starts from the same "
+    "weights and sees the same batches in the same order, so the curves differ only "
+    "by the optimizer."
+)
 
 # 1. A new URL (first visit, a shared link) seeds the widgets; coming back from another page
 #    (an empty URL) restores the last setup instead of the defaults.
@@ -160,65 +174,110 @@ running = job is not None
 # 3. Sidebar: the network and the data.
 with st.sidebar:
     st.header("Network and data")
-    st.radio("Model", mp.MODEL_NAMES, key=wkey("model"), format_func=mp.MODEL_LABELS.get,
-             help="MLP: one hidden layer of 256 units, trains in seconds. CNN: the article's "
-                  "network (32 3×3 filters, max-pool, dense 256, dropout).")
-    st.radio("Data", mp.DATA_SOURCES, key=wkey("data"), format_func=mp.DATA_LABELS.get,
-             on_change=mp.data_changed, args=(ss,),
-             help="The sample ships with the app (8000 images to train on, 2000 to validate). "
-                  "The full set is downloaded once (11 MB) and validated on its 10,000 test "
-                  "images, as Keras does.")
+    st.radio(
+        "Model",
+        mp.MODEL_NAMES,
+        key=wkey("model"),
+        format_func=mp.MODEL_LABELS.get,
+        help="MLP: one hidden layer of 256 units, trains in seconds. CNN: the article's "
+        "network (32 3×3 filters, max-pool, dense 256, dropout).",
+    )
+    st.radio(
+        "Data",
+        mp.DATA_SOURCES,
+        key=wkey("data"),
+        format_func=mp.DATA_LABELS.get,
+        on_change=mp.data_changed,
+        args=(ss,),
+        help="The sample ships with the app (8000 images to train on, 2000 to validate). "
+        "The full set is downloaded once (11 MB) and validated on its 10,000 test "
+        "images, as Keras does.",
+    )
     if ss[wkey("data")] == "full" and not mp.full_downloaded():
-        st.info("Not on this server yet: Run downloads it first (11 MB, once). No internet "
-                "access? You will get a message; the offline sample always works.", icon="🌐")
-    st.select_slider("Training images", mp.train_sizes(ss[wkey("data")]), key=wkey("n"),
-                     format_func=lambda n: f"{n:,}",
-                     help="How many images one epoch goes through. Fewer: faster, noisier.")
-    st.select_slider("Batch size", mp.BATCH_SIZES, key=wkey("batch"),
-                     help="Images per gradient step. The article uses 64.")
-    st.slider("Epochs", 1, mp.MAX_EPOCHS, key=wkey("epochs"),
-              help="Passes over the training images.")
-    st.number_input("Seed", 0, 2**31 - 1, step=1, key=wkey("seed"),
-                    help="Decides the initial weights, the batch order and the dropout masks.")
+        st.info(
+            "Not on this server yet: Run downloads it first (11 MB, once). No internet "
+            "access? You will get a message; the offline sample always works.",
+            icon="🌐",
+        )
+    st.select_slider(
+        "Training images",
+        mp.train_sizes(ss[wkey("data")]),
+        key=wkey("n"),
+        format_func=lambda n: f"{n:,}",
+        help="How many images one epoch goes through. Fewer: faster, noisier.",
+    )
+    st.select_slider(
+        "Batch size", mp.BATCH_SIZES, key=wkey("batch"), help="Images per gradient step. The article uses 64."
+    )
+    st.slider("Epochs", 1, mp.MAX_EPOCHS, key=wkey("epochs"), help="Passes over the training images.")
+    st.number_input(
+        "Seed",
+        0,
+        2**31 - 1,
+        step=1,
+        key=wkey("seed"),
+        help="Decides the initial weights, the batch order and the dropout masks.",
+    )
 
 main_col, optimizers_col = st.columns([5, 2], gap="medium")
 
 # 4. The optimizers, each with a preset and its own sliders.
 with optimizers_col:
     st.subheader("Optimizers")
-    st.caption(f"Up to {mp.MAX_OPTIMIZERS}, each with its own settings. **keras** is the "
-               "article's framework; switch an optimizer's preset in its settings.")
+    st.caption(
+        f"Up to {mp.MAX_OPTIMIZERS}, each with its own settings. **keras** is the "
+        "article's framework; switch an optimizer's preset in its settings."
+    )
     ids = list(ss[wkey("entry_ids")])
     for n, entry_id in enumerate(ids):
         prefix = mp.entry_prefix(entry_id)
         name = ss[prefix + ".name"]
         with st.container(border=True):
             head, remove = st.columns([4, 1], vertical_alignment="center")
-            head.markdown(f"<span style='color:{color_for(n)};font-size:1.4em'>●</span> "
-                          f"**{label_of(name)}** · {ss[prefix + '.preset']}",
-                          unsafe_allow_html=True)
+            head.markdown(
+                f"<span style='color:{color_for(n)};font-size:1.4em'>●</span> "
+                f"**{label_of(name)}** · {ss[prefix + '.preset']}",
+                unsafe_allow_html=True,
+            )
             if len(ids) > 1:
-                remove.button("✕", key=prefix + ".remove", on_click=mp.remove_entry,
-                              args=(ss, entry_id), help=f"Remove {label_of(name)}")
+                remove.button(
+                    "✕",
+                    key=prefix + ".remove",
+                    on_click=mp.remove_entry,
+                    args=(ss, entry_id),
+                    help=f"Remove {label_of(name)}",
+                )
             with st.expander("Settings", expanded=False):
-                st.selectbox("optimizer", list(OPTIMIZERS), key=prefix + ".name",
-                             format_func=label_of, on_change=mp.change_optimizer,
-                             args=(ss, entry_id))
-                st.selectbox("preset", list(PRESETS), key=prefix + ".preset",
-                             on_change=mp.apply_preset, args=(ss, entry_id),
-                             help="Defaults (and ε placement) as in optax, Keras or PyTorch. "
-                                  "The article used Keras.")
+                st.selectbox(
+                    "optimizer",
+                    list(OPTIMIZERS),
+                    key=prefix + ".name",
+                    format_func=label_of,
+                    on_change=mp.change_optimizer,
+                    args=(ss, entry_id),
+                )
+                st.selectbox(
+                    "preset",
+                    list(PRESETS),
+                    key=prefix + ".preset",
+                    on_change=mp.apply_preset,
+                    args=(ss, entry_id),
+                    help="Defaults (and ε placement) as in optax, Keras or PyTorch. The article used Keras.",
+                )
                 if (note := preset_support(name, ss[prefix + ".preset"])) is not None:
                     st.caption(note)
-                values = ui.hyperparam_editor(name, f"{prefix}.{name}",
-                                              mp.default_entry(name).hparams)
+                values = ui.hyperparam_editor(name, f"{prefix}.{name}", mp.default_entry(name).hparams)
                 st.latex(OPTIMIZERS[name].latex)
             st.caption(ui.hyperparam_summary(name, values))
     if len(ids) < mp.MAX_OPTIMIZERS:
         ss.setdefault(wkey("add"), "—")
-        st.selectbox("Add an optimizer", ["—", *OPTIMIZERS], key=wkey("add"),
-                     format_func=lambda k: k if k == "—" else label_of(k),
-                     on_change=add_optimizer)
+        st.selectbox(
+            "Add an optimizer",
+            ["—", *OPTIMIZERS],
+            key=wkey("add"),
+            format_func=lambda k: k if k == "—" else label_of(k),
+            on_change=add_optimizer,
+        )
 
 setup = mp.read_setup(ss)
 ss[SETUP] = setup
@@ -243,47 +302,71 @@ def live_view() -> None:
 def show_outcome(outcome: mp.Outcome) -> None:
     result = outcome.result
     if outcome.setup != setup:
-        st.info(f"Showing your last run ({outcome.setup.describe()}). The settings have changed "
-                "since: press **Run** to train them.", icon="↩️")
+        st.info(
+            f"Showing your last run ({outcome.setup.describe()}). The settings have changed "
+            "since: press **Run** to train them.",
+            icon="↩️",
+        )
     if result.stopped:
         st.warning(mp.stop_message(outcome), icon="⏹️")
     for run in result.runs:
         if run.diverged:
-            st.warning(plain(f"{run.label} diverged: its loss became infinite or not a number "
-                             "(its learning rate is too large for this network)."), icon="💥")
+            st.warning(
+                plain(
+                    f"{run.label} diverged: its loss became infinite or not a number "
+                    "(its learning rate is too large for this network)."
+                ),
+                icon="💥",
+            )
     metrics_row(result)
     fig = curves_figure(result)
     st.plotly_chart(fig, key=wkey("curves"), width="stretch")
-    st.caption("**How to read it:** top, the loss (lower is better); bottom, the share of "
-               "digits classified correctly. *Training* values are averaged over each epoch's "
-               "batches, with dropout on; *validation* values are measured after each epoch "
-               f"on {result.n_val:,} images the network never trains on (epoch 0 is the shared "
-               "start). A validation curve that rises while the training one falls means "
-               "overfitting.")
+    st.caption(
+        "**How to read it:** top, the loss (lower is better); bottom, the share of "
+        "digits classified correctly. *Training* values are averaged over each epoch's "
+        "batches, with dropout on; *validation* values are measured after each epoch "
+        f"on {result.n_val:,} images the network never trains on (epoch 0 is the shared "
+        "start). A validation curve that rises while the training one falls means "
+        "overfitting."
+    )
 
     if weak_adadelta(outcome):
         adadelta_box(expanded=True)
 
     st.subheader("Results")
     summary = mp.summary_frame(result)
-    st.dataframe(summary, hide_index=True, width="stretch", column_config={
-        "accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-        "loss": st.column_config.NumberColumn(format="%.4f"),
-        "best accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-        "time (s)": st.column_config.NumberColumn(format="%.2f"),
-    })
+    st.dataframe(
+        summary,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+            "loss": st.column_config.NumberColumn(format="%.4f"),
+            "best accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+            "time (s)": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
     compile_s = max((r.compile_time for r in result.runs), default=0.0)
-    st.caption("Accuracy and loss on the validation images after the last epoch, the best "
-               "accuracy of any epoch and when it came. **Time** counts each optimizer's own "
-               "training batches; the optimizers train at "
-               "the same time and share the server's CPU. Compiling the network for new "
-               f"settings took another {compile_s:.1f} s (0 when it was already compiled).")
+    st.caption(
+        "Accuracy and loss on the validation images after the last epoch, the best "
+        "accuracy of any epoch and when it came. **Time** counts each optimizer's own "
+        "training batches; the optimizers train at "
+        "the same time and share the server's CPU. Compiling the network for new "
+        f"settings took another {compile_s:.1f} s (0 when it was already compiled)."
+    )
     for metric, title in mp.EPOCH_METRICS.items():
         st.markdown(f"**{title.capitalize()} after every epoch** (as in the article)")
         frame = mp.epoch_frame(result, metric)
-        st.dataframe(frame, hide_index=True, width="stretch", column_config={
-            c: st.column_config.NumberColumn(format="%.2f" if metric == "val_acc" else "%.4f")
-            for c in frame.columns if c != "epoch"})
+        st.dataframe(
+            frame,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                c: st.column_config.NumberColumn(format="%.2f" if metric == "val_acc" else "%.4f")
+                for c in frame.columns
+                if c != "epoch"
+            },
+        )
 
     land = landscape_section(outcome)
     export_section(outcome, fig, land)
@@ -291,33 +374,44 @@ def show_outcome(outcome: mp.Outcome) -> None:
 
 def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
     st.subheader("Loss landscape")
-    st.caption("The network has hundreds of thousands of weights, so its loss cannot be drawn "
-               "directly. This view takes the plane in weight space that holds most of the "
-               "optimizers' movement (the top two principal directions of their paths, scaled "
-               "per filter as in Li et al., 2018), evaluates the real loss on a grid over that "
-               "plane, and draws each optimizer's path on it: the same picture as the 2D "
-               "playground, on a slice of a real network.")
+    st.caption(
+        "The network has hundreds of thousands of weights, so its loss cannot be drawn "
+        "directly. This view takes the plane in weight space that holds most of the "
+        "optimizers' movement (the top two principal directions of their paths, scaled "
+        "per filter as in Li et al., 2018), evaluates the real loss on a grid over that "
+        "plane, and draws each optimizer's path on it: the same picture as the 2D "
+        "playground, on a slice of a real network."
+    )
     if not mp.has_snapshots(outcome):
-        st.info("This run did not keep its weights after every epoch (they would take more "
-                f"than {mp.SNAPSHOT_BUDGET_BYTES // 2**20} MB). Fewer epochs or optimizers bring "
-                "the landscape back.", icon="ℹ️")
+        st.info(
+            "This run did not keep its weights after every epoch (they would take more "
+            f"than {mp.SNAPSHOT_BUDGET_BYTES // 2**20} MB). Fewer epochs or optimizers bring "
+            "the landscape back.",
+            icon="ℹ️",
+        )
         return None
     model = outcome.setup.model
     ss.setdefault(wkey("land_res"), mp.DEFAULT_LANDSCAPE_RESOLUTION[model])
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-    res = c1.select_slider("Grid points per axis", mp.LANDSCAPE_RESOLUTIONS, key=wkey("land_res"),
-                           help="More points: a finer picture, longer to compute (the loss is "
-                                "evaluated at every point).")
+    res = c1.select_slider(
+        "Grid points per axis",
+        mp.LANDSCAPE_RESOLUTIONS,
+        key=wkey("land_res"),
+        help="More points: a finer picture, longer to compute (the loss is evaluated at every point).",
+    )
     land = outcome.landscapes.get(res)
     if land is None:
         slot = c2.empty()  # the button goes once the landscape is there
         go = slot.button("Compute the loss landscape", key=wkey("land_go"), width="stretch")
         if not go:
-            st.caption(f"Evaluates the loss at {res * res} points of the plane "
-                       f"({'a few seconds' if model == 'mlp' else 'up to half a minute'} "
-                       "on this server).")
+            st.caption(
+                f"Evaluates the loss at {res * res} points of the plane "
+                f"({'a few seconds' if model == 'mlp' else 'up to half a minute'} "
+                "on this server)."
+            )
             return None
         bar = st.progress(0.0, text="Evaluating the loss on the plane…")
+
         def show_progress(done: int, rows: int) -> None:
             bar.progress(done / rows, text=f"Evaluating the loss on the plane: row {done} of {rows}")
 
@@ -330,66 +424,105 @@ def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
         bar.empty()
         slot.empty()
     hidden = mp.hidden_paths(land)
-    st.plotly_chart(landscape_figure(land, wide=mp.widened_paths(hidden)), key=wkey("landscape"),
-                    width="stretch")
+    st.plotly_chart(
+        landscape_figure(land, wide=mp.widened_paths(hidden)), key=wkey("landscape"), width="stretch"
+    )
     ev = land.explained_variance
-    st.caption(f"**How to read it:** colours are log₁₀ of the loss on {land.subset:,} training "
-               "images (dark is low); ● white is the shared start, ✕ the center (the final "
-               f"weights of the best run). The plane holds {ev[0] + ev[1]:.0%} of the paths' "
-               "movement; hover a point to see how far the real weights lie off the plane. "
-               "A path that runs straight downhill is an optimizer that found a good direction "
-               "early; one that barely leaves the start hardly learned. "
-               + mp.hidden_paths_note(hidden))
+    st.caption(
+        f"**How to read it:** colours are log₁₀ of the loss on {land.subset:,} training "
+        "images (dark is low); ● white is the shared start, ✕ the center (the final "
+        f"weights of the best run). The plane holds {ev[0] + ev[1]:.0%} of the paths' "
+        "movement; hover a point to see how far the real weights lie off the plane. "
+        "A path that runs straight downhill is an optimizer that found a good direction "
+        "early; one that barely leaves the start hardly learned. " + mp.hidden_paths_note(hidden)
+    )
     return land
 
 
 def export_section(outcome: mp.Outcome, fig: object, land: mp.Landscape | None) -> None:
     with st.expander("Share and download"):
-        st.caption("The address bar holds these settings: copy it to share this exact "
-                   "experiment. It ends in:")
-        st.code("?" + urlencode(mp.to_query(outcome.setup), doseq=True, safe="@(),="),
-                language=None, wrap_lines=True)
+        st.caption(
+            "The address bar holds these settings: copy it to share this exact experiment. It ends in:"
+        )
+        st.code(
+            "?" + urlencode(mp.to_query(outcome.setup), doseq=True, safe="@(),="),
+            language=None,
+            wrap_lines=True,
+        )
         st.markdown("**Curves**")
         figure_downloads("mnist-curves", lambda: fig, key=wkey("dl.curves"))
         result = outcome.result
         c1, c2, c3, _ = st.columns(4)
-        c1.download_button("curves CSV", data=lambda: result.to_csv(),
-                           file_name="mnist-curves.csv", mime="text/csv",
-                           key=wkey("dl.csv"), on_click="ignore")
-        c2.download_button("curves JSON", data=lambda: result.to_json(),
-                           file_name="mnist-curves.json", mime="application/json",
-                           key=wkey("dl.json"), on_click="ignore")
-        c3.download_button("setup JSON", data=mp.to_json(outcome.setup),
-                           file_name="mnist-setup.json", mime="application/json",
-                           key=wkey("dl.setup"), on_click="ignore")
+        c1.download_button(
+            "curves CSV",
+            data=lambda: result.to_csv(),
+            file_name="mnist-curves.csv",
+            mime="text/csv",
+            key=wkey("dl.csv"),
+            on_click="ignore",
+        )
+        c2.download_button(
+            "curves JSON",
+            data=lambda: result.to_json(),
+            file_name="mnist-curves.json",
+            mime="application/json",
+            key=wkey("dl.json"),
+            on_click="ignore",
+        )
+        c3.download_button(
+            "setup JSON",
+            data=mp.to_json(outcome.setup),
+            file_name="mnist-setup.json",
+            mime="application/json",
+            key=wkey("dl.setup"),
+            on_click="ignore",
+        )
         if land is not None:
             st.markdown("**Loss landscape**")
             hidden = mp.hidden_paths(land)
             wide = mp.widened_paths(hidden)
-            figure_downloads("mnist-landscape", lambda: landscape_figure(land, wide=wide),
-                             key=wkey("dl.landscape"))
+            figure_downloads(
+                "mnist-landscape", lambda: landscape_figure(land, wide=wide), key=wkey("dl.landscape")
+            )
 
 
 # 5. Run / Stop, then the live view or the results.
 with main_col:
     c_run, c_stop, c_info = st.columns([1, 1, 4], vertical_alignment="center")
-    c_run.button("▶ Run", key=wkey("run"), type="primary", on_click=start_run, disabled=running,
-                 width="stretch", help="Train these settings (instant if they were trained "
-                                       "before on this server).")
-    c_stop.button("■ Stop", key=wkey("stop"), on_click=stop_run, disabled=not running,
-                  width="stretch", help="End the training now and keep what it has learned.")
+    c_run.button(
+        "▶ Run",
+        key=wkey("run"),
+        type="primary",
+        on_click=start_run,
+        disabled=running,
+        width="stretch",
+        help="Train these settings (instant if they were trained before on this server).",
+    )
+    c_stop.button(
+        "■ Stop",
+        key=wkey("stop"),
+        on_click=stop_run,
+        disabled=not running,
+        width="stretch",
+        help="End the training now and keep what it has learned.",
+    )
     cached = mp.lookup(setup)
     if running:
         c_info.caption("Training runs on the server; Stop keeps what was trained so far.")
     elif cached is not None:
-        c_info.caption("These settings were trained before on this server: their results "
-                       "are shown below.")
+        c_info.caption("These settings were trained before on this server: their results are shown below.")
     else:
         secs = mp.estimate_seconds(setup)
-        c_info.caption(f"{setup.describe()}. Training takes roughly "
-                       f"{mp.format_duration(secs)} here, plus a few seconds to compile new "
-                       "settings." + (" That is long: fewer images, epochs or optimizers (or "
-                                      "the MLP) make it interactive." if secs > 300 else ""))
+        c_info.caption(
+            f"{setup.describe()}. Training takes roughly "
+            f"{mp.format_duration(secs)} here, plus a few seconds to compile new "
+            "settings."
+            + (
+                " That is long: fewer images, epochs or optimizers (or the MLP) make it interactive."
+                if secs > 300
+                else ""
+            )
+        )
 
     if ERROR in ss:
         st.error(plain(ss[ERROR], limit=ERROR_CHARS), icon="🚫")
@@ -401,17 +534,26 @@ with main_col:
         st.fragment(live_view, run_every=mp.POLL_S)()
     else:
         if shown is None:
-            st.info("Choose a network, data and optimizers, then press **Run**. The loss and "
-                    "accuracy curves of every optimizer grow here epoch by epoch; then you get "
-                    "the results table and a view of the real loss landscape with each "
-                    "optimizer's path.", icon="👆")
-            st.markdown("**What the network learns from:** 28 × 28 grey images of handwritten "
-                        "digits, each with its label (orange). It sees the 784 pixels and must "
-                        "answer which of the 10 digits it is; a random guess is right 10% of "
-                        "the time.")
+            st.info(
+                "Choose a network, data and optimizers, then press **Run**. The loss and "
+                "accuracy curves of every optimizer grow here epoch by epoch; then you get "
+                "the results table and a view of the real loss landscape with each "
+                "optimizer's path.",
+                icon="👆",
+            )
+            st.markdown(
+                "**What the network learns from:** 28 × 28 grey images of handwritten "
+                "digits, each with its label (orange). It sees the 784 pixels and must "
+                "answer which of the 10 digits it is; a random guess is right 10% of "
+                "the time."
+            )
             sample = mp.dataset("sample")
-            st.plotly_chart(digits_figure(sample.x_train, sample.y_train), key=wkey("digits"),
-                            width="stretch", config={"displayModeBar": False})
+            st.plotly_chart(
+                digits_figure(sample.x_train, sample.y_train),
+                key=wkey("digits"),
+                width="stretch",
+                config={"displayModeBar": False},
+            )
         else:
             show_outcome(shown)
 

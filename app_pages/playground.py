@@ -85,18 +85,25 @@ def shown(control: str) -> bool:
 with st.sidebar:
     st.header("Surface")
     if shown("surface"):
-        st.selectbox("Loss surface", [*SURFACES, CUSTOM], key=key("surface"),
-                     format_func=lambda k: "Custom formula" if k == CUSTOM else SURFACES[k].label,
-                     on_change=ps.surface_changed)
+        st.selectbox(
+            "Loss surface",
+            [*SURFACES, CUSTOM],
+            key=key("surface"),
+            format_func=lambda k: "Custom formula" if k == CUSTOM else SURFACES[k].label,
+            on_change=ps.surface_changed,
+        )
     surface_name = ss.get(key("surface"), base.surface)
     expression = base.expression
     expression_error = None
     if surface_name == CUSTOM:
         if shown("surface"):
-            st.text_input("f(x, y) =", key=key("expression"), max_chars=MAX_EXPRESSION_CHARS,
-                          on_change=ps.surface_changed,
-                          help="Numbers, x, y, pi, e, + - * / ** and sin, cos, tan, exp, log, "
-                               "sqrt, abs, tanh, ...")
+            st.text_input(
+                "f(x, y) =",
+                key=key("expression"),
+                max_chars=MAX_EXPRESSION_CHARS,
+                on_change=ps.surface_changed,
+                help="Numbers, x, y, pi, e, + - * / ** and sin, cos, tan, exp, log, sqrt, abs, tanh, ...",
+            )
         expression = ss.get(key("expression"), base.expression)
         try:
             surface = Setup(surface=CUSTOM, expression=expression).resolved_surface()
@@ -111,8 +118,9 @@ with st.sidebar:
     for p in surface.params:
         if shown("surface"):
             ss.setdefault(key("sp", p.name), float(p.default))
-            surface_params[p.name] = st.slider(p.label, float(p.low), float(p.high),
-                                               key=key("sp", p.name), help=p.help)
+            surface_params[p.name] = st.slider(
+                p.label, float(p.low), float(p.high), key=key("sp", p.name), help=p.help
+            )
         else:
             surface_params[p.name] = base.surface_params.get(p.name, p.default)
     st.caption(surface.description)
@@ -121,9 +129,14 @@ with st.sidebar:
     if shown("steps"):
         st.slider("Steps", MIN_STEPS, MAX_STEPS, key=key("steps"), step=STEPS_STEP)
     if shown("noise"):
-        st.slider("Gradient noise σ", *NOISE_RANGE, key=key("noise"), step=NOISE_STEP,
-                  help="Gaussian noise added to every gradient, as in stochastic / mini-batch "
-                       "gradient descent. The same seed gives the same noise.")
+        st.slider(
+            "Gradient noise σ",
+            *NOISE_RANGE,
+            key=key("noise"),
+            step=NOISE_STEP,
+            help="Gaussian noise added to every gradient, as in stochastic / mini-batch "
+            "gradient descent. The same seed gives the same noise.",
+        )
         st.number_input("Noise seed", *SEED_RANGE, key=key("seed"), step=1)
     if shown("start"):
         st.caption("Start point: click the map, or type it.")
@@ -134,12 +147,17 @@ with st.sidebar:
         st.selectbox("Learning-rate schedule", SCHEDULE_KINDS, key=key("sched"))
         kind = ss[key("sched")]
         if kind == "step":
-            st.slider("decay factor γ", *DECAY_RATE_RANGE, key=key("sched", "decay_rate"),
-                      step=DECAY_RATE_STEP)
+            st.slider(
+                "decay factor γ", *DECAY_RATE_RANGE, key=key("sched", "decay_rate"), step=DECAY_RATE_STEP
+            )
             st.number_input("every T steps", *DECAY_EVERY_RANGE, key=key("sched", "decay_every"))
         elif kind == "cosine":
-            st.slider("final fraction f", *FINAL_FRACTION_RANGE, key=key("sched", "final_fraction"),
-                      step=FINAL_FRACTION_STEP)
+            st.slider(
+                "final fraction f",
+                *FINAL_FRACTION_RANGE,
+                key=key("sched", "final_fraction"),
+                step=FINAL_FRACTION_STEP,
+            )
         elif kind == "warmup":
             st.number_input("warm-up steps W", *WARMUP_RANGE, key=key("sched", "warmup_steps"))
         st.latex(SCHEDULE_LATEX[kind])
@@ -169,21 +187,40 @@ with optimizers_col:
         spec = OPTIMIZERS[name]
         with st.container(border=True):
             head, remove = st.columns([4, 1], vertical_alignment="center")
-            head.markdown(f"<span style='color:{color_for(n)};font-size:1.4em'>●</span> "
-                          f"**{spec.label}**", unsafe_allow_html=True)
+            head.markdown(
+                f"<span style='color:{color_for(n)};font-size:1.4em'>●</span> **{spec.label}**",
+                unsafe_allow_html=True,
+            )
             if shown("optimizers") and len(ids) > 1:
-                remove.button("✕", key=prefix + ".remove", on_click=ps.remove_entry,
-                              args=(entry_id,), help=f"Remove {spec.label}")
-            with st.expander("Settings and update rule" if shown("optimizers") or shown("hparams")
-                             else "Update rule", expanded=len(ids) <= 2):
+                remove.button(
+                    "✕",
+                    key=prefix + ".remove",
+                    on_click=ps.remove_entry,
+                    args=(entry_id,),
+                    help=f"Remove {spec.label}",
+                )
+            with st.expander(
+                "Settings and update rule" if shown("optimizers") or shown("hparams") else "Update rule",
+                expanded=len(ids) <= 2,
+            ):
                 if shown("optimizers"):
-                    st.selectbox("optimizer", list(OPTIMIZERS), key=prefix + ".name",
-                                 format_func=lambda k: OPTIMIZERS[k].label,
-                                 on_change=ps.change_optimizer, args=(entry_id,))
+                    st.selectbox(
+                        "optimizer",
+                        list(OPTIMIZERS),
+                        key=prefix + ".name",
+                        format_func=lambda k: OPTIMIZERS[k].label,
+                        on_change=ps.change_optimizer,
+                        args=(entry_id,),
+                    )
                 if shown("hparams"):
-                    st.selectbox("preset", list(PRESETS), key=prefix + ".preset",
-                                 on_change=ps.apply_preset, args=(entry_id,),
-                                 help="Defaults and ε placement as in optax, Keras or PyTorch.")
+                    st.selectbox(
+                        "preset",
+                        list(PRESETS),
+                        key=prefix + ".preset",
+                        on_change=ps.apply_preset,
+                        args=(entry_id,),
+                        help="Defaults and ε placement as in optax, Keras or PyTorch.",
+                    )
                     if (note := preset_support(name, ss[prefix + ".preset"])) is not None:
                         st.caption(note)
                     values = ui.hyperparam_editor(name, f"{prefix}.{name}", spec.defaults)
@@ -196,9 +233,13 @@ with optimizers_col:
         entries.append(entry)
 
     if shown("optimizers") and len(ids) < MAX_OPTIMIZERS:
-        st.selectbox("Add an optimizer", ["—", *OPTIMIZERS], key=key("add"),
-                     format_func=lambda k: k if k == "—" else OPTIMIZERS[k].label,
-                     on_change=add_picked_optimizer)
+        st.selectbox(
+            "Add an optimizer",
+            ["—", *OPTIMIZERS],
+            key=key("add"),
+            format_func=lambda k: k if k == "—" else OPTIMIZERS[k].label,
+            on_change=add_picked_optimizer,
+        )
 
 start = (float(ss[key("x0")]), float(ss[key("y0")])) if shown("start") else base.resolved_start()
 steps = int(ss[key("steps")]) if shown("steps") else base.steps
@@ -237,39 +278,47 @@ with figures_col:
     if paths_tab.open:
         with paths_tab:
             fig = vc.contour_figure(surface, trajectories, surface_params, colors=colors)
-            event = st.plotly_chart(fig, key=key("contour"), on_select="rerun",
-                                    selection_mode="points", width="stretch")
+            event = st.plotly_chart(
+                fig, key=key("contour"), on_select="rerun", selection_mode="points", width="stretch"
+            )
             point = vc.clicked_point(fig, event)
             if point is not None and point != ss.get(key("last_click")) and shown("start"):
                 ss[key("last_click")] = point
                 ss[key("pending_start")] = point
                 st.rerun()
-            st.caption("Click anywhere on the map to start every optimizer there. "
-                       "★ known minima · ● start · ■ end · ✕ diverged")
+            st.caption(
+                "Click anywhere on the map to start every optimizer there. "
+                "★ known minima · ● start · ■ end · ✕ diverged"
+            )
 
     if anim_tab.open:
         with anim_tab:
-            st.plotly_chart(vc.animated_contour_figure(surface, trajectories, surface_params,
-                                                       colors=colors), width="stretch")
-            st.caption("Press ▶ to play; drag the slider to scrub. Every optimizer moves together, "
-                       "step for step.")
+            st.plotly_chart(
+                vc.animated_contour_figure(surface, trajectories, surface_params, colors=colors),
+                width="stretch",
+            )
+            st.caption(
+                "Press ▶ to play; drag the slider to scrub. Every optimizer moves together, step for step."
+            )
 
     if view3d_tab.open:
         with view3d_tab:
-            st.plotly_chart(vc.surface3d_figure(surface, trajectories, surface_params, colors=colors),
-                            width="stretch")
+            st.plotly_chart(
+                vc.surface3d_figure(surface, trajectories, surface_params, colors=colors), width="stretch"
+            )
 
     if curves_tab.open:
         with curves_tab:
-            st.plotly_chart(vcurves.loss_figure(trajectories, surface, surface_params, colors=colors),
-                            width="stretch")
+            st.plotly_chart(
+                vcurves.loss_figure(trajectories, surface, surface_params, colors=colors), width="stretch"
+            )
             c1, c2 = st.columns(2)
             with c1:
-                st.plotly_chart(vcurves.distance_figure(surface, trajectories, colors=colors),
-                                width="stretch")
+                st.plotly_chart(
+                    vcurves.distance_figure(surface, trajectories, colors=colors), width="stretch"
+                )
             with c2:
-                st.plotly_chart(vcurves.step_length_figure(trajectories, colors=colors),
-                                width="stretch")
+                st.plotly_chart(vcurves.step_length_figure(trajectories, colors=colors), width="stretch")
 
     if internals_tab.open:
         with internals_tab:
@@ -279,18 +328,18 @@ with figures_col:
             ss[key("focus")] = min(max(int(ss.get(key("focus"), 0)), 0), len(labels) - 1)
             ss[key("scrub")] = setup.scrub
             c1, c2 = st.columns([1, 2])
-            c1.selectbox("Explain", range(len(labels)), key=key("focus"),
-                         format_func=lambda i: labels[i])
+            c1.selectbox("Explain", range(len(labels)), key=key("focus"), format_func=lambda i: labels[i])
             focus = min(int(ss[key("focus")]), len(trajectories) - 1)
             c2.slider("Step", 0, setup.steps, key=key("scrub"))
             traj = trajectories[focus]
             step = int(ss[key("scrub")])
-            st.plotly_chart(vi.internals_arrows_figure(surface, traj, step, surface_params,
-                                                       color=colors[focus]), width="stretch")
+            st.plotly_chart(
+                vi.internals_arrows_figure(surface, traj, step, surface_params, color=colors[focus]),
+                width="stretch",
+            )
             c1, c2 = st.columns(2)
             with c1:
-                st.plotly_chart(vi.effective_step_figure(traj, step, color=colors[focus]),
-                                width="stretch")
+                st.plotly_chart(vi.effective_step_figure(traj, step, color=colors[focus]), width="stretch")
             with c2:
                 st.plotly_chart(vi.moments_figure(traj, step, color=colors[focus]), width="stretch")
             st.latex(OPTIMIZERS[traj.optimizer].latex)
@@ -302,8 +351,12 @@ with figures_col:
             downloads.metrics_table(result)
             downloads.download_section(setup, result, surface, surface_params, colors)
             uploaded = st.file_uploader(
-                "Load a saved setup (JSON)", type=["json"], key=key("upload"), max_upload_size=1,
-                help=f"A setup file saved here (at most {MAX_UPLOAD_BYTES // 1000} kB).")
+                "Load a saved setup (JSON)",
+                type=["json"],
+                key=key("upload"),
+                max_upload_size=1,
+                help=f"A setup file saved here (at most {MAX_UPLOAD_BYTES // 1000} kB).",
+            )
             if uploaded is not None and ss.get(key("upload_done")) != uploaded.file_id:
                 ss[key("upload_done")] = uploaded.file_id
                 # At most one byte past the cap is read: load_json refuses the file by its size.
@@ -315,8 +368,12 @@ with figures_col:
                 st.rerun()
             with st.expander("Classroom mode"):
                 st.caption("Share a link that hides chosen controls, so students focus on the rest.")
-                chosen = st.multiselect("Hide", list(HIDEABLE_CONTROLS),
-                                        format_func=lambda c: HIDEABLE_CONTROLS[c], key=key("hide_pick"))
+                chosen = st.multiselect(
+                    "Hide",
+                    list(HIDEABLE_CONTROLS),
+                    format_func=lambda c: HIDEABLE_CONTROLS[c],
+                    key=key("hide_pick"),
+                )
                 classroom_setup = setup.with_changes(classroom=True, hidden=tuple(chosen))
                 st.code(query_string(to_query(classroom_setup)), language=None)
 

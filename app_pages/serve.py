@@ -34,8 +34,10 @@ def streamlit_query_limits() -> tuple[int, int]:
     """(characters, fields): the longest query string Streamlit reads."""
     from streamlit.runtime.state import query_params
 
-    return (query_params.CLIENT_STATE_QUERY_STRING_MAX_LENGTH,
-            query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS)
+    return (
+        query_params.CLIENT_STATE_QUERY_STRING_MAX_LENGTH,
+        query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS,
+    )
 
 
 def dropped_link_message(value: object) -> str:
@@ -50,8 +52,10 @@ def dropped_link_message(value: object) -> str:
     if match is not None:
         fields, chars = int(match.group(1)), int(match.group(2))
         limits = f"{fields:,} fields, {chars:,} characters; {limits}"
-    return (f"This link is too large to read ({limits}), so none of its values were used: "
-            "the page shows its defaults.")
+    return (
+        f"This link is too large to read ({limits}), so none of its values were used: "
+        "the page shows its defaults."
+    )
 
 
 def _marking_sanitizer(original: Callable[[str], str]) -> Callable[[str], str]:
@@ -71,22 +75,28 @@ def install() -> None:
     from streamlit.runtime import app_session
     from streamlit.web.server.starlette import starlette_server
 
-    for module, name in ((starlette_server, "_get_uvicorn_config_kwargs"),
-                         (app_session, "sanitize_query_string")):
+    for module, name in (
+        (starlette_server, "_get_uvicorn_config_kwargs"),
+        (app_session, "sanitize_query_string"),
+    ):
         if not callable(getattr(module, name, None)):
-            raise RuntimeError(f"{module.__name__}.{name} is missing: this Streamlit version is not "
-                               "the one app_pages.serve was written for (1.67)")
+            raise RuntimeError(
+                f"{module.__name__}.{name} is missing: this Streamlit version is not "
+                "the one app_pages.serve was written for (1.67)"
+            )
     if getattr(app_session.sanitize_query_string, "__wrapped__", None) is None:
         # setattr: replacing a module's function is the point here (mypy types it as a def).
-        setattr(app_session, "sanitize_query_string",  # noqa: B010
-                _marking_sanitizer(app_session.sanitize_query_string))
+        setattr(  # noqa: B010
+            app_session,
+            "sanitize_query_string",
+            _marking_sanitizer(app_session.sanitize_query_string),
+        )
 
     kwargs_fn = starlette_server._get_uvicorn_config_kwargs
     if getattr(kwargs_fn, "__wrapped__", None) is None:
 
         def uvicorn_kwargs() -> dict[str, Any]:
-            return {**kwargs_fn(), "http": "h11",
-                    "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES}
+            return {**kwargs_fn(), "http": "h11", "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES}
 
         uvicorn_kwargs.__wrapped__ = kwargs_fn  # type: ignore[attr-defined]
         starlette_server._get_uvicorn_config_kwargs = uvicorn_kwargs

@@ -43,9 +43,16 @@ def clamp(value: float, low: float, high: float) -> float:
     return float(min(max(value, low), high))
 
 
-def log_slider(label: str, key: str, low: float, high: float, default: float,
-               help: str | None = None, disabled: bool = False,
-               box_range: tuple[float, float] | None = None) -> float:
+def log_slider(
+    label: str,
+    key: str,
+    low: float,
+    high: float,
+    default: float,
+    help: str | None = None,
+    disabled: bool = False,
+    box_range: tuple[float, float] | None = None,
+) -> float:
     """A log-scale slider with a typed-entry box beside it; both edit one value at `key`.
 
     The slider's stops run from `low` to `high`; the box takes any value in `box_range`
@@ -60,13 +67,28 @@ def log_slider(label: str, key: str, low: float, high: float, default: float,
     st.session_state[key + ".slider"] = _nearest(options, value)
     st.session_state[key + ".box"] = value
     left, right = st.columns([3, 2], vertical_alignment="bottom")
-    left.select_slider(label, options=options, key=key + ".slider", help=help,
-                       format_func=lambda v: f"{v:g}", on_change=_sync_from_slider,
-                       args=(key,), disabled=disabled)
-    right.number_input("exact", min_value=float(box_low), max_value=float(box_high),
-                       key=key + ".box", format="%.3g", on_change=_sync_from_box,
-                       args=(key, options), label_visibility="collapsed", disabled=disabled,
-                       step=None)
+    left.select_slider(
+        label,
+        options=options,
+        key=key + ".slider",
+        help=help,
+        format_func=lambda v: f"{v:g}",
+        on_change=_sync_from_slider,
+        args=(key,),
+        disabled=disabled,
+    )
+    right.number_input(
+        "exact",
+        min_value=float(box_low),
+        max_value=float(box_high),
+        key=key + ".box",
+        format="%.3g",
+        on_change=_sync_from_box,
+        args=(key, options),
+        label_visibility="collapsed",
+        disabled=disabled,
+        step=None,
+    )
     return float(st.session_state[key])
 
 
@@ -79,29 +101,46 @@ def hyperparam_widget(h: HyperParam, key: str, default: float, disabled: bool = 
         return float(st.toggle(label, key=key, help=h.help, disabled=disabled))
     low, high = widget_range(h)
     if h.log:
-        return log_slider(label, key, h.low, h.high, default, help=h.help, disabled=disabled,
-                          box_range=(low, high))
+        return log_slider(
+            label, key, h.low, h.high, default, help=h.help, disabled=disabled, box_range=(low, high)
+        )
     # The readers clamp to the same range; this only guards a value set by other code.
     st.session_state[key] = clamp(st.session_state.get(key, default), low, high)
     step = (h.high - h.low) / 200
-    return float(st.slider(label, min_value=float(h.low), max_value=float(h.high), key=key,
-                           step=float(f"{step:.2g}"), help=h.help, disabled=disabled,
-                           format="%.4g"))
+    return float(
+        st.slider(
+            label,
+            min_value=float(h.low),
+            max_value=float(h.high),
+            key=key,
+            step=float(f"{step:.2g}"),
+            help=h.help,
+            disabled=disabled,
+            format="%.4g",
+        )
+    )
 
 
-def hyperparam_editor(name: str, key_prefix: str, values: Mapping[str, float],
-                      disabled: bool = False) -> dict[str, float]:
+def hyperparam_editor(
+    name: str, key_prefix: str, values: Mapping[str, float], disabled: bool = False
+) -> dict[str, float]:
     """Every hyperparameter widget of one optimizer; returns the values they show."""
     spec = OPTIMIZERS[name]
-    return {h.name: hyperparam_widget(h, f"{key_prefix}.{h.name}", values.get(h.name, h.default),
-                                      disabled=disabled)
-            for h in spec.hyperparams}
+    return {
+        h.name: hyperparam_widget(
+            h, f"{key_prefix}.{h.name}", values.get(h.name, h.default), disabled=disabled
+        )
+        for h in spec.hyperparams
+    }
 
 
 def hyperparam_summary(name: str, values: Mapping[str, float], limit: int = 4) -> str:
     """A one-line reminder of the main values, e.g. "$\\alpha$ = 0.02 · $\\beta_1$ = 0.9"."""
-    parts = [f"${h.symbol}$ = {values[h.name]:.3g}" for h in OPTIMIZERS[name].hyperparams
-             if h.kind != "bool" and h.name in values][:limit]
+    parts = [
+        f"${h.symbol}$ = {values[h.name]:.3g}"
+        for h in OPTIMIZERS[name].hyperparams
+        if h.kind != "bool" and h.name in values
+    ][:limit]
     return " · ".join(parts)
 
 
@@ -109,8 +148,9 @@ def show_warnings(warnings: list[str], title: str = "Some values were not usable
     """One warning box: the app's title, then each message escaped (never markup), at most
     MAX_WARNING_LINES of them and a count of the rest."""
     if warnings:
-        st.warning(f"**{plain(title)}:**\n\n" + "\n".join(f"- {w}" for w in warning_lines(warnings)),
-                   icon="⚠️")
+        st.warning(
+            f"**{plain(title)}:**\n\n" + "\n".join(f"- {w}" for w in warning_lines(warnings)), icon="⚠️"
+        )
 
 
 WIDGET_BOUND_SUFFIX = ".tab"  # query keys that widgets keep themselves (bind="query-params")
@@ -160,4 +200,5 @@ def url_changed(state_key: str) -> bool:
     if state_key not in st.session_state:
         return True
     return query != st.session_state[state_key] and query not in st.session_state.get(
-        state_key + ".history", [])
+        state_key + ".history", []
+    )

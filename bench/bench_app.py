@@ -53,8 +53,13 @@ from viz import internals as vi  # noqa: E402
 from viz.colors import color_for  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 CHART = ".js-plotly-plot .main-svg"
 READ_FIGURES = """() => JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot'))
     .map(gd => (gd.data || []).map(t => [t.name, t.x, t.y])))"""
@@ -77,17 +82,21 @@ def pct(values: Sequence[float], q: float) -> float:
 
 def summary(values_s: Sequence[float]) -> dict[str, float]:
     ms = [v * 1000 for v in values_s]
-    return {"p50_ms": round(pct(ms, 50), 2), "p95_ms": round(pct(ms, 95), 2),
-            "max_ms": round(max(ms), 2), "n": len(ms)}
+    return {
+        "p50_ms": round(pct(ms, 50), 2),
+        "p95_ms": round(pct(ms, 95), 2),
+        "max_ms": round(max(ms), 2),
+        "n": len(ms),
+    }
 
 
 def show(name: str, s: dict[str, float], target_ms: float | None = None) -> None:
     verdict = "" if target_ms is None else (" OK" if s["p95_ms"] < target_ms else " OVER TARGET")
-    print(f"  {name:<46} p50 {s['p50_ms']:8.1f} ms   p95 {s['p95_ms']:8.1f} ms   "
-          f"(n={s['n']}){verdict}")
+    print(f"  {name:<46} p50 {s['p50_ms']:8.1f} ms   p95 {s['p95_ms']:8.1f} ms   (n={s['n']}){verdict}")
 
 
 # --- a. server-side rerun ---------------------------------------------------------------------
+
 
 def streamlit_payload(fig: Any) -> str:
     """What st.plotly_chart does to a figure before sending it (streamlit 1.67)."""
@@ -107,14 +116,18 @@ def tab_figures(tab: str, setup: Setup, result: PlaygroundRun) -> list[Any]:
     if tab == "3D view":
         return [vc.surface3d_figure(surface, trajectories, params, colors=colors)]
     if tab == "Curves":
-        return [vcurves.loss_figure(trajectories, surface, params, colors=colors),
-                vcurves.distance_figure(surface, trajectories, colors=colors),
-                vcurves.step_length_figure(trajectories, colors=colors)]
+        return [
+            vcurves.loss_figure(trajectories, surface, params, colors=colors),
+            vcurves.distance_figure(surface, trajectories, colors=colors),
+            vcurves.step_length_figure(trajectories, colors=colors),
+        ]
     if tab == "Internals":
         traj, step = trajectories[-1], setup.steps // 2
-        return [vi.internals_arrows_figure(surface, traj, step, params, color=colors[-1]),
-                vi.effective_step_figure(traj, step, color=colors[-1]),
-                vi.moments_figure(traj, step, color=colors[-1])]
+        return [
+            vi.internals_arrows_figure(surface, traj, step, params, color=colors[-1]),
+            vi.effective_step_figure(traj, step, color=colors[-1]),
+            vi.moments_figure(traj, step, color=colors[-1]),
+        ]
     raise ValueError(tab)
 
 
@@ -128,8 +141,7 @@ def move(state: Setup, i: int) -> Setup:
     entries = list(state.optimizers)
     if kind == 0:  # Adam's α (log slider)
         e = entries[3]
-        entries[3] = OptimizerEntry(e.name, {**e.hparams, "learning_rate": 0.005 + 0.03 * u},
-                                    e.preset)
+        entries[3] = OptimizerEntry(e.name, {**e.hparams, "learning_rate": 0.005 + 0.03 * u}, e.preset)
         return state.with_changes(optimizers=tuple(entries))
     if kind == 1:  # momentum's μ
         e = entries[1]
@@ -153,11 +165,19 @@ def moves_from(base: Setup, n: int, offset: int) -> list[Setup]:
 def engine_only(setup: Setup) -> Any:
     """Just the jitted engine call that run_setup makes (no JSON round trip, no metrics)."""
     start = setup.resolved_start()
-    configs = [RunConfig(e.name, dict(e.hparams), e.preset, start, entry_label(setup, i))
-               for i, e in enumerate(setup.optimizers)]
-    return run_batch(setup.resolved_surface(), configs, steps=setup.steps, seed=setup.seed,
-                     noise=setup.noise, schedule=setup.schedule,
-                     surface_params=dict(setup.surface_params))
+    configs = [
+        RunConfig(e.name, dict(e.hparams), e.preset, start, entry_label(setup, i))
+        for i, e in enumerate(setup.optimizers)
+    ]
+    return run_batch(
+        setup.resolved_surface(),
+        configs,
+        steps=setup.steps,
+        seed=setup.seed,
+        noise=setup.noise,
+        schedule=setup.schedule,
+        surface_params=dict(setup.surface_params),
+    )
 
 
 def numpy_runs(setup: Setup) -> list[np.ndarray]:
@@ -212,8 +232,10 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def bench_rerun(moves: int, other_tab_moves: int) -> dict[str, Any]:
-    print(f"\na. Server-side Playground rerun after a slider move "
-          f"(4 optimizers x 500 steps, Rosenbrock; {moves} moves)")
+    print(
+        f"\na. Server-side Playground rerun after a slider move "
+        f"(4 optimizers x 500 steps, Rosenbrock; {moves} moves)"
+    )
     base = Setup()
     assert [e.name for e in base.optimizers] == ["sgd", "momentum", "rmsprop", "adam"]
     assert base.steps == 500
@@ -225,11 +247,15 @@ def bench_rerun(moves: int, other_tab_moves: int) -> dict[str, Any]:
 
     results: dict[str, Any] = {}
     per_tab: dict[str, dict[str, Any]] = {}
-    for tab, n in (("Paths", moves), ("Animation", other_tab_moves), ("3D view", other_tab_moves),
-                   ("Curves", other_tab_moves), ("Internals", other_tab_moves)):
+    for tab, n in (
+        ("Paths", moves),
+        ("Animation", other_tab_moves),
+        ("3D view", other_tab_moves),
+        ("Curves", other_tab_moves),
+        ("Internals", other_tab_moves),
+    ):
         compute, figs, serialize, total, sizes = [], [], [], [], []
-        offset = {"Paths": 0, "Animation": 2000, "3D view": 4000, "Curves": 6000,
-                  "Internals": 8000}[tab]
+        offset = {"Paths": 0, "Animation": 2000, "3D view": 4000, "Curves": 6000, "Internals": 8000}[tab]
         for s in moves_from(base, n, offset):
             t_compute, result = timed(functools.partial(run_setup, s))
             t_figs, built = timed(functools.partial(tab_figures, tab, s, result))
@@ -240,9 +266,14 @@ def bench_rerun(moves: int, other_tab_moves: int) -> dict[str, Any]:
             total.append(t_compute + t_figs + t_ser)
             sizes = [len(p.encode()) for p in payloads]
         gz = [len(gzip.compress(p.encode(), 6)) for p in payloads]
-        per_tab[tab] = {"total": summary(total), "compute": summary(compute),
-                        "figures": summary(figs), "serialize": summary(serialize),
-                        "json_bytes": sizes, "json_gzip_bytes": gz}
+        per_tab[tab] = {
+            "total": summary(total),
+            "compute": summary(compute),
+            "figures": summary(figs),
+            "serialize": summary(serialize),
+            "json_bytes": sizes,
+            "json_gzip_bytes": gz,
+        }
     results["tabs"] = per_tab
     results["new_traces_during_moves"] = engine.trace_count() - traces
     results["new_xla_compiles_during_moves"] = COMPILES["n"] - compiles
@@ -250,18 +281,26 @@ def bench_rerun(moves: int, other_tab_moves: int) -> dict[str, Any]:
     # Baseline 1: the no-op rerun (nothing moved: cached run, figures rebuilt and re-sent).
     same = moves_from(base, 1, 0)[0]
     run_setup(same)
-    noop = [timed(lambda: [streamlit_payload(f) for f in tab_figures("Paths", same,
-                                                                     run_setup(same))])[0]
-            for _ in range(max(20, moves // 5))]
+    noop = [
+        timed(lambda: [streamlit_payload(f) for f in tab_figures("Paths", same, run_setup(same))])[0]
+        for _ in range(max(20, moves // 5))
+    ]
     # The engine's share of `compute` (the rest: setup JSON round trip, metrics, labels).
-    engine_times = [timed(functools.partial(engine_only, s))[0]
-                    for s in moves_from(base, max(20, moves // 5), 30_000)]
+    engine_times = [
+        timed(functools.partial(engine_only, s))[0] for s in moves_from(base, max(20, moves // 5), 30_000)
+    ]
     # Baseline 2: the same rerun with a NumPy per-step loop in place of the jitted engine.
-    numpy_compute = [timed(functools.partial(numpy_runs_quiet, s))[0]
-                     for s in moves_from(base, max(10, moves // 10), 20_000)]
+    numpy_compute = [
+        timed(functools.partial(numpy_runs_quiet, s))[0]
+        for s in moves_from(base, max(10, moves // 10), 20_000)
+    ]
     paths_tab = per_tab["Paths"]
-    rest_s = (paths_tab["compute"]["p50_ms"] - pct(engine_times, 50) * 1000
-              + paths_tab["figures"]["p50_ms"] + paths_tab["serialize"]["p50_ms"]) / 1000
+    rest_s = (
+        paths_tab["compute"]["p50_ms"]
+        - pct(engine_times, 50) * 1000
+        + paths_tab["figures"]["p50_ms"]
+        + paths_tab["serialize"]["p50_ms"]
+    ) / 1000
     results["engine_call"] = summary(engine_times)
     results["baseline_noop_rerun"] = summary(noop)
     results["baseline_numpy_loop"] = summary(numpy_compute)
@@ -269,20 +308,31 @@ def bench_rerun(moves: int, other_tab_moves: int) -> dict[str, Any]:
 
     for tab, r in per_tab.items():
         show(f"{tab} tab: whole rerun", r["total"], 100.0 if tab == "Paths" else None)
-        print(f"      compute {r['compute']['p50_ms']:.1f} / figures {r['figures']['p50_ms']:.1f} / "
-              f"serialize {r['serialize']['p50_ms']:.1f} ms (p50);  JSON "
-              + ", ".join(f"{b / 1024:.0f} kB" for b in r["json_bytes"])
-              + "  (gzip " + ", ".join(f"{b / 1024:.0f} kB" for b in r["json_gzip_bytes"]) + ")")
+        print(
+            f"      compute {r['compute']['p50_ms']:.1f} / figures {r['figures']['p50_ms']:.1f} / "
+            f"serialize {r['serialize']['p50_ms']:.1f} ms (p50);  JSON "
+            + ", ".join(f"{b / 1024:.0f} kB" for b in r["json_bytes"])
+            + "  (gzip "
+            + ", ".join(f"{b / 1024:.0f} kB" for b in r["json_gzip_bytes"])
+            + ")"
+        )
     show("  of which the jitted engine call", results["engine_call"])
     show("baseline: no-op rerun (cached run, Paths)", results["baseline_noop_rerun"])
     show("baseline: NumPy per-step loop (engine only)", results["baseline_numpy_loop"])
     show("baseline: rerun with the NumPy loop (Paths)", results["baseline_numpy_rerun"])
-    print(f"  jitted engine vs NumPy loop (p50): "
-          f"{results['baseline_numpy_loop']['p50_ms'] / results['engine_call']['p50_ms']:.1f}x faster")
-    print(f"  JAX traces / XLA compiles during the moves: {results['new_traces_during_moves']} / "
-          f"{results['new_xla_compiles_during_moves']}"
-          + ("  OK" if results["new_traces_during_moves"] == 0
-             and results["new_xla_compiles_during_moves"] == 0 else "  RECOMPILED"))
+    print(
+        f"  jitted engine vs NumPy loop (p50): "
+        f"{results['baseline_numpy_loop']['p50_ms'] / results['engine_call']['p50_ms']:.1f}x faster"
+    )
+    print(
+        f"  JAX traces / XLA compiles during the moves: {results['new_traces_during_moves']} / "
+        f"{results['new_xla_compiles_during_moves']}"
+        + (
+            "  OK"
+            if results["new_traces_during_moves"] == 0 and results["new_xla_compiles_during_moves"] == 0
+            else "  RECOMPILED"
+        )
+    )
     return results
 
 
@@ -310,6 +360,7 @@ def bench_apptest(moves: int) -> dict[str, Any]:
 
 # --- b/c. the browser --------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -327,11 +378,26 @@ class Server:
         self.started = time.perf_counter()
         self.log = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "python"), "-m", "streamlit", "run", "app.py",
-             "--server.port", str(self.port), "--server.headless", "true",
-             "--server.fileWatcherType", "none", *self.extra_flags],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": cache_dir})
+            [
+                str(ROOT / ".venv" / "bin" / "python"),
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(self.port),
+                "--server.headless",
+                "true",
+                "--server.fileWatcherType",
+                "none",
+                *self.extra_flags,
+            ],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": cache_dir},
+        )
 
     def wait_healthy(self, timeout: float = 120.0) -> float:
         deadline = time.perf_counter() + timeout
@@ -403,20 +469,24 @@ def first_chart(browser: Any, cache_dir: str, log: Path) -> dict[str, float]:
         t0 = server.started
         finished = trace.first("script_finished", t0) or charted
         sent = trace.first("element:plotly_chart", t0) or finished
-        return {"health_s": round(healthy, 2),
-                "page_loaded_s": round((loaded[0] if loaded else charted) - t0, 2),
-                "chart_sent_s": round(sent - t0, 2),
-                "script_finished_s": round(finished - t0, 2),
-                "first_chart_s": round(charted - t0, 2)}
+        return {
+            "health_s": round(healthy, 2),
+            "page_loaded_s": round((loaded[0] if loaded else charted) - t0, 2),
+            "chart_sent_s": round(sent - t0, 2),
+            "script_finished_s": round(finished - t0, 2),
+            "first_chart_s": round(charted - t0, 2),
+        }
     finally:
         server.stop()
 
 
 def show_start(name: str, r: dict[str, float]) -> None:
-    print(f"  {name:<16} first chart {r['first_chart_s']:5.2f} s"
-          + (" OK" if r["first_chart_s"] < 8 else " OVER TARGET")
-          + f"   (server healthy {r['health_s']:.2f}, page JS loaded {r['page_loaded_s']:.2f}, "
-            f"chart sent {r['chart_sent_s']:.2f}, script done {r['script_finished_s']:.2f} s)")
+    print(
+        f"  {name:<16} first chart {r['first_chart_s']:5.2f} s"
+        + (" OK" if r["first_chart_s"] < 8 else " OVER TARGET")
+        + f"   (server healthy {r['health_s']:.2f}, page JS loaded {r['page_loaded_s']:.2f}, "
+        f"chart sent {r['chart_sent_s']:.2f}, script done {r['script_finished_s']:.2f} s)"
+    )
 
 
 def bench_startup(browser: Any, warm_runs: int, workdir: Path) -> dict[str, Any]:
@@ -469,10 +539,13 @@ def plotly_react_times(browser: Any, moves: int) -> list[float]:
     times = []
     for s in moves_from(Setup(), moves + 2, 40_000):
         spec = json.loads(streamlit_payload(tab_figures("Paths", s, run_setup(s))[0]))
-        ms = page.evaluate("""async spec => { const t0 = performance.now();
+        ms = page.evaluate(
+            """async spec => { const t0 = performance.now();
             await Plotly.react('g', spec.data, spec.layout);
             await new Promise(r => requestAnimationFrame(() => r()));
-            return performance.now() - t0; }""", spec)
+            return performance.now() - t0; }""",
+            spec,
+        )
         times.append(ms / 1000)
     page.close()
     return times[2:]  # the first two: plotly.js warm-up
@@ -503,29 +576,36 @@ def bench_drag(browser: Any, moves: int, workdir: Path) -> dict[str, Any]:
             page.mouse.move(target_x, start[1], steps=8)
             t0 = time.perf_counter()
             page.mouse.up()
-            page.wait_for_function(f"before => ({READ_FIGURES})() !== before", arg=before,
-                                   polling="raf", timeout=60_000)
+            page.wait_for_function(
+                f"before => ({READ_FIGURES})() !== before", arg=before, polling="raf", timeout=60_000
+            )
             t_chart = time.perf_counter() - t0
             idle(page)
             t_idle = time.perf_counter() - t0
             errors = page.locator('[data-testid="stException"]')
             if errors.count():
                 page.screenshot(path=str(workdir.parent / "bench_drag_error.png"))
-                raise RuntimeError(f"the page shows an exception after drag {i}: "
-                                   f"{errors.first.inner_text()[:800]}")
+                raise RuntimeError(
+                    f"the page shows an exception after drag {i}: {errors.first.inner_text()[:800]}"
+                )
             if i >= 2:
                 chart_times.append(t_chart)
                 idle_times.append(t_idle)
-                values.append(page.get_by_role("slider", name="Gradient noise σ")
-                              .get_attribute("aria-valuetext"))
+                values.append(
+                    page.get_by_role("slider", name="Gradient noise σ").get_attribute("aria-valuetext")
+                )
         page.close()
         server_only = protocol_reruns(server.url, moves)
     finally:
         server.stop()
     react_only = plotly_react_times(browser, moves)
-    result: dict[str, Any] = {"chart_updated": summary(chart_times), "page_idle": summary(idle_times),
-              "baseline_server_rerun_protocol": summary(server_only),
-              "baseline_plotly_react": summary(react_only), "distinct_values": len(set(values))}
+    result: dict[str, Any] = {
+        "chart_updated": summary(chart_times),
+        "page_idle": summary(idle_times),
+        "baseline_server_rerun_protocol": summary(server_only),
+        "baseline_plotly_react": summary(react_only),
+        "distinct_values": len(set(values)),
+    }
     show("mouse up -> chart data updated", result["chart_updated"])
     show("mouse up -> page idle (status widget gone)", result["page_idle"])
     show("baseline: same move, server only (protocol)", result["baseline_server_rerun_protocol"])
@@ -536,8 +616,9 @@ def bench_drag(browser: Any, moves: int, workdir: Path) -> dict[str, Any]:
 
 def idle(page: Any) -> None:
     page.wait_for_timeout(150)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                           timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
 
 
 def main() -> None:
@@ -550,18 +631,26 @@ def main() -> None:
     parser.add_argument("--drags", type=int, default=20, help="slider drags for (c)")
     parser.add_argument("--skip-browser", action="store_true", help="only (a)")
     parser.add_argument("--skip-rerun", action="store_true", help="only (b) and (c)")
-    parser.add_argument("--streamlit-flag", action="append", default=[], metavar="FLAG=VALUE",
-                        help="extra flag for the started app, e.g. runner.postScriptGC=false")
+    parser.add_argument(
+        "--streamlit-flag",
+        action="append",
+        default=[],
+        metavar="FLAG=VALUE",
+        help="extra flag for the started app, e.g. runner.postScriptGC=false",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     moves = 20 if args.quick else args.moves
     drags = 8 if args.quick else args.drags
 
-    print(f"jax {jax.__version__}, {os.cpu_count()} CPUs, flags {args.streamlit_flag}, load average "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} (others share this machine)")
+    print(
+        f"jax {jax.__version__}, {os.cpu_count()} CPUs, flags {args.streamlit_flag}, load average "
+        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} (others share this machine)"
+    )
     results: dict[str, Any] = {"load_before": os.getloadavg(), "flags": args.streamlit_flag}
-    Server.extra_flags = [part for flag in args.streamlit_flag
-                          for part in ("--" + flag.split("=", 1)[0], flag.split("=", 1)[1])]
+    Server.extra_flags = [
+        part for flag in args.streamlit_flag for part in ("--" + flag.split("=", 1)[0], flag.split("=", 1)[1])
+    ]
     if not args.skip_rerun:
         results["rerun"] = bench_rerun(moves, max(10, moves // 5))
         results["apptest"] = bench_apptest(max(10, moves // 4))

@@ -146,8 +146,10 @@ def optax_scan(steps: int, traced_betas: bool):
         return jax.lax.scan(body, (p0, opt.init(p0)), None, length=steps)[1]
 
     fn = jax.jit(jax.vmap(one))
-    h = jnp.stack([jnp.asarray(LRS), jnp.full(len(LRS), 0.9), jnp.full(len(LRS), 0.999),
-                   jnp.full(len(LRS), 1e-8)], axis=1).astype(jnp.float32)
+    h = jnp.stack(
+        [jnp.asarray(LRS), jnp.full(len(LRS), 0.9), jnp.full(len(LRS), 0.999), jnp.full(len(LRS), 1e-8)],
+        axis=1,
+    ).astype(jnp.float32)
     return lambda: jax.block_until_ready(fn(h))
 
 
@@ -161,8 +163,11 @@ def ours_core(steps: int):
     starts = jnp.asarray([START] * len(LRS), jnp.float32)
     shared, _ = engine._shared_inputs(surface, None, 0, 0.0, Schedule(), steps, 1e-3)
     groups = (("adam", len(LRS)),)
-    return lambda: jax.block_until_ready(engine._simulate_groups(
-        surface, groups, engine.step_bucket(steps), "path", (hp_arrays,), (starts,), shared))
+    return lambda: jax.block_until_ready(
+        engine._simulate_groups(
+            surface, groups, engine.step_bucket(steps), "path", (hp_arrays,), (starts,), shared
+        )
+    )
 
 
 def main() -> None:
@@ -178,26 +183,34 @@ def main() -> None:
 
     print("1. Adam × 10 learning rates × 1000 steps on Rosenbrock (paths recorded)")
     # Best of 5 for the baseline: its fastest run, so the ratio below is a conservative one.
-    t_numpy = min(timeit_interleaved({"numpy": lambda: numpy_adam_loop(steps)}, rounds=5,
-                                     calls=1).values())
-    fast = timeit_interleaved({
-        "optax_const": optax_scan(steps, traced_betas=False),
-        "optax": optax_scan(steps, traced_betas=True),
-        "core": ours_core(steps),
-    }, rounds=repeats)
+    t_numpy = min(timeit_interleaved({"numpy": lambda: numpy_adam_loop(steps)}, rounds=5, calls=1).values())
+    fast = timeit_interleaved(
+        {
+            "optax_const": optax_scan(steps, traced_betas=False),
+            "optax": optax_scan(steps, traced_betas=True),
+            "core": ours_core(steps),
+        },
+        rounds=repeats,
+    )
     t_optax_const, t_optax, t_core = fast["optax_const"], fast["optax"], fast["core"]
     configs = [RunConfig("adam", {"learning_rate": float(lr)}, start=START) for lr in LRS]
     t_run = timeit(lambda: run_batch("rosenbrock", configs, steps=steps), repeats)
     print(f"   NumPy per-step loop (baseline)   {t_numpy * 1e3:9.2f} ms")
     print(f"   optax, only α traced             {t_optax_const * 1e3:9.2f} ms   (β1, β2, ε baked in)")
-    print(f"   optax, α β1 β2 ε traced          {t_optax * 1e3:9.2f} ms   (like for like: no "
-          "recompile when any slider moves)")
-    print(f"   ours, jitted engine call         {t_core * 1e3:9.2f} ms   "
-          f"{t_numpy / t_core:7.0f}× faster than NumPy, {t_core / t_optax:.2f}× optax's time "
-          f"({t_core / t_optax_const:.2f}× the baked-in optax)")
-    print(f"   ours, run_batch end to end       {t_run * 1e3:9.2f} ms   "
-          f"{t_numpy / t_run:7.0f}× faster than NumPy, {t_run / t_optax:.2f}× optax's time "
-          "(incl. validation, full internals, NumPy results)")
+    print(
+        f"   optax, α β1 β2 ε traced          {t_optax * 1e3:9.2f} ms   (like for like: no "
+        "recompile when any slider moves)"
+    )
+    print(
+        f"   ours, jitted engine call         {t_core * 1e3:9.2f} ms   "
+        f"{t_numpy / t_core:7.0f}× faster than NumPy, {t_core / t_optax:.2f}× optax's time "
+        f"({t_core / t_optax_const:.2f}× the baked-in optax)"
+    )
+    print(
+        f"   ours, run_batch end to end       {t_run * 1e3:9.2f} ms   "
+        f"{t_numpy / t_run:7.0f}× faster than NumPy, {t_run / t_optax:.2f}× optax's time "
+        "(incl. validation, full internals, NumPy results)"
+    )
 
     print("\n2. 10 different optimizers × 1000 steps in one call")
     names = [n for n in OPTIMIZERS if n not in ("adamw", "nadam", "radam", "adabelief")][:10]
@@ -216,19 +229,25 @@ def main() -> None:
     t0 = time.perf_counter()
     run_grid("himmelblau", "adam", {"learning_rate": 0.05}, starts, steps=500)
     t_grid_first = time.perf_counter() - t0
-    t_grid = timeit(lambda: run_grid("himmelblau", "adam", {"learning_rate": 0.05}, starts,
-                                     steps=500), max(3, repeats // 4))
+    t_grid = timeit(
+        lambda: run_grid("himmelblau", "adam", {"learning_rate": 0.05}, starts, steps=500),
+        max(3, repeats // 4),
+    )
     sample = starts[:: len(starts) // 20][:20]
     t0 = time.perf_counter()
     numpy_adam_himmelblau(sample, 500)
     numpy_rate = len(sample) * 500 / (time.perf_counter() - t0)
     ours_rate = len(starts) * 500 / t_grid
     print(f"   first call (compile + run)      {t_grid_first * 1e3:9.1f} ms")
-    print(f"   once compiled (target < 1 s)    {t_grid * 1e3:9.1f} ms  "
-          f"({ours_rate / 1e6:.0f} M optimizer steps/s)")
-    print(f"   NumPy per-point loop (baseline)  {numpy_rate / 1e3:8.0f} k steps/s on 20 of the points "
-          f"(the whole map would take {len(starts) * 500 / numpy_rate:.0f} s): "
-          f"ours {ours_rate / numpy_rate:.0f}× faster")
+    print(
+        f"   once compiled (target < 1 s)    {t_grid * 1e3:9.1f} ms  "
+        f"({ours_rate / 1e6:.0f} M optimizer steps/s)"
+    )
+    print(
+        f"   NumPy per-point loop (baseline)  {numpy_rate / 1e3:8.0f} k steps/s on 20 of the points "
+        f"(the whole map would take {len(starts) * 500 / numpy_rate:.0f} s): "
+        f"ours {ours_rate / numpy_rate:.0f}× faster"
+    )
 
     print("\n4. First compile of a new configuration (persistent cache off)")
     for surface, name in (("beale", "rmsprop"), ("ackley", "lion"), ("goldstein_price", "adam")):
@@ -237,12 +256,20 @@ def main() -> None:
         print(f"   {surface:16s} {name:8s} + sgd, 750 steps:  {time.perf_counter() - t0:6.3f} s")
 
     print("\n5. Recompiles while moving values (JAX backend compiles / engine traces)")
+
     def move(**kw: Any) -> list[Trajectory]:
-        base: dict[str, Any] = dict(hparams={"learning_rate": 0.01}, start=(-1.0, 1.0), seed=0, noise=0.1,
-                    surface_params={"condition": 20.0, "angle": 10.0})
+        base: dict[str, Any] = dict(
+            hparams={"learning_rate": 0.01},
+            start=(-1.0, 1.0),
+            seed=0,
+            noise=0.1,
+            surface_params={"condition": 20.0, "angle": 10.0},
+        )
         base.update(kw)
-        return run_batch("ravine", [RunConfig("adam", base.pop("hparams"), start=base.pop("start"))],
-                         steps=300, **base)
+        return run_batch(
+            "ravine", [RunConfig("adam", base.pop("hparams"), start=base.pop("start"))], steps=300, **base
+        )
+
     move()
     c0, t0_ = COMPILES["n"], engine.trace_count()
     moves: dict[str, dict[str, Any]] = {
@@ -259,8 +286,10 @@ def main() -> None:
         before = COMPILES["n"]
         move(**kw)
         print(f"   {what:22s} compiles: {COMPILES['n'] - before}")
-    print(f"   total over {len(moves)} moves: {COMPILES['n'] - c0} backend compiles, "
-          f"{engine.trace_count() - t0_} engine traces")
+    print(
+        f"   total over {len(moves)} moves: {COMPILES['n'] - c0} backend compiles, "
+        f"{engine.trace_count() - t0_} engine traces"
+    )
 
 
 if __name__ == "__main__":

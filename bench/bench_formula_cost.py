@@ -23,8 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 FORMULAS = [
     ("bowl (baseline)", "x**2 + 3*y**2"),
     ("README example", "sin(x)*cos(y) + 0.1*(x**2 + y**2)"),
-    ("Goldstein-Price", "(1 + (x + y + 1)**2*(19 - 14*x + 3*x**2 - 14*y + 6*x*y + 3*y**2))"
-                        "*(30 + (2*x - 3*y)**2*(18 - 32*x + 12*x**2 + 48*y - 36*x*y + 27*y**2))"),
+    (
+        "Goldstein-Price",
+        "(1 + (x + y + 1)**2*(19 - 14*x + 3*x**2 - 14*y + 6*x*y + 3*y**2))"
+        "*(30 + (2*x - 3*y)**2*(18 - 32*x + 12*x**2 + 48*y - 36*x*y + 27*y**2))",
+    ),
     ("24 nested exp(tanh)", "exp(tanh(" * 24 + "x" + "))" * 24),
     ("20 sin(ax) terms", "+".join(f"sin({0.1 + 0.01 * k:.2f}*x)" for k in range(20))),
     ("59 nested sin", "sin(" * 59 + "x" + ")" * 59),
@@ -42,8 +45,10 @@ def main() -> None:
     names = [entry.name for entry in Setup().optimizers]
     warm = expression.from_expression("x**2 + y**2 + 1")  # imports and first-call costs
     run_batch(warm, [RunConfig(n, {}) for n in names], steps=500)
-    print(f"{'formula':24} {'chars':>5} {'cost':>5} {'parse':>7} {'surface':>8} {'compile+run':>11} "
-          f"{'grid':>6} {'vs baseline':>11}   (CPU s; optimizers: {', '.join(names)})")
+    print(
+        f"{'formula':24} {'chars':>5} {'cost':>5} {'parse':>7} {'surface':>8} {'compile+run':>11} "
+        f"{'grid':>6} {'vs baseline':>11}   (CPU s; optimizers: {', '.join(names)})"
+    )
     baseline = None
     for label, text in FORMULAS:
         clock = time.process_time
@@ -61,8 +66,11 @@ def main() -> None:
         grid_s = clock() - t
         baseline = run_s if baseline is None else baseline
         flag = " (refused)" if parsed.cost > expression.MAX_COST else ""
-        print(f"{label:24} {len(text):>5} {parsed.cost:>5} {parse_s:>7.3f} {surface_s:>8.2f} "
-              f"{run_s:>11.2f} {grid_s:>6.2f} {run_s - baseline:>+11.2f}{flag}", flush=True)
+        print(
+            f"{label:24} {len(text):>5} {parsed.cost:>5} {parse_s:>7.3f} {surface_s:>8.2f} "
+            f"{run_s:>11.2f} {grid_s:>6.2f} {run_s - baseline:>+11.2f}{flag}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -72,9 +72,17 @@ def chunk_runner(model: str, name: str, data, n_batches: int, batch: int = 64):
 
     def args():
         # the chunk donates its params/state: hand it fresh copies each call
-        return ((jax.tree.map(jnp.copy, state["p"]),), (jax.tree.map(jnp.copy, state["s"]),),
-                (hp,), x_all, y_all, idx, jnp.ones(n_batches, bool), jax.random.key(1),
-                jnp.int32(0))
+        return (
+            (jax.tree.map(jnp.copy, state["p"]),),
+            (jax.tree.map(jnp.copy, state["s"]),),
+            (hp,),
+            x_all,
+            y_all,
+            idx,
+            jnp.ones(n_batches, bool),
+            jax.random.key(1),
+            jnp.int32(0),
+        )
 
     fn, compile_s = T._compiled_chunk(model, (name,), args())
 
@@ -98,8 +106,7 @@ def loop_runner(model: str, name: str, data, n_batches: int, batch: int = 64):
     @jax.jit
     def step(p, s, bidx, key):
         x, y = x_all[bidx].astype(jnp.float32) / 255.0, y_all[bidx]
-        (loss, _), g = jax.value_and_grad(
-            lambda q: loss_and_logits(m, q, x, y, key, True), has_aux=True)(p)
+        (loss, _), g = jax.value_and_grad(lambda q: loss_and_logits(m, q, x, y, key, True), has_aux=True)(p)
         u, s, _ = opt.update(g, s, p, hp)
         return apply_updates(p, u), s, loss
 
@@ -125,8 +132,16 @@ def torch_cnn_runner(data, n_batches: int, batch: int = 64):
 
     torch.manual_seed(0)
     model = nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(),
-        nn.Linear(13 * 13 * 32, 256), nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 10))
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25),
+        nn.Flatten(),
+        nn.Linear(13 * 13 * 32, 256),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(256, 10),
+    )
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
     x = torch.from_numpy(data.x_train[: n_batches * batch].astype(np.float32) / 255.0)
@@ -159,8 +174,10 @@ def interleaved(runners: dict[str, Callable[[], float]], repeats: int) -> dict[s
 
 
 def bench_cnn(data, repeats: int, n_batches: int, skip_torch: bool) -> None:
-    print(f"\n== 1. CNN train step, Adam, batch 64 ({n_batches} steps a round, best of "
-          f"{repeats} interleaved rounds)")
+    print(
+        f"\n== 1. CNN train step, Adam, batch 64 ({n_batches} steps a round, best of "
+        f"{repeats} interleaved rounds)"
+    )
     ours, compile_s = chunk_runner("cnn", "adam", data, n_batches)
     runners = {"ours": ours, "loop": loop_runner("cnn", "adam", data, n_batches)}
     torch_info = None
@@ -172,49 +189,69 @@ def bench_cnn(data, repeats: int, n_batches: int, skip_torch: bool) -> None:
         except ImportError:
             pass
     best = {k: v / n_batches for k, v in interleaved(runners, repeats).items()}
-    print(f"  ours (JAX, jitted lax.scan)      {best['ours'] * 1e3:7.2f} ms/step"
-          f"   (compile {compile_s:.1f} s, once)")
+    print(
+        f"  ours (JAX, jitted lax.scan)      {best['ours'] * 1e3:7.2f} ms/step"
+        f"   (compile {compile_s:.1f} s, once)"
+    )
     print(f"  ours, Python loop of jitted step {best['loop'] * 1e3:7.2f} ms/step")
     if skip_torch:
         print("  PyTorch: skipped (--skip-torch)")
     elif torch_info is None:
-        print("  PyTorch is not installed: no baseline. Install it for the benchmark only:\n"
-              "    .venv/bin/pip install -r requirements-bench.txt   (torch==2.13.0, CPU)")
+        print(
+            "  PyTorch is not installed: no baseline. Install it for the benchmark only:\n"
+            "    .venv/bin/pip install -r requirements-bench.txt   (torch==2.13.0, CPU)"
+        )
     else:
         t_ours, t_torch = best["ours"], best["torch"]
-        print(f"  PyTorch {torch_info[0]} CPU ({torch_info[1]} threads, eager loop)"
-              f" {t_torch * 1e3:7.2f} ms/step")
-        print(f"  => ours / PyTorch = {t_ours / t_torch:.2f}x the time "
-              f"({'faster' if t_ours <= t_torch else 'SLOWER'}: {t_torch / t_ours:.2f}x speed)")
+        print(
+            f"  PyTorch {torch_info[0]} CPU ({torch_info[1]} threads, eager loop)"
+            f" {t_torch * 1e3:7.2f} ms/step"
+        )
+        print(
+            f"  => ours / PyTorch = {t_ours / t_torch:.2f}x the time "
+            f"({'faster' if t_ours <= t_torch else 'SLOWER'}: {t_torch / t_ours:.2f}x speed)"
+        )
 
 
 def bench_mlp_epoch(data, repeats: int) -> None:
     n = data.n_train // 64
-    print(f"\n== 2. MLP 784-256-10, one epoch = {n} batches of 64 on {data.n_train} images "
-          f"(Adam, best of {repeats} interleaved rounds)")
+    print(
+        f"\n== 2. MLP 784-256-10, one epoch = {n} batches of 64 on {data.n_train} images "
+        f"(Adam, best of {repeats} interleaved rounds)"
+    )
     ours, compile_s = chunk_runner("mlp", "adam", data, n)
     best = interleaved({"ours": ours, "loop": loop_runner("mlp", "adam", data, n)}, repeats)
     t_ours, t_loop = best["ours"], best["loop"]
-    print(f"  scan epoch (ours)            {t_ours:7.3f} s   target < 0.2 s: "
-          f"{'met' if t_ours < 0.2 else 'NOT met'} (compile {compile_s:.1f} s, once)")
+    print(
+        f"  scan epoch (ours)            {t_ours:7.3f} s   target < 0.2 s: "
+        f"{'met' if t_ours < 0.2 else 'NOT met'} (compile {compile_s:.1f} s, once)"
+    )
     print(f"  baseline: Python loop of a jitted step {t_loop:7.3f} s")
     print(f"  => scan is {t_loop / t_ours:.2f}x faster than the per-batch loop")
     cfg = TrainConfig(model="mlp", epochs=3, keep_snapshots=False, val_size=500)
     train(["adam"], cfg, data)
     r = train(["adam"], cfg, data)
     t_train = min(e.time for e in r.runs[0].epochs)
-    print(f"  train() as used (chunks of {cfg.chunk_size} batches, per-chunk progress): "
-          f"{t_train:.3f} s an epoch, + {r.runs[0].epochs[-1].eval_time:.3f} s validation")
+    print(
+        f"  train() as used (chunks of {cfg.chunk_size} batches, per-chunk progress): "
+        f"{t_train:.3f} s an epoch, + {r.runs[0].epochs[-1].eval_time:.3f} s validation"
+    )
 
 
 def bench_many(data, model: str, train_size: int, repeats: int) -> None:
     cores = os.cpu_count() or 1
-    print(f"\n== 3. {len(ARTICLE)} optimizers at once ({', '.join(ARTICLE)}), {model.upper()}, "
-          f"one epoch on {train_size} images, batch 64 ({cores} cores, best of {repeats} "
-          "interleaved rounds)")
+    print(
+        f"\n== 3. {len(ARTICLE)} optimizers at once ({', '.join(ARTICLE)}), {model.upper()}, "
+        f"one epoch on {train_size} images, batch 64 ({cores} cores, best of {repeats} "
+        "interleaved rounds)"
+    )
     modes = ("sequential", "threads", "fused")
-    cfgs = {m: TrainConfig(model=model, epochs=1, train_size=train_size, parallel=m,
-                           keep_snapshots=False, val_size=500) for m in modes}
+    cfgs = {
+        m: TrainConfig(
+            model=model, epochs=1, train_size=train_size, parallel=m, keep_snapshots=False, val_size=500
+        )
+        for m in modes
+    }
     for cfg in cfgs.values():
         train(list(ARTICLE), cfg, data)  # compile (cached for the timed runs)
     best = dict.fromkeys(modes, (np.inf, 0.0))
@@ -225,22 +262,25 @@ def bench_many(data, model: str, train_size: int, repeats: int) -> None:
             best[m] = min(best[m], (time.perf_counter() - t0, cpu_seconds() - c0))
     base = best["sequential"][0]
     for mode, (wall, cpu) in best.items():
-        print(f"  {mode:10s} {wall:7.3f} s wall   {base / wall:5.2f}x throughput of one-at-a-time"
-              f"   CPU {cpu / wall / cores * 100:5.1f}% of {cores} cores")
+        print(
+            f"  {mode:10s} {wall:7.3f} s wall   {base / wall:5.2f}x throughput of one-at-a-time"
+            f"   CPU {cpu / wall / cores * 100:5.1f}% of {cores} cores"
+        )
 
 
 def bench_landscape(data, repeats: int) -> None:
     print("\n== 4. Loss landscape at the default sizes (after compile)")
     for model, train_size in (("mlp", 2000), ("cnn", 1000)):
-        r = train(["adam", "sgd"], TrainConfig(model=model, epochs=2, train_size=train_size),
-                  data)
+        r = train(["adam", "sgd"], TrainConfig(model=model, epochs=2, train_size=train_size), data)
         t0 = time.perf_counter()
         land = compute_landscape(r, data)
         first = time.perf_counter() - t0
         t = best_of(functools.partial(compute_landscape, r, data), repeats)
         n = len(land.alphas)
-        print(f"  {model}: {n}x{n} grid on {land.subset} images: {t:6.2f} s "
-              f"(first call with compile {first:.2f} s)")
+        print(
+            f"  {model}: {n}x{n} grid on {land.subset} images: {t:6.2f} s "
+            f"(first call with compile {first:.2f} s)"
+        )
 
 
 def main() -> None:
@@ -253,9 +293,11 @@ def main() -> None:
     ap.add_argument("--only", choices=("cnn", "mlp", "many", "landscape"), default=None)
     a = ap.parse_args()
     repeats = 2 if a.quick else 7
-    print(f"JAX {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} cores; "
-          f"load average {load()} (1/5/15 min; above the core count means other processes "
-          "compete for the CPU and every time below is inflated)")
+    print(
+        f"JAX {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} cores; "
+        f"load average {load()} (1/5/15 min; above the core count means other processes "
+        "compete for the CPU and every time below is inflated)"
+    )
     data = load_sample()
     if a.only in (None, "cnn"):
         bench_cnn(data, repeats, 20 if a.quick else 40, a.skip_torch)

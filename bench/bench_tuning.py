@@ -39,8 +39,11 @@ STEPS = 500
 SURFACE = "rosenbrock"
 # A different α range (and β grid) on every warm call: values change, shapes do not.
 RANGES = [(1e-5, 10.0), (1e-4, 1.0), (3e-5, 3.0), (1e-3, 10.0), (1e-5, 0.1), (2e-4, 5.0), (1e-4, 2.0)]
-SECONDS = [(0.0, 0.5, 0.8, 0.9, 0.95, 0.99), (0.1, 0.3, 0.6, 0.85, 0.9, 0.97),
-           (0.0, 0.2, 0.4, 0.7, 0.9, 0.999)]
+SECONDS = [
+    (0.0, 0.5, 0.8, 0.9, 0.95, 0.99),
+    (0.1, 0.3, 0.6, 0.85, 0.9, 0.97),
+    (0.0, 0.2, 0.4, 0.7, 0.9, 0.999),
+]
 
 
 def _count_compile(event: str, duration_secs: float, **kwargs: str | int) -> None:
@@ -56,8 +59,10 @@ def main() -> None:
     configure_jax()
     jax.monitoring.register_event_duration_secs_listener(_count_compile)
     repeats = 3 if args.quick else len(RANGES) - 1
-    print(f"{jax.devices()[0].platform}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}; {SURFACE}, {STEPS} steps")
+    print(
+        f"{jax.devices()[0].platform}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f}; {SURFACE}, {STEPS} steps"
+    )
 
     # 1. α only
     t0 = time.perf_counter()
@@ -65,7 +70,7 @@ def main() -> None:
     cold = time.perf_counter() - t0
     compiles0, traces0 = COMPILES["n"], engine.trace_count()
     times = []
-    for rng in RANGES[1:1 + repeats]:
+    for rng in RANGES[1 : 1 + repeats]:
         t0 = time.perf_counter()
         tune(SURFACE, FOUR, steps=STEPS, alpha_range=rng)
         times.append(time.perf_counter() - t0)
@@ -74,9 +79,11 @@ def main() -> None:
     retraces_a = engine.trace_count() - traces0
     print(f"\n1. tune: 4 optimizers × 32 α × {STEPS} steps ({first.runs} runs, one engine call)")
     print(f"   first call (compile included): {cold:.2f} s")
-    print(f"   warm, median of {len(times)} (new α range each): {warm * 1e3:.0f} ms "
-          f"[min {min(times) * 1e3:.0f}, max {max(times) * 1e3:.0f}]  target < 1000 ms: "
-          f"{'OK' if warm < 1.0 else 'MISSED'}")
+    print(
+        f"   warm, median of {len(times)} (new α range each): {warm * 1e3:.0f} ms "
+        f"[min {min(times) * 1e3:.0f}, max {max(times) * 1e3:.0f}]  target < 1000 ms: "
+        f"{'OK' if warm < 1.0 else 'MISSED'}"
+    )
 
     # 2. α × β₁ / μ
     t0 = time.perf_counter()
@@ -96,18 +103,23 @@ def main() -> None:
 
     # 3. baseline: one configuration at a time
     configs = [(t.name, float(a)) for t in first for a in t.alphas] + [
-        (t.name, t.default.resolved()["learning_rate"]) for t in first]
+        (t.name, t.default.resolved()["learning_rate"]) for t in first
+    ]
     for name in FOUR:  # compile each optimizer's single-run program first
         run(SURFACE, name, {"learning_rate": 1e-3}, steps=STEPS)
     t0 = time.perf_counter()
     for name, alpha in configs:
         run(SURFACE, name, {"learning_rate": alpha}, steps=STEPS)
     one_by_one = time.perf_counter() - t0
-    print(f"\n3. baseline: the same {len(configs)} runs one at a time through optim_core.run: "
-          f"{one_by_one * 1e3:.0f} ms ({one_by_one / warm:.0f}× the batched call)")
+    print(
+        f"\n3. baseline: the same {len(configs)} runs one at a time through optim_core.run: "
+        f"{one_by_one * 1e3:.0f} ms ({one_by_one / warm:.0f}× the batched call)"
+    )
 
-    print(f"\n4. while the grid values changed: {recompiles_a + recompiles_b} backend compiles, "
-          f"{retraces_a + retraces_b} engine traces (must be 0)")
+    print(
+        f"\n4. while the grid values changed: {recompiles_a + recompiles_b} backend compiles, "
+        f"{retraces_a + retraces_b} engine traces (must be 0)"
+    )
     print("\nchosen (first call):")
     for t in first:
         print("  " + t.summary())
@@ -131,18 +143,19 @@ def _bench_lr_find(repeats: int) -> None:
         t0 = time.perf_counter()
         r = lr_find("sgd", data=data, batch_size=64, alpha_min=10.0 ** -(5 + i % 2), stop_early=False)
         times.append(time.perf_counter() - t0)
-    config = TrainConfig(model="mlp", epochs=1, batch_size=64, keep_snapshots=False,
-                         parallel="sequential")
+    config = TrainConfig(model="mlp", epochs=1, batch_size=64, keep_snapshots=False, parallel="sequential")
     train(["sgd"], config, data)  # compile
     base = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         train(["sgd"], config, data)
         base.append(time.perf_counter() - t0)
-    print(f"\n5. lr_find, MLP, SGD, {r.planned_steps} steps (one epoch of the sample, batch 64): "
-          f"first call {cold:.2f} s, warm median {statistics.median(times) * 1e3:.0f} ms "
-          f"({lr_traces() - traces} retraces); baseline: one epoch of training.train "
-          f"{statistics.median(base) * 1e3:.0f} ms (validation pass included)")
+    print(
+        f"\n5. lr_find, MLP, SGD, {r.planned_steps} steps (one epoch of the sample, batch 64): "
+        f"first call {cold:.2f} s, warm median {statistics.median(times) * 1e3:.0f} ms "
+        f"({lr_traces() - traces} retraces); baseline: one epoch of training.train "
+        f"{statistics.median(base) * 1e3:.0f} ms (validation pass included)"
+    )
     print("   " + r.summary())
 
 

@@ -46,6 +46,7 @@ OPEN_TIMEOUT_S = 120.0
 
 # --- the protocol ----------------------------------------------------------------------------
 
+
 @dataclass
 class Rerun:
     """What one script run sent back."""
@@ -80,9 +81,13 @@ class Student:
 
     async def connect(self) -> None:
         # The frontend passes "streamlit" (+ XSRF token, session id) as subprotocols.
-        self.ws = await websockets.connect(self.ws_url, subprotocols=[Subprotocol("streamlit")],
-                                           origin=Origin(self.origin), max_size=None,
-                                           open_timeout=OPEN_TIMEOUT_S)
+        self.ws = await websockets.connect(
+            self.ws_url,
+            subprotocols=[Subprotocol("streamlit")],
+            origin=Origin(self.origin),
+            max_size=None,
+            open_timeout=OPEN_TIMEOUT_S,
+        )
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -120,8 +125,7 @@ class Student:
             run.status = msg.script_finished
             self._finished.set()
 
-    async def rerun(self, widget_values: dict[str, list[float]] | None = None,
-                    page_name: str = "") -> Rerun:
+    async def rerun(self, widget_values: dict[str, list[float]] | None = None, page_name: str = "") -> Rerun:
         """Send rerun_script (with slider values by label) and wait for script_finished."""
         back = BackMsg()
         state = back.rerun_script
@@ -167,8 +171,10 @@ class Student:
         self.bytes.clear()
         missing = [s for s in SLIDERS if s not in self.widgets]
         if missing or not run.charts:
-            raise RuntimeError(f"{self.name}: the Playground did not render ({missing=}, "
-                               f"charts={run.charts}, errors={self.errors[:2]})")
+            raise RuntimeError(
+                f"{self.name}: the Playground did not render ({missing=}, "
+                f"charts={run.charts}, errors={self.errors[:2]})"
+            )
 
     async def close(self) -> None:
         self._closing = True
@@ -205,6 +211,7 @@ async def student_loop(student: Student, deadline: float, interval: float, seed:
 
 # --- the server ------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -214,11 +221,25 @@ def free_port() -> int:
 def start_server(log: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "python"), "-m", "streamlit", "run", "app.py",
-         "--server.port", str(port), "--server.headless", "true",
-         "--server.fileWatcherType", "none", *extra],
-        cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
-        start_new_session=True)
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,  # noqa: SIM115
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -281,8 +302,7 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def sample_memory(pid: int, samples: list[tuple[float, float]], stop: asyncio.Event,
-                        t0: float) -> None:
+async def sample_memory(pid: int, samples: list[tuple[float, float]], stop: asyncio.Event, t0: float) -> None:
     while not stop.is_set():
         try:
             samples.append((time.perf_counter() - t0, rss_mb(pid)))
@@ -296,8 +316,10 @@ async def sample_memory(pid: int, samples: list[tuple[float, float]], stop: asyn
 
 # --- the run ---------------------------------------------------------------------------------
 
-async def classroom(url: str, pid: int | None, sessions: int, duration: float,
-                    interval: float) -> dict[str, Any]:
+
+async def classroom(
+    url: str, pid: int | None, sessions: int, duration: float, interval: float
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     memory: list[tuple[float, float]] = []
     stop = asyncio.Event()
@@ -307,15 +329,15 @@ async def classroom(url: str, pid: int | None, sessions: int, duration: float,
     await asyncio.gather(*(s.connect() for s in students))
     # Everyone opens the Playground at once, as when a teacher says "open the link".
     t_open = time.perf_counter()
-    opened = await asyncio.gather(*(s.open_playground() for s in students),
-                                  return_exceptions=True)
+    opened = await asyncio.gather(*(s.open_playground() for s in students), return_exceptions=True)
     open_s = time.perf_counter() - t_open
     open_errors = [str(e) for e in opened if isinstance(e, Exception)]
     warm_at = time.perf_counter() - t0
     cpu_start = cpu_seconds(pid) if pid else None
     deadline = time.perf_counter() + duration
-    await asyncio.gather(*(student_loop(s, deadline, interval, seed=i)
-                           for i, s in enumerate(students) if s.widgets))
+    await asyncio.gather(
+        *(student_loop(s, deadline, interval, seed=i) for i, s in enumerate(students) if s.widgets)
+    )
     cpu_used = cpu_seconds(pid) - cpu_start if pid and cpu_start is not None else None
     moving_s = time.perf_counter() - t0 - warm_at
     await asyncio.gather(*(s.close() for s in students), return_exceptions=True)
@@ -328,19 +350,26 @@ async def classroom(url: str, pid: int | None, sessions: int, duration: float,
     errors = open_errors + [f"{s.name}: {e}" for s in students for e in s.errors]
     after_warm = [m for t, m in memory if t >= warm_at]
     report: dict[str, Any] = {
-        "sessions": sessions, "duration_s": duration, "interval_s": interval,
-        "open_all_s": round(open_s, 2), "reruns": len(latencies), "errors": errors,
+        "sessions": sessions,
+        "duration_s": duration,
+        "interval_s": interval,
+        "open_all_s": round(open_s, 2),
+        "reruns": len(latencies),
+        "errors": errors,
         "p50_ms": round(float(np.percentile(latencies, 50)) * 1000, 1) if latencies else None,
         "p95_ms": round(float(np.percentile(latencies, 95)) * 1000, 1) if latencies else None,
         "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
         "messages_per_rerun": round(float(np.mean([m for s in students for m in s.messages])), 1)
-        if latencies else None,
+        if latencies
+        else None,
         "kb_per_rerun": round(float(np.mean([b for s in students for b in s.bytes])) / 1024, 1)
-        if latencies else None,
+        if latencies
+        else None,
         "memory_mb": [(round(t, 1), round(m, 1)) for t, m in memory],
         "server_cpu_s": round(cpu_used, 1) if cpu_used is not None else None,
         "server_cpu_per_rerun_ms": round(cpu_used / len(latencies) * 1000, 1)
-        if cpu_used is not None and latencies else None,
+        if cpu_used is not None and latencies
+        else None,
         "server_cores_busy": round(cpu_used / moving_s, 2) if cpu_used is not None else None,
     }
     if after_warm:
@@ -355,26 +384,36 @@ async def classroom(url: str, pid: int | None, sessions: int, duration: float,
 
 
 def print_report(r: dict[str, Any]) -> None:
-    print(f"\nClassroom: {r['sessions']} sessions x {r['duration_s']:.0f} s, a slider move every "
-          f"~{r['interval_s']:.0f} s each")
-    print(f"  all sessions opened the Playground in {r['open_all_s']:.1f} s (cold start of "
-          f"{r['sessions']} sessions at once)")
+    print(
+        f"\nClassroom: {r['sessions']} sessions x {r['duration_s']:.0f} s, a slider move every "
+        f"~{r['interval_s']:.0f} s each"
+    )
+    print(
+        f"  all sessions opened the Playground in {r['open_all_s']:.1f} s (cold start of "
+        f"{r['sessions']} sessions at once)"
+    )
     print(f"  reruns: {r['reruns']}   errors: {len(r['errors'])}")
     for e in r["errors"][:10]:
         print(f"    ! {e}")
     if r["p95_ms"] is not None:
         ok = "OK" if r["p95_ms"] < 1000 else "OVER TARGET"
-        print(f"  rerun latency (send -> script_finished): p50 {r['p50_ms']:.0f} ms   "
-              f"p95 {r['p95_ms']:.0f} ms   max {r['max_ms']:.0f} ms   (target p95 < 1 s) {ok}")
+        print(
+            f"  rerun latency (send -> script_finished): p50 {r['p50_ms']:.0f} ms   "
+            f"p95 {r['p95_ms']:.0f} ms   max {r['max_ms']:.0f} ms   (target p95 < 1 s) {ok}"
+        )
         print(f"  per rerun: {r['messages_per_rerun']:.0f} ForwardMsgs, {r['kb_per_rerun']:.0f} kB")
     if r.get("server_cpu_per_rerun_ms") is not None:
-        print(f"  server CPU: {r['server_cpu_per_rerun_ms']:.0f} ms per rerun, "
-              f"{r['server_cores_busy']:.2f} cores busy on average while moving "
-              f"(one Python process: above ~1 core the GIL queues reruns)")
+        print(
+            f"  server CPU: {r['server_cpu_per_rerun_ms']:.0f} ms per rerun, "
+            f"{r['server_cores_busy']:.2f} cores busy on average while moving "
+            f"(one Python process: above ~1 core the GIL queues reruns)"
+        )
     if "rss_end_mb" in r:
-        print(f"  server RSS: after warm-up {r['rss_after_warmup_mb']:.0f} MB, max "
-              f"{r['rss_max_mb']:.0f} MB, end {r['rss_end_mb']:.0f} MB; second half minus first "
-              f"half: {r['rss_growth_second_half_mb']:+.1f} MB")
+        print(
+            f"  server RSS: after warm-up {r['rss_after_warmup_mb']:.0f} MB, max "
+            f"{r['rss_max_mb']:.0f} MB, end {r['rss_end_mb']:.0f} MB; second half minus first "
+            f"half: {r['rss_growth_second_half_mb']:+.1f} MB"
+        )
         series = r["memory_mb"]
         step = max(1, len(series) // 12)
         print("  RSS over time: " + "  ".join(f"{t:.0f}s:{m:.0f}" for t, m in series[::step]))
@@ -386,8 +425,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of slider moves")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between moves")
     parser.add_argument("--url", help="an already running app (default: start one)")
-    parser.add_argument("--streamlit-flag", action="append", default=[], metavar="FLAG=VALUE",
-                        help="extra flag for the started app, e.g. runner.postScriptGC=false")
+    parser.add_argument(
+        "--streamlit-flag",
+        action="append",
+        default=[],
+        metavar="FLAG=VALUE",
+        help="extra flag for the started app, e.g. runner.postScriptGC=false",
+    )
     args = parser.parse_args()
     # Bounded by construction; refuse silly sizes (this is a loopback benchmark).
     if not (1 <= args.sessions <= 200 and 1 <= args.duration <= 600 and args.interval >= 0.2):
@@ -403,12 +447,17 @@ def main() -> None:
             pid = server_pid_on(port)
         else:
             log = Path(os.environ.get("TMPDIR", "/tmp")) / f"load_classroom_{os.getpid()}.log"
-            extra = [part for flag in args.streamlit_flag
-                     for part in ("--" + flag.split("=", 1)[0], flag.split("=", 1)[1])]
+            extra = [
+                part
+                for flag in args.streamlit_flag
+                for part in ("--" + flag.split("=", 1)[0], flag.split("=", 1)[1])
+            ]
             proc, url = start_server(log, extra)
             pid = proc.pid
-        print(f"server {url} (pid {pid}) {' '.join(args.streamlit_flag)}, load average "
-              f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        print(
+            f"server {url} (pid {pid}) {' '.join(args.streamlit_flag)}, load average "
+            f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+        )
         report = asyncio.run(classroom(url, pid, args.sessions, args.duration, args.interval))
         print_report(report)
         print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")

@@ -70,6 +70,7 @@ LOOPBACK = "127.0.0.1"
 
 # --- a student behind the load balancer ------------------------------------------------------
 
+
 def _cookie_from(headers: Any) -> str | None:
     for header in headers.get_all("Set-Cookie") or []:
         key, _, value = header.split(";", 1)[0].strip().partition("=")
@@ -87,7 +88,7 @@ class LectureStudent(Student):
         super().__init__(base_url, name)
         self.base_url = base_url
         self.cookie: str | None = None
-        self.replicas: list[str] = []   # the replica of each connection, by cookie
+        self.replicas: list[str] = []  # the replica of each connection, by cookie
         self.dropped_at: float | None = None
         self.dropped = asyncio.Event()  # set when the connection drops: wakes a pausing student
         self.last_values: dict[str, float] = {}
@@ -113,9 +114,14 @@ class LectureStudent(Student):
             if status != 200:
                 raise RuntimeError(f"{self.name}: GET / answered {status}")
         headers = {"Cookie": f"{COOKIE_NAME}={self.cookie}"} if self.cookie else {}
-        self.ws = await websockets.connect(self.ws_url, subprotocols=[Subprotocol("streamlit")],
-                                           origin=Origin(self.origin), max_size=None,
-                                           open_timeout=OPEN_TIMEOUT_S, additional_headers=headers)
+        self.ws = await websockets.connect(
+            self.ws_url,
+            subprotocols=[Subprotocol("streamlit")],
+            origin=Origin(self.origin),
+            max_size=None,
+            open_timeout=OPEN_TIMEOUT_S,
+            additional_headers=headers,
+        )
         self.cookie = _cookie_from(self.ws.response.headers) or self.cookie
         self.replicas.append(self.cookie or "?")
         self.dropped_at = None
@@ -148,18 +154,26 @@ class LectureStudent(Student):
         run = await self.rerun(page_name="playground")  # query_string: the address bar's URL
         if self.latencies:
             self.latencies.pop()  # a new session's first run, not a slider move
-        sliders = {label: list(run.widgets[label].value or run.widgets[label].default)
-                   for label in self.last_values if label in run.widgets}
+        sliders = {
+            label: list(run.widgets[label].value or run.widgets[label].default)
+            for label in self.last_values
+            if label in run.widgets
+        }
         same_url = sorted(parse_qsl(unquote(url_before))) == sorted(parse_qsl(unquote(self.query_string)))
         same_sliders = all(sliders.get(label) == [value] for label, value in self.last_values.items())
-        self.recovery = {"from": old, "to": self.cookie, "seconds": time.perf_counter() - dropped_at,
-                         "survived": bool(run.status == ForwardMsg.FINISHED_SUCCESSFULLY and same_url
-                                             and same_sliders),
-                         "same_url": same_url, "same_sliders": same_sliders}
+        self.recovery = {
+            "from": old,
+            "to": self.cookie,
+            "seconds": time.perf_counter() - dropped_at,
+            "survived": bool(run.status == ForwardMsg.FINISHED_SUCCESSFULLY and same_url and same_sliders),
+            "same_url": same_url,
+            "same_sliders": same_sliders,
+        }
 
 
-async def lecture_loop(student: LectureStudent, deadline: float, interval: float, seed: int,
-                       may_drop: bool) -> None:
+async def lecture_loop(
+    student: LectureStudent, deadline: float, interval: float, seed: int, may_drop: bool
+) -> None:
     """load_classroom.student_loop, plus recovery from a dropped connection when allowed."""
     rng = random.Random(seed)
     await asyncio.sleep(rng.uniform(0, interval))
@@ -185,13 +199,15 @@ async def lecture_loop(student: LectureStudent, deadline: float, interval: float
         move += 1
         pause = rng.uniform(0.5 * interval, 1.5 * interval) - (time.perf_counter() - started)
         try:  # a browser notices a dropped connection at once, not at the next move
-            await asyncio.wait_for(student.dropped.wait(),
-                                   max(0.0, min(pause, deadline - time.perf_counter())))
+            await asyncio.wait_for(
+                student.dropped.wait(), max(0.0, min(pause, deadline - time.perf_counter()))
+            )
         except TimeoutError:
             pass
 
 
 # --- the servers -----------------------------------------------------------------------------
+
 
 def established(port: int) -> int:
     """Open TCP connections whose local end is this port: a replica's own count of its clients."""
@@ -211,10 +227,23 @@ def established(port: int) -> int:
 def start_single(port: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """One process as the README starts it (scripts/run_app.sh's start command), on `port`."""
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "python"), *app_start_args(), "--server.port", str(port),
-         "--server.address", LOOPBACK, "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
-        start_new_session=True)
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            *app_start_args(),
+            "--server.port",
+            str(port),
+            "--server.address",
+            LOOPBACK,
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,  # noqa: SIM115
+        start_new_session=True,
+    )
     url = f"http://{LOOPBACK}:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -233,7 +262,7 @@ def start_single(port: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
 class Lecture:
     process: subprocess.Popen[bytes]
     url: str
-    ports: dict[str, int]   # replica name -> port
+    ports: dict[str, int]  # replica name -> port
     stats_socket: Path
     log: Path
 
@@ -245,10 +274,24 @@ def start_lecture(replicas: int, port: int, run_dir: Path) -> Lecture:
     run_dir.mkdir(parents=True, exist_ok=True)
     log = run_dir / "lecture.log"
     process = subprocess.Popen(
-        ["bash", str(ROOT / "scripts" / "run_lecture.sh"), "--replicas", str(replicas), "--port",
-         str(port), "--bind", LOOPBACK, "--no-setup", "--run-dir", str(run_dir)],
-        cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
-        start_new_session=True)
+        [
+            "bash",
+            str(ROOT / "scripts" / "run_lecture.sh"),
+            "--replicas",
+            str(replicas),
+            "--port",
+            str(port),
+            "--bind",
+            LOOPBACK,
+            "--no-setup",
+            "--run-dir",
+            str(run_dir),
+        ],
+        cwd=ROOT,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,  # noqa: SIM115
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     while "Lecture ready" not in log.read_text():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -271,22 +314,31 @@ def stop_lecture(process: subprocess.Popen[bytes]) -> None:
 
 # --- one load --------------------------------------------------------------------------------
 
+
 def summarize(latencies: list[float]) -> dict[str, float | None]:
     if not latencies:
         return {"p50_ms": None, "p95_ms": None, "max_ms": None}
-    return {"p50_ms": round(float(np.percentile(latencies, 50)) * 1000, 1),
-            "p95_ms": round(float(np.percentile(latencies, 95)) * 1000, 1),
-            "max_ms": round(max(latencies) * 1000, 1)}
+    return {
+        "p50_ms": round(float(np.percentile(latencies, 50)) * 1000, 1),
+        "p95_ms": round(float(np.percentile(latencies, 95)) * 1000, 1),
+        "max_ms": round(max(latencies) * 1000, 1),
+    }
 
 
-async def hall(url: str, pids: dict[str, int], sessions: int, duration: float, interval: float,
-               lecture: Lecture | None = None, kill_at: float | None = None) -> dict[str, Any]:
+async def hall(
+    url: str,
+    pids: dict[str, int],
+    sessions: int,
+    duration: float,
+    interval: float,
+    lecture: Lecture | None = None,
+    kill_at: float | None = None,
+) -> dict[str, Any]:
     """S students on url for `duration` s; with kill_at, the busiest replica is killed then."""
     t0 = time.perf_counter()
     stop = asyncio.Event()
     memory: dict[str, list[tuple[float, float]]] = {name: [] for name in pids}
-    samplers = [asyncio.create_task(sample_memory(pid, memory[name], stop, t0))
-                for name, pid in pids.items()]
+    samplers = [asyncio.create_task(sample_memory(pid, memory[name], stop, t0)) for name, pid in pids.items()]
     students = [LectureStudent(url, f"student{i}") for i in range(sessions)]
     placement: dict[str, Any] = {}
     if lecture is not None:  # sessions left open from an earlier load (should be none)
@@ -294,8 +346,9 @@ async def hall(url: str, pids: dict[str, int], sessions: int, duration: float, i
         placement["open_before"] = {n: int(stats[n]["scur"]) for n in lecture.ports}
     connected = await asyncio.gather(*(s.connect() for s in students), return_exceptions=True)
     t_open = time.perf_counter()
-    opened = await asyncio.gather(*(s.open_playground() for s in students if s.ws is not None),
-                                  return_exceptions=True)
+    opened = await asyncio.gather(
+        *(s.open_playground() for s in students if s.ws is not None), return_exceptions=True
+    )
     open_s = time.perf_counter() - t_open
     setup_errors = [str(e) for e in (*connected, *opened) if isinstance(e, Exception)]
     warm_at = time.perf_counter() - t0
@@ -305,8 +358,11 @@ async def hall(url: str, pids: dict[str, int], sessions: int, duration: float, i
     killer = None
     if lecture is not None and kill_at is not None:
         killer = asyncio.create_task(kill_one(lecture, students, kill_at, deadline, failover))
-    loops = [lecture_loop(s, deadline, interval, seed=i, may_drop=kill_at is not None)
-             for i, s in enumerate(students) if s.widgets]
+    loops = [
+        lecture_loop(s, deadline, interval, seed=i, may_drop=kill_at is not None)
+        for i, s in enumerate(students)
+        if s.widgets
+    ]
     # Mid-run, who is where: by cookie, by HAProxy, by each replica's open connections.
 
     async def look() -> None:
@@ -316,14 +372,14 @@ async def hall(url: str, pids: dict[str, int], sessions: int, duration: float, i
             stats = await asyncio.to_thread(read_stats, lecture.stats_socket)
             placement["haproxy_open"] = {n: int(stats[n]["scur"]) for n in lecture.ports}
             # Each replica's own open connections, less HAProxy's idle pooled HTTP connections.
-            placement["tcp_open"] = {n: established(p) - int(stats[n]["idle_conn_cur"] or 0)
-                                     for n, p in lecture.ports.items()}
+            placement["tcp_open"] = {
+                n: established(p) - int(stats[n]["idle_conn_cur"] or 0) for n, p in lecture.ports.items()
+            }
 
     await asyncio.gather(*loops, look())
     if killer is not None:
         await killer
-    cpu = {name: cpu_seconds(pid) - cpu0[name] for name, pid in pids.items()
-           if Path(f"/proc/{pid}").exists()}
+    cpu = {name: cpu_seconds(pid) - cpu0[name] for name, pid in pids.items() if Path(f"/proc/{pid}").exists()}
     moving_s = time.perf_counter() - t0 - warm_at
     await asyncio.gather(*(s.close() for s in students), return_exceptions=True)
     await asyncio.sleep(1.0)
@@ -333,13 +389,20 @@ async def hall(url: str, pids: dict[str, int], sessions: int, duration: float, i
     latencies = [x for s in students for x in s.latencies]
     errors = setup_errors + [f"{s.name}: {e}" for s in students for e in s.errors]
     report: dict[str, Any] = {
-        "sessions": sessions, "duration_s": duration, "open_all_s": round(open_s, 1),
-        "reruns": len(latencies), "errors": errors, **summarize(latencies),
+        "sessions": sessions,
+        "duration_s": duration,
+        "open_all_s": round(open_s, 1),
+        "reruns": len(latencies),
+        "errors": errors,
+        **summarize(latencies),
         "placement": placement,
         "moved": sum(len(set(s.replicas)) > 1 for s in students),
         "cpu_cores": {n: round(c / moving_s, 2) for n, c in cpu.items()},
-        "rss_mb": {n: (round(w[0]), round(max(w)), round(w[-1]))
-                   for n, m in memory.items() if (w := [x for t, x in m if t >= warm_at])},
+        "rss_mb": {
+            n: (round(w[0]), round(max(w)), round(w[-1]))
+            for n, m in memory.items()
+            if (w := [x for t, x in m if t >= warm_at])
+        },
     }
     if failover:
         recovered = [s.recovery for s in students if s.recovery]
@@ -355,8 +418,9 @@ async def hall(url: str, pids: dict[str, int], sessions: int, duration: float, i
     return report
 
 
-async def kill_one(lecture: Lecture, students: list[LectureStudent], at: float, deadline: float,
-                   out: dict[str, Any]) -> None:
+async def kill_one(
+    lecture: Lecture, students: list[LectureStudent], at: float, deadline: float, out: dict[str, Any]
+) -> None:
     """Kill the replica with the most students at `at` s; time HAProxy's DOWN."""
     await asyncio.sleep(at)
     counts = Counter(s.cookie for s in students)
@@ -374,8 +438,9 @@ async def kill_one(lecture: Lecture, students: list[LectureStudent], at: float, 
         if down_at is None and stats[victim]["status"].startswith("DOWN"):
             down_at = time.perf_counter()
             at_down = stats[victim]
-        if down_at is not None and (stats[victim]["status"].startswith("UP")
-                                    or time.perf_counter() > deadline):
+        if down_at is not None and (
+            stats[victim]["status"].startswith("UP") or time.perf_counter() > deadline
+        ):
             break
         await asyncio.sleep(0.02)
     out["down_after_s"] = round(down_at - killed_at, 3) if down_at else None
@@ -384,10 +449,12 @@ async def kill_one(lecture: Lecture, students: list[LectureStudent], at: float, 
         # Attempts HAProxy made on the dead replica after marking it DOWN, until it came back.
         def attempts(row: dict[str, str]) -> int:
             return int(row["stot"] or 0) + int(row["econ"] or 0)
+
         out["attempts_before_down"] = attempts(at_down) - attempts(before[victim])
         out["attempts_after_down"] = attempts(stats[victim]) - attempts(at_down)
-        out["came_back_after_s"] = (round(time.perf_counter() - killed_at, 1)
-                                    if stats[victim]["status"].startswith("UP") else None)
+        out["came_back_after_s"] = (
+            round(time.perf_counter() - killed_at, 1) if stats[victim]["status"].startswith("UP") else None
+        )
 
 
 def kill_idle(lecture: Lecture, victim: str = "r1") -> dict[str, Any]:
@@ -411,18 +478,26 @@ def kill_idle(lecture: Lecture, victim: str = "r1") -> dict[str, Any]:
 
 # --- report ----------------------------------------------------------------------------------
 
+
 def print_run(label: str, r: dict[str, Any]) -> None:
-    lat = (f"p50 {r['p50_ms']:.0f} ms  p95 {r['p95_ms']:.0f} ms  max {r['max_ms']:.0f} ms"
-           if r["p95_ms"] is not None else "no reruns")
-    print(f"  {label:<28} {r['sessions']:>3} sessions  reruns {r['reruns']:>5}  errors "
-          f"{len(r['errors']):>3}  {lat}  (all opened in {r['open_all_s']:.1f} s)")
+    lat = (
+        f"p50 {r['p50_ms']:.0f} ms  p95 {r['p95_ms']:.0f} ms  max {r['max_ms']:.0f} ms"
+        if r["p95_ms"] is not None
+        else "no reruns"
+    )
+    print(
+        f"  {label:<28} {r['sessions']:>3} sessions  reruns {r['reruns']:>5}  errors "
+        f"{len(r['errors']):>3}  {lat}  (all opened in {r['open_all_s']:.1f} s)"
+    )
     for e in r["errors"][:5]:
         print(f"      ! {e}")
     p = r["placement"]
     if "haproxy_open" in p:
-        print(f"      sessions by cookie {p['by_cookie']}, HAProxy open {p['haproxy_open']}, "
-              f"replica TCP open less HAProxy's idle pool {p['tcp_open']}; sessions that changed "
-              f"replica: {r['moved']} (open before the run: {p['open_before']})")
+        print(
+            f"      sessions by cookie {p['by_cookie']}, HAProxy open {p['haproxy_open']}, "
+            f"replica TCP open less HAProxy's idle pool {p['tcp_open']}; sessions that changed "
+            f"replica: {r['moved']} (open before the run: {p['open_before']})"
+        )
     print(f"      CPU cores busy {r['cpu_cores']}; RSS MB (after warm-up, max, end) {r['rss_mb']}")
 
 
@@ -440,8 +515,13 @@ def main() -> None:
     if args.quick:
         args.sessions, args.duration, args.failover_sessions = "6,12", 12.0, min(args.failover_sessions, 8)
     sessions = [int(s) for s in args.sessions.split(",")]
-    if not (all(1 <= s <= 200 for s in sessions) and 1 <= args.duration <= 600
-            and args.interval >= 0.2 and 1 <= args.replicas <= 8 and 0 <= args.failover_sessions <= 200):
+    if not (
+        all(1 <= s <= 200 for s in sessions)
+        and 1 <= args.duration <= 600
+        and args.interval >= 0.2
+        and 1 <= args.replicas <= 8
+        and 0 <= args.failover_sessions <= 200
+    ):
         parser.error("sessions 1..200, duration 1..600 s, interval >= 0.2 s, replicas 1..8")
 
     load = lambda: ", ".join(f"{x:.1f}" for x in os.getloadavg())  # noqa: E731
@@ -451,15 +531,17 @@ def main() -> None:
         try:
             single, single_url = start_single(args.single_port, Path(tmp) / "single.log")
             lecture = start_lecture(args.replicas, args.port, Path(tmp) / "lecture")
-            print(f"one process: {single_url} (pid {single.pid}); {args.replicas} replicas behind "
-                  f"HAProxy: {lecture.url} {lecture.pids()}")
+            print(
+                f"one process: {single_url} (pid {single.pid}); {args.replicas} replicas behind "
+                f"HAProxy: {lecture.url} {lecture.pids()}"
+            )
             results = []
             for s in sessions:
-                one = asyncio.run(hall(single_url, {"single": single.pid}, s, args.duration,
-                                       args.interval))
+                one = asyncio.run(hall(single_url, {"single": single.pid}, s, args.duration, args.interval))
                 print_run("one process", one)
-                many = asyncio.run(hall(lecture.url, lecture.pids(), s, args.duration, args.interval,
-                                        lecture=lecture))
+                many = asyncio.run(
+                    hall(lecture.url, lecture.pids(), s, args.duration, args.interval, lecture=lecture)
+                )
                 print_run(f"{args.replicas} replicas + HAProxy", many)
                 results.append((s, one, many))
                 print(f"      load average now: {load()}")
@@ -467,31 +549,48 @@ def main() -> None:
             print("  sessions | one process p95 | replicas p95 | ratio | errors (one / replicas)")
             for s, one, many in results:
                 ratio = (many["p95_ms"] / one["p95_ms"]) if one["p95_ms"] and many["p95_ms"] else None
-                print(f"  {s:>8} | {one['p95_ms'] or 0:>12.0f} ms | {many['p95_ms'] or 0:>9.0f} ms | "
-                      f"{ratio if ratio is not None else float('nan'):.2f} | "
-                      f"{len(one['errors'])} / {len(many['errors'])}")
+                print(
+                    f"  {s:>8} | {one['p95_ms'] or 0:>12.0f} ms | {many['p95_ms'] or 0:>9.0f} ms | "
+                    f"{ratio if ratio is not None else float('nan'):.2f} | "
+                    f"{len(one['errors'])} / {len(many['errors'])}"
+                )
             if args.failover_sessions:
                 duration = max(args.duration, 30.0)
-                r = asyncio.run(hall(lecture.url, lecture.pids(), args.failover_sessions, duration,
-                                     args.interval, lecture=lecture, kill_at=duration / 2))
+                r = asyncio.run(
+                    hall(
+                        lecture.url,
+                        lecture.pids(),
+                        args.failover_sessions,
+                        duration,
+                        args.interval,
+                        lecture=lecture,
+                        kill_at=duration / 2,
+                    )
+                )
                 print("\nFailover: one replica killed (SIGKILL) halfway")
                 print_run(f"{args.replicas} replicas, one killed", r)
                 f = r["failover"]
-                print(f"      killed {f['victim']} holding {f['sessions_on_killed']} sessions; HAProxy "
-                      f"marked it DOWN after {f['down_after_s']} s (health checks alone: <= "
-                      f"{f['health_check_bound_s']} s); connections it sent there: "
-                      f"{f.get('attempts_before_down')} before DOWN, {f.get('attempts_after_down')} after "
-                      f"(restarted replica back UP after {f.get('came_back_after_s')} s)")
+                print(
+                    f"      killed {f['victim']} holding {f['sessions_on_killed']} sessions; HAProxy "
+                    f"marked it DOWN after {f['down_after_s']} s (health checks alone: <= "
+                    f"{f['health_check_bound_s']} s); connections it sent there: "
+                    f"{f.get('attempts_before_down')} before DOWN, {f.get('attempts_after_down')} after "
+                    f"(restarted replica back UP after {f.get('came_back_after_s')} s)"
+                )
                 rec = f["recovery_s"]
-                print(f"      reconnected {f['reconnected']} of {f['sessions_on_killed']}, landed on "
-                      f"{f['landed_on']}; setup survived (same URL and sliders): "
-                      f"{f['setup_survived']} of {f['reconnected']}; drop -> page back: p50 "
-                      f"{rec['p50_ms']} ms, max {rec['max_ms']} ms")
+                print(
+                    f"      reconnected {f['reconnected']} of {f['sessions_on_killed']}, landed on "
+                    f"{f['landed_on']}; setup survived (same URL and sliders): "
+                    f"{f['setup_survived']} of {f['reconnected']}; drop -> page back: p50 "
+                    f"{rec['p50_ms']} ms, max {rec['max_ms']} ms"
+                )
                 for bad in f["not_survived"]:
                     print(f"      ! not survived: {bad}")
                 idle = kill_idle(lecture)
-                print(f"  no traffic: killed {idle['victim']}, HAProxy's health checks marked it DOWN "
-                      f"after {idle['down_after_s']} s (bound: {down_within_s()} s)")
+                print(
+                    f"  no traffic: killed {idle['victim']}, HAProxy's health checks marked it DOWN "
+                    f"after {idle['down_after_s']} s (bound: {down_within_s()} s)"
+                )
         finally:
             if lecture is not None:
                 stop_lecture(lecture.process)

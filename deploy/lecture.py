@@ -34,19 +34,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-APP_PORT = 8501                   # Streamlit's default: the container's and the Service's port
-HEALTH_PATH = "/_stcore/health"   # Streamlit's own health endpoint ("ok" when the server runs)
+APP_PORT = 8501  # Streamlit's default: the container's and the Service's port
+HEALTH_PATH = "/_stcore/health"  # Streamlit's own health endpoint ("ok" when the server runs)
 COOKIE_NAME = "playground_replica"  # the affinity cookie (HAProxy and ingress-nginx alike)
-CHECK_INTERVAL_S = 2.0            # health-check period
-CHECK_FAST_INTERVAL_S = 0.5       # period while a replica is changing state (after one failure)
-CHECK_FALL = 2                    # failed checks before a replica is taken out
-CHECK_RISE = 1                    # good checks before it is put back
-TUNNEL_TIMEOUT_S = 3600           # an idle WebSocket lives this long (ingress: proxy-read-timeout)
-HTTP_TIMEOUT_S = 60               # plain HTTP: client and server inactivity
-HTTP_REQUEST_TIMEOUT_S = 10       # a client has this long to send its request headers
-CONNECT_TIMEOUT_S = 5             # to connect to a replica (loopback or pod network)
-CHECK_TIMEOUT_S = 5               # a busy replica gets this long to answer a health check
-MAX_CONNECTIONS = 4096            # per HAProxy process; each student holds one WebSocket
+CHECK_INTERVAL_S = 2.0  # health-check period
+CHECK_FAST_INTERVAL_S = 0.5  # period while a replica is changing state (after one failure)
+CHECK_FALL = 2  # failed checks before a replica is taken out
+CHECK_RISE = 1  # good checks before it is put back
+TUNNEL_TIMEOUT_S = 3600  # an idle WebSocket lives this long (ingress: proxy-read-timeout)
+HTTP_TIMEOUT_S = 60  # plain HTTP: client and server inactivity
+HTTP_REQUEST_TIMEOUT_S = 10  # a client has this long to send its request headers
+CONNECT_TIMEOUT_S = 5  # to connect to a replica (loopback or pod network)
+CHECK_TIMEOUT_S = 5  # a busy replica gets this long to answer a health check
+MAX_CONNECTIONS = 4096  # per HAProxy process; each student holds one WebSocket
 BACKEND = "replicas"
 
 
@@ -54,7 +54,7 @@ BACKEND = "replicas"
 class Replica:
     """One app process behind the load balancer."""
 
-    name: str   # also the affinity cookie's value: short, [A-Za-z0-9_-]
+    name: str  # also the affinity cookie's value: short, [A-Za-z0-9_-]
     host: str
     port: int
 
@@ -72,8 +72,9 @@ def local_replicas(ports: Sequence[int], host: str = "127.0.0.1") -> list[Replic
     return [Replica(f"r{i}", host, port) for i, port in enumerate(ports, start=1)]
 
 
-def down_within_s(interval_s: float = CHECK_INTERVAL_S, fast_s: float = CHECK_FAST_INTERVAL_S,
-                  fall: int = CHECK_FALL) -> float:
+def down_within_s(
+    interval_s: float = CHECK_INTERVAL_S, fast_s: float = CHECK_FAST_INTERVAL_S, fall: int = CHECK_FALL
+) -> float:
     """Longest time from a replica's death (connections refused) to HAProxy taking it out by
     health checks alone: the next check (one interval), then fall - 1 more at the fast interval.
     Traffic to a dead replica takes it out sooner (observe layer4)."""
@@ -86,10 +87,16 @@ def _ms(seconds: float) -> str:
     return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
 
 
-def haproxy_config(replicas: Sequence[Replica], *, bind: str = "0.0.0.0", port: int = APP_PORT,
-                   stats_socket: Path | None = None, tunnel_timeout_s: float = TUNNEL_TIMEOUT_S,
-                   http_timeout_s: float = HTTP_TIMEOUT_S,
-                   check_interval_s: float = CHECK_INTERVAL_S) -> str:
+def haproxy_config(
+    replicas: Sequence[Replica],
+    *,
+    bind: str = "0.0.0.0",
+    port: int = APP_PORT,
+    stats_socket: Path | None = None,
+    tunnel_timeout_s: float = TUNNEL_TIMEOUT_S,
+    http_timeout_s: float = HTTP_TIMEOUT_S,
+    check_interval_s: float = CHECK_INTERVAL_S,
+) -> str:
     """HAProxy (2.6) config: one HTTP frontend on bind:port, the replicas behind it with
     cookie affinity and health checks. Timeouts are parameters only so tests can shorten them."""
     if not replicas:
@@ -116,7 +123,7 @@ def haproxy_config(replicas: Sequence[Replica], *, bind: str = "0.0.0.0", port: 
         "defaults",
         "    mode http",
         "    option forwardfor",
-        "    option redispatch",      # a cookie naming a dead replica goes to a live one
+        "    option redispatch",  # a cookie naming a dead replica goes to a live one
         "    retries 3",
         f"    timeout connect {_ms(CONNECT_TIMEOUT_S)}",
         f"    timeout http-request {_ms(HTTP_REQUEST_TIMEOUT_S)}",
@@ -159,8 +166,7 @@ def read_stats(stats_socket: Path, timeout_s: float = 5.0) -> dict[str, dict[str
         while chunk := sock.recv(65536):
             chunks.append(chunk)
     text = b"".join(chunks).decode().lstrip("# ")
-    return {row["svname"]: row for row in csv.DictReader(io.StringIO(text))
-            if row.get("pxname") == BACKEND}
+    return {row["svname"]: row for row in csv.DictReader(io.StringIO(text)) if row.get("pxname") == BACKEND}
 
 
 RUN_APP = Path(__file__).resolve().parents[1] / "scripts" / "run_app.sh"
@@ -203,17 +209,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m deploy.lecture",
         description="Print the lecture's HAProxy config. (`python -m deploy.lecture exec-app "
-                    "[options]` instead starts the app as scripts/run_app.sh does.)")
+        "[options]` instead starts the app as scripts/run_app.sh does.)",
+    )
     parser.add_argument("--bind", default="0.0.0.0", help="address HAProxy listens on")
     parser.add_argument("--port", type=int, default=APP_PORT, help="port HAProxy listens on")
-    parser.add_argument("--replica", type=_replica_arg, action="append", required=True,
-                        metavar="HOST:PORT", help="an app process (repeat; named r1, r2, ...)")
+    parser.add_argument(
+        "--replica",
+        type=_replica_arg,
+        action="append",
+        required=True,
+        metavar="HOST:PORT",
+        help="an app process (repeat; named r1, r2, ...)",
+    )
     parser.add_argument("--stats-socket", type=Path, help="HAProxy's stats socket (show stat)")
     parser.add_argument("--out", type=Path, help="write here instead of stdout")
     args = parser.parse_args(argv)
     try:
-        text = haproxy_config([Replica(f"r{i}", h, p) for i, (h, p) in enumerate(args.replica, 1)],
-                              bind=args.bind, port=args.port, stats_socket=args.stats_socket)
+        text = haproxy_config(
+            [Replica(f"r{i}", h, p) for i, (h, p) in enumerate(args.replica, 1)],
+            bind=args.bind,
+            port=args.port,
+            stats_socket=args.stats_socket,
+        )
     except ValueError as exc:
         parser.error(str(exc))
     if args.out is None:

@@ -36,10 +36,21 @@ InitFn = Callable[[Params], State]
 UpdateFn = Callable[[Params, State, Params, HParamValues], tuple[Params, State, Internals]]
 
 INTERNAL_KEYS: tuple[str, ...] = (
-    "m", "v", "m_hat", "v_hat", "step_size",
+    "m",
+    "v",
+    "m_hat",
+    "v_hat",
+    "step_size",
     # optim_core.optimizers_modern: Schedule-Free's z, y, x; Prodigy's d; Lookahead's slow and
     # fast weights; SAM's probe and anchor (= optimizers_modern.MODERN_INTERNAL_KEYS)
-    "z", "y", "x", "d", "slow", "fast", "probe", "anchor",
+    "z",
+    "y",
+    "x",
+    "d",
+    "slow",
+    "fast",
+    "probe",
+    "anchor",
 )
 
 

@@ -28,9 +28,12 @@ def cache_max_bytes() -> int:
     if not raw:
         return CACHE_MAX_BYTES
     if not raw.isdigit() or not 1 <= int(raw) <= 1024 * 1024:
-        warnings.warn(f"OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB={raw[:40]!r} is not a whole number of MB "
-                      f"in [1, 1048576]; using {CACHE_MAX_BYTES // 2**20}", RuntimeWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB={raw[:40]!r} is not a whole number of MB "
+            f"in [1, 1048576]; using {CACHE_MAX_BYTES // 2**20}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return CACHE_MAX_BYTES
     return int(raw) * 1024 * 1024
 
@@ -58,8 +61,9 @@ def _adopt_unbounded_entries(cache_dir: Path) -> None:
                     except FileNotFoundError:  # removed meanwhile by another process
                         continue
     except (OSError, filelock.Timeout) as err:
-        warnings.warn(f"could not prepare JAX's compilation cache in {cache_dir}: {err}",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"could not prepare JAX's compilation cache in {cache_dir}: {err}", RuntimeWarning, stacklevel=2
+        )
 
 
 def configure_compilation_cache() -> None:
@@ -72,12 +76,17 @@ def configure_compilation_cache() -> None:
     growing without a limit).
     """
     cache_dir = os.environ.get(
-        "OPTIM_PLAYGROUND_JAX_CACHE", str(Path.home() / ".cache" / "optimizer-playground" / "jax"))
+        "OPTIM_PLAYGROUND_JAX_CACHE", str(Path.home() / ".cache" / "optimizer-playground" / "jax")
+    )
     if cache_dir in ("", "0", "off"):
         return
     if importlib.util.find_spec("filelock") is None:
-        warnings.warn("the 'filelock' package is missing: JAX's persistent compilation cache "
-                      "stays off (it could not be size-limited)", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            "the 'filelock' package is missing: JAX's persistent compilation cache "
+            "stays off (it could not be size-limited)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return
     _adopt_unbounded_entries(Path(cache_dir))
     jax.config.update("jax_compilation_cache_dir", cache_dir)
@@ -101,9 +110,13 @@ def configure_jax() -> None:
         if _configured:
             return
         if _compiled_already():
-            warnings.warn("optim_core.configure_jax() called after JAX's first compile: the "
-                          "persistent compilation cache stays off in this process (call it at "
-                          "the entry point, before anything runs)", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                "optim_core.configure_jax() called after JAX's first compile: the "
+                "persistent compilation cache stays off in this process (call it at "
+                "the entry point, before anything runs)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         configure_compilation_cache()
         _configured = True
 

@@ -34,12 +34,24 @@ MAX_BATCH = 1 << 20
 # Step counts are static for lax.scan: runs are padded up to one of these so that moving the
 # steps slider reuses a compiled program instead of compiling one per value.
 STEP_BUCKETS: tuple[int, ...] = (
-    50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10_000, 15_000, 20_000,
+    50,
+    100,
+    200,
+    300,
+    500,
+    750,
+    1000,
+    1500,
+    2000,
+    3000,
+    5000,
+    7500,
+    10_000,
+    15_000,
+    20_000,
 )
 
 _trace_count = 0  # incremented each time the simulation is traced (= compiled anew)
-
-
 
 
 def trace_count() -> int:
@@ -83,8 +95,9 @@ class RunConfig:
         object.__setattr__(self, "label", label)
 
     @classmethod
-    def of(cls, settings: OptimizerSettings, start: Sequence[float] | None = None,
-           label: str | None = None) -> RunConfig:
+    def of(
+        cls, settings: OptimizerSettings, start: Sequence[float] | None = None, label: str | None = None
+    ) -> RunConfig:
         return cls(settings.name, settings.hparams, settings.preset, start, label)
 
     @property
@@ -163,8 +176,7 @@ def _stepper(surface: Surface, optimizer_name: str, record: str):
         reached = ok & (loss - shared["f_star"] <= shared["tol"])
         # carry: position, true loss and gradient there, optimizer state, alive,
         # first step within tolerance, divergence step, start loss (kept for the summary)
-        return (start, loss, grad, opt.init(start), ok, jnp.where(reached, 0, -1),
-                jnp.where(ok, -1, 0), loss)
+        return (start, loss, grad, opt.init(start), ok, jnp.where(reached, 0, -1), jnp.where(ok, -1, 0), loss)
 
     def step(carry, hp, t, noise_t, lr_factor_t, shared):
         xy, loss, grad, state, alive, first_tol, diverged_at, start_loss = carry
@@ -185,16 +197,28 @@ def _stepper(surface: Surface, optimizer_name: str, record: str):
             # One packed row per step: one buffer update, and one array to fetch per group.
             return (new_xy, new_loss, new_grad, new_state, *carry[4:]), jnp.concatenate(row)
         in_run = t < shared["total_steps"]  # steps past the requested count are padding
-        ok = (alive & in_run & jnp.all(jnp.isfinite(new_xy)) & jnp.isfinite(new_loss)
-              & jnp.all(jnp.abs(new_xy) <= shared["bound"]))
+        ok = (
+            alive
+            & in_run
+            & jnp.all(jnp.isfinite(new_xy))
+            & jnp.isfinite(new_loss)
+            & jnp.all(jnp.abs(new_xy) <= shared["bound"])
+        )
         newly_dead = alive & in_run & ~ok
         reached = ok & (new_loss - shared["f_star"] <= shared["tol"]) & (first_tol < 0)
         # Only the position and its loss are frozen at the last finite point (the summary
         # reports them). State and gradient may go non-finite after a divergence: nothing reads
         # them, and skipping a select over the whole state every step makes the loop faster.
-        carry = (jnp.where(ok, new_xy, xy), jnp.where(ok, new_loss, loss), new_grad, new_state,
-                 alive & (ok | ~in_run), jnp.where(reached, t + 1, first_tol),
-                 jnp.where(newly_dead, t + 1, diverged_at), start_loss)
+        carry = (
+            jnp.where(ok, new_xy, xy),
+            jnp.where(ok, new_loss, loss),
+            new_grad,
+            new_state,
+            alive & (ok | ~in_run),
+            jnp.where(reached, t + 1, first_tol),
+            jnp.where(newly_dead, t + 1, diverged_at),
+            start_loss,
+        )
         return carry, None
 
     return init, step, present
@@ -206,8 +230,7 @@ def _internals_present(optimizer_name: str) -> list[str]:
     spec = OPTIMIZERS[optimizer_name]
     xy = jnp.zeros(2, jnp.float32)
     hp = {k: jnp.float32(v) for k, v in spec.defaults.items()}
-    _, _, internals = jax.eval_shape(
-        lambda: spec.optimizer.update(xy, spec.optimizer.init(xy), xy, hp))
+    _, _, internals = jax.eval_shape(lambda: spec.optimizer.update(xy, spec.optimizer.init(xy), xy, hp))
     return [k for k in INTERNAL_KEYS if k in internals]
 
 
@@ -218,21 +241,26 @@ def _unpack_rows(rows: np.ndarray, present: list[str]) -> dict[str, Any]:
         out["lr"] = rows[..., 3]
         out["grads"] = rows[..., 4:6]
         out["updates"] = rows[..., 6:8]
-        out["internals"] = {k: rows[..., 8 + 2 * i: 10 + 2 * i] for i, k in enumerate(present)}
+        out["internals"] = {k: rows[..., 8 + 2 * i : 10 + 2 * i] for i, k in enumerate(present)}
     return out
 
 
 def _pack_summary(carry) -> jax.Array:
     """(6,) float32 per run: steps and divergence indices stay exact (they are < 2^24)."""
     xy, loss, _, _, _, first_tol, diverged_at, start_loss = carry
-    return jnp.stack([xy[0], xy[1], loss, first_tol.astype(jnp.float32),
-                      diverged_at.astype(jnp.float32), start_loss])
+    return jnp.stack(
+        [xy[0], xy[1], loss, first_tol.astype(jnp.float32), diverged_at.astype(jnp.float32), start_loss]
+    )
 
 
 def _unpack_summary(packed: np.ndarray) -> dict[str, np.ndarray]:
-    return {"final": packed[:, 0:2], "final_loss": packed[:, 2],
-            "steps_to_tol": packed[:, 3].astype(np.int64),
-            "diverged_at": packed[:, 4].astype(np.int64), "start_loss": packed[:, 5]}
+    return {
+        "final": packed[:, 0:2],
+        "final_loss": packed[:, 2],
+        "steps_to_tol": packed[:, 3].astype(np.int64),
+        "diverged_at": packed[:, 4].astype(np.int64),
+        "start_loss": packed[:, 5],
+    }
 
 
 def _hparam_names(optimizer_name: str) -> tuple[str, ...]:
@@ -246,8 +274,10 @@ def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts
     global _trace_count
     _trace_count += 1
     steppers = [_stepper(surface, name, record) for name, _ in groups]
-    group_hparams = [{k: hp[:, i] for i, k in enumerate(_hparam_names(name))}
-                     for (name, _), hp in zip(groups, group_hparams)]
+    group_hparams = [
+        {k: hp[:, i] for i, k in enumerate(_hparam_names(name))}
+        for (name, _), hp in zip(groups, group_hparams)
+    ]
     noise = shared["noise"]  # (steps, 2), drawn on the host: see _noise_table
     ts = jnp.arange(steps)
     lr_factors = jax.vmap(lambda t: schedule_factor(shared["schedule"], t, shared["total_steps"]))(ts)
@@ -262,8 +292,7 @@ def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts
                 t, noise_t, lr_factor_t = xs
                 return step(carry, hp_run, t, noise_t, lr_factor_t, shared)
 
-            carry, rows = jax.lax.scan(body, init(hp_run, start, shared),
-                                       (ts, noise, lr_factors))
+            carry, rows = jax.lax.scan(body, init(hp_run, start, shared), (ts, noise, lr_factors))
             return _pack_summary(carry), rows
 
         # rows: (runs, steps, width), unmasked; _launch masks divergence on the host.
@@ -322,17 +351,20 @@ def _launch(surface, names_hps_starts, steps, record, shared):
     groups = tuple((name, len(idx)) for name, idx in order.items())
     group_hparams, group_starts = [], []
     for name, idx in order.items():
-        group_hparams.append(np.asarray(
-            [[names_hps_starts[i][1][k] for k in _hparam_names(name)] for i in idx], np.float32))
+        group_hparams.append(
+            np.asarray([[names_hps_starts[i][1][k] for k in _hparam_names(name)] for i in idx], np.float32)
+        )
         group_starts.append(np.asarray([names_hps_starts[i][2] for i in idx], np.float32))
-    results = _simulate_groups(surface, groups, step_bucket(steps), record,
-                               tuple(group_hparams), tuple(group_starts), shared)
+    results = _simulate_groups(
+        surface, groups, step_bucket(steps), record, tuple(group_hparams), tuple(group_starts), shared
+    )
     unpacked = []
     for (name, _), (packed, rows) in zip(groups, jax.device_get(results)):
         summary = _unpack_summary(packed)
         if rows is not None:
-            summary["diverged_at"] = _mark_divergence(rows, summary["diverged_at"], steps,
-                                                      float(shared["bound"]))
+            summary["diverged_at"] = _mark_divergence(
+                rows, summary["diverged_at"], steps, float(shared["bound"])
+            )
             # Step t produced path index t + 1: NaN from the divergence on.
             diverged = summary["diverged_at"][:, None]
             dead = (diverged >= 0) & (np.arange(1, rows.shape[1] + 1)[None, :] >= diverged)
@@ -350,8 +382,7 @@ def _mark_divergence(rows: np.ndarray, at_start: np.ndarray, steps: int, bound: 
     """
     path, loss = rows[:, :steps, 0:2], rows[:, :steps, 2]
     with np.errstate(invalid="ignore"):
-        bad = (~np.isfinite(loss) | ~np.all(np.isfinite(path), axis=-1)
-               | np.any(np.abs(path) > bound, axis=-1))
+        bad = ~np.isfinite(loss) | ~np.all(np.isfinite(path), axis=-1) | np.any(np.abs(path) > bound, axis=-1)
     first = np.where(bad.any(axis=1), bad.argmax(axis=1) + 1, -1)
     return np.where(at_start == 0, 0, first)
 
@@ -386,9 +417,7 @@ def run_batch(
     items = []
     for cfg in configs:
         if cfg.optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"unknown optimizer {cfg.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
-            )
+            raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         hp = cfg.settings.resolved()
         items.append((cfg.optimizer, hp, _resolve_start(surface, cfg.start)))
     shared, _ = _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol)
@@ -434,8 +463,9 @@ def run(
 ) -> Trajectory:
     """Run one optimizer on a surface. Missing hyperparameters take their (preset's) defaults."""
     cfg = RunConfig(optimizer, hparams, preset, start)
-    return run_batch(surface, [cfg], steps=steps, seed=seed, noise=noise, schedule=schedule,
-                     surface_params=surface_params)[0]
+    return run_batch(
+        surface, [cfg], steps=steps, seed=seed, noise=noise, schedule=schedule, surface_params=surface_params
+    )[0]
 
 
 def run_grid(
@@ -462,8 +492,11 @@ def run_grid(
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
     hp_list = [hparams or {}] if hparams is None or isinstance(hparams, Mapping) else list(hparams)
-    start_arr = (np.asarray([_resolve_start(surface, None)], np.float32) if starts is None
-                 else np.asarray(starts, np.float32).reshape(-1, 2))
+    start_arr = (
+        np.asarray([_resolve_start(surface, None)], np.float32)
+        if starts is None
+        else np.asarray(starts, np.float32).reshape(-1, 2)
+    )
     if not np.all(np.isfinite(start_arr)):
         raise ValueError("every start point must be finite")
     n = max(len(hp_list), len(start_arr))
@@ -472,12 +505,17 @@ def run_grid(
     if n > MAX_BATCH:
         raise ValueError(f"{n} runs exceed the maximum of {MAX_BATCH}")
     resolved = [resolve_hparams(optimizer, hp, preset) for hp in hp_list]
-    hp_array = np.ascontiguousarray(np.broadcast_to(np.asarray(
-        [[r[k] for k in _hparam_names(optimizer)] for r in resolved], np.float32), (n, len(resolved[0]))))
+    hp_array = np.ascontiguousarray(
+        np.broadcast_to(
+            np.asarray([[r[k] for k in _hparam_names(optimizer)] for r in resolved], np.float32),
+            (n, len(resolved[0])),
+        )
+    )
     starts_j = np.ascontiguousarray(np.broadcast_to(start_arr, (n, 2)))
     shared, _ = _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol)
-    (packed, _), = _simulate_groups(surface, ((optimizer, n),), step_bucket(steps), "summary",
-                                    (hp_array,), (starts_j,), shared)
+    ((packed, _),) = _simulate_groups(
+        surface, ((optimizer, n),), step_bucket(steps), "summary", (hp_array,), (starts_j,), shared
+    )
     summary = _unpack_summary(np.asarray(packed))
     final = np.asarray(summary["final"])
     if surface.minima:

@@ -90,16 +90,25 @@ class ScheduleFreeState(NamedTuple):
 
 
 def _schedule_free(adamw: bool) -> Optimizer:
-    names = (["learning_rate", "b1", "b2", "eps", "weight_decay", "weight_lr_power"] if adamw
-             else ["learning_rate", "b1", "weight_decay", "weight_lr_power"])
+    names = (
+        ["learning_rate", "b1", "b2", "eps", "weight_decay", "weight_lr_power"]
+        if adamw
+        else ["learning_rate", "b1", "weight_decay", "weight_lr_power"]
+    )
 
     def init(params: Params) -> ScheduleFreeState:
         dtype = jnp.result_type(*jax.tree.leaves(params))
-        return ScheduleFreeState(_zero_count(), jnp.zeros([], dtype), jnp.zeros([], dtype),
-                                 _tmap(lambda p: p.copy(), params), _zeros(params))
+        return ScheduleFreeState(
+            _zero_count(),
+            jnp.zeros([], dtype),
+            jnp.zeros([], dtype),
+            _tmap(lambda p: p.copy(), params),
+            _zeros(params),
+        )
 
-    def update(grads: Params, state: ScheduleFreeState, params: Params,
-               hparams: HParamValues) -> tuple[Params, ScheduleFreeState, Internals]:
+    def update(
+        grads: Params, state: ScheduleFreeState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, ScheduleFreeState, Internals]:
         values = dict(zip(names, _read(hparams, *names), strict=True))
         lr, b1, wd, power = (values[k] for k in ("learning_rate", "b1", "weight_decay", "weight_lr_power"))
         count = _increment(state.count)
@@ -107,8 +116,11 @@ def _schedule_free(adamw: bool) -> Optimizer:
         weight = max_lr**power
         weight_sum = state.weight_sum + weight
         # c_t = w_t / Σw (0 while every weight is 0; NaN stays NaN), as optax computes it
-        c = jnp.where(jnp.isnan(weight) | jnp.isnan(weight_sum), jnp.nan,
-                      jnp.nan_to_num(weight / weight_sum, nan=0.0, posinf=jnp.inf))
+        c = jnp.where(
+            jnp.isnan(weight) | jnp.isnan(weight_sum),
+            jnp.nan,
+            jnp.nan_to_num(weight / weight_sum, nan=0.0, posinf=jnp.inf),
+        )
         if adamw:
             b2, eps = values["b2"], values["eps"]
             nu = _ema(_tmap(jnp.square, grads), state.nu, b2)
@@ -124,8 +136,11 @@ def _schedule_free(adamw: bool) -> Optimizer:
         updates = _tmap(lambda yn, yo: yn - yo, y, params)
         internals: Internals = {"z": z, "y": y, "x": x, "step_size": _full_like(grads, lr)}
         if adamw:
-            internals |= {"v": nu, "v_hat": nu_hat,
-                          "step_size": _tmap(lambda v: lr / (jnp.sqrt(v) + values["eps"]), nu_hat)}
+            internals |= {
+                "v": nu,
+                "v_hat": nu_hat,
+                "step_size": _tmap(lambda v: lr / (jnp.sqrt(v) + values["eps"]), nu_hat),
+            }
         return updates, ScheduleFreeState(count, weight_sum, max_lr, z, nu), internals
 
     return Optimizer(init, update)
@@ -216,13 +231,22 @@ def prodigy() -> Optimizer:
     def init(params: Params) -> ProdigyState:
         dtype = jnp.result_type(*jax.tree.leaves(params))
         # d starts at d₀, which init cannot read: d = 0 marks "not started" (see update).
-        return ProdigyState(_zero_count(), _zeros(params), _zeros(params), _zeros(params),
-                            _zeros(params), jnp.zeros([], dtype), jnp.zeros([], dtype))
+        return ProdigyState(
+            _zero_count(),
+            _zeros(params),
+            _zeros(params),
+            _zeros(params),
+            _zeros(params),
+            jnp.zeros([], dtype),
+            jnp.zeros([], dtype),
+        )
 
-    def update(grads: Params, state: ProdigyState, params: Params,
-               hparams: HParamValues) -> tuple[Params, ProdigyState, Internals]:
-        lr, b1, b2, eps, d0, wd = _read(hparams, "learning_rate", "b1", "b2", "eps", "estim_lr0",
-                                        "weight_decay")
+    def update(
+        grads: Params, state: ProdigyState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, ProdigyState, Internals]:
+        lr, b1, b2, eps, d0, wd = _read(
+            hparams, "learning_rate", "b1", "b2", "eps", "estim_lr0", "weight_decay"
+        )
         b3 = jnp.sqrt(b2)
         count = _increment(state.count)
         d = jnp.where(state.count == 0, d0, state.d)
@@ -237,8 +261,12 @@ def prodigy() -> Optimizer:
         d_new = jnp.maximum(d, r / _tree_sum(_tmap(jnp.abs, s)))
         # optax adds the new estimate's d_t·ε (η_t still holds d_{t−1})
         updates = _tmap(lambda m, v, p: -wd * eta * p - eta * m / (jnp.sqrt(v) + d_new * eps), mu, nu, params)
-        internals = {"m": mu, "v": nu, "d": _full_like(grads, d_new),
-                     "step_size": _tmap(lambda v: eta / (jnp.sqrt(v) + d_new * eps), nu)}
+        internals = {
+            "m": mu,
+            "v": nu,
+            "d": _full_like(grads, d_new),
+            "step_size": _tmap(lambda v: eta / (jnp.sqrt(v) + d_new * eps), nu),
+        }
         shift = _tmap(lambda sh, u: sh - u, state.shift, updates)
         return updates, ProdigyState(count, mu, nu, s, shift, d_new, r), internals
 
@@ -280,8 +308,9 @@ def yogi() -> Optimizer:
 
         return YogiState(_zero_count(), start(), start())
 
-    def update(grads: Params, state: YogiState, params: Params,
-               hparams: HParamValues) -> tuple[Params, YogiState, Internals]:
+    def update(
+        grads: Params, state: YogiState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, YogiState, Internals]:
         lr, b1, b2, eps = _read(hparams, "learning_rate", "b1", "b2", "eps")
         mu = _ema(grads, state.mu, b1)
         nu = _tmap(lambda g, v: v - (1 - b2) * jnp.sign(v - g * g) * (g * g), grads, state.nu)
@@ -326,23 +355,34 @@ def adan() -> Optimizer:
     def init(params: Params) -> AdanState:
         return AdanState(_zero_count(), _zeros(params), _zeros(params), _zeros(params), _zeros(params))
 
-    def update(grads: Params, state: AdanState, params: Params,
-               hparams: HParamValues) -> tuple[Params, AdanState, Internals]:
+    def update(
+        grads: Params, state: AdanState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, AdanState, Internals]:
         lr, b1, b2, b3, eps, eps_root, wd = _read(
-            hparams, "learning_rate", "b1", "b2", "b3", "eps", "eps_root", "weight_decay")
+            hparams, "learning_rate", "b1", "b2", "b3", "eps", "eps_root", "weight_decay"
+        )
         diff = _tmap(lambda g, p: jnp.where(state.count == 0, jnp.zeros_like(g), g - p), grads, state.prev)
         mu = _ema(grads, state.mu, b1)
         delta = _ema(diff, state.delta, b2)
         nu = _ema(_tmap(lambda g, dg: jnp.square(g + (1 - b2) * dg), grads, diff), state.nu, b3)
         count = _increment(state.count)
-        m_hat, d_hat, n_hat = (_bias_correct(mu, b1, count), _bias_correct(delta, b2, count),
-                               _bias_correct(nu, b3, count))
+        m_hat, d_hat, n_hat = (
+            _bias_correct(mu, b1, count),
+            _bias_correct(delta, b2, count),
+            _bias_correct(nu, b3, count),
+        )
         denominator = _tmap(lambda n: jnp.sqrt(n + eps_root) + eps, n_hat)
-        direction = _tmap(lambda m, dl, den, p: (m + (1 - b2) * dl) / den + wd * p,
-                          m_hat, d_hat, denominator, params)
+        direction = _tmap(
+            lambda m, dl, den, p: (m + (1 - b2) * dl) / den + wd * p, m_hat, d_hat, denominator, params
+        )
         updates = _descend(lr, direction)
-        internals = {"m": mu, "v": nu, "m_hat": m_hat, "v_hat": n_hat,
-                     "step_size": _tmap(lambda den: lr / den, denominator)}
+        internals = {
+            "m": mu,
+            "v": nu,
+            "m_hat": m_hat,
+            "v_hat": n_hat,
+            "step_size": _tmap(lambda den: lr / den, denominator),
+        }
         return updates, AdanState(count, mu, delta, nu, grads), internals
 
     return Optimizer(init, update)
@@ -383,12 +423,21 @@ def lookahead_adam() -> Optimizer:
     def init(params: Params) -> LookaheadState:
         return LookaheadState(inner.init(params), _zero_count(), _tmap(lambda p: p.copy(), params))
 
-    def update(grads: Params, state: LookaheadState, params: Params,
-               hparams: HParamValues) -> tuple[Params, LookaheadState, Internals]:
-        lr, b1, b2, eps, k, alpha = _read(hparams, "learning_rate", "b1", "b2", "eps", "sync_period",
-                                          "slow_step_size")
-        inner_hp = {"learning_rate": lr, "b1": b1, "b2": b2, "eps": eps, "eps_root": 0.0,
-                    "bias_correction": 1.0, "eps_hat": 0.0}
+    def update(
+        grads: Params, state: LookaheadState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, LookaheadState, Internals]:
+        lr, b1, b2, eps, k, alpha = _read(
+            hparams, "learning_rate", "b1", "b2", "eps", "sync_period", "slow_step_size"
+        )
+        inner_hp = {
+            "learning_rate": lr,
+            "b1": b1,
+            "b2": b2,
+            "eps": eps,
+            "eps_root": 0.0,
+            "bias_correction": 1.0,
+            "eps_hat": 0.0,
+        }
         u, inner_state, inner_internals = inner.update(grads, state.inner, params, inner_hp)
         period = jnp.maximum(jnp.round(jnp.asarray(k)), 1.0).astype(jnp.int32)
         sync = (state.since_sync == period - 1).astype(jnp.result_type(*jax.tree.leaves(params)))
@@ -432,8 +481,9 @@ def sam() -> Optimizer:
     def init(params: Params) -> SamState:
         return SamState(_zero_count(), _tmap(lambda p: p.copy(), params))
 
-    def update(grads: Params, state: SamState, params: Params,
-               hparams: HParamValues) -> tuple[Params, SamState, Internals]:
+    def update(
+        grads: Params, state: SamState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, SamState, Internals]:
         lr, rho = _read(hparams, "learning_rate", "rho")
         norm = _tree_norm(grads)
         ascent = _tmap(lambda g: rho * (g / norm), grads)
@@ -460,13 +510,27 @@ _UNIT = (0.0, 0.9999)
 
 
 def _lr(default: float, note: str, low: float = 1e-5, high: float = 10.0) -> HyperParam:
-    return HyperParam("learning_rate", r"\alpha", default, low, high, log=True,
-                      help=f"learning rate: global step size (the value in force at this step); {note}",
-                      valid=_LR_VALID)
+    return HyperParam(
+        "learning_rate",
+        r"\alpha",
+        default,
+        low,
+        high,
+        log=True,
+        help=f"learning rate: global step size (the value in force at this step); {note}",
+        valid=_LR_VALID,
+    )
 
 
-def _beta(name: str, symbol: str, default: float, help_text: str, low: float = 0.0,
-          high: float = 0.999, valid: tuple[float, float] = _UNIT) -> HyperParam:
+def _beta(
+    name: str,
+    symbol: str,
+    default: float,
+    help_text: str,
+    low: float = 0.0,
+    high: float = 0.999,
+    valid: tuple[float, float] = _UNIT,
+) -> HyperParam:
     return HyperParam(name, symbol, default, low, high, help=help_text, valid=valid)
 
 
@@ -478,11 +542,23 @@ def _wd(default: float, help_text: str) -> HyperParam:
     return HyperParam("weight_decay", r"\lambda", default, 0.0, 0.1, help=help_text, valid=(0.0, 10.0))
 
 
-_SF_B1 = _beta("b1", r"\beta_1", 0.9, "where y sits between the average x (β₁ → 1) and z (β₁ → 0); "
-               "must be > 0", low=0.01, valid=(1e-4, 0.9999))
-_SF_POWER = HyperParam("weight_lr_power", "p", 2.0, 0.0, 8.0,
-                       help="averaging weight w_t = (max α)^p: with a warm-up, early points count less",
-                       valid=(0.0, 100.0))
+_SF_B1 = _beta(
+    "b1",
+    r"\beta_1",
+    0.9,
+    "where y sits between the average x (β₁ → 1) and z (β₁ → 0); must be > 0",
+    low=0.01,
+    valid=(1e-4, 0.9999),
+)
+_SF_POWER = HyperParam(
+    "weight_lr_power",
+    "p",
+    2.0,
+    0.0,
+    8.0,
+    help="averaging weight w_t = (max α)^p: with a warm-up, early points count less",
+    valid=(0.0, 100.0),
+)
 _SF_LATEX_TAIL = r"""w_t &= \big(\max_{i \le t} \alpha_i\big)^{p}, \quad
   c_t = w_t \Big/ \textstyle\sum_{i \le t} w_i \\
 x_t &= (1 - c_t)\, x_{t-1} + c_t\, z_t \\
@@ -502,7 +578,8 @@ MODERN_SPECS: tuple[OptimizerSpec, ...] = (
         latex=r"""\begin{aligned}
 g_t &= \nabla f(y_{t-1}) \\
 z_t &= z_{t-1} - \alpha\, (g_t + \lambda\, y_{t-1}) \\
-""" + _SF_LATEX_TAIL,
+"""
+        + _SF_LATEX_TAIL,
         optimizer=schedule_free_sgd(),
         description="No learning-rate schedule: gradients are taken at y, between a plain SGD "
         "iterate z and the running average x, which is the answer: x converges while z wanders.",
@@ -514,8 +591,7 @@ z_t &= z_{t-1} - \alpha\, (g_t + \lambda\, y_{t-1}) \\
         hyperparams=(
             _lr(0.02, "AdamW's step of z (optax's default 0.0025 is for networks)"),
             _SF_B1,
-            _beta("b2", r"\beta_2", 0.999, "decay of the squared-gradient average v", low=0.5,
-                  high=0.9999),
+            _beta("b2", r"\beta_2", 0.999, "decay of the squared-gradient average v", low=0.5, high=0.9999),
             _eps(1e-8, "added to √v̂ so the step stays finite where v̂ ≈ 0"),
             _wd(0.0, "weight decay, taken at y, scaled by α"),
             _SF_POWER,
@@ -524,7 +600,8 @@ z_t &= z_{t-1} - \alpha\, (g_t + \lambda\, y_{t-1}) \\
 g_t &= \nabla f(y_{t-1}) \\
 v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2, \quad \hat v_t = v_t / (1-\beta_2^t) \\
 z_t &= z_{t-1} - \alpha\, \big(g_t / (\sqrt{\hat v_t} + \epsilon) + \lambda\, y_{t-1}\big) \\
-""" + _SF_LATEX_TAIL,
+"""
+        + _SF_LATEX_TAIL,
         optimizer=schedule_free_adamw(),
         description="Adam's scaling on the fast iterate z, and the averaging of Schedule-Free in "
         "place of momentum: no schedule, and x is the point to keep.",
@@ -536,12 +613,20 @@ z_t &= z_{t-1} - \alpha\, \big(g_t / (\sqrt{\hat v_t} + \epsilon) + \lambda\, y_
         hyperparams=(
             _lr(1.0, "a multiplier of the estimated step d: 1 trusts the estimate", low=1e-3),
             _beta("b1", r"\beta_1", 0.9, "decay of the average m of d·g"),
-            _beta("b2", r"\beta_2", 0.999, "decay of the average v of (d·g)²; β₃ = √β₂", low=0.5,
-                  high=0.9999),
+            _beta(
+                "b2", r"\beta_2", 0.999, "decay of the average v of (d·g)²; β₃ = √β₂", low=0.5, high=0.9999
+            ),
             _eps(1e-8, "added to √v (scaled by d)"),
-            HyperParam("estim_lr0", "d_0", 1e-6, 1e-8, 1.0, log=True,
-                       help="initial under-estimate of the step size d; d only grows",
-                       valid=(1e-12, 100.0)),
+            HyperParam(
+                "estim_lr0",
+                "d_0",
+                1e-6,
+                1e-8,
+                1.0,
+                log=True,
+                help="initial under-estimate of the step size d; d only grows",
+                valid=(1e-12, 100.0),
+            ),
             _wd(0.0, "decoupled weight decay, scaled by the step η_t"),
         ),
         latex=r"""\begin{aligned}
@@ -586,13 +671,23 @@ v_t &= v_{t-1} - (1-\beta_2)\, \operatorname{sign}(v_{t-1} - g_t^2)\, g_t^2 \\
         hyperparams=(
             _lr(0.02, "0.02 moves Rosenbrock visibly; networks use ~1e-3"),
             _beta("b1", r"\beta_1", 0.98, "decay of the gradient average m"),
-            _beta("b2", r"\beta_2", 0.92, "decay of the gradient-difference average δ; "
-                  "1−β₂ weighs the look-ahead"),
-            _beta("b3", r"\beta_3", 0.99, "decay of the squared look-ahead gradient n", low=0.5,
-                  high=0.9999),
+            _beta(
+                "b2",
+                r"\beta_2",
+                0.92,
+                "decay of the gradient-difference average δ; 1−β₂ weighs the look-ahead",
+            ),
+            _beta("b3", r"\beta_3", 0.99, "decay of the squared look-ahead gradient n", low=0.5, high=0.9999),
             _eps(1e-8, "added to √n̂"),
-            HyperParam("eps_root", r"\bar\epsilon", 1e-8, 0.0, 1e-6, help="added to n̂ inside the root",
-                       valid=(0.0, 1.0)),
+            HyperParam(
+                "eps_root",
+                r"\bar\epsilon",
+                1e-8,
+                0.0,
+                1e-6,
+                help="added to n̂ inside the root",
+                valid=(0.0, 1.0),
+            ),
             _wd(0.0, "decoupled weight decay: pulls θ toward 0 at rate α·λ"),
         ),
         latex=r"""\begin{aligned}
@@ -619,12 +714,24 @@ n_t &= \beta_3 n_{t-1} + (1-\beta_3)\, \big(g_t + (1-\beta_2)\, \Delta_t\big)^2 
             _beta("b1", r"\beta_1", 0.9, "the inner Adam's decay of m"),
             _beta("b2", r"\beta_2", 0.999, "the inner Adam's decay of v", low=0.5, high=0.9999),
             _eps(1e-8, "the inner Adam's ε"),
-            HyperParam("sync_period", "k", 5.0, 1.0, 20.0,
-                       help="fast steps per slow step (rounded to a whole number)",
-                       valid=(1.0, 1000.0)),
-            HyperParam("slow_step_size", r"\alpha_s", 0.5, 0.0, 1.0,
-                       help="how far the slow weights move toward the fast ones at a sync "
-                       "(1 = plain Adam)", valid=(0.0, 1.0)),
+            HyperParam(
+                "sync_period",
+                "k",
+                5.0,
+                1.0,
+                20.0,
+                help="fast steps per slow step (rounded to a whole number)",
+                valid=(1.0, 1000.0),
+            ),
+            HyperParam(
+                "slow_step_size",
+                r"\alpha_s",
+                0.5,
+                0.0,
+                1.0,
+                help="how far the slow weights move toward the fast ones at a sync (1 = plain Adam)",
+                valid=(0.0, 1.0),
+            ),
         ),
         latex=r"""\begin{aligned}
 u_t &= \text{Adam}_{\alpha, \beta_1, \beta_2, \epsilon}(g_t) \qquad (g_t \text{ at the fast weights}) \\
@@ -644,9 +751,15 @@ s_t &= \begin{cases} 1 & \text{if } k \mid t \\ 0 & \text{otherwise} \end{cases}
         label="SAM (SGD)",
         hyperparams=(
             _lr(1e-3, "the descent step, taken from θ with the gradient at the probe"),
-            HyperParam("rho", r"\rho", 0.05, 0.0, 0.5,
-                       help="radius of the ascent probe θ + ρ·g/‖g‖ (0 = SGD at half speed)",
-                       valid=(0.0, 100.0)),
+            HyperParam(
+                "rho",
+                r"\rho",
+                0.05,
+                0.0,
+                0.5,
+                help="radius of the ascent probe θ + ρ·g/‖g‖ (0 = SGD at half speed)",
+                valid=(0.0, 100.0),
+            ),
         ),
         latex=r"""\begin{aligned}
 &\text{odd } t \text{ (ascent)}: & \tilde\theta &= \theta_{t-1} + \rho\, g_t / \lVert g_t \rVert

@@ -21,7 +21,11 @@ from optim_core._base import HyperParam
 from optim_core.registry import OPTIMIZERS
 
 __all__ = [
-    "FRAMEWORK_OPTIMIZERS", "PRESETS", "PRESET_LABELS", "preset_support", "resolve_hparams",
+    "FRAMEWORK_OPTIMIZERS",
+    "PRESETS",
+    "PRESET_LABELS",
+    "preset_support",
+    "resolve_hparams",
     "setting_warnings",
 ]
 
@@ -148,8 +152,10 @@ def preset_support(optimizer: str, preset: str | None) -> str | None:
         raise ValueError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
     if optimizer in FRAMEWORK_OPTIMIZERS.get(preset, {}):
         return None
-    return (f"{_FRAMEWORK_NAMES.get(preset, preset)} has no {OPTIMIZERS[optimizer].label}: "
-            "these are optax's defaults and update rule.")
+    return (
+        f"{_FRAMEWORK_NAMES.get(preset, preset)} has no {OPTIMIZERS[optimizer].label}: "
+        "these are optax's defaults and update rule."
+    )
 
 
 def _checked_value(optimizer: str, spec: HyperParam, value: object) -> float:

@@ -486,7 +486,9 @@ v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
 \rho_t &= \rho_\infty - 2t\, \beta_2^t / (1-\beta_2^t) \\
 r_t &= \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}} \\
 c_{k,t} &= 1-\beta_k^t, \quad \hat m_t = m_t / c_{1,t}, \quad \hat v_t = v_t / c_{2,t} \\
-d_t &= """ + _ADAM_DIRECTION + r""" \\
+d_t &= """
+            + _ADAM_DIRECTION
+            + r""" \\
 \theta_t &= \theta_{t-1} - \alpha
   \begin{cases} r_t\, d_t & \text{if } \rho_t > 4 \text{ and } \rho_t \ge \rho_{\min} \\
   \hat m_t & \text{otherwise (momentum SGD)} \end{cases}

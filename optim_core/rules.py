@@ -229,23 +229,29 @@ def _adam_init(params: Params) -> AdamState:
     return AdamState(_zero_count(), _zeros(params), _zeros(params))
 
 
-def _adam_moments(grads: Params, state: AdamState | AmsgradState | NadamState, b1: Scalar, b2: Scalar,
-                  bias_correction: Scalar = 1.0, second_moment: SecondMoment | None = None) -> AdamMoments:
+def _adam_moments(
+    grads: Params,
+    state: AdamState | AmsgradState | NadamState,
+    b1: Scalar,
+    b2: Scalar,
+    bias_correction: Scalar = 1.0,
+    second_moment: SecondMoment | None = None,
+) -> AdamMoments:
     """t, m_t, v_t, the corrections c₁, c₂ and m̂_t: what every Adam-family rule starts with.
 
     `second_moment(g_t, m_t, v_{t−1})` replaces v_t = EMA_β₂(g²) (AdaBelief, Adamax).
     """
     count = _increment(state.count)
     mu = _ema(grads, state.mu, b1)
-    nu = (_ema(_square(grads), state.nu, b2) if second_moment is None
-          else second_moment(grads, mu, state.nu))
+    nu = _ema(_square(grads), state.nu, b2) if second_moment is None else second_moment(grads, mu, state.nu)
     c1 = _bias_divisor(b1, count, bias_correction)
     c2 = _bias_divisor(b2, count, bias_correction)
     return AdamMoments(count, mu, nu, c1, c2, _divide(mu, c1))
 
 
-def _adam_denominator(v_hat: Params, c2: jax.Array, learning_rate: Scalar, eps: Scalar,
-                      eps_root: Scalar, eps_hat: Scalar = 0.0) -> tuple[Params, Params]:
+def _adam_denominator(
+    v_hat: Params, c2: jax.Array, learning_rate: Scalar, eps: Scalar, eps_root: Scalar, eps_hat: Scalar = 0.0
+) -> tuple[Params, Params]:
     """(denominator, step_size): √(v̂ + ε̄) + ε and α / that, or Keras's ε-hat form.
 
     Keras's ε-hat form, (√c₂/c₁)·m / (√(v + ε̄) + ε) with v̂ = v/c₂, is exactly
@@ -264,8 +270,7 @@ def _over(m_hat: Params, denominator: Params) -> Params:
 
 
 def _adam_internals(moments: AdamMoments, v_hat: Params, step_size: Params) -> Internals:
-    return {"m": moments.mu, "v": moments.nu, "m_hat": moments.m_hat, "v_hat": v_hat,
-            "step_size": step_size}
+    return {"m": moments.mu, "v": moments.nu, "m_hat": moments.m_hat, "v_hat": v_hat, "step_size": step_size}
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,8 +294,9 @@ def sgd() -> Optimizer:
     def init(params: Params) -> CountState:
         return CountState(_zero_count())
 
-    def update(grads: Params, state: CountState, params: Params,
-               hparams: HParamValues) -> tuple[Params, CountState, Internals]:
+    def update(
+        grads: Params, state: CountState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, CountState, Internals]:
         (lr,) = _read(hparams, "learning_rate")
         updates = _descend(lr, grads)
         return updates, CountState(_increment(state.count)), {"step_size": _full_like(grads, lr)}
@@ -320,8 +326,9 @@ def momentum(nesterov: bool = False) -> Optimizer:
     def init(params: Params) -> TraceState:
         return TraceState(_zero_count(), _zeros(params))
 
-    def update(grads: Params, state: TraceState, params: Params,
-               hparams: HParamValues) -> tuple[Params, TraceState, Internals]:
+    def update(
+        grads: Params, state: TraceState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, TraceState, Internals]:
         lr, mu = _read(hparams, "learning_rate", "momentum")
         direction, trace = _trace(grads, state.trace, mu, nesterov_flag)
         updates = _descend(lr, direction)
@@ -355,8 +362,9 @@ def adagrad() -> Optimizer:
     def init(params: Params) -> AdagradState:
         return AdagradState(_zero_count(), _zeros(params))
 
-    def update(grads: Params, state: AdagradState, params: Params,
-               hparams: HParamValues) -> tuple[Params, AdagradState, Internals]:
+    def update(
+        grads: Params, state: AdagradState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, AdagradState, Internals]:
         lr, acc0, eps, eps_inside = _read(
             hparams, "learning_rate", "initial_accumulator_value", "eps", "eps_inside"
         )
@@ -400,8 +408,9 @@ def adadelta() -> Optimizer:
     def init(params: Params) -> AdadeltaState:
         return AdadeltaState(_zero_count(), _zeros(params), _zeros(params))
 
-    def update(grads: Params, state: AdadeltaState, params: Params,
-               hparams: HParamValues) -> tuple[Params, AdadeltaState, Internals]:
+    def update(
+        grads: Params, state: AdadeltaState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, AdadeltaState, Internals]:
         lr, rho, eps, weight_decay = _read(hparams, "learning_rate", "rho", "eps", "weight_decay")
         grads = _add_weight_decay(grads, params, weight_decay)  # optax: L2 added to g first
         e_g = _ema(_square(grads), state.e_g, rho)
@@ -453,8 +462,9 @@ def rmsprop() -> Optimizer:
     def init(params: Params) -> RmspropState:
         return RmspropState(_zero_count(), _zeros(params), _zeros(params), _zeros(params))
 
-    def update(grads: Params, state: RmspropState, params: Params,
-               hparams: HParamValues) -> tuple[Params, RmspropState, Internals]:
+    def update(
+        grads: Params, state: RmspropState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, RmspropState, Internals]:
         lr, decay, eps, initial_scale, eps_inside, centered, mom, nesterov, bias_correction = _read(
             hparams, *_RMSPROP_NAMES
         )
@@ -514,8 +524,9 @@ def adam(decoupled_weight_decay: bool = False) -> Optimizer:
     if decoupled_weight_decay:
         names.append("weight_decay")
 
-    def update(grads: Params, state: AdamState, params: Params,
-               hparams: HParamValues) -> tuple[Params, AdamState, Internals]:
+    def update(
+        grads: Params, state: AdamState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, AdamState, Internals]:
         lr, b1, b2, eps, eps_root, bias_correction, eps_hat, *wd = _read(hparams, *names)
         moments = _adam_moments(grads, state, b1, b2, bias_correction)
         v_hat = _divide(moments.nu, moments.c2)
@@ -524,8 +535,11 @@ def adam(decoupled_weight_decay: bool = False) -> Optimizer:
         if decoupled_weight_decay:
             direction = _add_weight_decay(direction, params, wd[0])
         updates = _descend(lr, direction)
-        return (updates, AdamState(moments.count, moments.mu, moments.nu),
-                _adam_internals(moments, v_hat, step_size))
+        return (
+            updates,
+            AdamState(moments.count, moments.mu, moments.nu),
+            _adam_internals(moments, v_hat, step_size),
+        )
 
     return Optimizer(_adam_init, update)
 
@@ -550,8 +564,9 @@ def amsgrad() -> Optimizer:
     def init(params: Params) -> AmsgradState:
         return AmsgradState(_zero_count(), _zeros(params), _zeros(params), _zeros(params))
 
-    def update(grads: Params, state: AmsgradState, params: Params,
-               hparams: HParamValues) -> tuple[Params, AmsgradState, Internals]:
+    def update(
+        grads: Params, state: AmsgradState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, AmsgradState, Internals]:
         lr, b1, b2, eps, eps_root, max_raw, eps_hat = _read(
             hparams, "learning_rate", "b1", "b2", "eps", "eps_root", "max_raw", "eps_hat"
         )
@@ -561,8 +576,11 @@ def amsgrad() -> Optimizer:
         v_hat = _tmap(lambda v: jnp.where(raw, v / c2, v), nu_max)
         denominator, step_size = _adam_denominator(v_hat, c2, lr, eps, eps_root, eps_hat)
         updates = _descend(lr, _over(moments.m_hat, denominator))
-        return (updates, AmsgradState(moments.count, moments.mu, moments.nu, nu_max),
-                _adam_internals(moments, v_hat, step_size))
+        return (
+            updates,
+            AmsgradState(moments.count, moments.mu, moments.nu, nu_max),
+            _adam_internals(moments, v_hat, step_size),
+        )
 
     return Optimizer(init, update)
 
@@ -586,8 +604,9 @@ def adamax() -> Optimizer:
       Kingma & Ba, Adam: A Method for Stochastic Optimization, 2014 (section 7).
     """
 
-    def update(grads: Params, state: AdamState, params: Params,
-               hparams: HParamValues) -> tuple[Params, AdamState, Internals]:
+    def update(
+        grads: Params, state: AdamState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, AdamState, Internals]:
         lr, b1, b2, eps, eps_outside = _read(hparams, "learning_rate", "b1", "b2", "eps", "eps_outside")
         outside = _on(eps_outside)
         eps_in, eps_out = jnp.where(outside, 0.0, eps), jnp.where(outside, eps, 0.0)
@@ -598,8 +617,12 @@ def adamax() -> Optimizer:
         moments = _adam_moments(grads, state, b1, b2, second_moment=running_max)
         nu, m_hat = moments.nu, moments.m_hat
         updates = _descend(lr, _tmap(lambda m, v: m / (v + eps_out), m_hat, nu))
-        internals = {"m": moments.mu, "v": nu, "m_hat": m_hat,
-                     "step_size": _tmap(lambda v: lr / (v + eps_out), nu)}
+        internals = {
+            "m": moments.mu,
+            "v": nu,
+            "m_hat": m_hat,
+            "step_size": _tmap(lambda v: lr / (v + eps_out), nu),
+        }
         return updates, AdamState(moments.count, moments.mu, nu), internals
 
     return Optimizer(_adam_init, update)
@@ -634,8 +657,9 @@ def nadam() -> Optimizer:
         dtype = jnp.result_type(*jax.tree.leaves(params)) if jax.tree.leaves(params) else jnp.float32
         return NadamState(_zero_count(), _zeros(params), _zeros(params), jnp.zeros([], dtype))
 
-    def update(grads: Params, state: NadamState, params: Params,
-               hparams: HParamValues) -> tuple[Params, NadamState, Internals]:
+    def update(
+        grads: Params, state: NadamState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, NadamState, Internals]:
         lr, b1, b2, eps, eps_root, schedule, psi = _read(
             hparams, "learning_rate", "b1", "b2", "eps", "eps_root", "momentum_schedule", "momentum_decay"
         )
@@ -647,15 +671,18 @@ def nadam() -> Optimizer:
 
         def mu_at(k: jax.Array) -> tuple[jax.Array, jax.Array]:  # μ_k and log μ_k
             half_power = 0.5 * jnp.exp(k * psi * _LOG_096)
-            return (jnp.where(scheduled, beta1 * (1.0 - half_power), beta1),
-                    jnp.where(scheduled, jnp.log(beta1) + jnp.log1p(-half_power), jnp.log(beta1)))
+            return (
+                jnp.where(scheduled, beta1 * (1.0 - half_power), beta1),
+                jnp.where(scheduled, jnp.log(beta1) + jnp.log1p(-half_power), jnp.log(beta1)),
+            )
 
         (mu_t, log_mu_t), (mu_next, log_mu_next) = mu_at(t), mu_at(t + 1.0)
         log_product = state.log_mu_product + log_mu_t.astype(state.log_mu_product.dtype)
         # 1 − Π μ_i; with the constant μ = β₁ it is 1 − β₁^t, computed directly
         c_now = jnp.where(scheduled, -jnp.expm1(log_product), _one_minus_power(beta1, count))
-        c_next = jnp.where(scheduled, -jnp.expm1(log_product + log_mu_next),
-                           _one_minus_power(beta1, _increment(count)))
+        c_next = jnp.where(
+            scheduled, -jnp.expm1(log_product + log_mu_next), _one_minus_power(beta1, _increment(count))
+        )
         m_hat = _tmap(lambda m, g: mu_next * m / c_next + (1.0 - mu_t) * g / c_now, mu, grads)
         v_hat = _divide(moments.nu, moments.c2)
         denominator, step_size = _adam_denominator(v_hat, moments.c2, lr, eps, eps_root)
@@ -712,8 +739,9 @@ def radam() -> Optimizer:
       Liu et al., On the Variance of the Adaptive Learning Rate and Beyond, ICLR 2020.
     """
 
-    def update(grads: Params, state: AdamState, params: Params,
-               hparams: HParamValues) -> tuple[Params, AdamState, Internals]:
+    def update(
+        grads: Params, state: AdamState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, AdamState, Internals]:
         lr, b1, b2, eps, eps_root, threshold, eps_hat = _read(
             hparams, "learning_rate", "b1", "b2", "eps", "eps_root", "threshold", "eps_hat"
         )
@@ -731,8 +759,11 @@ def radam() -> Optimizer:
         )
         updates = _descend(lr, direction)
         step_size = _tmap(lambda a: jnp.where(rectified, r_t * a, lr), adaptive)
-        return (updates, AdamState(moments.count, moments.mu, moments.nu),
-                _adam_internals(moments, v_hat, step_size))
+        return (
+            updates,
+            AdamState(moments.count, moments.mu, moments.nu),
+            _adam_internals(moments, v_hat, step_size),
+        )
 
     return Optimizer(_adam_init, update)
 
@@ -756,8 +787,9 @@ def adabelief() -> Optimizer:
       Gradients, NeurIPS 2020.
     """
 
-    def update(grads: Params, state: AdamState, params: Params,
-               hparams: HParamValues) -> tuple[Params, AdamState, Internals]:
+    def update(
+        grads: Params, state: AdamState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, AdamState, Internals]:
         lr, b1, b2, eps, eps_root = _read(hparams, "learning_rate", "b1", "b2", "eps", "eps_root")
 
         def belief(g: Params, m: Params, s: Params) -> Params:
@@ -768,8 +800,11 @@ def adabelief() -> Optimizer:
         s_hat = _divide(moments.nu, moments.c2)
         updates = _descend(lr, _tmap(lambda m, v: m / (jnp.sqrt(v) + eps), moments.m_hat, s_hat))
         step_size = _tmap(lambda v: lr / (jnp.sqrt(v) + eps), s_hat)
-        return (updates, AdamState(moments.count, moments.mu, moments.nu),
-                _adam_internals(moments, s_hat, step_size))
+        return (
+            updates,
+            AdamState(moments.count, moments.mu, moments.nu),
+            _adam_internals(moments, s_hat, step_size),
+        )
 
     return Optimizer(_adam_init, update)
 
@@ -796,8 +831,9 @@ def lion() -> Optimizer:
     def init(params: Params) -> LionState:
         return LionState(_zero_count(), _zeros(params))
 
-    def update(grads: Params, state: LionState, params: Params,
-               hparams: HParamValues) -> tuple[Params, LionState, Internals]:
+    def update(
+        grads: Params, state: LionState, params: Params, hparams: HParamValues
+    ) -> tuple[Params, LionState, Internals]:
         lr, b1, b2, weight_decay = _read(hparams, "learning_rate", "b1", "b2", "weight_decay")
         c = _tmap(lambda g, m: jnp.sign((1.0 - b1) * g + b1 * m), grads, state.mu)
         mu = _ema(grads, state.mu, b2)

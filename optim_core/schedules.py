@@ -18,8 +18,10 @@ SCHEDULE_KINDS: tuple[str, ...] = ("constant", "step", "cosine", "warmup")
 SCHEDULE_LATEX: dict[str, str] = {
     "constant": r"\alpha_t = \alpha",
     "step": r"\alpha_t = \alpha \cdot \gamma^{\lfloor t / T \rfloor}",
-    "cosine": (r"\alpha_t = \alpha \left(f + (1 - f)\,\tfrac{1}{2}"
-               r"\left(1 + \cos \tfrac{\pi t}{N}\right)\right)"),
+    "cosine": (
+        r"\alpha_t = \alpha \left(f + (1 - f)\,\tfrac{1}{2}"
+        r"\left(1 + \cos \tfrac{\pi t}{N}\right)\right)"
+    ),
     "warmup": r"\alpha_t = \alpha \cdot \min\left(1, \tfrac{t + 1}{W}\right)",
 }
 
@@ -53,8 +55,13 @@ class Schedule:
     def as_numpy(self) -> np.ndarray:
         """The same packed form as a NumPy array (no device work until a jitted call)."""
         return np.array(
-            [SCHEDULE_KINDS.index(self.kind), self.decay_rate, self.decay_every,
-             self.final_fraction, self.warmup_steps],
+            [
+                SCHEDULE_KINDS.index(self.kind),
+                self.decay_rate,
+                self.decay_every,
+                self.final_fraction,
+                self.warmup_steps,
+            ],
             dtype=np.float32,
         )
 
@@ -67,12 +74,14 @@ def schedule_factor(packed: jax.Array, step: ArrayLike, total_steps: ArrayLike) 
     kind, gamma, every, final, warmup = (packed[i] for i in range(5))
     t = jnp.asarray(step, jnp.float32)
     n = jnp.maximum(jnp.asarray(total_steps, jnp.float32), 1.0)
-    factors = jnp.stack([
-        jnp.float32(1.0),
-        gamma ** jnp.floor(t / every),
-        final + (1.0 - final) * 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.minimum(t / n, 1.0))),
-        jnp.minimum(1.0, (t + 1.0) / warmup),
-    ])
+    factors = jnp.stack(
+        [
+            jnp.float32(1.0),
+            gamma ** jnp.floor(t / every),
+            final + (1.0 - final) * 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.minimum(t / n, 1.0))),
+            jnp.minimum(1.0, (t + 1.0) / warmup),
+        ]
+    )
     return factors[kind.astype(jnp.int32)]
 
 

@@ -94,8 +94,11 @@ class Quadratic:
         return float(np.linalg.norm(np.asarray(point, np.float64) - self.minimum))
 
 
-def quadratic(hessian: Sequence[Sequence[float]] | np.ndarray, minimum: Sequence[float] | None = None,
-              f_min: float = 0.0) -> Quadratic:
+def quadratic(
+    hessian: Sequence[Sequence[float]] | np.ndarray,
+    minimum: Sequence[float] | None = None,
+    f_min: float = 0.0,
+) -> Quadratic:
     """A Quadratic from a symmetric Hessian (ValueError if it is not square, finite, symmetric)."""
     h = np.asarray(hessian, np.float64)
     if h.ndim != 2 or h.shape[0] != h.shape[1] or h.shape[0] == 0:
@@ -157,8 +160,9 @@ class EigenSegment:
     label: str  # e.g. "λ = 50 (steep)"
 
 
-def eigen_segments(q: Quadratic, domain: Sequence[Sequence[float]], fraction: float = 0.45,
-                   level_set: bool = False) -> list[EigenSegment]:
+def eigen_segments(
+    q: Quadratic, domain: Sequence[Sequence[float]], fraction: float = 0.45, level_set: bool = False
+) -> list[EigenSegment]:
     """One segment per eigenvector of a 2D quadratic, centred on the minimum, ascending λ.
 
     Each half-segment is `fraction` × the smaller side of the plotting `domain`
@@ -188,9 +192,15 @@ def eigen_segments(q: Quadratic, domain: Sequence[Sequence[float]], fraction: fl
         start = q.minimum + t_lo * d
         end = q.minimum + t_hi * d
         kind = "flat" if i == 0 else "steep"
-        out.append(EigenSegment(float(lam), (float(d[0]), float(d[1])),
-                                (float(start[0]), float(start[1])), (float(end[0]), float(end[1])),
-                                f"λ = {lam:.3g} ({kind})"))
+        out.append(
+            EigenSegment(
+                float(lam),
+                (float(d[0]), float(d[1])),
+                (float(start[0]), float(start[1])),
+                (float(end[0]), float(end[1])),
+                f"λ = {lam:.3g} ({kind})",
+            )
+        )
     return out
 
 
@@ -279,8 +289,9 @@ def predicted_distance_curve(rate: float, steps: int, start_distance: float) -> 
     return np.sqrt(predicted_loss_curve(rate, steps, start_distance**2))
 
 
-def measured_rate(values: Sequence[float] | np.ndarray, first: int, last: int, *,
-                  squared: bool = False) -> float:
+def measured_rate(
+    values: Sequence[float] | np.ndarray, first: int, last: int, *, squared: bool = False
+) -> float:
     """The geometric-mean rate per step, (values[last] / values[first])^(1/(last − first)).
 
     Pass distances ‖x_k − x*‖ (squared=False) or loss gaps f(x_k) − f* (squared=True: the

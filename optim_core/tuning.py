@@ -130,8 +130,10 @@ class OptimizerTuning:
         return int(np.argmin(np.abs(self.second_values - value)))
 
     def _row_with_best_run(self) -> int:
-        keys = [min(self._score(r, i).key(float(a)) for i, a in enumerate(self.alphas))
-                for r in range(self.final_loss.shape[0])]
+        keys = [
+            min(self._score(r, i).key(float(a)) for i, a in enumerate(self.alphas))
+            for r in range(self.final_loss.shape[0])
+        ]
         return int(min(range(len(keys)), key=keys.__getitem__))
 
     def _score(self, row: int, i: int) -> Score:
@@ -145,8 +147,9 @@ class OptimizerTuning:
         return {
             "alpha": self.alphas,
             "final_loss": np.where(diverged, np.nan, self.final_loss[row]),
-            "steps_to_tol": np.where(self.steps_to_tol[row] >= 0, self.steps_to_tol[row],
-                                     np.nan).astype(np.float64),
+            "steps_to_tol": np.where(self.steps_to_tol[row] >= 0, self.steps_to_tol[row], np.nan).astype(
+                np.float64
+            ),
             "diverged": diverged,
         }
 
@@ -158,11 +161,15 @@ class OptimizerTuning:
     def summary(self) -> str:
         """One sentence: what was chosen and how it compares with the untuned settings."""
         if self.chosen_from == "default":
-            return (f"{self.label}: no grid point beat the untuned settings "
-                    f"({self.default_score.describe()}); they are kept.")
+            return (
+                f"{self.label}: no grid point beat the untuned settings "
+                f"({self.default_score.describe()}); they are kept."
+            )
         parts = ", ".join(f"{k} {a:.3g} → {b:.3g}" for k, (a, b) in self.changes().items())
-        return (f"{self.label}: {parts}: {self.tuned_score.describe()}, vs "
-                f"{self.default_score.describe()} untuned.")
+        return (
+            f"{self.label}: {parts}: {self.tuned_score.describe()}, vs "
+            f"{self.default_score.describe()} untuned."
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -203,18 +210,21 @@ class TuningResult:
             d, b = t.default.resolved(), t.tuned.resolved()
             row: dict[str, object] = {
                 "optimizer": t.label,
-                "α untuned": d["learning_rate"], "α tuned": b["learning_rate"],
+                "α untuned": d["learning_rate"],
+                "α tuned": b["learning_rate"],
             }
             if t.second is not None:
                 row[f"{t.second} untuned"] = d[t.second]
                 row[f"{t.second} tuned"] = b[t.second]
-            row.update({
-                "steps to tol untuned": t.default_score.steps_to_tol,
-                "steps to tol tuned": t.tuned_score.steps_to_tol,
-                "final loss untuned": t.default_score.final_loss,
-                "final loss tuned": t.tuned_score.final_loss,
-                "untuned diverged": t.default_score.diverged,
-            })
+            row.update(
+                {
+                    "steps to tol untuned": t.default_score.steps_to_tol,
+                    "steps to tol tuned": t.tuned_score.steps_to_tol,
+                    "final loss untuned": t.default_score.final_loss,
+                    "final loss tuned": t.tuned_score.final_loss,
+                    "untuned diverged": t.default_score.diverged,
+                }
+            )
             rows.append(row)
         return rows
 
@@ -227,8 +237,9 @@ def alpha_grid(low: float, high: float, n: int = MIN_ALPHAS) -> np.ndarray:
     if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
         raise ValueError(f"the learning-rate range must be 0 < low < high, got ({low}, {high})")
     if low < lo_valid or high > hi_valid:
-        raise ValueError(f"the learning-rate range ({low:g}, {high:g}) leaves the valid range "
-                         f"({lo_valid:g}, {hi_valid:g})")
+        raise ValueError(
+            f"the learning-rate range ({low:g}, {high:g}) leaves the valid range ({lo_valid:g}, {hi_valid:g})"
+        )
     return np.geomspace(low, high, int(n))
 
 
@@ -243,8 +254,11 @@ def second_axis(name: str) -> str | None:
 
 
 def _score(steps_to_tol: int, final_loss: float, diverged_at: int) -> Score:
-    return Score(None if steps_to_tol < 0 else int(steps_to_tol), float(final_loss),
-                 None if diverged_at < 0 else int(diverged_at))
+    return Score(
+        None if steps_to_tol < 0 else int(steps_to_tol),
+        float(final_loss),
+        None if diverged_at < 0 else int(diverged_at),
+    )
 
 
 def _as_settings(item: OptimizerSettings | str, preset: str | None) -> OptimizerSettings:
@@ -257,8 +271,9 @@ def _as_settings(item: OptimizerSettings | str, preset: str | None) -> Optimizer
     raise ValueError(f"an optimizer is a registry name or OptimizerSettings, got {item!r}")
 
 
-def _range_for(name: str, alpha_range: tuple[float, float] | Mapping[str, tuple[float, float]] | None
-               ) -> tuple[float, float]:
+def _range_for(
+    name: str, alpha_range: tuple[float, float] | Mapping[str, tuple[float, float]] | None
+) -> tuple[float, float]:
     if isinstance(alpha_range, Mapping):
         alpha_range = alpha_range.get(name)
     if alpha_range is None:
@@ -282,8 +297,9 @@ def _second_values(values: bool | Sequence[float] | None) -> tuple[float, ...]:
     return out
 
 
-def _summaries(surface: Surface, trajectories, f_star: float, tol: float
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _summaries(
+    surface: Surface, trajectories, f_star: float, tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """final loss, steps to tol (-1: never), diverged index (-1: never), per trajectory."""
     losses = np.stack([t.loss for t in trajectories]).astype(np.float64)  # (n, steps + 1)
     n, length = losses.shape
@@ -297,8 +313,7 @@ def _summaries(surface: Surface, trajectories, f_star: float, tol: float
             within = losses - f_star <= tol
         # Settled: within tolerance from that step to the end of the run. A run that only
         # passes through the minimum on its way elsewhere has not reached it.
-        outside = ~within | (np.arange(length)[None, :] >= np.where(diverged >= 0, diverged,
-                                                                     length)[:, None])
+        outside = ~within | (np.arange(length)[None, :] >= np.where(diverged >= 0, diverged, length)[:, None])
         last_out = np.where(outside.any(axis=1), length - 1 - outside[:, ::-1].argmax(axis=1), -1)
         steps = np.where(last_out < length - 1, last_out + 1, -1)
     else:
@@ -358,7 +373,7 @@ def tune(
         values = np.asarray(seconds if axis else (), np.float64)
         first = len(configs)
         configs.append(RunConfig.of(s, start_xy, "untuned"))
-        for value in (values.tolist() if axis else [math.nan]):
+        for value in values.tolist() if axis else [math.nan]:
             for a in alphas:
                 change = {"learning_rate": float(a)}
                 if axis is not None:
@@ -366,9 +381,17 @@ def tune(
                 configs.append(RunConfig.of(s.with_hparams(**change), start_xy))
         plans.append((s, alphas, axis, values, first))
 
-    trajectories = engine.run_batch(surface, configs, steps=steps, seed=seed, noise=noise,
-                                    schedule=schedule, surface_params=surface_params, tol=tol,
-                                    record="path")
+    trajectories = engine.run_batch(
+        surface,
+        configs,
+        steps=steps,
+        seed=seed,
+        noise=noise,
+        schedule=schedule,
+        surface_params=surface_params,
+        tol=tol,
+        record="path",
+    )
     f_star = minimum_loss(surface, surface.resolve_params(surface_params))
     final, steps_tol, diverged = _summaries(surface, trajectories, f_star, tol)
 
@@ -399,13 +422,33 @@ def tune(
             chosen = "grid"
         for arr in (grid_final, grid_steps, grid_div):
             arr.flags.writeable = False
-        tunings.append(OptimizerTuning(
-            name=s.name, label=OPTIMIZERS[s.name].label, alphas=alphas, second=axis,
-            second_values=values, final_loss=grid_final, steps_to_tol=grid_steps,
-            diverged_at=grid_div, default=s, default_score=default_score, tuned=tuned,
-            tuned_score=tuned_score, chosen_from=chosen))
+        tunings.append(
+            OptimizerTuning(
+                name=s.name,
+                label=OPTIMIZERS[s.name].label,
+                alphas=alphas,
+                second=axis,
+                second_values=values,
+                final_loss=grid_final,
+                steps_to_tol=grid_steps,
+                diverged_at=grid_div,
+                default=s,
+                default_score=default_score,
+                tuned=tuned,
+                tuned_score=tuned_score,
+                chosen_from=chosen,
+            )
+        )
 
     return TuningResult(
-        surface=surface.key, steps=int(steps), tol=float(tol), start=start_xy, seed=int(seed),
-        noise=noise, criterion=CRITERION, optimizers=tuple(tunings), runs=len(configs),
-        surface_params=dict(surface.resolve_params(surface_params)))
+        surface=surface.key,
+        steps=int(steps),
+        tol=float(tol),
+        start=start_xy,
+        seed=int(seed),
+        noise=noise,
+        criterion=CRITERION,
+        optimizers=tuple(tunings),
+        runs=len(configs),
+        surface_params=dict(surface.resolve_params(surface_params)),
+    )

@@ -38,8 +38,8 @@ SPIKE_AT = 100  # first step of the spike
 
 # --- gradient streams -------------------------------------------------------------------------
 
-def gradient_stream(kind: str, steps: int = STREAM_STEPS, seed: int = 0,
-                    scale: float = 1.0) -> np.ndarray:
+
+def gradient_stream(kind: str, steps: int = STREAM_STEPS, seed: int = 0, scale: float = 1.0) -> np.ndarray:
     """A seeded stream of 1D gradients g_1..g_T (float32), times `scale`."""
     rng = np.random.default_rng(seed)
     t = np.arange(steps)
@@ -61,6 +61,7 @@ def gradient_stream(kind: str, steps: int = STREAM_STEPS, seed: int = 0,
 
 
 # --- stepping optim_core's optimizers over streams --------------------------------------------
+
 
 @functools.partial(jax.jit, static_argnames=("name",))
 def _scan_streams(name: str, hparams: Mapping[str, jax.Array], grads: jax.Array):
@@ -116,8 +117,9 @@ class StreamRun:
         return np.abs(self.updates) / self.learning_rate
 
 
-def run_streams(name: str, streams: Sequence[np.ndarray],
-                hparams: Sequence[Mapping[str, float]]) -> list[StreamRun]:
+def run_streams(
+    name: str, streams: Sequence[np.ndarray], hparams: Sequence[Mapping[str, float]]
+) -> list[StreamRun]:
     """Each stream through `OPTIMIZERS[name]` with its own hyperparameters, in one call."""
     if len(streams) != len(hparams) or not streams:
         raise ValueError("give one hyperparameter set per stream (and at least one stream)")
@@ -125,33 +127,54 @@ def run_streams(name: str, streams: Sequence[np.ndarray],
     batch = {k: jnp.asarray([r[k] for r in resolved], jnp.float32) for k in resolved[0]}
     grads = jnp.asarray(np.stack([np.asarray(s, np.float32) for s in streams]))
     updates, internals = jax.device_get(_scan_streams(name, batch, grads))
-    return [StreamRun(np.asarray(streams[i], np.float32), np.asarray(updates[i]),
-                      {k: np.asarray(v[i]) for k, v in internals.items()},
-                      resolved[i]["learning_rate"]) for i in range(len(streams))]
+    return [
+        StreamRun(
+            np.asarray(streams[i], np.float32),
+            np.asarray(updates[i]),
+            {k: np.asarray(v[i]) for k, v in internals.items()},
+            resolved[i]["learning_rate"],
+        )
+        for i in range(len(streams))
+    ]
 
 
 def run_stream(name: str, grads: np.ndarray, hparams: Mapping[str, float]) -> StreamRun:
     return run_streams(name, [grads], [hparams])[0]
 
 
-def adam_hparams(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
-                 bias_correction: bool = True, eps_hat: bool = False,
-                 learning_rate: float = 1.0) -> dict[str, float]:
+def adam_hparams(
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    bias_correction: bool = True,
+    eps_hat: bool = False,
+    learning_rate: float = 1.0,
+) -> dict[str, float]:
     """Adam's hyperparameters by meaning; α = 1 by default so steps read in units of α."""
-    return {"learning_rate": learning_rate, "b1": b1, "b2": b2, "eps": eps,
-            "bias_correction": float(bias_correction), "eps_hat": float(eps_hat)}
+    return {
+        "learning_rate": learning_rate,
+        "b1": b1,
+        "b2": b2,
+        "eps": eps,
+        "bias_correction": float(bias_correction),
+        "eps_hat": float(eps_hat),
+    }
 
 
-def first_step_ratio(g: float | Sequence[float] | np.ndarray, eps: float, eps_hat: bool, b1: float = 0.9,
-                     b2: float = 0.999) -> np.ndarray:
+def first_step_ratio(
+    g: float | Sequence[float] | np.ndarray, eps: float, eps_hat: bool, b1: float = 0.9, b2: float = 0.999
+) -> np.ndarray:
     """Adam's first step |Δθ_1| / α for a first gradient g (one run per value, one call).
 
     With ε outside √v̂ (optax, PyTorch) it is |g| / (|g| + ε); in Keras's ε-hat form it is
     √(1−β₂)/(1−β₁) · (1−β₁)|g| / (√(1−β₂)|g| + ε): at g = 1e-6 that is 0.99 against 0.24.
     """
     gs = np.atleast_1d(np.asarray(g, np.float32))
-    runs = run_streams("adam", [np.array([v], np.float32) for v in gs],
-                       [adam_hparams(b1, b2, eps, eps_hat=eps_hat)] * len(gs))
+    runs = run_streams(
+        "adam",
+        [np.array([v], np.float32) for v in gs],
+        [adam_hparams(b1, b2, eps, eps_hat=eps_hat)] * len(gs),
+    )
     return np.array([r.relative_step[0] for r in runs])
 
 
@@ -194,17 +217,20 @@ def _minibatch_paths(data, batch_sizes, learning_rate, key, steps):
     return jax.vmap(one)(batch_sizes, keys)
 
 
-def minibatch_paths(batch_sizes: Sequence[int], learning_rate: float, seed: int = 0,
-                    steps: int = GD_STEPS) -> tuple[np.ndarray, float]:
+def minibatch_paths(
+    batch_sizes: Sequence[int], learning_rate: float, seed: int = 0, steps: int = GD_STEPS
+) -> tuple[np.ndarray, float]:
     """w_0..w_T of SGD on the mean-squared loss, one row per batch size; and w*."""
     data = regression_data(seed)
     sizes = jnp.asarray([min(max(int(b), 1), DATA_POINTS) for b in batch_sizes], jnp.float32)
-    paths = _minibatch_paths(jnp.asarray(data), sizes, jnp.float32(learning_rate),
-                             jax.random.key(seed), steps)
+    paths = _minibatch_paths(
+        jnp.asarray(data), sizes, jnp.float32(learning_rate), jax.random.key(seed), steps
+    )
     return np.asarray(paths), float(np.mean(data))
 
 
 # --- links into the Playground ----------------------------------------------------------------
+
 
 def _o(name: str, **hparams: float) -> str:
     return encode_optimizer(OptimizerEntry(name, resolve_hparams(name, hparams)))
@@ -215,30 +241,66 @@ def playground_link(section: str, **values: float) -> dict[str, str | list[str]]
     if section == "gd":
         batch = max(int(values.get("batch_size", 32)), 1)
         lr = values.get("learning_rate", 0.3)
-        return {"s": "noisy_bowl", "steps": "300", "noise": f"{DATA_STD / math.sqrt(batch):.3g}",
-                "o": [_o("sgd", learning_rate=lr), _o("sgd", learning_rate=lr / 10)]}
+        return {
+            "s": "noisy_bowl",
+            "steps": "300",
+            "noise": f"{DATA_STD / math.sqrt(batch):.3g}",
+            "o": [_o("sgd", learning_rate=lr), _o("sgd", learning_rate=lr / 10)],
+        }
     if section == "momentum":
-        return {"s": "ravine", "sp.condition": "50", "sp.angle": "30", "steps": "200",
-                "x0": "-4", "y0": "2",
-                "o": [_o("sgd", learning_rate=0.035),
-                      _o("momentum", learning_rate=0.035, momentum=values.get("b1", 0.8))]}
+        return {
+            "s": "ravine",
+            "sp.condition": "50",
+            "sp.angle": "30",
+            "steps": "200",
+            "x0": "-4",
+            "y0": "2",
+            "o": [
+                _o("sgd", learning_rate=0.035),
+                _o("momentum", learning_rate=0.035, momentum=values.get("b1", 0.8)),
+            ],
+        }
     if section == "rmsprop":
-        return {"s": "ravine", "sp.condition": "50", "sp.angle": "30", "steps": "200",
-                "x0": "-4", "y0": "2",
-                "o": [_o("sgd", learning_rate=0.035),
-                      _o("rmsprop", learning_rate=0.05, decay=values.get("b2", 0.9))]}
+        return {
+            "s": "ravine",
+            "sp.condition": "50",
+            "sp.angle": "30",
+            "steps": "200",
+            "x0": "-4",
+            "y0": "2",
+            "o": [
+                _o("sgd", learning_rate=0.035),
+                _o("rmsprop", learning_rate=0.05, decay=values.get("b2", 0.9)),
+            ],
+        }
     if section == "adam":
         b1, b2 = values.get("b1", 0.9), values.get("b2", 0.999)
-        return {"s": "booth", "steps": "150", "x0": "-6", "y0": "-6",
-                "o": [_o("adam", learning_rate=0.5, b1=b1, b2=b2),
-                      _o("adam", learning_rate=0.5, b1=b1, b2=b2, bias_correction=0.0)]}
+        return {
+            "s": "booth",
+            "steps": "150",
+            "x0": "-6",
+            "y0": "-6",
+            "o": [
+                _o("adam", learning_rate=0.5, b1=b1, b2=b2),
+                _o("adam", learning_rate=0.5, b1=b1, b2=b2, bias_correction=0.0),
+            ],
+        }
     if section == "eps":
-        return {"s": "ackley", "steps": "300", "x0": "3.6", "y0": "3.1",
-                "o": ["adam(learning_rate=0.05)@keras", "adam(learning_rate=0.05)@pytorch"]}
+        return {
+            "s": "ackley",
+            "steps": "300",
+            "x0": "3.6",
+            "y0": "3.1",
+            "o": ["adam(learning_rate=0.05)@keras", "adam(learning_rate=0.05)@pytorch"],
+        }
     if section == "beta2":
-        return {"s": "beale", "steps": "500", "x0": "-2", "y0": "2",
-                "o": [_o("adam", learning_rate=0.05),
-                      _o("adam", learning_rate=0.05, b2=values.get("b2", 0.6))]}
+        return {
+            "s": "beale",
+            "steps": "500",
+            "x0": "-2",
+            "y0": "2",
+            "o": [_o("adam", learning_rate=0.05), _o("adam", learning_rate=0.05, b2=values.get("b2", 0.6))],
+        }
     raise ValueError(f"unknown section {section!r}")
 
 
@@ -249,6 +311,7 @@ def playground_link(section: str, **values: float) -> dict[str, str | list[str]]
 # else replaced by the default), with a warning for every value it did not take as it was.
 # The page seeds the widgets from that and writes the URL back with `to_query`, so the widgets
 # never see a raw link value (Streamlit raises on some: `int(inf)`, an unknown option).
+
 
 @dataclass(frozen=True)
 class WidgetSpec:
@@ -323,11 +386,14 @@ def _read_choice(reader: Reader, key: str, spec: WidgetSpec, raw: str) -> object
     if math.isfinite(value) and value > 0:
         near = _nearest_option(spec, value)
         if value != near:
-            reader.warn(f"{key}: {shown(raw)} is not one of the choices ({_choices(spec)}); "
-                        f"using the nearest, {spec.label(near)}.")
+            reader.warn(
+                f"{key}: {shown(raw)} is not one of the choices ({_choices(spec)}); "
+                f"using the nearest, {spec.label(near)}."
+            )
         return near
-    reader.warn(f"{key}: {shown(raw)} is not one of the choices ({_choices(spec)}); "
-                f"using {spec.label(spec.default)}.")
+    reader.warn(
+        f"{key}: {shown(raw)} is not one of the choices ({_choices(spec)}); using {spec.label(spec.default)}."
+    )
     return spec.default
 
 
@@ -354,8 +420,7 @@ def read_query(query: Mapping[str, str | list[str]]) -> tuple[dict[str, WidgetVa
     for key in unknown[:MAX_UNKNOWN_KEYS_NAMED]:
         reader.warn(f"unknown link parameter {shown(key, 30)} ignored.")
     if len(unknown) > MAX_UNKNOWN_KEYS_NAMED:
-        reader.warn(f"{len(unknown) - MAX_UNKNOWN_KEYS_NAMED} more unknown link parameters "
-                    "ignored.")
+        reader.warn(f"{len(unknown) - MAX_UNKNOWN_KEYS_NAMED} more unknown link parameters ignored.")
     for key in WIDGETS:
         raw = first_value(query, key, reader)
         if raw is not None:

@@ -32,8 +32,9 @@ class CacheInfo:
 class BoundedCache(Generic[K, V]):
     """A thread-safe LRU cache bounded by entries (and by bytes when `size_of` is given)."""
 
-    def __init__(self, max_entries: int, max_bytes: int | None = None,
-                 size_of: Callable[[V], int] | None = None) -> None:
+    def __init__(
+        self, max_entries: int, max_bytes: int | None = None, size_of: Callable[[V], int] | None = None
+    ) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         if max_bytes is not None and size_of is None:
@@ -60,8 +61,8 @@ class BoundedCache(Generic[K, V]):
             self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self.max_entries or (
-                    len(self._items) > 1 and self.max_bytes is not None
-                    and self._nbytes() > self.max_bytes):
+                len(self._items) > 1 and self.max_bytes is not None and self._nbytes() > self.max_bytes
+            ):
                 self._items.popitem(last=False)
 
     def get_or_compute(self, key: K, compute: Callable[[], V]) -> V:

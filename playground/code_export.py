@@ -48,23 +48,80 @@ from playground.setup import CUSTOM, Setup
 from surfaces import SURFACES
 from surfaces.expression import CONSTANTS, FUNCTIONS, parse_expression
 
-__all__ = ["EXPORTABLE", "FRAMEWORKS", "FRAMEWORK_LABELS", "ScriptDownload", "export_script", "formula_code",
-           "optimizer_support", "script_downloads", "script_filename", "supported"]
+__all__ = [
+    "EXPORTABLE",
+    "FRAMEWORKS",
+    "FRAMEWORK_LABELS",
+    "ScriptDownload",
+    "export_script",
+    "formula_code",
+    "optimizer_support",
+    "script_downloads",
+    "script_filename",
+    "supported",
+]
 
 FRAMEWORKS: tuple[str, ...] = ("optax", "pytorch", "keras")
 FRAMEWORK_LABELS: dict[str, str] = {"optax": "optax (JAX)", "pytorch": "PyTorch", "keras": "Keras 3"}
 # The optimizers each framework's script can run (at some settings; `optimizer_support` says
 # which settings). Others in the registry are refused by name, never replaced.
 EXPORTABLE: dict[str, frozenset[str]] = {
-    "optax": frozenset({"sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
-                        "amsgrad", "adamax", "nadam", "radam", "adabelief", "lion"}),
-    "pytorch": frozenset({"sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
-                          "amsgrad", "adamax", "nadam", "radam"}),
-    "keras": frozenset({"sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
-                        "amsgrad", "adamax", "nadam", "lion"}),
+    "optax": frozenset(
+        {
+            "sgd",
+            "momentum",
+            "nesterov",
+            "adagrad",
+            "adadelta",
+            "rmsprop",
+            "adam",
+            "adamw",
+            "amsgrad",
+            "adamax",
+            "nadam",
+            "radam",
+            "adabelief",
+            "lion",
+        }
+    ),
+    "pytorch": frozenset(
+        {
+            "sgd",
+            "momentum",
+            "nesterov",
+            "adagrad",
+            "adadelta",
+            "rmsprop",
+            "adam",
+            "adamw",
+            "amsgrad",
+            "adamax",
+            "nadam",
+            "radam",
+        }
+    ),
+    "keras": frozenset(
+        {
+            "sgd",
+            "momentum",
+            "nesterov",
+            "adagrad",
+            "adadelta",
+            "rmsprop",
+            "adam",
+            "adamw",
+            "amsgrad",
+            "adamax",
+            "nadam",
+            "lion",
+        }
+    ),
 }
-_REQUIRES = {"optax": "numpy, jax, optax", "pytorch": "numpy, torch",
-             "keras": "numpy, jax, keras (3.x, run with the JAX backend)"}
+_REQUIRES = {
+    "optax": "numpy, jax, optax",
+    "pytorch": "numpy, torch",
+    "keras": "numpy, jax, keras (3.x, run with the JAX backend)",
+}
 
 
 def _num(value: float) -> str:
@@ -116,67 +173,149 @@ def _optax_code(name: str, hp: Mapping[str, float], schedule: Schedule) -> Optim
         return OptimizerCode("optax.sgd(learning_rate=LR)")
     if name in ("momentum", "nesterov"):
         nesterov = ", nesterov=True" if name == "nesterov" else ""
-        return OptimizerCode(f"optax.sgd(learning_rate=LR, momentum={n['momentum']}{nesterov})",
-                             "heavy ball: v = μ·v + g; x −= α·v" if name == "momentum" else "")
+        return OptimizerCode(
+            f"optax.sgd(learning_rate=LR, momentum={n['momentum']}{nesterov})",
+            "heavy ball: v = μ·v + g; x −= α·v" if name == "momentum" else "",
+        )
     if name == "adagrad":
-        why = _needs(hp, [("eps_inside", 1.0, "optax.adagrad adds ε inside the root, √(Σg² + ε); "
-                           "this setup has ε outside (PyTorch's form)")])
-        return _refuse(why) if why else OptimizerCode(
-            f"optax.adagrad(learning_rate=LR, initial_accumulator_value={n['initial_accumulator_value']}, "
-            f"eps={n['eps']})")
+        why = _needs(
+            hp,
+            [
+                (
+                    "eps_inside",
+                    1.0,
+                    "optax.adagrad adds ε inside the root, √(Σg² + ε); "
+                    "this setup has ε outside (PyTorch's form)",
+                )
+            ],
+        )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                "optax.adagrad(learning_rate=LR, "
+                f"initial_accumulator_value={n['initial_accumulator_value']}, eps={n['eps']})"
+            )
+        )
     if name == "adadelta":
-        return OptimizerCode(f"optax.adadelta(learning_rate=LR, rho={n['rho']}, eps={n['eps']}, "
-                             f"weight_decay={n['weight_decay']})")
+        return OptimizerCode(
+            f"optax.adadelta(learning_rate=LR, rho={n['rho']}, eps={n['eps']}, "
+            f"weight_decay={n['weight_decay']})"
+        )
     if name == "rmsprop":
         momentum = n["momentum"] if float(hp["momentum"]) > 0 else "None"
         return OptimizerCode(
             f"optax.rmsprop(learning_rate=LR, decay={n['decay']}, eps={n['eps']}, "
             f"initial_scale={n['initial_scale']}, eps_in_sqrt={_on(hp['eps_inside'])}, "
             f"centered={_on(hp['centered'])}, momentum={momentum}, nesterov={_on(hp['nesterov'])}, "
-            f"bias_correction={_on(hp['bias_correction'])})")
+            f"bias_correction={_on(hp['bias_correction'])})"
+        )
     if name in ("adam", "adamw"):
-        why = _needs(hp, [("bias_correction", 1.0, "optax's Adam always corrects the bias (1 − βᵗ); "
-                           "this setup switches bias correction off"),
-                          ("eps_hat", 0.0, "optax's Adam adds ε to √v̂; this setup uses Keras's "
-                           "ε-hat form (ε on the uncorrected √v)")])
+        why = _needs(
+            hp,
+            [
+                (
+                    "bias_correction",
+                    1.0,
+                    "optax's Adam always corrects the bias (1 − βᵗ); this setup switches bias correction off",
+                ),
+                (
+                    "eps_hat",
+                    0.0,
+                    "optax's Adam adds ε to √v̂; this setup uses Keras's ε-hat form (ε on the uncorrected √v)",
+                ),
+            ],
+        )
         if why:
             return _refuse(why)
         wd = f", weight_decay={n['weight_decay']}" if name == "adamw" else ""
-        return OptimizerCode(f"optax.{name}(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']}, "
-                             f"eps_root={n['eps_root']}{wd})")
+        return OptimizerCode(
+            f"optax.{name}(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']}, "
+            f"eps_root={n['eps_root']}{wd})"
+        )
     if name == "amsgrad":
-        why = _needs(hp, [("max_raw", 0.0, "optax.amsgrad keeps the max of the corrected v̂; this "
-                           "setup keeps the max of the raw v (Keras, PyTorch)"),
-                          ("eps_hat", 0.0, "optax adds ε to √v̂; this setup uses Keras's ε-hat form")])
-        return _refuse(why) if why else OptimizerCode(
-            f"optax.amsgrad(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']}, "
-            f"eps_root={n['eps_root']})")
+        why = _needs(
+            hp,
+            [
+                (
+                    "max_raw",
+                    0.0,
+                    "optax.amsgrad keeps the max of the corrected v̂; this "
+                    "setup keeps the max of the raw v (Keras, PyTorch)",
+                ),
+                ("eps_hat", 0.0, "optax adds ε to √v̂; this setup uses Keras's ε-hat form"),
+            ],
+        )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                f"optax.amsgrad(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']}, "
+                f"eps_root={n['eps_root']})"
+            )
+        )
     if name == "adamax":
-        why = _needs(hp, [("eps_outside", 0.0, "optax.adamax adds ε to |g| inside the max; this setup "
-                           "adds it outside (Keras's form)")])
-        return _refuse(why) if why else OptimizerCode(
-            f"optax.adamax(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']})")
+        why = _needs(
+            hp,
+            [
+                (
+                    "eps_outside",
+                    0.0,
+                    "optax.adamax adds ε to |g| inside the max; this setup adds it outside (Keras's form)",
+                )
+            ],
+        )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(f"optax.adamax(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']})")
+        )
     if name == "nadam":
-        why = _needs(hp, [("momentum_schedule", 0.0, "optax.nadam uses a constant β₁; this setup uses "
-                           "Dozat's momentum schedule μ_t (Keras, PyTorch)")])
-        return _refuse(why) if why else OptimizerCode(
-            f"optax.nadam(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']}, "
-            f"eps_root={n['eps_root']})")
+        why = _needs(
+            hp,
+            [
+                (
+                    "momentum_schedule",
+                    0.0,
+                    "optax.nadam uses a constant β₁; this setup uses "
+                    "Dozat's momentum schedule μ_t (Keras, PyTorch)",
+                )
+            ],
+        )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                f"optax.nadam(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']}, "
+                f"eps_root={n['eps_root']})"
+            )
+        )
     if name == "radam":
-        why = _needs(hp, [("eps_hat", 0.0, "optax adds ε to √v̂; this setup uses the ε-hat form "
-                           "(PyTorch's RAdam)")])
+        why = _needs(
+            hp, [("eps_hat", 0.0, "optax adds ε to √v̂; this setup uses the ε-hat form (PyTorch's RAdam)")]
+        )
         if not why and float(hp["threshold"]) <= 4.0:
-            why = ("optax.radam rectifies whenever ρ_t ≥ threshold, where r_t is undefined for "
-                   "ρ_t ≤ 4; the app treats a threshold ≤ 4 as 4. Use a threshold above 4")
-        return _refuse(why) if why else OptimizerCode(
-            f"optax.radam(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']}, "
-            f"eps_root={n['eps_root']}, threshold={n['threshold']})")
+            why = (
+                "optax.radam rectifies whenever ρ_t ≥ threshold, where r_t is undefined for "
+                "ρ_t ≤ 4; the app treats a threshold ≤ 4 as 4. Use a threshold above 4"
+            )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                f"optax.radam(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']}, "
+                f"eps_root={n['eps_root']}, threshold={n['threshold']})"
+            )
+        )
     if name == "adabelief":
-        return OptimizerCode(f"optax.adabelief(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']}, "
-                             f"eps_root={n['eps_root']})")
+        return OptimizerCode(
+            f"optax.adabelief(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']}, "
+            f"eps_root={n['eps_root']})"
+        )
     if name == "lion":
-        return OptimizerCode(f"optax.lion(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, "
-                             f"weight_decay={n['weight_decay']})")
+        return OptimizerCode(
+            f"optax.lion(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, weight_decay={n['weight_decay']})"
+        )
     return _refuse(f"the export does not know {OPTIMIZERS[name].label} yet")
 
 
@@ -187,71 +326,163 @@ def _torch_code(name: str, hp: Mapping[str, float], schedule: Schedule) -> Optim
         return OptimizerCode("torch.optim.SGD(params, lr=LR)")
     if name in ("momentum", "nesterov"):
         if name == "nesterov" and float(hp["momentum"]) == 0.0:
-            return OptimizerCode("torch.optim.SGD(params, lr=LR, momentum=0.0)",
-                                 "Nesterov with μ = 0 is plain SGD (torch refuses nesterov=True at μ = 0)")
+            return OptimizerCode(
+                "torch.optim.SGD(params, lr=LR, momentum=0.0)",
+                "Nesterov with μ = 0 is plain SGD (torch refuses nesterov=True at μ = 0)",
+            )
         if name == "nesterov":
-            return OptimizerCode(f"torch.optim.SGD(params, lr=LR, momentum={n['momentum']}, nesterov=True)",
-                                 "buf = μ·buf + g; x −= α·(g + μ·buf): the app's Nesterov")
-        return OptimizerCode(f"torch.optim.SGD(params, lr=LR, momentum={n['momentum']})",
-                             "buf = μ·buf + g; x −= α·buf: the app's heavy ball")
+            return OptimizerCode(
+                f"torch.optim.SGD(params, lr=LR, momentum={n['momentum']}, nesterov=True)",
+                "buf = μ·buf + g; x −= α·(g + μ·buf): the app's Nesterov",
+            )
+        return OptimizerCode(
+            f"torch.optim.SGD(params, lr=LR, momentum={n['momentum']})",
+            "buf = μ·buf + g; x −= α·buf: the app's heavy ball",
+        )
     if name == "adagrad":
-        why = _needs(hp, [("eps_inside", 0.0, "torch.optim.Adagrad adds ε outside the root, √Σg² + ε; "
-                           "this setup has ε inside (optax's and Keras's form)")])
-        return _refuse(why) if why else OptimizerCode(
-            f"torch.optim.Adagrad(params, lr=LR, initial_accumulator_value={n['initial_accumulator_value']}, "
-            f"eps={n['eps']})")
+        why = _needs(
+            hp,
+            [
+                (
+                    "eps_inside",
+                    0.0,
+                    "torch.optim.Adagrad adds ε outside the root, √Σg² + ε; "
+                    "this setup has ε inside (optax's and Keras's form)",
+                )
+            ],
+        )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                "torch.optim.Adagrad(params, lr=LR, "
+                f"initial_accumulator_value={n['initial_accumulator_value']}, eps={n['eps']})"
+            )
+        )
     if name == "adadelta":
-        return OptimizerCode(f"torch.optim.Adadelta(params, lr=LR, rho={n['rho']}, eps={n['eps']}, "
-                             f"weight_decay={n['weight_decay']})")
+        return OptimizerCode(
+            f"torch.optim.Adadelta(params, lr=LR, rho={n['rho']}, eps={n['eps']}, "
+            f"weight_decay={n['weight_decay']})"
+        )
     if name == "rmsprop":
-        why = _needs(hp, [("eps_inside", 0.0, "torch.optim.RMSprop adds ε outside the root; this setup "
-                           "has ε inside (optax's and Keras's form)"),
-                          ("initial_scale", 0.0, "torch.optim.RMSprop starts v at 0; this setup starts "
-                           "it elsewhere"),
-                          ("nesterov", 0.0, "torch.optim.RMSprop has no Nesterov momentum"),
-                          ("bias_correction", 0.0, "torch.optim.RMSprop has no bias correction")])
+        why = _needs(
+            hp,
+            [
+                (
+                    "eps_inside",
+                    0.0,
+                    "torch.optim.RMSprop adds ε outside the root; this setup "
+                    "has ε inside (optax's and Keras's form)",
+                ),
+                ("initial_scale", 0.0, "torch.optim.RMSprop starts v at 0; this setup starts it elsewhere"),
+                ("nesterov", 0.0, "torch.optim.RMSprop has no Nesterov momentum"),
+                ("bias_correction", 0.0, "torch.optim.RMSprop has no bias correction"),
+            ],
+        )
         if not why and scheduled and float(hp["momentum"]) > 0:
-            why = ("torch.optim.RMSprop applies α outside its momentum buffer, the app inside: with a "
-                   "changing learning rate they are different optimizers")
-        return _refuse(why) if why else OptimizerCode(
-            f"torch.optim.RMSprop(params, lr=LR, alpha={n['decay']}, eps={n['eps']}, "
-            f"momentum={n['momentum']}, centered={_on(hp['centered'])})",
-            "PyTorch's alpha is the decay ρ of the squared-gradient average")
+            why = (
+                "torch.optim.RMSprop applies α outside its momentum buffer, the app inside: with a "
+                "changing learning rate they are different optimizers"
+            )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                f"torch.optim.RMSprop(params, lr=LR, alpha={n['decay']}, eps={n['eps']}, "
+                f"momentum={n['momentum']}, centered={_on(hp['centered'])})",
+                "PyTorch's alpha is the decay ρ of the squared-gradient average",
+            )
+        )
     if name in ("adam", "adamw", "amsgrad"):
-        rules = [("eps_hat", 0.0, "torch.optim.Adam adds ε to √v̂; this setup uses Keras's ε-hat form"),
-                 ("bias_correction", 1.0, "torch.optim.Adam always corrects the bias"),
-                 ("eps_root", 0.0, "torch.optim.Adam has no ε inside the root (eps_root)")]
+        rules = [
+            ("eps_hat", 0.0, "torch.optim.Adam adds ε to √v̂; this setup uses Keras's ε-hat form"),
+            ("bias_correction", 1.0, "torch.optim.Adam always corrects the bias"),
+            ("eps_root", 0.0, "torch.optim.Adam has no ε inside the root (eps_root)"),
+        ]
         if name == "amsgrad":
-            rules.append(("max_raw", 1.0, "torch.optim.Adam(amsgrad=True) keeps the max of the raw v; "
-                          "this setup keeps the max of the corrected v̂ (optax's form)"))
+            rules.append(
+                (
+                    "max_raw",
+                    1.0,
+                    "torch.optim.Adam(amsgrad=True) keeps the max of the raw v; "
+                    "this setup keeps the max of the corrected v̂ (optax's form)",
+                )
+            )
         why = _needs(hp, rules)
         if why:
             return _refuse(why)
         cls = "AdamW" if name == "adamw" else "Adam"
-        extra = (f", weight_decay={n['weight_decay']}" if name == "adamw"
-                 else ", amsgrad=True" if name == "amsgrad" else "")
-        return OptimizerCode(f"torch.optim.{cls}(params, lr=LR, betas=({n['b1']}, {n['b2']}), "
-                             f"eps={n['eps']}{extra})")
+        extra = (
+            f", weight_decay={n['weight_decay']}"
+            if name == "adamw"
+            else ", amsgrad=True"
+            if name == "amsgrad"
+            else ""
+        )
+        return OptimizerCode(
+            f"torch.optim.{cls}(params, lr=LR, betas=({n['b1']}, {n['b2']}), eps={n['eps']}{extra})"
+        )
     if name == "adamax":
-        why = _needs(hp, [("eps_outside", 0.0, "torch.optim.Adamax adds ε to |g| inside the max; this "
-                           "setup adds it outside (Keras's form)")])
-        return _refuse(why) if why else OptimizerCode(
-            f"torch.optim.Adamax(params, lr=LR, betas=({n['b1']}, {n['b2']}), eps={n['eps']})")
+        why = _needs(
+            hp,
+            [
+                (
+                    "eps_outside",
+                    0.0,
+                    "torch.optim.Adamax adds ε to |g| inside the max; this "
+                    "setup adds it outside (Keras's form)",
+                )
+            ],
+        )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                f"torch.optim.Adamax(params, lr=LR, betas=({n['b1']}, {n['b2']}), eps={n['eps']})"
+            )
+        )
     if name == "nadam":
-        why = _needs(hp, [("momentum_schedule", 1.0, "torch.optim.NAdam always uses the momentum "
-                           "schedule μ_t; this setup uses a constant β₁ (optax's form)"),
-                          ("eps_root", 0.0, "torch.optim.NAdam has no eps_root")])
-        return _refuse(why) if why else OptimizerCode(
-            f"torch.optim.NAdam(params, lr=LR, betas=({n['b1']}, {n['b2']}), eps={n['eps']}, "
-            f"momentum_decay={n['momentum_decay']})")
+        why = _needs(
+            hp,
+            [
+                (
+                    "momentum_schedule",
+                    1.0,
+                    "torch.optim.NAdam always uses the momentum "
+                    "schedule μ_t; this setup uses a constant β₁ (optax's form)",
+                ),
+                ("eps_root", 0.0, "torch.optim.NAdam has no eps_root"),
+            ],
+        )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                f"torch.optim.NAdam(params, lr=LR, betas=({n['b1']}, {n['b2']}), eps={n['eps']}, "
+                f"momentum_decay={n['momentum_decay']})"
+            )
+        )
     if name == "radam":
-        why = _needs(hp, [("eps_hat", 1.0, "torch.optim.RAdam adds ε to the uncorrected √v; this "
-                           "setup adds it to √v̂ (optax's form)"),
-                          ("eps_root", 0.0, "torch.optim.RAdam has no eps_root")])
+        why = _needs(
+            hp,
+            [
+                (
+                    "eps_hat",
+                    1.0,
+                    "torch.optim.RAdam adds ε to the uncorrected √v; this setup adds it to √v̂ (optax's form)",
+                ),
+                ("eps_root", 0.0, "torch.optim.RAdam has no eps_root"),
+            ],
+        )
         if not why and float(hp["threshold"]) != 5.0:
             why = "torch.optim.RAdam rectifies when ρ_t > 5; this setup's threshold is not 5"
-        return _refuse(why) if why else OptimizerCode(
-            f"torch.optim.RAdam(params, lr=LR, betas=({n['b1']}, {n['b2']}), eps={n['eps']})")
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                f"torch.optim.RAdam(params, lr=LR, betas=({n['b1']}, {n['b2']}), eps={n['eps']})"
+            )
+        )
     if name in ("adabelief", "lion"):
         return _refuse(f"torch.optim has no {OPTIMIZERS[name].label}")
     return _refuse(f"the export does not know {OPTIMIZERS[name].label} yet")
@@ -264,72 +495,160 @@ def _keras_code(name: str, hp: Mapping[str, float], schedule: Schedule) -> Optim
         return OptimizerCode("keras.optimizers.SGD(learning_rate=LR)")
     if name in ("momentum", "nesterov"):
         if scheduled and float(hp["momentum"]) > 0:
-            return _refuse("keras.optimizers.SGD keeps its velocity in steps (m = μ·m − α_t·g; x += m), "
-                           "the app in gradients (v = μ·v + g; x −= α_t·v): with a changing learning "
-                           "rate they are different optimizers")
+            return _refuse(
+                "keras.optimizers.SGD keeps its velocity in steps (m = μ·m − α_t·g; x += m), "
+                "the app in gradients (v = μ·v + g; x −= α_t·v): with a changing learning "
+                "rate they are different optimizers"
+            )
         if name == "nesterov":
             return OptimizerCode(
                 f"keras.optimizers.SGD(learning_rate=LR, momentum={n['momentum']}, nesterov=True)",
-                "m = μ·m − α·g; x += μ·m − α·g: the app's Nesterov at a constant α")
-        return OptimizerCode(f"keras.optimizers.SGD(learning_rate=LR, momentum={n['momentum']})",
-                             "m = μ·m − α·g; x += m: the app's heavy ball at a constant α")
+                "m = μ·m − α·g; x += μ·m − α·g: the app's Nesterov at a constant α",
+            )
+        return OptimizerCode(
+            f"keras.optimizers.SGD(learning_rate=LR, momentum={n['momentum']})",
+            "m = μ·m − α·g; x += m: the app's heavy ball at a constant α",
+        )
     if name == "adagrad":
-        why = _needs(hp, [("eps_inside", 1.0, "keras.optimizers.Adagrad adds ε inside the root; this "
-                           "setup has ε outside (PyTorch's form)")])
-        return _refuse(why) if why else OptimizerCode(
-            f"keras.optimizers.Adagrad(learning_rate=LR, initial_accumulator_value="
-            f"{n['initial_accumulator_value']}, epsilon={n['eps']})")
+        why = _needs(
+            hp,
+            [
+                (
+                    "eps_inside",
+                    1.0,
+                    "keras.optimizers.Adagrad adds ε inside the root; this "
+                    "setup has ε outside (PyTorch's form)",
+                )
+            ],
+        )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                f"keras.optimizers.Adagrad(learning_rate=LR, initial_accumulator_value="
+                f"{n['initial_accumulator_value']}, epsilon={n['eps']})"
+            )
+        )
     if name == "adadelta":
         if float(hp["weight_decay"]) != 0.0:
-            return _refuse("Keras's weight_decay is decoupled (x −= α·λ·x); the app's Adadelta adds "
-                           "λ·x to the gradient (optax's form)")
-        return OptimizerCode(f"keras.optimizers.Adadelta(learning_rate=LR, rho={n['rho']}, "
-                             f"epsilon={n['eps']})")
+            return _refuse(
+                "Keras's weight_decay is decoupled (x −= α·λ·x); the app's Adadelta adds "
+                "λ·x to the gradient (optax's form)"
+            )
+        return OptimizerCode(
+            f"keras.optimizers.Adadelta(learning_rate=LR, rho={n['rho']}, epsilon={n['eps']})"
+        )
     if name == "rmsprop":
-        why = _needs(hp, [("eps_inside", 1.0, "keras.optimizers.RMSprop adds ε inside the root; this "
-                           "setup has ε outside (PyTorch's form)"),
-                          ("initial_scale", 0.0, "keras.optimizers.RMSprop starts v at 0"),
-                          ("nesterov", 0.0, "keras.optimizers.RMSprop has no Nesterov momentum"),
-                          ("bias_correction", 0.0, "keras.optimizers.RMSprop has no bias correction")])
-        return _refuse(why) if why else OptimizerCode(
-            f"keras.optimizers.RMSprop(learning_rate=LR, rho={n['decay']}, momentum={n['momentum']}, "
-            f"epsilon={n['eps']}, centered={_on(hp['centered'])})",
-            "Keras's rho is the decay of the squared-gradient average")
+        why = _needs(
+            hp,
+            [
+                (
+                    "eps_inside",
+                    1.0,
+                    "keras.optimizers.RMSprop adds ε inside the root; this "
+                    "setup has ε outside (PyTorch's form)",
+                ),
+                ("initial_scale", 0.0, "keras.optimizers.RMSprop starts v at 0"),
+                ("nesterov", 0.0, "keras.optimizers.RMSprop has no Nesterov momentum"),
+                ("bias_correction", 0.0, "keras.optimizers.RMSprop has no bias correction"),
+            ],
+        )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                f"keras.optimizers.RMSprop(learning_rate=LR, rho={n['decay']}, momentum={n['momentum']}, "
+                f"epsilon={n['eps']}, centered={_on(hp['centered'])})",
+                "Keras's rho is the decay of the squared-gradient average",
+            )
+        )
     if name in ("adam", "adamw", "amsgrad"):
-        rules = [("eps_hat", 1.0, "keras.optimizers.Adam adds ε to the uncorrected √v (ε-hat form); "
-                  "this setup adds it to √v̂ (optax's and PyTorch's form)"),
-                 ("bias_correction", 1.0, "keras.optimizers.Adam always corrects the bias"),
-                 ("eps_root", 0.0, "Keras's Adam has no ε inside the root (eps_root)")]
+        rules = [
+            (
+                "eps_hat",
+                1.0,
+                "keras.optimizers.Adam adds ε to the uncorrected √v (ε-hat form); "
+                "this setup adds it to √v̂ (optax's and PyTorch's form)",
+            ),
+            ("bias_correction", 1.0, "keras.optimizers.Adam always corrects the bias"),
+            ("eps_root", 0.0, "Keras's Adam has no ε inside the root (eps_root)"),
+        ]
         if name == "amsgrad":
-            rules.append(("max_raw", 1.0, "keras.optimizers.Adam(amsgrad=True) keeps the max of the raw "
-                          "v; this setup keeps the max of the corrected v̂ (optax's form)"))
+            rules.append(
+                (
+                    "max_raw",
+                    1.0,
+                    "keras.optimizers.Adam(amsgrad=True) keeps the max of the raw "
+                    "v; this setup keeps the max of the corrected v̂ (optax's form)",
+                )
+            )
         why = _needs(hp, rules)
         if why:
             return _refuse(why)
         cls = "AdamW" if name == "adamw" else "Adam"
-        extra = (f", weight_decay={n['weight_decay']}" if name == "adamw"
-                 else ", amsgrad=True" if name == "amsgrad" else "")
-        return OptimizerCode(f"keras.optimizers.{cls}(learning_rate=LR, beta_1={n['b1']}, beta_2={n['b2']}, "
-                             f"epsilon={n['eps']}{extra})")
+        extra = (
+            f", weight_decay={n['weight_decay']}"
+            if name == "adamw"
+            else ", amsgrad=True"
+            if name == "amsgrad"
+            else ""
+        )
+        return OptimizerCode(
+            f"keras.optimizers.{cls}(learning_rate=LR, beta_1={n['b1']}, beta_2={n['b2']}, "
+            f"epsilon={n['eps']}{extra})"
+        )
     if name == "adamax":
-        why = _needs(hp, [("eps_outside", 1.0, "keras.optimizers.Adamax adds ε outside the max; this "
-                           "setup adds it to |g| inside (optax's and PyTorch's form)")])
-        return _refuse(why) if why else OptimizerCode(
-            f"keras.optimizers.Adamax(learning_rate=LR, beta_1={n['b1']}, beta_2={n['b2']}, "
-            f"epsilon={n['eps']})")
+        why = _needs(
+            hp,
+            [
+                (
+                    "eps_outside",
+                    1.0,
+                    "keras.optimizers.Adamax adds ε outside the max; this "
+                    "setup adds it to |g| inside (optax's and PyTorch's form)",
+                )
+            ],
+        )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                f"keras.optimizers.Adamax(learning_rate=LR, beta_1={n['b1']}, beta_2={n['b2']}, "
+                f"epsilon={n['eps']})"
+            )
+        )
     if name == "nadam":
-        why = _needs(hp, [("momentum_schedule", 1.0, "keras.optimizers.Nadam always uses the momentum "
-                           "schedule μ_t; this setup uses a constant β₁ (optax's form)"),
-                          ("momentum_decay", 1.0, "keras.optimizers.Nadam's schedule is 0.96^t "
-                           "(momentum_decay 1); this setup uses another pace (PyTorch's is 0.004)"),
-                          ("eps_root", 0.0, "Keras's Nadam has no eps_root")])
-        return _refuse(why) if why else OptimizerCode(
-            f"keras.optimizers.Nadam(learning_rate=LR, beta_1={n['b1']}, beta_2={n['b2']}, "
-            f"epsilon={n['eps']})")
+        why = _needs(
+            hp,
+            [
+                (
+                    "momentum_schedule",
+                    1.0,
+                    "keras.optimizers.Nadam always uses the momentum "
+                    "schedule μ_t; this setup uses a constant β₁ (optax's form)",
+                ),
+                (
+                    "momentum_decay",
+                    1.0,
+                    "keras.optimizers.Nadam's schedule is 0.96^t "
+                    "(momentum_decay 1); this setup uses another pace (PyTorch's is 0.004)",
+                ),
+                ("eps_root", 0.0, "Keras's Nadam has no eps_root"),
+            ],
+        )
+        return (
+            _refuse(why)
+            if why
+            else OptimizerCode(
+                f"keras.optimizers.Nadam(learning_rate=LR, beta_1={n['b1']}, beta_2={n['b2']}, "
+                f"epsilon={n['eps']})"
+            )
+        )
     if name == "lion":
         wd = f", weight_decay={n['weight_decay']}" if float(hp["weight_decay"]) > 0 else ""
-        return OptimizerCode(f"keras.optimizers.Lion(learning_rate=LR, beta_1={n['b1']}, "
-                             f"beta_2={n['b2']}{wd})")
+        return OptimizerCode(
+            f"keras.optimizers.Lion(learning_rate=LR, beta_1={n['b1']}, beta_2={n['b2']}{wd})"
+        )
     if name in ("radam", "adabelief"):
         return _refuse(f"keras.optimizers has no {OPTIMIZERS[name].label}")
     return _refuse(f"the export does not know {OPTIMIZERS[name].label} yet")
@@ -343,8 +662,13 @@ def _check_framework(framework: str) -> None:
         raise ValueError(f"unknown framework {framework!r}; choose one of {', '.join(FRAMEWORKS)}")
 
 
-def optimizer_support(name: str, hparams: Mapping[str, float] | None, framework: str,
-                      preset: str | None = None, schedule: Schedule | None = None) -> OptimizerCode:
+def optimizer_support(
+    name: str,
+    hparams: Mapping[str, float] | None,
+    framework: str,
+    preset: str | None = None,
+    schedule: Schedule | None = None,
+) -> OptimizerCode:
     """How optimizer `name` with these hyperparameters (resolved with `preset`, as the engine
     does) is written for `framework`, or why it is refused."""
     _check_framework(framework)
@@ -363,11 +687,19 @@ def optimizer_support(name: str, hparams: Mapping[str, float] | None, framework:
 # jax.numpy too: keras.ops.cos/sin (Keras 3.15) return float32 for float64 input.
 _PREFIX = {"optax": "jnp", "pytorch": "torch", "keras": "jnp"}
 _FUNCTION_CODE: dict[str, dict[str, str]] = {
-    "optax": {"sigmoid": "jax.nn.sigmoid", "softplus": "jax.nn.softplus", "min": "jnp.minimum",
-              "max": "jnp.maximum"},
+    "optax": {
+        "sigmoid": "jax.nn.sigmoid",
+        "softplus": "jax.nn.softplus",
+        "min": "jnp.minimum",
+        "max": "jnp.maximum",
+    },
     "pytorch": {"softplus": "_softplus", "min": "torch.minimum", "max": "torch.maximum"},
-    "keras": {"sigmoid": "jax.nn.sigmoid", "softplus": "jax.nn.softplus", "min": "jnp.minimum",
-              "max": "jnp.maximum"},
+    "keras": {
+        "sigmoid": "jax.nn.sigmoid",
+        "softplus": "jax.nn.softplus",
+        "min": "jnp.minimum",
+        "max": "jnp.maximum",
+    },
 }
 _TORCH_SOFTPLUS = '''
 
@@ -390,7 +722,8 @@ _NAMED_SURFACES: dict[str, str] = {
     "goldstein_price": (
         "(1.0 + (x + y + 1.0) ** 2 * (19.0 - 14.0 * x + 3.0 * x**2 - 14.0 * y + 6.0 * x * y + 3.0 * y**2))\n"
         "        * (30.0 + (2.0 * x - 3.0 * y) ** 2\n"
-        "           * (18.0 - 32.0 * x + 12.0 * x**2 + 48.0 * y - 36.0 * x * y + 27.0 * y**2))"),
+        "           * (18.0 - 32.0 * x + 12.0 * x**2 + 48.0 * y - 36.0 * x * y + 27.0 * y**2))"
+    ),
     "six_hump_camel": "(4.0 - 2.1 * x**2 + x**4 / 3.0) * x**2 + x * y + (-4.0 + 4.0 * y**2) * y**2",
 }
 
@@ -399,29 +732,35 @@ def _named_surface_code(name: str, params: Mapping[str, float], framework: str) 
     F = _PREFIX[framework]
     if name == "ravine":
         p = SURFACES["ravine"].resolve_params(params)
-        return (f"CONDITION = {_num(p['condition'])}  # κ: curvature across the valley / along it\n"
-                f"ANGLE = {_num(p['angle'])}  # degrees between the valley and the x axis\n"
-                "COS, SIN = math.cos(math.radians(ANGLE)), math.sin(math.radians(ANGLE))\n\n\n"
-                "def f(x, y):\n"
-                "    along = COS * x + SIN * y\n"
-                "    across = -SIN * x + COS * y\n"
-                "    return 0.5 * (along**2 + CONDITION * across**2)\n")
+        return (
+            f"CONDITION = {_num(p['condition'])}  # κ: curvature across the valley / along it\n"
+            f"ANGLE = {_num(p['angle'])}  # degrees between the valley and the x axis\n"
+            "COS, SIN = math.cos(math.radians(ANGLE)), math.sin(math.radians(ANGLE))\n\n\n"
+            "def f(x, y):\n"
+            "    along = COS * x + SIN * y\n"
+            "    across = -SIN * x + COS * y\n"
+            "    return 0.5 * (along**2 + CONDITION * across**2)\n"
+        )
     if name == "ackley":
         if framework == "pytorch":
-            sqrt = ("torch.where(positive, torch.sqrt(torch.where(positive, r2, torch.ones_like(r2))), "
-                    "torch.zeros_like(r2))")
+            sqrt = (
+                "torch.where(positive, torch.sqrt(torch.where(positive, r2, torch.ones_like(r2))), "
+                "torch.zeros_like(r2))"
+            )
         else:
             sqrt = f"{F}.where(positive, {F}.sqrt({F}.where(positive, r2, 1.0)), 0.0)"
-        return ("TWO_PI = 2.0 * math.pi\n\n\n"
-                "def f(x, y):\n"
-                "    # sqrt has an infinite slope at 0: the double `where` keeps f exact and its gradient\n"
-                "    # 0 at the minimum, as the app does\n"
-                "    r2 = 0.5 * (x**2 + y**2)\n"
-                "    positive = r2 > 0.0\n"
-                f"    radius = {sqrt}\n"
-                f"    return (-20.0 * {F}.exp(-0.2 * radius)\n"
-                f"            - {F}.exp(0.5 * ({F}.cos(TWO_PI * x) + {F}.cos(TWO_PI * y)))\n"
-                "            + math.e + 20.0)\n")
+        return (
+            "TWO_PI = 2.0 * math.pi\n\n\n"
+            "def f(x, y):\n"
+            "    # sqrt has an infinite slope at 0: the double `where` keeps f exact and its gradient\n"
+            "    # 0 at the minimum, as the app does\n"
+            "    r2 = 0.5 * (x**2 + y**2)\n"
+            "    positive = r2 > 0.0\n"
+            f"    radius = {sqrt}\n"
+            f"    return (-20.0 * {F}.exp(-0.2 * radius)\n"
+            f"            - {F}.exp(0.5 * ({F}.cos(TWO_PI * x) + {F}.cos(TWO_PI * y)))\n"
+            "            + math.e + 20.0)\n"
+        )
     body = _NAMED_SURFACES[name].format(F=F)
     head = "TWO_PI = 2.0 * math.pi\n\n\n" if "TWO_PI" in body else ""
     if "\n" in body:
@@ -454,8 +793,13 @@ class _Translate:
             value = self._evaluate(node.operand)
             return -value if isinstance(node.op, ast.USub) else value
         if isinstance(node, ast.BinOp):
-            ops = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide,
-                   ast.Pow: np.power}
+            ops = {
+                ast.Add: np.add,
+                ast.Sub: np.subtract,
+                ast.Mult: np.multiply,
+                ast.Div: np.divide,
+                ast.Pow: np.power,
+            }
             if type(node.op) not in ops:
                 raise ValueError("operator not whitelisted")
             return ops[type(node.op)](self._evaluate(node.left), self._evaluate(node.right))
@@ -531,13 +875,17 @@ def _surface_code(setup: Setup, framework: str) -> tuple[str, str]:
     if setup.surface == CUSTOM:
         normalized, code = formula_code(setup.expression, framework)
         extra = _TORCH_SOFTPLUS if framework == "pytorch" and "_softplus" in code else ""
-        return (f"def f(x, y):\n    # the Playground's custom formula: {normalized}\n"
-                f"    return {code}\n{extra}", f"custom formula f(x, y) = {normalized}")
+        return (
+            f"def f(x, y):\n    # the Playground's custom formula: {normalized}\n    return {code}\n{extra}",
+            f"custom formula f(x, y) = {normalized}",
+        )
     surface = SURFACES[setup.surface]
     params = surface.resolve_params(dict(setup.surface_params))
     shown = ", ".join(f"{k} = {v:g}" for k, v in params.items())
-    return (_named_surface_code(setup.surface, params, framework),
-            f"{surface.label}" + (f" ({shown})" if shown else ""))
+    return (
+        _named_surface_code(setup.surface, params, framework),
+        f"{surface.label}" + (f" ({shown})" if shown else ""),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -550,40 +898,44 @@ def _schedule_code(schedule: Schedule, steps: int, framework: str) -> str:
     kind = schedule.kind
     if kind == "warmup" and schedule.warmup_steps == 1:
         kind = "constant"  # min(1, (t + 1)/1) = 1
-    g, every, fin, w = (_num(schedule.decay_rate), schedule.decay_every, _num(schedule.final_fraction),
-                        schedule.warmup_steps)
+    g, every, fin, w = (
+        _num(schedule.decay_rate),
+        schedule.decay_every,
+        _num(schedule.final_fraction),
+        schedule.warmup_steps,
+    )
     if framework == "optax":
         return {
             "constant": "    return base",
             "step": f"    # α·γ^⌊t/T⌋\n    return optax.exponential_decay(init_value=base, "
-                    f"transition_steps={every}, decay_rate={g}, staircase=True)",
+            f"transition_steps={every}, decay_rate={g}, staircase=True)",
             "cosine": f"    # α·(f + (1 − f)·½(1 + cos(π·t/N)))\n    return optax.cosine_decay_schedule("
-                      f"init_value=base, decay_steps=STEPS, alpha={fin})",
+            f"init_value=base, decay_steps=STEPS, alpha={fin})",
             "warmup": f"    # α·min(1, (t + 1)/W): a linear ramp from α/W at t = 0 to α at t = W − 1\n"
-                      f"    return optax.linear_schedule(init_value=base / {w}, end_value=base, "
-                      f"transition_steps={w - 1})",
+            f"    return optax.linear_schedule(init_value=base / {w}, end_value=base, "
+            f"transition_steps={w - 1})",
         }[kind]
     if framework == "keras":
         s = "keras.optimizers.schedules"
         return {
             "constant": "    return base",
             "step": f"    # α·γ^⌊t/T⌋\n    return {s}.ExponentialDecay(initial_learning_rate=base, "
-                    f"decay_steps={every}, decay_rate={g}, staircase=True)",
+            f"decay_steps={every}, decay_rate={g}, staircase=True)",
             "cosine": f"    # α·(f + (1 − f)·½(1 + cos(π·t/N)))\n    return {s}.CosineDecay("
-                      f"initial_learning_rate=base, decay_steps=STEPS, alpha={fin})",
+            f"initial_learning_rate=base, decay_steps=STEPS, alpha={fin})",
             "warmup": f"    # α·min(1, (t + 1)/W): a linear ramp from α/W at t = 0 to α at t = W − 1\n"
-                      f"    return {s}.PolynomialDecay(initial_learning_rate=base / {w}, "
-                      f"decay_steps={w - 1}, end_learning_rate=base, power=1.0)",
+            f"    return {s}.PolynomialDecay(initial_learning_rate=base / {w}, "
+            f"decay_steps={w - 1}, end_learning_rate=base, power=1.0)",
         }[kind]
     s = "torch.optim.lr_scheduler"
     return {
         "constant": "    return None  # a constant learning rate",
         "step": f"    # α·γ^⌊t/T⌋\n    return {s}.StepLR(optimizer, step_size={every}, gamma={g})",
         "cosine": f"    # α·(f + (1 − f)·½(1 + cos(π·t/N)))\n    return {s}.CosineAnnealingLR(optimizer, "
-                  f"T_max=STEPS, eta_min={fin} * base)",
+        f"T_max=STEPS, eta_min={fin} * base)",
         "warmup": f"    # α·min(1, (t + 1)/W): a linear ramp from α/W at t = 0 to α at t = W − 1\n"
-                  f"    return {s}.LinearLR(optimizer, start_factor=1.0 / {w}, end_factor=1.0, "
-                  f"total_iters={w - 1})",
+        f"    return {s}.LinearLR(optimizer, start_factor=1.0 / {w}, end_factor=1.0, "
+        f"total_iters={w - 1})",
     }[kind]
 
 
@@ -640,8 +992,10 @@ def supported(setup: Setup, framework: str) -> tuple[bool, str]:
         return False, f"the surface cannot be exported: {err}"
     refused = [f"{label}: {code.refusal}" for label, _, code, _ in _entries(setup, framework) if not code.ok]
     if refused:
-        return False, (f"{FRAMEWORK_LABELS[framework]} cannot run these exactly; the script names them "
-                       "and skips them:\n" + "\n".join(refused))
+        return False, (
+            f"{FRAMEWORK_LABELS[framework]} cannot run these exactly; the script names them "
+            "and skips them:\n" + "\n".join(refused)
+        )
     return True, ""
 
 
@@ -757,19 +1111,23 @@ def run(make):
 }
 
 _IMPORTS = {
-    "optax": ("import math\n\nimport numpy as np\nimport jax\n\n"
-              "jax.config.update(\"jax_enable_x64\", True)  # float64, before any array is made\n"
-              "import jax.numpy as jnp  # noqa: E402\nimport optax  # noqa: E402\n"),
+    "optax": (
+        "import math\n\nimport numpy as np\nimport jax\n\n"
+        'jax.config.update("jax_enable_x64", True)  # float64, before any array is made\n'
+        "import jax.numpy as jnp  # noqa: E402\nimport optax  # noqa: E402\n"
+    ),
     "pytorch": "import math\n\nimport numpy as np\nimport torch\n\ntorch.set_default_dtype(torch.float64)\n",
-    "keras": ("import math\nimport os\n\nos.environ.setdefault(\"KERAS_BACKEND\", \"jax\")\n\n"
-              "import numpy as np  # noqa: E402\nimport jax  # noqa: E402\n\n"
-              "jax.config.update(\"jax_enable_x64\", True)  # float64, before any array is made\n"
-              "import jax.numpy as jnp  # noqa: E402  (the surface: keras.ops.cos is float32 only)\n"
-              "import keras  # noqa: E402\n\n"
-              "if keras.backend.backend() != \"jax\":\n"
-              "    raise SystemExit(\"This script takes gradients with jax.grad: run it with \"\n"
-              "                     f\"KERAS_BACKEND=jax (the backend is {keras.backend.backend()!r}).\")\n"
-              "keras.config.set_floatx(\"float64\")\n"),
+    "keras": (
+        'import math\nimport os\n\nos.environ.setdefault("KERAS_BACKEND", "jax")\n\n'
+        "import numpy as np  # noqa: E402\nimport jax  # noqa: E402\n\n"
+        'jax.config.update("jax_enable_x64", True)  # float64, before any array is made\n'
+        "import jax.numpy as jnp  # noqa: E402  (the surface: keras.ops.cos is float32 only)\n"
+        "import keras  # noqa: E402\n\n"
+        'if keras.backend.backend() != "jax":\n'
+        '    raise SystemExit("This script takes gradients with jax.grad: run it with "\n'
+        '                     f"KERAS_BACKEND=jax (the backend is {keras.backend.backend()!r}).")\n'
+        'keras.config.set_floatx("float64")\n'
+    ),
 }
 
 
@@ -792,10 +1150,10 @@ def _optimizer_block(framework: str, entries) -> str:
         lr = _num(hp["learning_rate"])
         if framework == "pytorch":
             expr = code.code.replace("LR", lr)
-            lines.append(f"    ({label!r}, lambda params: _with_scheduler(\n        {expr}, {lr}), \"\"),")
+            lines.append(f'    ({label!r}, lambda params: _with_scheduler(\n        {expr}, {lr}), ""),')
         else:
             expr = code.code.replace("LR", f"learning_rate({lr})")
-            lines.append(f"    ({label!r}, lambda: (\n        {expr}), \"\"),")
+            lines.append(f'    ({label!r}, lambda: (\n        {expr}), ""),')
     lines.append("]")
     return "\n".join(lines) + "\n"
 
@@ -823,27 +1181,50 @@ def export_script(setup: Setup, framework: str) -> str:
     if noise > 0:
         header += ["The noise is the app's own: the same NumPy generator, seed and draws."]
     if not ok:
-        header += ["", "NOT EVERYTHING IS EXPORTED: " + FRAMEWORK_LABELS[framework]
-                   + " cannot run these exactly, so the script names them and skips them:"]
+        header += [
+            "",
+            "NOT EVERYTHING IS EXPORTED: "
+            + FRAMEWORK_LABELS[framework]
+            + " cannot run these exactly, so the script names them and skips them:",
+        ]
         header += [f"  - {line}" for line in why.splitlines()[1:]]
     header += ["", f"Requires: {_REQUIRES[framework]}.", '"""', ""]
-    parts = ["\n".join(header), _IMPORTS[framework], "",
-             f"STEPS = {int(setup.steps)}",
-             f"START = ({_num(start[0])}, {_num(start[1])})",
-             f"NOISE_SIGMA = {_num(noise)}",
-             f"SEED = {int(setup.seed)}",
-             f"BOUND = {_num(divergence_bound(surface))}  # a run stops once |x| or |y| exceeds it",
-             "", "", surface_code, _NOISE, _DIVERGENCE, ""]
+    parts = [
+        "\n".join(header),
+        _IMPORTS[framework],
+        "",
+        f"STEPS = {int(setup.steps)}",
+        f"START = ({_num(start[0])}, {_num(start[1])})",
+        f"NOISE_SIGMA = {_num(noise)}",
+        f"SEED = {int(setup.seed)}",
+        f"BOUND = {_num(divergence_bound(surface))}  # a run stops once |x| or |y| exceeds it",
+        "",
+        "",
+        surface_code,
+        _NOISE,
+        _DIVERGENCE,
+        "",
+    ]
     if framework == "pytorch":
-        parts += ["def make_scheduler(optimizer, base):",
-                  '    """The learning-rate schedule (None: constant), stepped once after every step."""',
-                  _schedule_code(setup.schedule, setup.steps, framework), "", "",
-                  "def _with_scheduler(optimizer, base):",
-                  "    return optimizer, make_scheduler(optimizer, base)", "", ""]
+        parts += [
+            "def make_scheduler(optimizer, base):",
+            '    """The learning-rate schedule (None: constant), stepped once after every step."""',
+            _schedule_code(setup.schedule, setup.steps, framework),
+            "",
+            "",
+            "def _with_scheduler(optimizer, base):",
+            "    return optimizer, make_scheduler(optimizer, base)",
+            "",
+            "",
+        ]
     else:
-        parts += ["def learning_rate(base):",
-                  '    """The learning rate, or the schedule starting at it (evaluated at t = 0, 1, …)."""',
-                  _schedule_code(setup.schedule, setup.steps, framework), "", ""]
+        parts += [
+            "def learning_rate(base):",
+            '    """The learning rate, or the schedule starting at it (evaluated at t = 0, 1, …)."""',
+            _schedule_code(setup.schedule, setup.steps, framework),
+            "",
+            "",
+        ]
     parts += [_optimizer_block(framework, entries), _RUN[framework], _MAIN]
     return "\n".join(parts)
 
@@ -869,6 +1250,9 @@ def script_downloads(setup: Setup) -> list[ScriptDownload]:
             text: str | None = export_script(setup, framework)
         except ValueError as err:
             text, ok, note = None, False, f"the surface cannot be exported: {err}"
-        out.append(ScriptDownload(framework, FRAMEWORK_LABELS[framework], script_filename(setup, framework),
-                                  text, ok, note))
+        out.append(
+            ScriptDownload(
+                framework, FRAMEWORK_LABELS[framework], script_filename(setup, framework), text, ok, note
+            )
+        )
     return out

@@ -31,12 +31,16 @@ from viz import basin_figure, heatmap_figure, small_multiples_figure
 
 # --- figures ---------------------------------------------------------------------------------
 
+
 def panels_figure(run: PanelRun, surface_params: Mapping[str, float] | None = None) -> go.Figure:
-    return small_multiples_figure(run.surface, list(run.trajectories), titles=list(run.titles),
-                                  surface_params=surface_params, colors=list(run.colors),
-                                  title=f"{run.surface.label}: same start, same steps")
-
-
+    return small_multiples_figure(
+        run.surface,
+        list(run.trajectories),
+        titles=list(run.titles),
+        surface_params=surface_params,
+        colors=list(run.colors),
+        title=f"{run.surface.label}: same start, same steps",
+    )
 
 
 DIVERGED_MARKER = "#C00000"
@@ -48,36 +52,53 @@ def heatmap_fig(result: HeatmapResult, metric: str) -> go.Figure:
     name = result.optimizer
     x_sym, y_sym = hp_symbol(name, result.x), hp_symbol(name, result.y)
     fig = heatmap_figure(
-        result.x_values, result.y_values, z, x_label=f"{x_sym} ({result.x})",
-        y_label=f"{y_sym} ({result.y})", z_label=z_label, log_x=is_log(name, result.x),
-        log_y=is_log(name, result.y), log_z=log_z, default=result.default_point(),
-        title=f"{OPTIMIZERS[name].label}: " + (z_label if metric == "steps" else
-                                                f"{z_label} after {result.steps} steps"),
+        result.x_values,
+        result.y_values,
+        z,
+        x_label=f"{x_sym} ({result.x})",
+        y_label=f"{y_sym} ({result.y})",
+        z_label=z_label,
+        log_x=is_log(name, result.x),
+        log_y=is_log(name, result.y),
+        log_z=log_z,
+        default=result.default_point(),
+        title=f"{OPTIMIZERS[name].label}: "
+        + (z_label if metric == "steps" else f"{z_label} after {result.steps} steps"),
         nan_label=nan_label,
     )
     if metric == "steps" and result.diverged.any():
         # Grey cells mean "never got there"; a red x on top says it blew up on the way.
         iy, ix = np.nonzero(result.diverged)
-        fig.add_trace(go.Scatter(
-            x=ix.astype(float), y=iy.astype(float), mode="markers", name="diverged",
-            marker=dict(symbol="x", size=11, color=DIVERGED_MARKER,
-                        line=dict(width=1, color="#ffffff")),
-            hovertemplate="diverged<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=ix.astype(float),
+                y=iy.astype(float),
+                mode="markers",
+                name="diverged",
+                marker=dict(symbol="x", size=11, color=DIVERGED_MARKER, line=dict(width=1, color="#ffffff")),
+                hovertemplate="diverged<extra></extra>",
+            )
+        )
     return fig
 
 
 def basin_metric_note(result: BasinResult, metric: str) -> str | None:
     """Why a basin view falls back to another one, or None."""
     if metric == "steps" and not math.isfinite(result.f_star):
-        return ("This surface has no known minimum, so 'steps to tolerance' is undefined; "
-                "showing the final loss instead.")
+        return (
+            "This surface has no known minimum, so 'steps to tolerance' is undefined; "
+            "showing the final loss instead."
+        )
     return None
 
 
-def basin_fig(result: BasinResult, metric: str, surface: Surface,
-              surface_params: Mapping[str, float] | None = None,
-              start: tuple[float, float] | None = None) -> go.Figure:
+def basin_fig(
+    result: BasinResult,
+    metric: str,
+    surface: Surface,
+    surface_params: Mapping[str, float] | None = None,
+    start: tuple[float, float] | None = None,
+) -> go.Figure:
     """The basin map: which minimum each start reaches, how fast, or how low it gets."""
     label = OPTIMIZERS[result.optimizer].label
     if metric == "steps" and not math.isfinite(result.f_star):
@@ -85,33 +106,58 @@ def basin_fig(result: BasinResult, metric: str, surface: Surface,
     if metric == "minimum":
         # Without known minima the centres are where runs settled: the legend says so.
         known = result.known_minima
-        return basin_figure(result.xs, result.ys, labels=result.labels, minima=result.centers,
-                            surface=surface, surface_params=surface_params, start=start,
-                            title=f"{label}: where each start point ends up",
-                            none_label="reaches no minimum / diverged",
-                            reaches_label="reaches minimum" if known else "ends near point",
-                            minima_name="known minimum" if known else "typical end point")
+        return basin_figure(
+            result.xs,
+            result.ys,
+            labels=result.labels,
+            minima=result.centers,
+            surface=surface,
+            surface_params=surface_params,
+            start=start,
+            title=f"{label}: where each start point ends up",
+            none_label="reaches no minimum / diverged",
+            reaches_label="reaches minimum" if known else "ends near point",
+            minima_name="known minimum" if known else "typical end point",
+        )
     if metric == "steps":
         steps = np.where(result.steps_to_tol >= 0, result.steps_to_tol, np.nan).astype(float)
-        return basin_figure(result.xs, result.ys, steps=steps, minima=result.centers
-                            if result.known_minima else (), surface=surface,
-                            surface_params=surface_params, start=start,
-                            title=f"{label}: steps until loss − f* ≤ {result.tol:g}")
+        return basin_figure(
+            result.xs,
+            result.ys,
+            steps=steps,
+            minima=result.centers if result.known_minima else (),
+            surface=surface,
+            surface_params=surface_params,
+            start=start,
+            title=f"{label}: steps until loss − f* ≤ {result.tol:g}",
+        )
     # Final loss on log colours, drawn with the steps map's machinery under its own names.
-    floor = result.f_star if math.isfinite(result.f_star) else np.nanmin(
-        np.where(result.diverged_at >= 0, np.nan, result.final_loss))
+    floor = (
+        result.f_star
+        if math.isfinite(result.f_star)
+        else np.nanmin(np.where(result.diverged_at >= 0, np.nan, result.final_loss))
+    )
     gap = np.where(result.diverged_at >= 0, np.nan, result.final_loss - floor)
     with np.errstate(all="ignore"):
         z = np.log10(np.maximum(gap, 0.0) + 1e-12)
     what = "final loss − f*" if math.isfinite(result.f_star) else "final loss − lowest"
-    return basin_figure(result.xs, result.ys, steps=z, minima=result.centers
-                        if result.known_minima else (), surface=surface,
-                        surface_params=surface_params, start=start,
-                        title=f"{label}: how low each start point gets", never_label="diverged",
-                        value_title=f"log₁₀({what})", value_hover=f"log₁₀({what}) = %{{z:.2f}}")
+    return basin_figure(
+        result.xs,
+        result.ys,
+        steps=z,
+        minima=result.centers if result.known_minima else (),
+        surface=surface,
+        surface_params=surface_params,
+        start=start,
+        title=f"{label}: how low each start point gets",
+        never_label="diverged",
+        value_title=f"log₁₀({what})",
+        value_hover=f"log₁₀({what}) = %{{z:.2f}}",
+    )
 
 
 # --- data downloads ---------------------------------------------------------------------------
+
 
 def _num(value: float) -> float | None:
     return float(value) if math.isfinite(float(value)) else None
@@ -125,12 +171,15 @@ def heatmap_rows(result: HeatmapResult) -> list[dict[str, Any]]:
     rows = []
     for i, y in enumerate(result.y_values):
         for j, x in enumerate(result.x_values):
-            rows.append({
-                result.x: float(x), result.y: float(y),
-                "final_loss": _num(result.final_loss[i, j]),
-                "steps_to_tol": _int_or_none(result.steps_to_tol[i, j]),
-                "diverged_at": _int_or_none(result.diverged_at[i, j]),
-            })
+            rows.append(
+                {
+                    result.x: float(x),
+                    result.y: float(y),
+                    "final_loss": _num(result.final_loss[i, j]),
+                    "steps_to_tol": _int_or_none(result.steps_to_tol[i, j]),
+                    "diverged_at": _int_or_none(result.diverged_at[i, j]),
+                }
+            )
     return rows
 
 
@@ -139,13 +188,18 @@ def basin_rows(result: BasinResult) -> list[dict[str, Any]]:
     for i, y in enumerate(result.ys):
         for j, x in enumerate(result.xs):
             end = result.final_position[i, j]
-            rows.append({
-                "start_x": float(x), "start_y": float(y), "end_x": _num(end[0]),
-                "end_y": _num(end[1]), "final_loss": _num(result.final_loss[i, j]),
-                "steps_to_tol": _int_or_none(result.steps_to_tol[i, j]),
-                "diverged_at": _int_or_none(result.diverged_at[i, j]),
-                "reaches": _int_or_none(result.labels[i, j]),
-            })
+            rows.append(
+                {
+                    "start_x": float(x),
+                    "start_y": float(y),
+                    "end_x": _num(end[0]),
+                    "end_y": _num(end[1]),
+                    "final_loss": _num(result.final_loss[i, j]),
+                    "steps_to_tol": _int_or_none(result.steps_to_tol[i, j]),
+                    "diverged_at": _int_or_none(result.diverged_at[i, j]),
+                    "reaches": _int_or_none(result.labels[i, j]),
+                }
+            )
     return rows
 
 
@@ -160,21 +214,36 @@ def rows_csv(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def heatmap_json(result: HeatmapResult, state: CompareState) -> str:
-    return json.dumps({
-        "kind": "sensitivity-heatmap", "surface": state.setup.surface,
-        "steps": state.setup.steps, "start": list(state.setup.resolved_start()),
-        "optimizer": result.optimizer, "fixed_hparams": dict(result.fixed), "tol": result.tol,
-        "x": {"name": result.x, "values": result.x_values.tolist()},
-        "y": {"name": result.y, "values": result.y_values.tolist()},
-        "cells": heatmap_rows(result),
-    }, indent=1)
+    return json.dumps(
+        {
+            "kind": "sensitivity-heatmap",
+            "surface": state.setup.surface,
+            "steps": state.setup.steps,
+            "start": list(state.setup.resolved_start()),
+            "optimizer": result.optimizer,
+            "fixed_hparams": dict(result.fixed),
+            "tol": result.tol,
+            "x": {"name": result.x, "values": result.x_values.tolist()},
+            "y": {"name": result.y, "values": result.y_values.tolist()},
+            "cells": heatmap_rows(result),
+        },
+        indent=1,
+    )
 
 
 def basin_json(result: BasinResult, state: CompareState) -> str:
-    return json.dumps({
-        "kind": "basin-map", "surface": state.setup.surface, "steps": state.setup.steps,
-        "optimizer": result.optimizer, "hparams": dict(state.basin.entry.hparams),
-        "tol": result.tol, "reach_radius": reach_radius(state.setup.resolved_surface()),
-        "targets": result.centers.tolist(), "targets_are_known_minima": result.known_minima,
-        "cells": basin_rows(result),
-    }, indent=1)
+    return json.dumps(
+        {
+            "kind": "basin-map",
+            "surface": state.setup.surface,
+            "steps": state.setup.steps,
+            "optimizer": result.optimizer,
+            "hparams": dict(state.basin.entry.hparams),
+            "tol": result.tol,
+            "reach_radius": reach_radius(state.setup.resolved_surface()),
+            "targets": result.centers.tolist(),
+            "targets_are_known_minima": result.known_minima,
+            "cells": basin_rows(result),
+        },
+        indent=1,
+    )

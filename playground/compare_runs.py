@@ -43,8 +43,13 @@ _GRIDS: BoundedCache[tuple[Any, ...], Any] = BoundedCache(16)  # grids hold <= 1
 
 def _common(setup: Setup) -> dict[str, Any]:
     """Engine keyword arguments shared by every figure of the page."""
-    return dict(steps=setup.steps, seed=setup.seed, noise=setup.noise, schedule=setup.schedule,
-                surface_params=dict(setup.surface_params))
+    return dict(
+        steps=setup.steps,
+        seed=setup.seed,
+        noise=setup.noise,
+        schedule=setup.schedule,
+        surface_params=dict(setup.surface_params),
+    )
 
 
 def _bucket(n: int) -> int:
@@ -80,8 +85,9 @@ def panel_configs(state: CompareState) -> tuple[list[RunConfig], list[str], list
         label, symbol = OPTIMIZERS[sw.entry.name].label, hp_symbol(sw.entry.name, sw.hparam)
         for value in sw.values[:MAX_SWEEP_VALUES]:
             title = f"{label}, {symbol} = {format_number(value, TITLE_DIGITS)}"
-            configs.append(RunConfig(sw.entry.name, {**sw.entry.hparams, sw.hparam: value},
-                                     None, start, title))
+            configs.append(
+                RunConfig(sw.entry.name, {**sw.entry.hparams, sw.hparam: value}, None, start, title)
+            )
             titles.append(title)
     else:
         for i, entry in enumerate(setup.optimizers[:MAX_PANELS]):
@@ -95,8 +101,7 @@ def run_panels(state: CompareState) -> PanelRun:
     """Every panel's trajectory in one `run_batch` call (memoized)."""
     setup = state.setup
     sweep = state.sweep if state.panels == "sweep" else None
-    key = (setup.with_changes(focus=0, scrub=0, classroom=False, hidden=()),
-                    state.panels, sweep)
+    key = (setup.with_changes(focus=0, scrub=0, classroom=False, hidden=()), state.panels, sweep)
 
     def compute() -> PanelRun:
         surface = setup.resolved_surface()
@@ -133,8 +138,10 @@ class HeatmapResult:
         """The optimizer's default (x, y), or None when it lies outside the grid."""
         defaults = OPTIMIZERS[self.optimizer].defaults
         dx, dy = defaults[self.x], defaults[self.y]
-        inside = (self.x_values.min() <= dx <= self.x_values.max()
-                  and self.y_values.min() <= dy <= self.y_values.max())
+        inside = (
+            self.x_values.min() <= dx <= self.x_values.max()
+            and self.y_values.min() <= dy <= self.y_values.max()
+        )
         return (dx, dy) if inside else None
 
 
@@ -150,26 +157,46 @@ def heatmap_hparams(spec: HeatmapSpec) -> tuple[np.ndarray, np.ndarray, list[dic
 def run_heatmap(state: CompareState) -> HeatmapResult:
     """The whole grid in ONE `run_grid` call over a list of hyperparameter sets (memoized)."""
     setup, spec = state.setup, state.heatmap
-    key = ("heatmap", setup.with_changes(optimizers=(), focus=0, scrub=0), spec.entry,
-                    spec.x, spec.y, spec.x_range, spec.y_range, spec.resolution, state.tol)
+    key = (
+        "heatmap",
+        setup.with_changes(optimizers=(), focus=0, scrub=0),
+        spec.entry,
+        spec.x,
+        spec.y,
+        spec.x_range,
+        spec.y_range,
+        spec.resolution,
+        state.tol,
+    )
 
     def compute() -> HeatmapResult:
         surface = setup.resolved_surface()
         xs, ys, cells = heatmap_hparams(spec)
         n = len(cells)
         padded = _pad(cells, _bucket(n))
-        grid = run_grid(surface, spec.entry.name, padded, np.asarray([setup.resolved_start()]),
-                        tol=state.tol, **_common(setup))
+        grid = run_grid(
+            surface,
+            spec.entry.name,
+            padded,
+            np.asarray([setup.resolved_start()]),
+            tol=state.tol,
+            **_common(setup),
+        )
         shape = (len(ys), len(xs))
         return HeatmapResult(
             optimizer=spec.entry.name,
             fixed={k: v for k, v in spec.entry.hparams.items() if k not in (spec.x, spec.y)},
-            x=spec.x, y=spec.y, x_values=xs, y_values=ys,
+            x=spec.x,
+            y=spec.y,
+            x_values=xs,
+            y_values=ys,
             final_loss=np.asarray(grid.final_loss[:n], np.float64).reshape(shape),
             steps_to_tol=np.asarray(grid.steps_to_tol[:n]).reshape(shape),
             diverged_at=np.asarray(grid.diverged_at[:n]).reshape(shape),
             f_star=minimum_loss(surface, dict(setup.surface_params)),
-            tol=state.tol, runs=len(padded), steps=setup.steps,
+            tol=state.tol,
+            runs=len(padded),
+            steps=setup.steps,
         )
 
     return _GRIDS.get_or_compute(key, compute)
@@ -207,8 +234,7 @@ def reach_radius(surface: Surface) -> float:
     return REACH_FRACTION * max(x1 - x0, y1 - y0)
 
 
-def label_by_minima(final: np.ndarray, ok: np.ndarray, minima: np.ndarray,
-                    radius: float) -> np.ndarray:
+def label_by_minima(final: np.ndarray, ok: np.ndarray, minima: np.ndarray, radius: float) -> np.ndarray:
     """Index of the known minimum each run ended within `radius` of, else -1."""
     dists = np.linalg.norm(final[:, None, :] - minima[None, :, :], axis=-1)
     nearest = np.argmin(dists, axis=1)
@@ -216,8 +242,9 @@ def label_by_minima(final: np.ndarray, ok: np.ndarray, minima: np.ndarray,
     return np.where(reached, nearest, -1)
 
 
-def cluster_end_points(final: np.ndarray, ok: np.ndarray, radius: float,
-                       max_clusters: int = MAX_END_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def cluster_end_points(
+    final: np.ndarray, ok: np.ndarray, radius: float, max_clusters: int = MAX_END_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
     """Group end points that lie within `radius` of each other (greedy, largest groups first).
 
     For surfaces without known minima: the places the runs settle are the local minima the
@@ -243,16 +270,22 @@ def cluster_end_points(final: np.ndarray, ok: np.ndarray, radius: float,
 def run_basin(state: CompareState) -> BasinResult:
     """Every start point of the grid in ONE `run_grid` call (memoized)."""
     setup, spec = state.setup, state.basin
-    key = ("basin", setup.with_changes(optimizers=(), start=None, focus=0, scrub=0),
-                    spec.entry, spec.resolution, state.tol)
+    key = (
+        "basin",
+        setup.with_changes(optimizers=(), start=None, focus=0, scrub=0),
+        spec.entry,
+        spec.resolution,
+        state.tol,
+    )
 
     def compute() -> BasinResult:
         surface = setup.resolved_surface()
         xs, ys, starts = basin_starts(surface, spec.resolution)
         n = len(starts)
         padded = np.concatenate([starts, np.repeat(starts[:1], _bucket(n) - n, axis=0)])
-        grid: GridResult = run_grid(surface, spec.entry.name, dict(spec.entry.hparams), padded,
-                                    tol=state.tol, **_common(setup))
+        grid: GridResult = run_grid(
+            surface, spec.entry.name, dict(spec.entry.hparams), padded, tol=state.tol, **_common(setup)
+        )
         final = np.asarray(grid.final_position[:n], np.float64)
         diverged_at = np.asarray(grid.diverged_at[:n])
         ok = diverged_at < 0
@@ -264,13 +297,18 @@ def run_basin(state: CompareState) -> BasinResult:
             labels, centers = cluster_end_points(final, ok, radius)
         shape = (len(ys), len(xs))
         return BasinResult(
-            optimizer=spec.entry.name, xs=xs, ys=ys,
+            optimizer=spec.entry.name,
+            xs=xs,
+            ys=ys,
             final_position=final.reshape(*shape, 2),
             final_loss=np.asarray(grid.final_loss[:n], np.float64).reshape(shape),
             steps_to_tol=np.asarray(grid.steps_to_tol[:n]).reshape(shape),
-            diverged_at=diverged_at.reshape(shape), labels=labels.reshape(shape),
-            centers=centers, known_minima=bool(surface.minima),
-            f_star=minimum_loss(surface, dict(setup.surface_params)), tol=state.tol,
+            diverged_at=diverged_at.reshape(shape),
+            labels=labels.reshape(shape),
+            centers=centers,
+            known_minima=bool(surface.minima),
+            f_star=minimum_loss(surface, dict(setup.surface_params)),
+            tol=state.tol,
             runs=len(padded),
         )
 

@@ -37,34 +37,57 @@ MIN_BASIN_RES, MAX_BASIN_RES = 8, 128  # start points per basin-map axis
 # Batch sizes are padded up to one of these (static under jit: one compile per bucket).
 GRID_BUCKETS: tuple[int, ...] = (64, 256, 1024, 1600, 4096, 9216, 16384)
 # The tolerance slider's stops (one per decade); a link's value is read to the nearest one.
-TOL_OPTIONS: tuple[float, ...] = tuple(10.0 ** -k for k in range(6, -1, -1))
+TOL_OPTIONS: tuple[float, ...] = tuple(10.0**-k for k in range(6, -1, -1))
 TOL_RANGE = (TOL_OPTIONS[0], TOL_OPTIONS[-1])
 DEFAULT_TOL = 1e-3
 # A start "reaches" a minimum when it ends within this fraction of the domain's larger side.
 REACH_FRACTION = 0.03
 MAX_END_POINTS = 8  # end-point clusters named in a basin map of a surface without known minima
 
-PANEL_MODES: dict[str, str] = {"optimizers": "one panel per optimizer",
-                               "sweep": "one optimizer, one hyperparameter swept"}
+PANEL_MODES: dict[str, str] = {
+    "optimizers": "one panel per optimizer",
+    "sweep": "one optimizer, one hyperparameter swept",
+}
 HEATMAP_METRICS: dict[str, str] = {"loss": "final loss", "steps": "steps to tolerance"}
-BASIN_METRICS: dict[str, str] = {"minimum": "which minimum it reaches",
-                                 "steps": "steps to tolerance", "loss": "final loss"}
+BASIN_METRICS: dict[str, str] = {
+    "minimum": "which minimum it reaches",
+    "steps": "steps to tolerance",
+    "loss": "final loss",
+}
 
 DEFAULT_SURFACE = "himmelblau"  # four minima: the basin map has something to show
 # Grid ranges that show something on most surfaces (the sliders' full ranges are too wide).
 DEFAULT_RANGES: dict[str, tuple[float, float]] = {
-    "learning_rate": (1e-3, 1.0), "b1": (0.0, 0.99), "b2": (0.9, 0.9999), "eps": (1e-10, 1.0),
-    "momentum": (0.0, 0.99), "decay": (0.5, 0.999), "rho": (0.5, 0.999),
+    "learning_rate": (1e-3, 1.0),
+    "b1": (0.0, 0.99),
+    "b2": (0.9, 0.9999),
+    "eps": (1e-10, 1.0),
+    "momentum": (0.0, 0.99),
+    "decay": (0.5, 0.999),
+    "rho": (0.5, 0.999),
 }
 DEFAULT_SWEEPS: dict[str, tuple[float, ...]] = {
-    "b1": (0.0, 0.5, 0.9, 0.99), "b2": (0.5, 0.9, 0.99, 0.999), "eps": (1e-8, 1e-4, 1e-2, 1.0),
-    "learning_rate": (0.003, 0.01, 0.03, 0.1), "momentum": (0.0, 0.5, 0.9, 0.99),
+    "b1": (0.0, 0.5, 0.9, 0.99),
+    "b2": (0.5, 0.9, 0.99, 0.999),
+    "eps": (1e-8, 1e-4, 1e-2, 1.0),
+    "learning_rate": (0.003, 0.01, 0.03, 0.1),
+    "momentum": (0.0, 0.5, 0.9, 0.99),
 }
-_SYMBOLS = {r"\alpha": "α", r"\beta_1": "β₁", r"\beta_2": "β₂", r"\epsilon": "ε", r"\mu": "μ",
-            r"\rho": "ρ", r"\lambda": "λ", r"\bar\epsilon": "ε̄", r"\hat\epsilon": "ε̂"}
+_SYMBOLS = {
+    r"\alpha": "α",
+    r"\beta_1": "β₁",
+    r"\beta_2": "β₂",
+    r"\epsilon": "ε",
+    r"\mu": "μ",
+    r"\rho": "ρ",
+    r"\lambda": "λ",
+    r"\bar\epsilon": "ε̄",
+    r"\hat\epsilon": "ε̂",
+}
 
 
 # --- hyperparameter helpers -------------------------------------------------------------------
+
 
 def hp_symbol(optimizer: str, name: str) -> str:
     """A plain-text symbol for a hyperparameter (plot titles cannot use LaTeX offline)."""
@@ -152,6 +175,7 @@ def parse_values(text: str, optimizer: str, name: str) -> tuple[tuple[float, ...
 
 # --- the page state ---------------------------------------------------------------------------
 
+
 def _adam(**hparams: float) -> OptimizerEntry:
     return OptimizerEntry("adam", resolve_hparams("adam", hparams))
 
@@ -204,8 +228,9 @@ class CompareState:
         return replace(self, **changes)
 
 
-def _read_entry(raw: str | None, what: str, default: OptimizerEntry, reader: Reader,
-                allowed: Sequence[str] | None = None) -> OptimizerEntry:
+def _read_entry(
+    raw: str | None, what: str, default: OptimizerEntry, reader: Reader, allowed: Sequence[str] | None = None
+) -> OptimizerEntry:
     if raw is None:
         return default
     before = len(reader.warnings)
@@ -214,8 +239,9 @@ def _read_entry(raw: str | None, what: str, default: OptimizerEntry, reader: Rea
     return entry if entry is not None else default
 
 
-def _parse_entry(raw: str, reader: Reader, allowed: Sequence[str] | None,
-                 default: OptimizerEntry) -> OptimizerEntry | None:
+def _parse_entry(
+    raw: str, reader: Reader, allowed: Sequence[str] | None, default: OptimizerEntry
+) -> OptimizerEntry | None:
     parsed = parse_optimizer_text(raw, reader)
     if parsed is None:
         return None
@@ -230,8 +256,7 @@ def nearest_tol(value: float) -> float:
     return min(TOL_OPTIONS, key=lambda o: abs(math.log10(o) - math.log10(max(value, 1e-300))))
 
 
-def _read_range(raw: str | None, what: str, optimizer: str, name: str,
-                reader: Reader) -> tuple[float, float]:
+def _read_range(raw: str | None, what: str, optimizer: str, name: str, reader: Reader) -> tuple[float, float]:
     default = default_range(optimizer, name)
     if raw is None:
         return default
@@ -290,9 +315,11 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[CompareState, list
     names = [e.name for e in setup.optimizers]
     if len(set(names)) < len(names):
         # One panel per optimizer: a second entry of the same optimizer is a sweep's job.
-        reader.warn(f"the same optimizer appears twice; kept the first of each, dropped "
-                    f"{len(names) - len(set(names))} (use the sweep mode to compare settings of "
-                    "one optimizer).")
+        reader.warn(
+            f"the same optimizer appears twice; kept the first of each, dropped "
+            f"{len(names) - len(set(names))} (use the sweep mode to compare settings of "
+            "one optimizer)."
+        )
         unique = tuple(e for i, e in enumerate(setup.optimizers) if e.name not in names[:i])
         setup = setup.with_changes(optimizers=unique)
 
@@ -311,8 +338,9 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[CompareState, list
     sw_entry = _read_entry(get("cmp.sw"), "sweep optimizer", base.sweep.entry, reader)
     sw_hp = _default_sweep_hparam(sw_entry.name)
     if get("cmp.sw.hp") is not None:
-        sw_hp = reader.choice(get("cmp.sw.hp"), "swept hyperparameter", sw_hp,
-                              sweepable_hparams(sw_entry.name))
+        sw_hp = reader.choice(
+            get("cmp.sw.hp"), "swept hyperparameter", sw_hp, sweepable_hparams(sw_entry.name)
+        )
     sw_values = default_sweep_values(sw_entry.name, sw_hp)
     if get("cmp.sw.vals") is not None:
         values, errors = parse_values(get("cmp.sw.vals") or "", sw_entry.name, sw_hp)
@@ -325,35 +353,50 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[CompareState, list
     sweep = SweepSpec(sw_entry, sw_hp, sw_values)
 
     # Heatmap: two continuous hyperparameters of an optimizer that has two.
-    hm_entry = _read_entry(get("cmp.hm"), "heatmap optimizer", base.heatmap.entry, reader,
-                           allowed=heatmap_optimizers())
+    hm_entry = _read_entry(
+        get("cmp.hm"), "heatmap optimizer", base.heatmap.entry, reader, allowed=heatmap_optimizers()
+    )
     axes = grid_hparams(hm_entry.name)
-    hm_x = reader.choice(get_or("cmp.hm.x", "learning_rate"), "heatmap x axis", "learning_rate",
-                         axes)
+    hm_x = reader.choice(get_or("cmp.hm.x", "learning_rate"), "heatmap x axis", "learning_rate", axes)
     y_default = _default_y(hm_entry.name, hm_x)
     hm_y = reader.choice(get_or("cmp.hm.y", y_default), "heatmap y axis", y_default, axes)
     if hm_y == hm_x:
         reader.warn("the heatmap needs two different hyperparameters; changed the y axis.")
         hm_y = next(a for a in axes if a != hm_x)
     heatmap = HeatmapSpec(
-        entry=hm_entry, x=hm_x, y=hm_y,
+        entry=hm_entry,
+        x=hm_x,
+        y=hm_y,
         x_range=_read_range(get("cmp.hm.xr"), "heatmap x", hm_entry.name, hm_x, reader),
         y_range=_read_range(get("cmp.hm.yr"), "heatmap y", hm_entry.name, hm_y, reader),
-        resolution=reader.integer(get_or("cmp.hm.n", str(base.heatmap.resolution)),
-                                  "heatmap resolution", base.heatmap.resolution, MIN_HEATMAP_RES,
-                                  MAX_HEATMAP_RES),
-        metric=reader.choice(get_or("cmp.hm.z", base.heatmap.metric), "heatmap value",
-                             base.heatmap.metric, tuple(HEATMAP_METRICS)),
+        resolution=reader.integer(
+            get_or("cmp.hm.n", str(base.heatmap.resolution)),
+            "heatmap resolution",
+            base.heatmap.resolution,
+            MIN_HEATMAP_RES,
+            MAX_HEATMAP_RES,
+        ),
+        metric=reader.choice(
+            get_or("cmp.hm.z", base.heatmap.metric),
+            "heatmap value",
+            base.heatmap.metric,
+            tuple(HEATMAP_METRICS),
+        ),
     )
 
     bm_entry = _read_entry(get("cmp.bm"), "basin optimizer", base.basin.entry, reader)
     basin = BasinSpec(
         entry=bm_entry,
-        resolution=reader.integer(get_or("cmp.bm.n", str(base.basin.resolution)),
-                                  "basin resolution", base.basin.resolution, MIN_BASIN_RES,
-                                  MAX_BASIN_RES),
-        metric=reader.choice(get_or("cmp.bm.z", base.basin.metric), "basin value",
-                             base.basin.metric, tuple(BASIN_METRICS)),
+        resolution=reader.integer(
+            get_or("cmp.bm.n", str(base.basin.resolution)),
+            "basin resolution",
+            base.basin.resolution,
+            MIN_BASIN_RES,
+            MAX_BASIN_RES,
+        ),
+        metric=reader.choice(
+            get_or("cmp.bm.z", base.basin.metric), "basin value", base.basin.metric, tuple(BASIN_METRICS)
+        ),
     )
     tol = base.tol
     if get("cmp.tol") is not None:
@@ -362,9 +405,24 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[CompareState, list
         if stop != tol:
             reader.warn(f"tolerance: {tol:g} is not one of the slider's stops; using {stop:g}.")
             tol = stop
-    known = {"cmp.panels", "cmp.sw", "cmp.sw.hp", "cmp.sw.vals", "cmp.hm", "cmp.hm.x", "cmp.hm.y",
-             "cmp.hm.xr", "cmp.hm.yr", "cmp.hm.n", "cmp.hm.z", "cmp.bm", "cmp.bm.n", "cmp.bm.z",
-             "cmp.tol", "cmp.tab"}
+    known = {
+        "cmp.panels",
+        "cmp.sw",
+        "cmp.sw.hp",
+        "cmp.sw.vals",
+        "cmp.hm",
+        "cmp.hm.x",
+        "cmp.hm.y",
+        "cmp.hm.xr",
+        "cmp.hm.yr",
+        "cmp.hm.n",
+        "cmp.hm.z",
+        "cmp.bm",
+        "cmp.bm.n",
+        "cmp.bm.z",
+        "cmp.tol",
+        "cmp.tab",
+    }
     unknown = [k for k in query if k.startswith("cmp.") and k not in known]
     if unknown:
         listed = ", ".join(raw_text(k) for k in unknown[:5])
@@ -392,8 +450,7 @@ def to_query(state: CompareState) -> dict[str, str | list[str]]:
         ("cmp.panels", state.panels, base.panels),
         ("cmp.sw", encode_optimizer(sw.entry), encode_optimizer(base.sweep.entry)),
         ("cmp.sw.hp", sw.hparam, _default_sweep_hparam(sw.entry.name)),
-        ("cmp.sw.vals", values_text(sw.values),
-         values_text(default_sweep_values(sw.entry.name, sw.hparam))),
+        ("cmp.sw.vals", values_text(sw.values), values_text(default_sweep_values(sw.entry.name, sw.hparam))),
         ("cmp.hm", encode_optimizer(hm.entry), encode_optimizer(base.heatmap.entry)),
         ("cmp.hm.x", hm.x, "learning_rate"),
         ("cmp.hm.y", hm.y, _default_y(hm.entry.name, hm.x)),
@@ -410,8 +467,10 @@ def to_query(state: CompareState) -> dict[str, str | list[str]]:
     return q
 
 
-
 def playground_query(setup: Setup, entries: Sequence[OptimizerEntry]) -> dict[str, str | list[str]]:
     """A Playground link for these optimizers on this page's surface and run settings."""
-    return setup_to_query(setup.with_changes(optimizers=tuple(entries)[:MAX_OPTIMIZERS], focus=0,
-                                             scrub=0, classroom=False, hidden=()))
+    return setup_to_query(
+        setup.with_changes(
+            optimizers=tuple(entries)[:MAX_OPTIMIZERS], focus=0, scrub=0, classroom=False, hidden=()
+        )
+    )

@@ -60,8 +60,13 @@ def _run(setup: Setup) -> PlaygroundRun:
         for i, e in enumerate(setup.optimizers)
     ]
     trajectories = run_batch(
-        surface, configs, steps=setup.steps, seed=setup.seed, noise=setup.noise,
-        schedule=setup.schedule, surface_params=dict(setup.surface_params),
+        surface,
+        configs,
+        steps=setup.steps,
+        seed=setup.seed,
+        noise=setup.noise,
+        schedule=setup.schedule,
+        surface_params=dict(setup.surface_params),
     )
     metrics = tuple(
         compute_metrics(t, surface, surface_params=dict(setup.surface_params)) for t in trajectories
@@ -90,8 +95,10 @@ def divergence_messages(run: Runs) -> list[str]:
             messages.append(f"{traj.label} cannot start here: the loss is not finite at the start.")
         elif not run.surface.minima:
             # No minimum to reach: running off downhill is escaping, not a failure.
-            messages.append(f"{traj.label} escaped downhill and left the picture at step "
-                            f"{traj.diverged_at}: this surface falls forever.")
+            messages.append(
+                f"{traj.label} escaped downhill and left the picture at step "
+                f"{traj.diverged_at}: this surface falls forever."
+            )
         elif causes := setting_warnings(traj.optimizer, traj.hparams):
             messages.append(f"{traj.label} diverged at step {traj.diverged_at}: {causes[0]}")
         else:

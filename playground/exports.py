@@ -20,25 +20,38 @@ from viz import export as vx
 
 IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 IMAGE_WRITERS: dict[str, Callable[[go.Figure], bytes]] = {
-    "png": vx.to_png, "svg": vx.to_svg, "pdf": vx.to_pdf}
+    "png": vx.to_png,
+    "svg": vx.to_svg,
+    "pdf": vx.to_pdf,
+}
 
 # Metrics columns as the table shows them (the row keys of Metrics.as_row -> heading).
 METRIC_HEADINGS = {
-    "label": "optimizer", "final_loss": "final loss", "final_distance": "distance to min",
-    "steps_to_tol": "steps to tol", "path_length": "path length",
-    "path_ratio": "path / displacement", "oscillation": "oscillation", "zigzag": "zig-zag",
+    "label": "optimizer",
+    "final_loss": "final loss",
+    "final_distance": "distance to min",
+    "steps_to_tol": "steps to tol",
+    "path_length": "path length",
+    "path_ratio": "path / displacement",
+    "oscillation": "oscillation",
+    "zigzag": "zig-zag",
     "diverged_at": "diverged at",
 }
 # printf-style number formats of the table's columns (by heading)
 METRIC_FORMATS = {
-    "final loss": "%.3e", "distance to min": "%.3g", "path length": "%.3g",
-    "path / displacement": "%.2f", "oscillation": "%.2f", "zig-zag": "%.2f",
+    "final loss": "%.3e",
+    "distance to min": "%.3g",
+    "path length": "%.3g",
+    "path / displacement": "%.2f",
+    "oscillation": "%.2f",
+    "zig-zag": "%.2f",
 }
 METRICS_CAPTION = (
     "**steps to tol**: first step with loss − f* ≤ 10⁻³. **path / displacement**: "
     "1 for a straight line, larger when the path wanders. **oscillation**: share of "
     "consecutive steps that turn by more than 90°. **zig-zag**: share of the path spent going "
-    "back and forth across the valley.")
+    "back and forth across the valley."
+)
 
 
 def metrics_rows(result: PlaygroundRun) -> list[dict[str, object]]:
@@ -47,27 +60,31 @@ def metrics_rows(result: PlaygroundRun) -> list[dict[str, object]]:
 
 def metrics_table_rows(result: PlaygroundRun) -> list[dict[str, object]]:
     """The metrics table's rows: shown columns only, under their headings."""
-    return [{METRIC_HEADINGS.get(k, k): v for k, v in row.items() if k != "optimizer"}
-            for row in metrics_rows(result)]
+    return [
+        {METRIC_HEADINGS.get(k, k): v for k, v in row.items() if k != "optimizer"}
+        for row in metrics_rows(result)
+    ]
 
 
-def download_figures(result: PlaygroundRun, surface: Surface, surface_params: Mapping[str, float],
-                     colors: Sequence[str]) -> dict[str, Callable[[], go.Figure]]:
+def download_figures(
+    result: PlaygroundRun, surface: Surface, surface_params: Mapping[str, float], colors: Sequence[str]
+) -> dict[str, Callable[[], go.Figure]]:
     """The Playground's downloadable figures by file name, each built when called."""
     trajectories = list(result.trajectories)
     return {
-        "paths": lambda: vc.contour_figure(surface, trajectories, surface_params, colors=colors,
-                                           clickable=False),
-        "surface-3d": lambda: vc.surface3d_figure(surface, trajectories, surface_params,
-                                                  colors=colors),
+        "paths": lambda: vc.contour_figure(
+            surface, trajectories, surface_params, colors=colors, clickable=False
+        ),
+        "surface-3d": lambda: vc.surface3d_figure(surface, trajectories, surface_params, colors=colors),
         "loss": lambda: vcurves.loss_figure(trajectories, surface, surface_params, colors=colors),
         "distance": lambda: vcurves.distance_figure(surface, trajectories, colors=colors),
         "step-length": lambda: vcurves.step_length_figure(trajectories, colors=colors),
     }
 
 
-def animation_payload(result: PlaygroundRun, surface: Surface, surface_params: Mapping[str, float],
-                      colors: Sequence[str]) -> Callable[[], bytes]:
+def animation_payload(
+    result: PlaygroundRun, surface: Surface, surface_params: Mapping[str, float], colors: Sequence[str]
+) -> Callable[[], bytes]:
     trajectories = list(result.trajectories)
     return lambda: vx.animation_gif(surface, trajectories, surface_params=surface_params, colors=colors)
 
@@ -80,10 +97,20 @@ def data_files(setup: Setup, result: PlaygroundRun) -> list[DataFile]:
     trajectories = list(result.trajectories)
     return [
         ("paths CSV", "trajectories.csv", "text/csv", lambda: writers.trajectories_csv(trajectories), "tcsv"),
-        ("paths JSON", "trajectories.json", "application/json",
-         lambda: writers.trajectories_json(trajectories), "tjson"),
+        (
+            "paths JSON",
+            "trajectories.json",
+            "application/json",
+            lambda: writers.trajectories_json(trajectories),
+            "tjson",
+        ),
         ("metrics CSV", "metrics.csv", "text/csv", lambda: writers.metrics_csv(metrics_rows(result)), "mcsv"),
-        ("metrics JSON", "metrics.json", "application/json",
-         lambda: writers.metrics_json(metrics_rows(result)), "mjson"),
+        (
+            "metrics JSON",
+            "metrics.json",
+            "application/json",
+            lambda: writers.metrics_json(metrics_rows(result)),
+            "mjson",
+        ),
         ("setup JSON", "setup.json", "application/json", to_json(setup), "setup"),
     ]

@@ -63,8 +63,14 @@ if TYPE_CHECKING:
 PROG = "python -m viz"
 FIGURE_CHOICES = ("contour", "3d", "loss", "distance", "step", "animation")
 # The app's download names (playground/exports.py), so files from either place match.
-FIGURE_FILES = {"contour": "paths", "3d": "surface-3d", "loss": "loss", "distance": "distance",
-                "step": "step-length", "animation": "animation"}
+FIGURE_FILES = {
+    "contour": "paths",
+    "3d": "surface-3d",
+    "loss": "loss",
+    "distance": "distance",
+    "step": "step-length",
+    "animation": "animation",
+}
 FORMAT_CHOICES = ("png", "svg", "pdf", "html")
 IMAGE_FORMATS = ("png", "svg", "pdf")
 DATA_CHOICES = ("csv", "json")
@@ -92,8 +98,7 @@ class CliError(Exception):
 # --- argument types: malformed flags become argparse errors ----------------------------------
 
 
-def _choice_list(choices: Sequence[str], what: str,
-                 all_or_none: bool = False) -> Callable[[str], list[str]]:
+def _choice_list(choices: Sequence[str], what: str, all_or_none: bool = False) -> Callable[[str], list[str]]:
     def parse(text: str) -> list[str]:
         items = [t.strip() for t in text.split(",") if t.strip()]
         if all_or_none and items in (["all"], ["none"]):
@@ -102,7 +107,8 @@ def _choice_list(choices: Sequence[str], what: str,
         if bad or not items:
             raise argparse.ArgumentTypeError(
                 f"unknown {what} {', '.join(map(repr, bad)) or repr(text)} "
-                f"(choose from {', '.join(choices)}{', all or none' if all_or_none else ''})")
+                f"(choose from {', '.join(choices)}{', all or none' if all_or_none else ''})"
+            )
         return list(dict.fromkeys(items))  # repeated names once, order kept
 
     return parse
@@ -115,7 +121,8 @@ def _optimizer_list(text: str) -> list[str]:
     if bad or not names:
         raise argparse.ArgumentTypeError(
             f"unknown optimizer {', '.join(map(repr, bad)) or repr(text)} "
-            f"(choose from {', '.join(OPTIMIZERS)})")
+            f"(choose from {', '.join(OPTIMIZERS)})"
+        )
     return names
 
 
@@ -131,11 +138,13 @@ def _hp(text: str) -> HpOverride:
     match = _HP_RE.match(text.strip())
     if not match:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not OPTIMIZER.NAME=VALUE (e.g. adam.learning_rate=0.05, adam#2.b1=0.5)")
+            f"{text!r} is not OPTIMIZER.NAME=VALUE (e.g. adam.learning_rate=0.05, adam#2.b1=0.5)"
+        )
     name, nth, key, value = match.groups()
     if len(value.strip()) > MAX_HP_VALUE_CHARS:
         raise argparse.ArgumentTypeError(
-            f"the value of {name}.{key} is longer than {MAX_HP_VALUE_CHARS} characters")
+            f"the value of {name}.{key} is longer than {MAX_HP_VALUE_CHARS} characters"
+        )
     if name not in OPTIMIZERS:
         raise argparse.ArgumentTypeError(f"unknown optimizer {name!r} in {text!r}")
     return HpOverride(name, int(nth) if nth else None, key, value.strip())
@@ -169,67 +178,108 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
         description="Write the Optimizer Playground's figures and data to files, from flags, "
-                    "a saved setup (JSON) or a share link.",
+        "a saved setup (JSON) or a share link.",
         epilog="Examples:\n"
-               f"  {PROG} --link 'http://host/playground?s=rosenbrock&o=adam(learning_rate=0.02)"
-               "&o=sgd' --out slides\n"
-               f"  {PROG} --setup setup.json --out slides --figures all --formats png,pdf --gif\n"
-               f"  {PROG} --surface ravine --optimizers sgd,momentum --hp sgd.learning_rate=0.01 "
-               "--steps 200 --out slides --data csv,json",
+        f"  {PROG} --link 'http://host/playground?s=rosenbrock&o=adam(learning_rate=0.02)"
+        "&o=sgd' --out slides\n"
+        f"  {PROG} --setup setup.json --out slides --figures all --formats png,pdf --gif\n"
+        f"  {PROG} --surface ravine --optimizers sgd,momentum --hp sgd.learning_rate=0.01 "
+        "--steps 200 --out slides --data csv,json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     src = p.add_argument_group("input (flags given with --setup or --link change that setup)")
     one = src.add_mutually_exclusive_group()
-    one.add_argument("--setup", metavar="FILE.json", type=Path,
-                     help="a setup saved from the app (its 'setup JSON' download)")
+    one.add_argument(
+        "--setup",
+        metavar="FILE.json",
+        type=Path,
+        help="a setup saved from the app (its 'setup JSON' download)",
+    )
     one.add_argument("--link", metavar="URL", help="a share link copied from the app")
-    src.add_argument("--surface", choices=[*SURFACES, CUSTOM], metavar="NAME",
-                     help=f"default rosenbrock; one of {', '.join([*SURFACES, CUSTOM])}")
-    src.add_argument("--formula", help="a custom surface f(x, y), e.g. 'x**2 + 3*y**2' "
-                                       "(implies --surface custom)")
-    src.add_argument("--optimizers", type=_optimizer_list, metavar="A,B,...",
-                     help=f"comma-separated, up to 8 (default: sgd,momentum,rmsprop,adam); "
-                          f"known: {', '.join(OPTIMIZERS)}")
-    src.add_argument("--hp", type=_hp, action="append", default=[], metavar="OPT.NAME=VALUE",
-                     help="a hyperparameter, repeatable: adam.learning_rate=0.05; adam#2.b1=0.5 "
-                          "for the second Adam")
-    src.add_argument("--preset", choices=list(PRESETS),
-                     help="hyperparameter defaults of every optimizer (resets their values)")
+    src.add_argument(
+        "--surface",
+        choices=[*SURFACES, CUSTOM],
+        metavar="NAME",
+        help=f"default rosenbrock; one of {', '.join([*SURFACES, CUSTOM])}",
+    )
+    src.add_argument(
+        "--formula", help="a custom surface f(x, y), e.g. 'x**2 + 3*y**2' (implies --surface custom)"
+    )
+    src.add_argument(
+        "--optimizers",
+        type=_optimizer_list,
+        metavar="A,B,...",
+        help=f"comma-separated, up to 8 (default: sgd,momentum,rmsprop,adam); known: {', '.join(OPTIMIZERS)}",
+    )
+    src.add_argument(
+        "--hp",
+        type=_hp,
+        action="append",
+        default=[],
+        metavar="OPT.NAME=VALUE",
+        help="a hyperparameter, repeatable: adam.learning_rate=0.05; adam#2.b1=0.5 for the second Adam",
+    )
+    src.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        help="hyperparameter defaults of every optimizer (resets their values)",
+    )
     src.add_argument("--steps", type=int, help="number of steps (10-5000; default 500)")
-    src.add_argument("--start", type=_point, metavar="X,Y",
-                     help="start point (default: the surface's)")
+    src.add_argument("--start", type=_point, metavar="X,Y", help="start point (default: the surface's)")
     src.add_argument("--noise", type=float, help="gradient noise σ (default 0)")
     src.add_argument("--seed", type=int, help="noise seed (default 0)")
-    src.add_argument("--schedule", choices=list(SCHEDULE_KINDS),
-                     help="learning-rate schedule (default constant)")
-    src.add_argument("--strict", action="store_true",
-                     help="treat every warning about the setup (clamped or ignored values) as "
-                          "an error")
+    src.add_argument(
+        "--schedule", choices=list(SCHEDULE_KINDS), help="learning-rate schedule (default constant)"
+    )
+    src.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat every warning about the setup (clamped or ignored values) as an error",
+    )
 
     out = p.add_argument_group("output")
-    out.add_argument("--out", required=True, type=Path, metavar="DIR",
-                     help="output directory (created)")
-    out.add_argument("--figures", type=_choice_list(FIGURE_CHOICES, "figure", all_or_none=True),
-                     default=["contour", "loss"], metavar="LIST",
-                     help=f"any of {','.join(FIGURE_CHOICES)}, all or none (default: contour,loss); "
-                          "'animation' is interactive, so HTML only: use --gif for slides")
-    out.add_argument("--formats", type=_choice_list(FORMAT_CHOICES, "format"),
-                     default=["png", "html"], metavar="LIST",
-                     help=f"any of {','.join(FORMAT_CHOICES)} (default: png,html)")
+    out.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory (created)")
+    out.add_argument(
+        "--figures",
+        type=_choice_list(FIGURE_CHOICES, "figure", all_or_none=True),
+        default=["contour", "loss"],
+        metavar="LIST",
+        help=f"any of {','.join(FIGURE_CHOICES)}, all or none (default: contour,loss); "
+        "'animation' is interactive, so HTML only: use --gif for slides",
+    )
+    out.add_argument(
+        "--formats",
+        type=_choice_list(FORMAT_CHOICES, "format"),
+        default=["png", "html"],
+        metavar="LIST",
+        help=f"any of {','.join(FORMAT_CHOICES)} (default: png,html)",
+    )
     out.add_argument("--gif", action="store_true", help="the animation as animation.gif")
-    out.add_argument("--data", type=_choice_list(DATA_CHOICES, "data format"), nargs="?",
-                     const=list(DATA_CHOICES), default=[], metavar="LIST",
-                     help="trajectories and metrics as csv and/or json (bare --data: both)")
-    out.add_argument("--setup-json", action="store_true",
-                     help="also write setup.json (loads back into the app and into --setup)")
-    out.add_argument("--width", type=_bounded(int, 8000),
-                     help="image width in px (default 900; the GIF is 640 wide); width and "
-                          f"height times scale at most {MAX_IMAGE_SIDE_PX} px each and "
-                          f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels in all")
-    out.add_argument("--height", type=_bounded(int, 8000),
-                     help="image height in px (default: the figure's)")
-    out.add_argument("--scale", type=_bounded(float, 8),
-                     help="pixel density of images (default: PNG 2, SVG/PDF 1)")
+    out.add_argument(
+        "--data",
+        type=_choice_list(DATA_CHOICES, "data format"),
+        nargs="?",
+        const=list(DATA_CHOICES),
+        default=[],
+        metavar="LIST",
+        help="trajectories and metrics as csv and/or json (bare --data: both)",
+    )
+    out.add_argument(
+        "--setup-json",
+        action="store_true",
+        help="also write setup.json (loads back into the app and into --setup)",
+    )
+    out.add_argument(
+        "--width",
+        type=_bounded(int, 8000),
+        help="image width in px (default 900; the GIF is 640 wide); width and "
+        f"height times scale at most {MAX_IMAGE_SIDE_PX} px each and "
+        f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels in all",
+    )
+    out.add_argument("--height", type=_bounded(int, 8000), help="image height in px (default: the figure's)")
+    out.add_argument(
+        "--scale", type=_bounded(float, 8), help="pixel density of images (default: PNG 2, SVG/PDF 1)"
+    )
     return p
 
 
@@ -257,8 +307,10 @@ def _check_formula(surface: object, formula: object, where: str = "the link") ->
         return
     if not isinstance(formula, str) or not formula.strip():
         key = "f=" if where == "the link" else '"expression"'
-        raise CliError(f"{where} asks for a custom surface but gives no formula ({key}); "
-                       "refusing to draw the example formula instead")
+        raise CliError(
+            f"{where} asks for a custom surface but gives no formula ({key}); "
+            "refusing to draw the example formula instead"
+        )
     problem = _formula_problem(formula)
     if problem is not None:
         raise CliError(f"the formula {formula[:80]!r} can't be used: {problem}")
@@ -267,8 +319,10 @@ def _check_formula(surface: object, formula: object, where: str = "the link") ->
 def parse_link(link: str) -> Query:
     """The query of a share link (repeated keys kept as lists, as from_query expects)."""
     if len(link) > MAX_LINK_CHARS:
-        raise CliError(f"the link is {len(link)} characters long, more than the "
-                       f"{MAX_LINK_CHARS} any link from the app needs; not read")
+        raise CliError(
+            f"the link is {len(link)} characters long, more than the "
+            f"{MAX_LINK_CHARS} any link from the app needs; not read"
+        )
     text = link.strip()
     try:
         query = urlsplit(text).query
@@ -281,8 +335,10 @@ def parse_link(link: str) -> Query:
     except ValueError as exc:
         raise CliError(f"the link can't be read: {exc}") from None
     if "s" not in parsed and "o" not in parsed:
-        raise CliError("the link holds no Playground setup (expected a link copied from the app, "
-                       "like http://host/playground?s=rosenbrock&o=adam&o=sgd)")
+        raise CliError(
+            "the link holds no Playground setup (expected a link copied from the app, "
+            "like http://host/playground?s=rosenbrock&o=adam&o=sgd)"
+        )
     _check_formula(parsed.get("s", [""])[-1], parsed.get("f", [None])[-1])
     return dict(parsed)
 
@@ -310,9 +366,21 @@ def read_setup_file(path: Path) -> tuple[Setup, list[str]]:
 
 
 def _has_overrides(args: argparse.Namespace) -> bool:
-    return any(getattr(args, k) not in (None, []) for k in (
-        "surface", "formula", "optimizers", "hp", "preset", "steps", "start", "noise", "seed",
-        "schedule"))
+    return any(
+        getattr(args, k) not in (None, [])
+        for k in (
+            "surface",
+            "formula",
+            "optimizers",
+            "hp",
+            "preset",
+            "steps",
+            "start",
+            "noise",
+            "seed",
+            "schedule",
+        )
+    )
 
 
 def _optimizer_tokens(base: Setup, args: argparse.Namespace) -> list[str]:
@@ -323,21 +391,29 @@ def _optimizer_tokens(base: Setup, args: argparse.Namespace) -> list[str]:
     """
     if args.optimizers is not None:
         entries: list[tuple[str, str, dict[str, str]]] = [
-            (name, args.preset or "optax", {}) for name in args.optimizers]
+            (name, args.preset or "optax", {}) for name in args.optimizers
+        ]
     else:
-        entries = [(e.name, args.preset or e.preset,
-                    {} if args.preset and args.preset != e.preset
-                    else {k: format_number(v, None) for k, v in e.hparams.items()})
-                   for e in base.optimizers]
+        entries = [
+            (
+                e.name,
+                args.preset or e.preset,
+                {}
+                if args.preset and args.preset != e.preset
+                else {k: format_number(v, None) for k, v in e.hparams.items()},
+            )
+            for e in base.optimizers
+        ]
     names = [name for name, _, _ in entries]
     for hp in args.hp:
         count = names.count(hp.optimizer)
         if count == 0:
-            raise CliError(f"--hp {hp.optimizer}.{hp.key}: there is no {hp.optimizer} among the "
-                           f"optimizers ({', '.join(names)})")
+            raise CliError(
+                f"--hp {hp.optimizer}.{hp.key}: there is no {hp.optimizer} among the "
+                f"optimizers ({', '.join(names)})"
+            )
         if hp.nth is not None and not 1 <= hp.nth <= count:
-            raise CliError(f"--hp {hp.optimizer}#{hp.nth}.{hp.key}: there are {count} "
-                           f"{hp.optimizer} entries")
+            raise CliError(f"--hp {hp.optimizer}#{hp.nth}.{hp.key}: there are {count} {hp.optimizer} entries")
     tokens = []
     for i, (name, preset, values) in enumerate(entries):
         nth = names[: i + 1].count(name)
@@ -415,8 +491,7 @@ def terminal_safe(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     carriage returns, bidi overrides, ...) written as \\xNN / \\uNNNN, newlines as spaces,
     at most `limit` characters (then an ellipsis). Link and file values end up in messages."""
     flat = text[: limit + 1].replace("\n", " ")
-    flat = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in flat)
+    flat = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in flat)
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -445,8 +520,10 @@ def check_outputs(args: argparse.Namespace) -> None:
     from viz.export import UnsafeOutput, check_output_path
 
     if args.out.is_symlink():
-        raise CliError(f"--out {args.out} is a symbolic link (to {args.out.resolve()}); "
-                       "refusing to write through it: give the real directory")
+        raise CliError(
+            f"--out {args.out} is a symbolic link (to {args.out.resolve()}); "
+            "refusing to write through it: give the real directory"
+        )
     for name in _output_names(args):
         try:
             check_output_path(args.out / name)
@@ -475,7 +552,8 @@ def _check_pixels(width: float, height: float, scale: float) -> None:
             f"images of {width:g} x {height:g} px at scale {scale:g} would be "
             f"{width * scale:g} x {height * scale:g} pixels; at most {MAX_IMAGE_SIDE_PX} per side "
             f"and {MAX_IMAGE_PIXELS / 1e6:g} million in all can be rendered (lower --width, "
-            "--height or --scale)")
+            "--height or --scale)"
+        )
 
 
 class _Writer:
@@ -504,9 +582,12 @@ class _Writer:
         from viz.export import looks_like
 
         if not looks_like(fmt, data):
-            raise CliError(f"the browser returned {len(data)} bytes that are not a "
-                           f"{fmt.upper()} image for {name} (is the image too large to render?); "
-                           "not written", code=1)
+            raise CliError(
+                f"the browser returned {len(data)} bytes that are not a "
+                f"{fmt.upper()} image for {name} (is the image too large to render?); "
+                "not written",
+                code=1,
+            )
         self.write(name, data)
 
 
@@ -543,8 +624,9 @@ class _Drawing:
     def gif(self) -> bytes:
         from viz.export import animation_gif
 
-        return animation_gif(self.run.surface, list(self.run.trajectories),
-                             surface_params=self.params, colors=self.colors)
+        return animation_gif(
+            self.run.surface, list(self.run.trajectories), surface_params=self.params, colors=self.colors
+        )
 
 
 def export(setup: Setup, args: argparse.Namespace, writer: _Writer) -> list[str]:
@@ -561,8 +643,10 @@ def export(setup: Setup, args: argparse.Namespace, writer: _Writer) -> list[str]
     # What needs no browser first: a browser that fails must not cost the data files.
     if args.setup_json:
         writer.write("setup.json", to_json(setup))
-    data_writers = {"csv": (writers.trajectories_csv, writers.metrics_csv),
-                    "json": (writers.trajectories_json, writers.metrics_json)}
+    data_writers = {
+        "csv": (writers.trajectories_csv, writers.metrics_csv),
+        "json": (writers.trajectories_json, writers.metrics_json),
+    }
     for fmt in args.data:
         paths, metrics = data_writers[fmt]
         writer.write(f"trajectories.{fmt}", paths(trajectories))
@@ -575,8 +659,9 @@ def export(setup: Setup, args: argparse.Namespace, writer: _Writer) -> list[str]
     images = [f for f in args.formats if f in IMAGE_FORMATS]
     if "animation" in figures and images:
         # A still of an animated figure shows its first frame only: misleading on a slide.
-        warnings.append("the animation is interactive, so it is written as HTML only; "
-                        "--gif writes it for slides.")
+        warnings.append(
+            "the animation is interactive, so it is written as HTML only; --gif writes it for slides."
+        )
     wanted = [(n, f) for n in figures if n != "animation" for f in images]
     if not wanted and not args.gif:
         return warnings
@@ -591,11 +676,16 @@ def export(setup: Setup, args: argparse.Namespace, writer: _Writer) -> list[str]
     try:
         for name, fmt in wanted:
             fig = figures[name]
-            _check_pixels(args.width or fig.layout.width or vx.DEFAULT_WIDTH,
-                          args.height or fig.layout.height or vx.DEFAULT_HEIGHT,
-                          scale.get("scale", 2.0 if fmt == "png" else 1.0))
-            writer.write_image(f"{FIGURE_FILES[name]}.{fmt}", fmt,
-                               render[fmt](fig, width=args.width, height=args.height, **scale))
+            _check_pixels(
+                args.width or fig.layout.width or vx.DEFAULT_WIDTH,
+                args.height or fig.layout.height or vx.DEFAULT_HEIGHT,
+                scale.get("scale", 2.0 if fmt == "png" else 1.0),
+            )
+            writer.write_image(
+                f"{FIGURE_FILES[name]}.{fmt}",
+                fmt,
+                render[fmt](fig, width=args.width, height=args.height, **scale),
+            )
         if args.gif:
             writer.write_image("animation.gif", "gif", drawing.gif())
     except vx.ExportUnavailable as exc:  # the browser failed mid-way: keep what was written
@@ -606,8 +696,9 @@ def export(setup: Setup, args: argparse.Namespace, writer: _Writer) -> list[str]
 def _summary(setup: Setup) -> str:
     from playground.compute import entry_label
 
-    surface = "custom f(x, y) = " + setup.expression if setup.surface == CUSTOM \
-        else SURFACES[setup.surface].label
+    surface = (
+        "custom f(x, y) = " + setup.expression if setup.surface == CUSTOM else SURFACES[setup.surface].label
+    )
     labels = ", ".join(entry_label(setup, i) for i in range(len(setup.optimizers)))
     return f"{surface}; {labels}; {setup.steps} steps"
 
@@ -644,8 +735,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup, warnings = resolve_setup(args)
         print_warnings(warnings)
         if warnings and args.strict:
-            raise CliError(f"{len(warnings)} problem(s) with the setup (see above) and --strict "
-                           "was given")
+            raise CliError(f"{len(warnings)} problem(s) with the setup (see above) and --strict was given")
         try:
             args.out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -27,8 +27,11 @@ DEMO_TEXT = (
 )
 
 
-def demo_setup(sgd_lr: float, fixed: Mapping[str, Mapping[str, float]] | None = None,
-               start: tuple[float, float] = DEMO_START) -> Setup:
+def demo_setup(
+    sgd_lr: float,
+    fixed: Mapping[str, Mapping[str, float]] | None = None,
+    start: tuple[float, float] = DEMO_START,
+) -> Setup:
     """The home page's ravine demo with SGD at learning rate `sgd_lr` (also what its link opens).
 
     `fixed` overrides the other optimizers' settings and `start` the start (the tests nudge both).
@@ -36,10 +39,14 @@ def demo_setup(sgd_lr: float, fixed: Mapping[str, Mapping[str, float]] | None = 
     fixed = DEMO_FIXED if fixed is None else fixed
     settings = {**fixed, "sgd": {"learning_rate": sgd_lr}}
     return Setup(
-        surface="ravine", steps=DEMO_STEPS, start=start, surface_params=dict(DEMO_SURFACE_PARAMS),
+        surface="ravine",
+        steps=DEMO_STEPS,
+        start=start,
+        surface_params=dict(DEMO_SURFACE_PARAMS),
         optimizers=tuple(
             OptimizerEntry(n, {**OptimizerEntry.default(n).hparams, **settings.get(n, {})})
-            for n in DEMO_OPTIMIZERS),
+            for n in DEMO_OPTIMIZERS
+        ),
     )
 
 
@@ -54,5 +61,9 @@ def demo_text_holds(run: PlaygroundRun, sgd_lr: float) -> bool:
             sgd_ok &= sgd.zigzag > 0.5
         if sgd_lr <= 0.01:
             sgd_ok &= sgd.zigzag < 0.05
-    return (sgd_ok and momentum.steps_to_tol is not None
-            and adam.steps_to_tol is None and adam.final_distance > 0.3)
+    return (
+        sgd_ok
+        and momentum.steps_to_tol is not None
+        and adam.steps_to_tol is None
+        and adam.final_distance > 0.3
+    )

@@ -21,8 +21,14 @@ from playground.compute import PlaygroundRun, entry_label
 from playground.lessons import LESSONS, Claim, Lesson
 from playground.setup import OptimizerEntry, Setup, from_query
 
-NUDGES: tuple[tuple[str, float], ...] = (("x0", 0.9), ("x0", 1.1), ("y0", 0.9), ("y0", 1.1),
-                                         ("lr", 0.9), ("lr", 1.1))
+NUDGES: tuple[tuple[str, float], ...] = (
+    ("x0", 0.9),
+    ("x0", 1.1),
+    ("y0", 0.9),
+    ("y0", 1.1),
+    ("lr", 0.9),
+    ("lr", 1.1),
+)
 NOISE_SEEDS: tuple[int, ...] = tuple(range(10))
 
 
@@ -38,10 +44,14 @@ def lesson_setup(lesson: Lesson, claim: Claim | None = None) -> Setup:
 def nudged(setup: Setup, what: str, factor: float) -> Setup:
     """`setup` with the start's x or y, or every optimizer's learning rate, times `factor`."""
     if what == "lr":
-        return setup.with_changes(optimizers=tuple(
-            OptimizerEntry(e.name, {**e.hparams, "learning_rate": e.hparams["learning_rate"] * factor},
-                           e.preset)
-            for e in setup.optimizers))
+        return setup.with_changes(
+            optimizers=tuple(
+                OptimizerEntry(
+                    e.name, {**e.hparams, "learning_rate": e.hparams["learning_rate"] * factor}, e.preset
+                )
+                for e in setup.optimizers
+            )
+        )
     x, y = setup.resolved_start()
     if what == "x0":
         return setup.with_changes(start=(x * factor, y))
@@ -53,12 +63,12 @@ def nudged(setup: Setup, what: str, factor: float) -> Setup:
 def variant_setups(setup: Setup) -> list[tuple[str, Setup]]:
     """The setup itself and its six nudged variants, each with a short name ("x0×0.9", ...);
     with gradient noise, each of those over every seed in NOISE_SEEDS."""
-    base = [("as given", setup)] + [(f"{what}×{factor:g}", nudged(setup, what, factor))
-                                    for what, factor in NUDGES]
+    base = [("as given", setup)] + [
+        (f"{what}×{factor:g}", nudged(setup, what, factor)) for what, factor in NUDGES
+    ]
     if setup.noise == 0:
         return base
-    return [(f"{name}, seed {seed}", s.with_changes(seed=seed)) for name, s in base
-            for seed in NOISE_SEEDS]
+    return [(f"{name}, seed {seed}", s.with_changes(seed=seed)) for name, s in base for seed in NOISE_SEEDS]
 
 
 @dataclass(frozen=True)
@@ -71,8 +81,15 @@ class ClaimReport:
 
 
 def _shared_key(setup: Setup) -> tuple[object, ...]:
-    return (setup.surface, setup.expression, tuple(sorted(setup.surface_params.items())),
-            setup.noise, setup.seed, setup.steps, setup.schedule)
+    return (
+        setup.surface,
+        setup.expression,
+        tuple(sorted(setup.surface_params.items())),
+        setup.noise,
+        setup.seed,
+        setup.steps,
+        setup.schedule,
+    )
 
 
 def run_setups(setups: Sequence[Setup]) -> list[PlaygroundRun]:
@@ -89,11 +106,21 @@ def run_setups(setups: Sequence[Setup]) -> list[PlaygroundRun]:
         for i in members:
             setup = setups[i]
             for k, e in enumerate(setup.optimizers):
-                configs.append(RunConfig(e.name, dict(e.hparams), e.preset, setup.resolved_start(),
-                                         entry_label(setup, k)))
+                configs.append(
+                    RunConfig(
+                        e.name, dict(e.hparams), e.preset, setup.resolved_start(), entry_label(setup, k)
+                    )
+                )
                 owners.append(i)
-        trajectories = run_batch(surface, configs, steps=first.steps, seed=first.seed,
-                                 noise=first.noise, schedule=first.schedule, surface_params=params)
+        trajectories = run_batch(
+            surface,
+            configs,
+            steps=first.steps,
+            seed=first.seed,
+            noise=first.noise,
+            schedule=first.schedule,
+            surface_params=params,
+        )
         for i in members:
             mine = tuple(t for t, owner in zip(trajectories, owners) if owner == i)
             metrics = tuple(compute_metrics(t, surface, surface_params=params) for t in mine)

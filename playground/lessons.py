@@ -51,6 +51,7 @@ class Lesson:
 
 # --- what the checks measure ------------------------------------------------------------------
 
+
 def _first(mask: np.ndarray) -> int | None:
     hits = np.flatnonzero(mask)
     return int(hits[0]) if len(hits) else None
@@ -82,26 +83,42 @@ def end_x(traj: Trajectory) -> float:
 
 # --- the claims ----------------------------------------------------------------------------
 
+
 def _ravine_claim(run: PlaygroundRun) -> bool:
     sgd, momentum = run.metrics
-    return (momentum.steps_to_tol is not None and sgd.steps_to_tol is None
-            and sgd.final_distance > 0.3 and sgd.zigzag > 0.25 and momentum.zigzag < 0.1)
+    return (
+        momentum.steps_to_tol is not None
+        and sgd.steps_to_tol is None
+        and sgd.final_distance > 0.3
+        and sgd.zigzag > 0.25
+        and momentum.zigzag < 0.1
+    )
 
 
 def _rosenbrock_claim(run: PlaygroundRun) -> bool:
     sgd, momentum, adam, rmsprop = run.trajectories
     m_sgd, m_momentum, m_adam, m_rmsprop = run.metrics
     into_valley = all(t.loss[50] < 5.0 for t in run.trajectories)
-    return (into_valley and 0.0 < end_x(sgd) < 0.5 and 0.6 < end_x(rmsprop) < 0.95
-            and m_rmsprop.final_distance > 0.1
-            and m_momentum.steps_to_tol is not None and m_adam.steps_to_tol is not None)
+    return (
+        into_valley
+        and 0.0 < end_x(sgd) < 0.5
+        and 0.6 < end_x(rmsprop) < 0.95
+        and m_rmsprop.final_distance > 0.1
+        and m_momentum.steps_to_tol is not None
+        and m_adam.steps_to_tol is not None
+    )
 
 
 def _saddle_noise_claim(run: PlaygroundRun) -> bool:
     sgd, momentum, adam = (_never(off_ridge_step(t)) for t in run.trajectories)
     still_on_screen = all(t.diverged_at is None for t in run.trajectories)
-    return (max(momentum, adam) <= 35 and sgd == math.inf and 15 <= adam <= 25
-            and len(run.trajectories[0].path) == 36 and still_on_screen)
+    return (
+        max(momentum, adam) <= 35
+        and sgd == math.inf
+        and 15 <= adam <= 25
+        and len(run.trajectories[0].path) == 36
+        and still_on_screen
+    )
 
 
 def _saddle_later_claim(run: PlaygroundRun) -> bool:
@@ -116,8 +133,12 @@ def _noise_claim(run: PlaygroundRun) -> bool:
     big, small = run.trajectories
     big_in, small_in = (_never(_first(distances(t) < 1.0)) for t in (big, small))
     big_late, small_late = (float(np.mean(distances(t)[-100:])) for t in (big, small))
-    return (big_in < 10 and small_in > 25 and small_late < 0.5 * big_late
-            and run.metrics[1].final_distance < run.metrics[0].final_distance)
+    return (
+        big_in < 10
+        and small_in > 25
+        and small_late < 0.5 * big_late
+        and run.metrics[1].final_distance < run.metrics[0].final_distance
+    )
 
 
 def _cosine_claim(run: PlaygroundRun) -> bool:
@@ -128,25 +149,36 @@ def _cosine_claim(run: PlaygroundRun) -> bool:
 def _bias_claim(run: PlaygroundRun) -> bool:
     corrected, uncorrected = run.trajectories
     ratio = first_step_length(uncorrected) / first_step_length(corrected)
-    return (abs(ratio - 0.1 / math.sqrt(0.001)) < 0.01 and run.metrics[0].steps_to_tol is not None
-            and run.metrics[1].final_loss > 20.0)
+    return (
+        abs(ratio - 0.1 / math.sqrt(0.001)) < 0.01
+        and run.metrics[0].steps_to_tol is not None
+        and run.metrics[1].final_loss > 20.0
+    )
 
 
 def _extreme_claim(run: PlaygroundRun) -> bool:
     default, huge_eps, small_b2 = run.metrics
-    return (default.steps_to_tol is not None and huge_eps.steps_to_tol is not None
-            and huge_eps.steps_to_tol >= 1.5 * default.steps_to_tol
-            and small_b2.path_ratio > 2.5 and default.path_ratio < 1.2
-            and small_b2.final_distance > 0.005 and default.final_distance < 1e-4)
+    return (
+        default.steps_to_tol is not None
+        and huge_eps.steps_to_tol is not None
+        and huge_eps.steps_to_tol >= 1.5 * default.steps_to_tol
+        and small_b2.path_ratio > 2.5
+        and default.path_ratio < 1.2
+        and small_b2.final_distance > 0.005
+        and default.final_distance < 1e-4
+    )
 
 
 def _frameworks_claim(run: PlaygroundRun) -> bool:
     keras, pytorch = run.trajectories
     alpha = keras.hparams["learning_rate"]
-    return (bool(np.all(np.abs(keras.updates[0]) < 0.03 * alpha))
-            and bool(np.all(np.abs(pytorch.updates[0]) > 0.6 * alpha))
-            and run.metrics[1].steps_to_tol is not None and run.metrics[0].steps_to_tol is None
-            and keras.loss[-1] > 0.99)
+    return (
+        bool(np.all(np.abs(keras.updates[0]) < 0.03 * alpha))
+        and bool(np.all(np.abs(pytorch.updates[0]) > 0.6 * alpha))
+        and run.metrics[1].steps_to_tol is not None
+        and run.metrics[0].steps_to_tol is None
+        and keras.loss[-1] > 0.99
+    )
 
 
 def _frameworks_later_claim(run: PlaygroundRun) -> bool:
@@ -159,144 +191,235 @@ LESSONS: tuple[Lesson, ...] = (
         slug="ravine",
         title="Zig-zag in a ravine",
         summary="Plain SGD bounces between the steep walls of a narrow valley and crawls along it; "
-                "momentum glides to the minimum.",
+        "momentum glides to the minimum.",
         explain="The ravine is 100 times steeper across than along. SGD's α must stay below "
-                "2/100 = 0.02 or it is thrown out of the valley; at α = 0.018 it first bounces from "
-                "wall to wall, then crawls along the flat floor, losing only 1.8 % of the remaining "
-                "distance per step. Momentum (μ = 0.9, α = 0.004) swings across in slow, wide arcs "
-                "that die out, while its speed along the floor builds up. The **zig-zag** column "
-                "(Metrics) is the share of the path spent going back and forth across the valley.",
-        query={"s": "ravine", "sp.condition": "100", "sp.angle": "30", "steps": "100",
-               "x0": "-2.8", "y0": "-1",
-               "o": ["sgd(learning_rate=0.018)", "momentum(learning_rate=0.004,momentum=0.9)"]},
-        claims=(Claim("After 100 steps momentum has reached the tolerance and SGD has not (it is "
-                      "still more than 0.3 from the minimum); SGD's zig-zag is above 0.25, "
-                      "momentum's below 0.1.", _ravine_claim),),
+        "2/100 = 0.02 or it is thrown out of the valley; at α = 0.018 it first bounces from "
+        "wall to wall, then crawls along the flat floor, losing only 1.8 % of the remaining "
+        "distance per step. Momentum (μ = 0.9, α = 0.004) swings across in slow, wide arcs "
+        "that die out, while its speed along the floor builds up. The **zig-zag** column "
+        "(Metrics) is the share of the path spent going back and forth across the valley.",
+        query={
+            "s": "ravine",
+            "sp.condition": "100",
+            "sp.angle": "30",
+            "steps": "100",
+            "x0": "-2.8",
+            "y0": "-1",
+            "o": ["sgd(learning_rate=0.018)", "momentum(learning_rate=0.004,momentum=0.9)"],
+        },
+        claims=(
+            Claim(
+                "After 100 steps momentum has reached the tolerance and SGD has not (it is "
+                "still more than 0.3 from the minimum); SGD's zig-zag is above 0.25, "
+                "momentum's below 0.1.",
+                _ravine_claim,
+            ),
+        ),
     ),
     Lesson(
         slug="rosenbrock",
         title="The Rosenbrock valley",
         summary="Finding the curved valley is easy; following it to the minimum is the hard part.",
         explain="From (−1.2, 1) every optimizer drops into the banana-shaped valley within a few "
-                "dozen steps, then slows down: the floor is nearly flat and curved. SGD's α is capped "
-                "by the steep walls, so it crawls; momentum (same α) builds up speed along the floor; "
-                "RMSprop and Adam scale each coordinate's step by its recent gradient size, and Adam "
-                "adds momentum on top. Open Internals to watch Adam's per-coordinate step size.",
-        query={"s": "rosenbrock", "steps": "1000", "x0": "-1.2", "y0": "1",
-               "o": ["sgd(learning_rate=0.001)", "momentum(learning_rate=0.001)",
-                     "adam(learning_rate=0.3)", "rmsprop(learning_rate=0.005)"]},
-        claims=(Claim("By step 50 every loss is below 5: all four are on the valley floor. After 1000 "
-                      "steps SGD "
-                      "has only just passed the valley's bottom (its end has 0 < x < 0.5), RMSprop "
-                      "is still short of the minimum (0.6 < x < 0.95, more than 0.1 away), and "
-                      "momentum and Adam have both reached it (within the tolerance).",
-                      _rosenbrock_claim),),
+        "dozen steps, then slows down: the floor is nearly flat and curved. SGD's α is capped "
+        "by the steep walls, so it crawls; momentum (same α) builds up speed along the floor; "
+        "RMSprop and Adam scale each coordinate's step by its recent gradient size, and Adam "
+        "adds momentum on top. Open Internals to watch Adam's per-coordinate step size.",
+        query={
+            "s": "rosenbrock",
+            "steps": "1000",
+            "x0": "-1.2",
+            "y0": "1",
+            "o": [
+                "sgd(learning_rate=0.001)",
+                "momentum(learning_rate=0.001)",
+                "adam(learning_rate=0.3)",
+                "rmsprop(learning_rate=0.005)",
+            ],
+        },
+        claims=(
+            Claim(
+                "By step 50 every loss is below 5: all four are on the valley floor. After 1000 "
+                "steps SGD "
+                "has only just passed the valley's bottom (its end has 0 < x < 0.5), RMSprop "
+                "is still short of the minimum (0.6 < x < 0.95, more than 0.1 away), and "
+                "momentum and Adam have both reached it (within the tolerance).",
+                _rosenbrock_claim,
+            ),
+        ),
     ),
     Lesson(
         slug="saddle",
         title="Escaping a saddle",
         summary="Start exactly on a saddle's ridge: without noise, gradient descent slides into "
-                "the saddle point and stays; with noise, how fast you leave depends on the optimizer.",
+        "the saddle point and stays; with noise, how fast you leave depends on the optimizer.",
         explain="At (1, 0) the gradient of x² − y² points straight at the saddle point and has no y "
-                "component. A little gradient noise (σ = 0.02) tips every run off the ridge; then "
-                "SGD's distance from the ridge grows only by the factor 1 + 2α = 1.1 per step, "
-                "momentum compounds it, and Adam divides by √v̂, so its step in y stays about α "
-                "however small the gradient: it walks off in about 1/α = 20 steps. Runs that run "
-                "downhill for good leave the picture: this surface has no minimum.",
-        query={"s": "saddle", "steps": "35", "x0": "1", "y0": "0", "noise": "0.02", "seed": "0",
-               "o": ["sgd(learning_rate=0.05)", "momentum(learning_rate=0.05)",
-                     "adam(learning_rate=0.05)"]},
-        claims=(Claim("In 10 of 10 noise seeds, within these 35 steps Adam and momentum move "
-                      "more than 1 off the ridge (|y| > 1; Adam after 15 to 25 steps) while SGD "
-                      "is still within 1 of it.", _saddle_noise_claim),
-                Claim("Raise the steps to 150: SGD leaves too, after 50 to 150 steps: it is slow, "
-                      "not stuck.", _saddle_later_claim, changes={"steps": "150"}),
-                Claim("Set σ to 0 and the steps to 100: then all three slide into the saddle point "
-                      "and stay there (at the end each is within 0.02 of it).",
-                      _saddle_still_claim, changes={"noise": "0", "steps": "100"})),
+        "component. A little gradient noise (σ = 0.02) tips every run off the ridge; then "
+        "SGD's distance from the ridge grows only by the factor 1 + 2α = 1.1 per step, "
+        "momentum compounds it, and Adam divides by √v̂, so its step in y stays about α "
+        "however small the gradient: it walks off in about 1/α = 20 steps. Runs that run "
+        "downhill for good leave the picture: this surface has no minimum.",
+        query={
+            "s": "saddle",
+            "steps": "35",
+            "x0": "1",
+            "y0": "0",
+            "noise": "0.02",
+            "seed": "0",
+            "o": ["sgd(learning_rate=0.05)", "momentum(learning_rate=0.05)", "adam(learning_rate=0.05)"],
+        },
+        claims=(
+            Claim(
+                "In 10 of 10 noise seeds, within these 35 steps Adam and momentum move "
+                "more than 1 off the ridge (|y| > 1; Adam after 15 to 25 steps) while SGD "
+                "is still within 1 of it.",
+                _saddle_noise_claim,
+            ),
+            Claim(
+                "Raise the steps to 150: SGD leaves too, after 50 to 150 steps: it is slow, not stuck.",
+                _saddle_later_claim,
+                changes={"steps": "150"},
+            ),
+            Claim(
+                "Set σ to 0 and the steps to 100: then all three slide into the saddle point "
+                "and stay there (at the end each is within 0.02 of it).",
+                _saddle_still_claim,
+                changes={"noise": "0", "steps": "100"},
+            ),
+        ),
     ),
     Lesson(
         slug="noise",
         title="Noise versus learning rate",
         summary="With noisy gradients a large step rattles around the minimum; a small one is "
-                "precise but slow.",
+        "precise but slow.",
         explain="The bowl's gradients carry Gaussian noise (σ = 1); SGD #1 has α = 0.3, SGD #2 "
-                "α = 0.03. A large learning rate gets close fast and then jitters at a distance "
-                "that grows like σ·√α (on this bowl the root-mean-square distance settles at "
-                "σ·√(2α/(2 − α)): 0.59 for α = 0.3, 0.17 for α = 0.03); a small one gets closer in "
-                "the end but takes longer. The Curves tab shows the distance over time. A decaying "
-                "schedule gets both: big steps early, small late.",
-        query={"s": "noisy_bowl", "noise": "1", "steps": "400",
-               "o": ["sgd(learning_rate=0.3)", "sgd(learning_rate=0.03)"]},
-        claims=(Claim("In 10 of 10 noise seeds the large step comes within 1 of the minimum in "
-                      "under 10 steps and the small one needs more than 25; over the last 100 steps "
-                      "the small step stays on average less than half as far away, and it ends "
-                      "closer (distance to min).", _noise_claim),
-                Claim("Set the schedule to cosine: SGD #1 still comes within 1 of the minimum in "
-                      "under 10 steps, and over its last 100 steps it stays within 0.25 of it on "
-                      "average, in 10 of 10 seeds.", _cosine_claim, changes={"sched": "cosine"})),
+        "α = 0.03. A large learning rate gets close fast and then jitters at a distance "
+        "that grows like σ·√α (on this bowl the root-mean-square distance settles at "
+        "σ·√(2α/(2 − α)): 0.59 for α = 0.3, 0.17 for α = 0.03); a small one gets closer in "
+        "the end but takes longer. The Curves tab shows the distance over time. A decaying "
+        "schedule gets both: big steps early, small late.",
+        query={
+            "s": "noisy_bowl",
+            "noise": "1",
+            "steps": "400",
+            "o": ["sgd(learning_rate=0.3)", "sgd(learning_rate=0.03)"],
+        },
+        claims=(
+            Claim(
+                "In 10 of 10 noise seeds the large step comes within 1 of the minimum in "
+                "under 10 steps and the small one needs more than 25; over the last 100 steps "
+                "the small step stays on average less than half as far away, and it ends "
+                "closer (distance to min).",
+                _noise_claim,
+            ),
+            Claim(
+                "Set the schedule to cosine: SGD #1 still comes within 1 of the minimum in "
+                "under 10 steps, and over its last 100 steps it stays within 0.25 of it on "
+                "average, in 10 of 10 seeds.",
+                _cosine_claim,
+                changes={"sched": "cosine"},
+            ),
+        ),
     ),
     Lesson(
         slug="bias-correction",
         title="Why Adam corrects its bias",
         summary="Without bias correction Adam's first steps are several times α: here they throw "
-                "it out of the minimum's basin.",
+        "it out of the minimum's basin.",
         explain="Adam's moments start at zero, so early on m and v are biased towards zero; dividing "
-                "by 1 − βᵗ undoes that, and the first step is then exactly α in each coordinate. "
-                "Without the correction the early steps are set by β₁ and β₂, not by α: "
-                "(1 − β₁)/√(1 − β₂) ≈ 3.16·α at the first step, more over the next few (√(1 − β₂ᵗ) "
-                "grows slowly), and back to about α only after some thousand steps. On a smooth bowl "
-                "that merely makes it faster; on Goldstein–Price, with steep walls and local minima "
-                "around the central basin, the same α throws it out. Adam #1 is corrected, Adam #2 "
-                "is not. Open Internals to compare m with m̂ and v with v̂.",
-        query={"s": "goldstein_price", "steps": "300", "x0": "-1", "y0": "-1.5",
-               "o": ["adam(learning_rate=0.2)", "adam(learning_rate=0.2,bias_correction=0)"]},
-        claims=(Claim("Same α = 0.2: the uncorrected Adam's first step is 3.16 times as long as the "
-                      "corrected one's; the corrected Adam reaches the global minimum (f = 3, within "
-                      "the tolerance) and the uncorrected one does not: after 300 steps its loss is "
-                      "still above 20.", _bias_claim),),
+        "by 1 − βᵗ undoes that, and the first step is then exactly α in each coordinate. "
+        "Without the correction the early steps are set by β₁ and β₂, not by α: "
+        "(1 − β₁)/√(1 − β₂) ≈ 3.16·α at the first step, more over the next few (√(1 − β₂ᵗ) "
+        "grows slowly), and back to about α only after some thousand steps. On a smooth bowl "
+        "that merely makes it faster; on Goldstein–Price, with steep walls and local minima "
+        "around the central basin, the same α throws it out. Adam #1 is corrected, Adam #2 "
+        "is not. Open Internals to compare m with m̂ and v with v̂.",
+        query={
+            "s": "goldstein_price",
+            "steps": "300",
+            "x0": "-1",
+            "y0": "-1.5",
+            "o": ["adam(learning_rate=0.2)", "adam(learning_rate=0.2,bias_correction=0)"],
+        },
+        claims=(
+            Claim(
+                "Same α = 0.2: the uncorrected Adam's first step is 3.16 times as long as the "
+                "corrected one's; the corrected Adam reaches the global minimum (f = 3, within "
+                "the tolerance) and the uncorrected one does not: after 300 steps its loss is "
+                "still above 20.",
+                _bias_claim,
+            ),
+        ),
     ),
     Lesson(
         slug="extreme-eps-beta2",
         title="Extreme ε and β₂",
         summary="A huge ε turns Adam into SGD with momentum; a small β₂ makes its step size jumpy.",
         explain="Three Adams on a smooth bowl (noise off): #1 with the defaults, #2 with ε = 1, "
-                "#3 with β₂ = 0.5. With ε = 1 the denominator √v̂ + ε is "
-                "dominated by ε as soon as the gradients shrink below 1, so Adam loses its adaptive "
-                "scaling: its step becomes about α·m̂, SGD with momentum, and it creeps in as the "
-                "gradient fades. With β₂ = 0.5, v̂ follows only the last few squared "
-                "gradients, so the step size jumps whenever the gradient changes and the path "
-                "wanders. Open Internals and watch the effective step size.",
-        query={"s": "noisy_bowl", "noise": "0", "steps": "300", "x0": "-2.5", "y0": "2",
-               "o": ["adam(learning_rate=0.05)", "adam(learning_rate=0.05,eps=1)",
-                     "adam(learning_rate=0.05,b2=0.5)"]},
-        claims=(Claim("With ε = 1 Adam needs at least 1.5 times the default's steps to reach the "
-                      "tolerance. With β₂ = 0.5 its path is more than 2.5 times as long as the "
-                      "straight line (path / displacement; the default's is below 1.2), and after "
-                      "300 steps it is still more than 0.005 from the minimum (the default: less "
-                      "than 0.0001).", _extreme_claim),),
+        "#3 with β₂ = 0.5. With ε = 1 the denominator √v̂ + ε is "
+        "dominated by ε as soon as the gradients shrink below 1, so Adam loses its adaptive "
+        "scaling: its step becomes about α·m̂, SGD with momentum, and it creeps in as the "
+        "gradient fades. With β₂ = 0.5, v̂ follows only the last few squared "
+        "gradients, so the step size jumps whenever the gradient changes and the path "
+        "wanders. Open Internals and watch the effective step size.",
+        query={
+            "s": "noisy_bowl",
+            "noise": "0",
+            "steps": "300",
+            "x0": "-2.5",
+            "y0": "2",
+            "o": [
+                "adam(learning_rate=0.05)",
+                "adam(learning_rate=0.05,eps=1)",
+                "adam(learning_rate=0.05,b2=0.5)",
+            ],
+        },
+        claims=(
+            Claim(
+                "With ε = 1 Adam needs at least 1.5 times the default's steps to reach the "
+                "tolerance. With β₂ = 0.5 its path is more than 2.5 times as long as the "
+                "straight line (path / displacement; the default's is below 1.2), and after "
+                "300 steps it is still more than 0.005 from the minimum (the default: less "
+                "than 0.0001).",
+                _extreme_claim,
+            ),
+        ),
     ),
     Lesson(
         slug="frameworks",
         title="Same name, different optimizer",
         summary="Adam in Keras and in PyTorch are not quite the same formula; on a plateau it shows.",
         explain="A wide plateau around a narrow well, f = 1 − 1/(1 + (4(x² + y²))⁴): at the start "
-                "the slope is about 10⁻⁷. Adam #1 runs with the Keras preset, Adam #2 with "
-                "PyTorch's. Keras adds ε = 10⁻⁷ to the uncorrected √v and folds the "
-                "bias corrections into the step size; PyTorch (like optax) adds ε = 10⁻⁸ to √v̂. "
-                "With gradients this small, ε dominates Keras's denominator, and Keras's Adam speeds "
-                "up only as v grows. (At a gradient of 10⁻⁶ the first steps would be 0.24·α and "
-                "0.99·α.)",
-        query={"s": "custom", "f": "1 - 1/(1 + (4*(x**2 + y**2))**4)", "steps": "70",
-               "x0": "-3.5", "y0": "2.5",
-               "o": ["adam(learning_rate=0.05)@keras", "adam(learning_rate=0.05)@pytorch"]},
-        claims=(Claim("Same α = 0.05: Keras's first step is under 3 % of α in each coordinate, "
-                      "PyTorch's over 60 %; after 70 steps PyTorch's Adam is down in the well "
-                      "(within the tolerance) while Keras's is still on the plateau (loss above "
-                      "0.99).", _frameworks_claim),
-                Claim("Raise the steps to 200: Keras's Adam gets there too, after 1.5 to 3 times "
-                      "as many steps as PyTorch's.", _frameworks_later_claim,
-                      changes={"steps": "200"})),
+        "the slope is about 10⁻⁷. Adam #1 runs with the Keras preset, Adam #2 with "
+        "PyTorch's. Keras adds ε = 10⁻⁷ to the uncorrected √v and folds the "
+        "bias corrections into the step size; PyTorch (like optax) adds ε = 10⁻⁸ to √v̂. "
+        "With gradients this small, ε dominates Keras's denominator, and Keras's Adam speeds "
+        "up only as v grows. (At a gradient of 10⁻⁶ the first steps would be 0.24·α and "
+        "0.99·α.)",
+        query={
+            "s": "custom",
+            "f": "1 - 1/(1 + (4*(x**2 + y**2))**4)",
+            "steps": "70",
+            "x0": "-3.5",
+            "y0": "2.5",
+            "o": ["adam(learning_rate=0.05)@keras", "adam(learning_rate=0.05)@pytorch"],
+        },
+        claims=(
+            Claim(
+                "Same α = 0.05: Keras's first step is under 3 % of α in each coordinate, "
+                "PyTorch's over 60 %; after 70 steps PyTorch's Adam is down in the well "
+                "(within the tolerance) while Keras's is still on the plateau (loss above "
+                "0.99).",
+                _frameworks_claim,
+            ),
+            Claim(
+                "Raise the steps to 200: Keras's Adam gets there too, after 1.5 to 3 times "
+                "as many steps as PyTorch's.",
+                _frameworks_later_claim,
+                changes={"steps": "200"},
+            ),
+        ),
     ),
 )
 

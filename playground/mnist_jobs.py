@@ -73,16 +73,19 @@ def dataset(which: str) -> MNISTSplit:
                     raise DataUnavailable(
                         "The full MNIST set could not be downloaded on this server (no internet "
                         "access?). Choose the offline sample in the sidebar: it holds 10,000 "
-                        f"real MNIST digits. Details: {str(e)[:300]}") from e
+                        f"real MNIST digits. Details: {str(e)[:300]}"
+                    ) from e
                 except IDXError as e:
-                    raise DataUnavailable(f"A cached MNIST file is damaged: {e}. Delete it "
-                                          "to have it downloaded again.") from e
+                    raise DataUnavailable(
+                        f"A cached MNIST file is damaged: {e}. Delete it to have it downloaded again."
+                    ) from e
             else:
                 raise ValueError(f"unknown data {which!r}")
         return _data[which]
 
 
 # --- results and their cache ---------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -284,11 +287,15 @@ class TrainingJob:
         self.phase = LOADING
         data = dataset(self.setup.data)
         self.phase, self.started = PREPARING, time.monotonic()
-        result = train(self.setup.optimizer_configs(), self.setup.train_config(), data,
-                       callback=self._on_epoch, on_chunk=self._on_chunk)
+        result = train(
+            self.setup.optimizer_configs(),
+            self.setup.train_config(),
+            data,
+            callback=self._on_epoch,
+            on_chunk=self._on_chunk,
+        )
         self.partial = _copy_curves(result)
-        self.outcome = Outcome(self.setup, result,
-                               stop_reason=self.stop_reason if result.stopped else None)
+        self.outcome = Outcome(self.setup, result, stop_reason=self.stop_reason if result.stopped else None)
         if result.stopped:
             self.phase = STOPPED
         else:
@@ -316,14 +323,15 @@ def running_jobs() -> int:
         return len(_running_jobs)
 
 
-
-def landscape_for(outcome: Outcome, resolution: int,
-                  progress: Callable[[int, int], None] | None = None) -> Landscape:
+def landscape_for(
+    outcome: Outcome, resolution: int, progress: Callable[[int, int], None] | None = None
+) -> Landscape:
     """The loss-landscape slice of a run (cached on the outcome, which the cache may hold)."""
     land = outcome.landscapes.get(resolution)
     if land is None:
-        land = compute_landscape(outcome.result, dataset(outcome.setup.data),
-                                 resolution=resolution, progress=progress)
+        land = compute_landscape(
+            outcome.result, dataset(outcome.setup.data), resolution=resolution, progress=progress
+        )
         outcome.landscapes[resolution] = land
     return land
 

@@ -97,8 +97,11 @@ class MnistSetup:
         out = []
         for e in self.optimizers:
             base = resolve_hparams(e.name, None, e.preset)
-            changed = {k: float(v) for k, v in e.hparams.items()
-                       if not math.isclose(float(v), base[k], rel_tol=1e-9, abs_tol=0.0)}
+            changed = {
+                k: float(v)
+                for k, v in e.hparams.items()
+                if not math.isclose(float(v), base[k], rel_tol=1e-9, abs_tol=0.0)
+            }
             out.append(OptimizerSettings(e.name, changed, e.preset))
         return out
 
@@ -111,15 +114,22 @@ class MnistSetup:
         return max(1, min(MAX_CHUNK_BATCHES, CHUNK_IMAGES[self.model] // self.batch_size))
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(model=self.model, epochs=self.epochs, batch_size=self.batch_size,
-                           train_size=self.train_size, seed=self.seed,
-                           keep_snapshots=self.keeps_snapshots(),
-                           chunk_size=self.chunk_batches())
+        return TrainConfig(
+            model=self.model,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            train_size=self.train_size,
+            seed=self.seed,
+            keep_snapshots=self.keeps_snapshots(),
+            chunk_size=self.chunk_batches(),
+        )
 
     def describe(self) -> str:
-        return (f"{self.model.upper()} · {self.train_size:,} training images ({self.data}) · "
-                f"batch {self.batch_size} · {self.epochs} epoch{'s' * (self.epochs != 1)} · "
-                f"seed {self.seed}")
+        return (
+            f"{self.model.upper()} · {self.train_size:,} training images ({self.data}) · "
+            f"batch {self.batch_size} · {self.epochs} epoch{'s' * (self.epochs != 1)} · "
+            f"seed {self.seed}"
+        )
 
 
 @functools.lru_cache(maxsize=4)
@@ -151,13 +161,15 @@ def _record_speed(result: TrainResult) -> None:
 
 # --- JSON ----------------------------------------------------------------------------------------
 
+
 def to_dict(setup: MnistSetup) -> dict[str, Any]:
     return {
         "format": SETUP_FORMAT,
         "model": setup.model,
-        "optimizers": [{"name": e.name, "preset": e.preset,
-                        "hparams": {k: float(v) for k, v in e.hparams.items()}}
-                       for e in setup.optimizers],
+        "optimizers": [
+            {"name": e.name, "preset": e.preset, "hparams": {k: float(v) for k, v in e.hparams.items()}}
+            for e in setup.optimizers
+        ],
         "epochs": setup.epochs,
         "batch_size": setup.batch_size,
         "data": setup.data,
@@ -177,12 +189,14 @@ def to_json(setup: MnistSetup) -> str:
 # an optimizer lists only the values that differ from its preset.
 
 
-
 def encode_optimizer(entry: OptimizerEntry) -> str:
     """adadelta(learning_rate=1)@keras: the preset always, values only where they differ."""
     base = resolve_hparams(entry.name, None, entry.preset)
-    changed = [f"{k}={format_number(v)}" for k, v in entry.hparams.items()
-               if not math.isclose(float(v), base[k], rel_tol=1e-6, abs_tol=0.0)]
+    changed = [
+        f"{k}={format_number(v)}"
+        for k, v in entry.hparams.items()
+        if not math.isclose(float(v), base[k], rel_tol=1e-6, abs_tol=0.0)
+    ]
     return entry.name + (f"({','.join(changed)})" if changed else "") + f"@{entry.preset}"
 
 
@@ -229,14 +243,13 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[MnistSetup, list[s
     for key in unknown[:MAX_UNKNOWN_KEYS_NAMED]:
         reader.warn(f"unknown link parameter {shown(key, 30)} ignored.")
     if len(unknown) > MAX_UNKNOWN_KEYS_NAMED:
-        reader.warn(f"{len(unknown) - MAX_UNKNOWN_KEYS_NAMED} more unknown link parameters "
-                    "ignored.")
+        reader.warn(f"{len(unknown) - MAX_UNKNOWN_KEYS_NAMED} more unknown link parameters ignored.")
     raw = {key: first_value(query, key, reader) for key in QUERY_KEYS if key != "o"}
 
-    model = base.model if raw["model"] is None else reader.choice(
-        raw["model"], "model", base.model, MODEL_NAMES)
-    data = base.data if raw["data"] is None else reader.choice(
-        raw["data"], "data", base.data, DATA_SOURCES)
+    model = (
+        base.model if raw["model"] is None else reader.choice(raw["model"], "model", base.model, MODEL_NAMES)
+    )
+    data = base.data if raw["data"] is None else reader.choice(raw["data"], "data", base.data, DATA_SOURCES)
 
     optimizers = base.optimizers
     raw_o = query.get("o")
@@ -264,23 +277,29 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[MnistSetup, list[s
     batch = integer("batch", "batch size", base.batch_size, 1, 100_000)
     if batch not in BATCH_SIZES:
         near = nearest(BATCH_SIZES, batch)
-        reader.warn(f"batch size {batch} is not one of {', '.join(map(str, BATCH_SIZES))}; "
-                    f"using {near}.")
+        reader.warn(f"batch size {batch} is not one of {', '.join(map(str, BATCH_SIZES))}; using {near}.")
         batch = near
     sizes = train_sizes(data)
     n = integer("n", "training images", base.train_size, 1, 10**9)
     if n > sizes[-1]:
-        reader.warn(f"training images: {n} is more than the {data} set has "
-                    f"({sizes[-1]:,}); using {sizes[-1]}.")
+        reader.warn(
+            f"training images: {n} is more than the {data} set has ({sizes[-1]:,}); using {sizes[-1]}."
+        )
         n = sizes[-1]
     elif n not in sizes:
         near = nearest(sizes, n)
-        reader.warn(f"training images: {n} is not one of {', '.join(map(str, sizes))}; "
-                    f"using {near}.")
+        reader.warn(f"training images: {n} is not one of {', '.join(map(str, sizes))}; using {near}.")
         n = near
     seed = integer("seed", "seed", base.seed, 0, 2**31 - 1)
-    setup = MnistSetup(model=model, optimizers=optimizers, epochs=epochs, batch_size=batch,
-                       data=data, train_size=n, seed=seed)
+    setup = MnistSetup(
+        model=model,
+        optimizers=optimizers,
+        epochs=epochs,
+        batch_size=batch,
+        data=data,
+        train_size=n,
+        seed=seed,
+    )
     return setup, reader.warnings
 
 
@@ -291,12 +310,16 @@ ADADELTA_FIXED_LR = 1.0  # PyTorch's default: Zeiler's method as published
 
 def needs_adadelta_fix(setup: MnistSetup) -> bool:
     """Some Adadelta entry runs with a learning rate well below the paper's (implicit) 1."""
-    return any(e.name == "adadelta" and e.hparams["learning_rate"] < 0.1
-               for e in setup.optimizers)
+    return any(e.name == "adadelta" and e.hparams["learning_rate"] < 0.1 for e in setup.optimizers)
 
 
 def fix_adadelta(setup: MnistSetup) -> MnistSetup:
     """Every Adadelta with the learning rate 1.0 (PyTorch's default), the rest unchanged."""
-    return setup.with_changes(optimizers=tuple(
-        OptimizerEntry(e.name, {**e.hparams, "learning_rate": ADADELTA_FIXED_LR}, e.preset)
-        if e.name == "adadelta" else e for e in setup.optimizers))
+    return setup.with_changes(
+        optimizers=tuple(
+            OptimizerEntry(e.name, {**e.hparams, "learning_rate": ADADELTA_FIXED_LR}, e.preset)
+            if e.name == "adadelta"
+            else e
+            for e in setup.optimizers
+        )
+    )

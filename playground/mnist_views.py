@@ -44,10 +44,12 @@ def progress_text(job: TrainingJob) -> str:
     per_epoch = max(job.total // max(job.setup.epochs, 1), 1)
     epochs, n = job.setup.epochs, len(job.setup.optimizers)
     finished, in_epoch = divmod(job.done, per_epoch)
-    where = (f"epoch {finished} of {epochs} finished" if in_epoch == 0 else
-             f"epoch {finished + 1} of {epochs}, batch {in_epoch} of {per_epoch}")
-    return (f"Training {n} optimizer{'s' * (n != 1)} side by side: {where} · "
-            f"{job.elapsed():.0f} s")
+    where = (
+        f"epoch {finished} of {epochs} finished"
+        if in_epoch == 0
+        else f"epoch {finished + 1} of {epochs}, batch {in_epoch} of {per_epoch}"
+    )
+    return f"Training {n} optimizer{'s' * (n != 1)} side by side: {where} · {job.elapsed():.0f} s"
 
 
 def stop_message(outcome: Outcome) -> str:
@@ -55,13 +57,19 @@ def stop_message(outcome: Outcome) -> str:
     result, reason = outcome.result, outcome.stop_reason
     full = [e for e in result.runs[0].epochs if e.batches >= result.steps_per_epoch]
     part = [e for e in result.runs[0].epochs if e.batches < result.steps_per_epoch]
-    text = (f"Stopped{' because ' + reason if reason else ''}: {len(full)} of "
-            f"{result.config.epochs} epochs finished")
+    text = (
+        f"Stopped{' because ' + reason if reason else ''}: {len(full)} of "
+        f"{result.config.epochs} epochs finished"
+    )
     if part:
-        text += (f", epoch {part[0].epoch} stopped after {part[0].batches} of "
-                 f"{result.steps_per_epoch} batches (its row is marked *partial*)")
-    return text + (". Everything trained so far is shown below. A stopped run is not kept "
-                   "in the cache: Run trains this setup again from the start.")
+        text += (
+            f", epoch {part[0].epoch} stopped after {part[0].batches} of "
+            f"{result.steps_per_epoch} batches (its row is marked *partial*)"
+        )
+    return text + (
+        ". Everything trained so far is shown below. A stopped run is not kept "
+        "in the cache: Run trains this setup again from the start."
+    )
 
 
 def _pct(x: float) -> float:
@@ -104,7 +112,8 @@ def epoch_frame(result: TrainResult, metric: str = "val_acc") -> pd.DataFrame:
     scale = _pct if metric == "val_acc" else float
     initial = "initial_val_acc" if metric == "val_acc" else "initial_val_loss"
     rows: list[dict[str, Any]] = [
-        {"epoch": "0 (start)", **{r.label: scale(getattr(r, initial)) for r in runs}}]
+        {"epoch": "0 (start)", **{r.label: scale(getattr(r, initial)) for r in runs}}
+    ]
     for i in range(max((len(r.epochs) for r in runs), default=0)):
         label = str(i + 1)
         row: dict[str, Any] = {}
@@ -124,7 +133,8 @@ def _distance_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
     a, b = line[:-1], line[1:]
     ab = b - a
     t = np.einsum("psk,sk->ps", points[:, None, :] - a[None], ab) / np.maximum(
-        np.einsum("sk,sk->s", ab, ab), 1e-30)
+        np.einsum("sk,sk->s", ab, ab), 1e-30
+    )
     closest = a[None] + np.clip(t, 0.0, 1.0)[..., None] * ab[None]
     return np.min(np.linalg.norm(points[:, None, :] - closest, axis=2), axis=1)
 
@@ -142,7 +152,7 @@ def hidden_paths(land: Landscape, tolerance: float = 0.02) -> dict[str, str]:
         if np.max(np.linalg.norm(path - path[0], axis=1)) < tol:
             out[label] = "start"
             continue
-        for later in labels[i + 1:]:
+        for later in labels[i + 1 :]:
             if np.all(_distance_to_polyline(path, np.asarray(land.paths[later], float)) < tol):
                 out[label] = later
                 break
@@ -150,9 +160,13 @@ def hidden_paths(land: Landscape, tolerance: float = 0.02) -> dict[str, str]:
 
 
 def hidden_paths_note(hidden: Mapping[str, str]) -> str:
-    parts = [f"{label} barely leaves the start (its path is under the white circle)"
-             if where == "start" else f"{label}'s path runs under {where}'s (drawn wider, it "
-             "shows as a border): they moved the same way" for label, where in hidden.items()]
+    parts = [
+        f"{label} barely leaves the start (its path is under the white circle)"
+        if where == "start"
+        else f"{label}'s path runs under {where}'s (drawn wider, it "
+        "shows as a border): they moved the same way"
+        for label, where in hidden.items()
+    ]
     return "; ".join(parts) + "." if parts else ""
 
 

@@ -24,6 +24,7 @@ from playground.setup import (
 
 # --- widget state --------------------------------------------------------------------------------
 
+
 class WidgetState(Protocol):
     """What the widget-state functions use of st.session_state (a plain dict in the tests)."""
 
@@ -54,8 +55,7 @@ def write_entry(state: WidgetState, entry_id: int, entry: OptimizerEntry) -> Non
     state[entry_prefix(entry_id) + ".preset"] = entry.preset
     for h in OPTIMIZERS[entry.name].hyperparams:
         value = entry.hparams.get(h.name, h.default)
-        state[hparam_key(entry_id, entry.name, h.name)] = (
-            bool(value) if h.kind == "bool" else float(value))
+        state[hparam_key(entry_id, entry.name, h.name)] = bool(value) if h.kind == "bool" else float(value)
 
 
 def seed_widgets(state: WidgetState, setup: MnistSetup) -> None:
@@ -80,8 +80,10 @@ def widgets_seeded(state: WidgetState) -> bool:
     keys = [wkey(k) for k in ("model", "data", "n", "batch", "epochs", "seed", "entry_ids")]
     if not all(k in state for k in keys):
         return False
-    return all(entry_prefix(i) + ".name" in state and entry_prefix(i) + ".preset" in state
-               for i in state[wkey("entry_ids")])
+    return all(
+        entry_prefix(i) + ".name" in state and entry_prefix(i) + ".preset" in state
+        for i in state[wkey("entry_ids")]
+    )
 
 
 def read_entry(state: WidgetState, entry_id: int) -> OptimizerEntry:

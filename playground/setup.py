@@ -118,6 +118,7 @@ HIDEABLE_CONTROLS: dict[str, str] = {
 
 # --- reading untrusted values -------------------------------------------------------------
 
+
 def widget_range(h: HyperParam) -> tuple[float, float]:
     """The values a hyperparameter's widget can show, and so what a link or file may set.
 
@@ -240,8 +241,10 @@ class Reader:
         """The first MAX_KEYS_PER_MAPPING items of an untrusted mapping (one warning for more)."""
         items = list(itertools.islice(mapping.items(), MAX_KEYS_PER_MAPPING))
         if len(mapping) > MAX_KEYS_PER_MAPPING:
-            self.warn(f"{what}: {len(mapping)} entries given; read the first {MAX_KEYS_PER_MAPPING}, "
-                      f"ignored {len(mapping) - MAX_KEYS_PER_MAPPING}.")
+            self.warn(
+                f"{what}: {len(mapping)} entries given; read the first {MAX_KEYS_PER_MAPPING}, "
+                f"ignored {len(mapping) - MAX_KEYS_PER_MAPPING}."
+            )
         return items
 
     def optimizer(self, name: object, preset: object, hparams: Mapping[str, object]) -> OptimizerEntry | None:
@@ -249,8 +252,9 @@ class Reader:
         if not isinstance(name, str) or name not in OPTIMIZERS:
             self.warn(f"optimizer {raw_text(name)} is unknown and was dropped.")
             return None
-        preset = self.choice(preset if preset is not None else "optax", f"{name} preset",
-                             "optax", tuple(PRESETS))
+        preset = self.choice(
+            preset if preset is not None else "optax", f"{name} preset", "optax", tuple(PRESETS)
+        )
         values = resolve_hparams(name, None, preset)
         spec = OPTIMIZERS[name]
         unknown: list[object] = []
@@ -276,15 +280,18 @@ class Reader:
             if not isinstance(expression, str):
                 self.warn("custom formula missing; using the example formula.")
             elif len(expression) > MAX_EXPRESSION_CHARS:
-                self.warn(f"custom formula {raw_text(expression)} is longer than "
-                          f"{MAX_EXPRESSION_CHARS} characters; using the example formula.")
+                self.warn(
+                    f"custom formula {raw_text(expression)} is longer than "
+                    f"{MAX_EXPRESSION_CHARS} characters; using the example formula."
+                )
             else:
                 try:
                     from_expression(expression)
                     text = expression
                 except ExpressionError as exc:
-                    self.warn(f"custom formula rejected ({shorten(str(exc), 160)}); "
-                              "using the example formula.")
+                    self.warn(
+                        f"custom formula rejected ({shorten(str(exc), 160)}); using the example formula."
+                    )
         return surface, text
 
     def surface_params(self, surface: str, raw: Mapping[str, object]) -> dict[str, float]:
@@ -302,8 +309,9 @@ class Reader:
             if spec is None:
                 unknown.append(key)
                 continue
-            out[key] = self.number(value, f"surface parameter {key} ({spec.label})", spec.default,
-                                   spec.low, spec.high)
+            out[key] = self.number(
+                value, f"surface parameter {key} ({spec.label})", spec.default, spec.low, spec.high
+            )
         if unknown:
             self.warn(f"surface has no parameter {_names(unknown, len(unknown))}; ignored.")
         return out
@@ -316,9 +324,24 @@ def _start_limit(surface: str) -> float:
     return 10.0 * max(abs(x0), abs(x1), abs(y0), abs(y1), 1.0)
 
 
-_SETUP_FIELDS = frozenset({"format", "surface", "expression", "surface_params", "noise", "seed",
-                           "steps", "start", "schedule", "optimizers", "focus", "scrub",
-                           "classroom", "hidden"})
+_SETUP_FIELDS = frozenset(
+    {
+        "format",
+        "surface",
+        "expression",
+        "surface_params",
+        "noise",
+        "seed",
+        "steps",
+        "start",
+        "schedule",
+        "optimizers",
+        "focus",
+        "scrub",
+        "classroom",
+        "hidden",
+    }
+)
 
 
 def _build(reader: Reader, data: Mapping[str, Any]) -> Setup:
@@ -330,8 +353,10 @@ def _build(reader: Reader, data: Mapping[str, Any]) -> Setup:
     if data.get("start") is not None:
         raw = data["start"]
         if isinstance(raw, (list, tuple)) and len(raw) == 2:
-            start = (reader.number(raw[0], "start x", 0.0, -limit, limit),
-                     reader.number(raw[1], "start y", 0.0, -limit, limit))
+            start = (
+                reader.number(raw[0], "start x", 0.0, -limit, limit),
+                reader.number(raw[1], "start y", 0.0, -limit, limit),
+            )
         else:
             reader.warn("start must be two numbers; using the surface's default start.")
     sched_raw = data.get("schedule") or {}
@@ -345,15 +370,30 @@ def _build(reader: Reader, data: Mapping[str, Any]) -> Setup:
         reader.warn(f"unknown schedule settings ignored: {_names(unknown, len(unknown))}.")
     schedule = Schedule(
         kind=reader.choice(sched_items.get("kind", "constant"), "schedule", "constant", SCHEDULE_KINDS),
-        decay_rate=reader.number(sched_items.get("decay_rate", defaults.decay_rate),
-                                 "schedule: step decay γ", defaults.decay_rate, *DECAY_RATE_RANGE),
-        decay_every=reader.integer(sched_items.get("decay_every", defaults.decay_every),
-                                   "schedule: decay every", defaults.decay_every, *DECAY_EVERY_RANGE),
-        final_fraction=reader.number(sched_items.get("final_fraction", defaults.final_fraction),
-                                     "schedule: cosine final fraction", defaults.final_fraction,
-                                     *FINAL_FRACTION_RANGE),
-        warmup_steps=reader.integer(sched_items.get("warmup_steps", defaults.warmup_steps),
-                                    "schedule: warm-up steps", defaults.warmup_steps, *WARMUP_RANGE),
+        decay_rate=reader.number(
+            sched_items.get("decay_rate", defaults.decay_rate),
+            "schedule: step decay γ",
+            defaults.decay_rate,
+            *DECAY_RATE_RANGE,
+        ),
+        decay_every=reader.integer(
+            sched_items.get("decay_every", defaults.decay_every),
+            "schedule: decay every",
+            defaults.decay_every,
+            *DECAY_EVERY_RANGE,
+        ),
+        final_fraction=reader.number(
+            sched_items.get("final_fraction", defaults.final_fraction),
+            "schedule: cosine final fraction",
+            defaults.final_fraction,
+            *FINAL_FRACTION_RANGE,
+        ),
+        warmup_steps=reader.integer(
+            sched_items.get("warmup_steps", defaults.warmup_steps),
+            "schedule: warm-up steps",
+            defaults.warmup_steps,
+            *WARMUP_RANGE,
+        ),
     )
     entries: list[OptimizerEntry] = []
     raw_opts = data.get("optimizers")
@@ -363,16 +403,20 @@ def _build(reader: Reader, data: Mapping[str, Any]) -> Setup:
             raw_opts = None
         else:
             if len(raw_opts) > MAX_OPTIMIZERS:
-                reader.warn(f"{len(raw_opts)} optimizers requested; keeping the first {MAX_OPTIMIZERS}, "
-                            f"{len(raw_opts) - MAX_OPTIMIZERS} dropped.")
+                reader.warn(
+                    f"{len(raw_opts)} optimizers requested; keeping the first {MAX_OPTIMIZERS}, "
+                    f"{len(raw_opts) - MAX_OPTIMIZERS} dropped."
+                )
             for item in raw_opts[:MAX_OPTIMIZERS]:
                 if not isinstance(item, Mapping):
                     reader.warn("an optimizer entry is malformed and was dropped.")
                     continue
                 hp = item.get("hparams") or {}
                 if not isinstance(hp, Mapping):
-                    reader.warn(f"{raw_text(item.get('name'))}: hyperparameters are malformed; "
-                                "using the preset's values.")
+                    reader.warn(
+                        f"{raw_text(item.get('name'))}: hyperparameters are malformed; "
+                        "using the preset's values."
+                    )
                     hp = {}
                 entry = reader.optimizer(item.get("name"), item.get("preset"), hp)
                 if entry is not None:
@@ -429,6 +473,7 @@ def validate(setup: Setup) -> tuple[Setup, list[str]]:
 
 # --- JSON -----------------------------------------------------------------------------------
 
+
 def to_dict(setup: Setup) -> dict[str, Any]:
     return {
         "format": SETUP_FORMAT,
@@ -440,8 +485,9 @@ def to_dict(setup: Setup) -> dict[str, Any]:
         "steps": setup.steps,
         "start": list(setup.start) if setup.start is not None else None,
         "schedule": setup.schedule.to_dict(),
-        "optimizers": [{"name": e.name, "preset": e.preset, "hparams": dict(e.hparams)}
-                       for e in setup.optimizers],
+        "optimizers": [
+            {"name": e.name, "preset": e.preset, "hparams": dict(e.hparams)} for e in setup.optimizers
+        ],
         "focus": setup.focus,
         "scrub": setup.scrub,
         "classroom": setup.classroom,
@@ -458,7 +504,8 @@ def load_json(text: str | bytes) -> tuple[Setup | None, list[str]]:
     all: too large, not JSON, not an object. The size is checked before anything is parsed."""
     reader = Reader()
     too_big = len(text) > MAX_UPLOAD_BYTES or (
-        isinstance(text, str) and len(text.encode("utf-8", "surrogatepass")) > MAX_UPLOAD_BYTES)
+        isinstance(text, str) and len(text.encode("utf-8", "surrogatepass")) > MAX_UPLOAD_BYTES
+    )
     if too_big:
         reader.warn(f"the file is larger than {MAX_UPLOAD_BYTES // 1000} kB; ignored.")
         return None, reader.warnings
@@ -500,8 +547,11 @@ _OPT_RE = re.compile(r"^([a-z_]{1,20})(?:\(([^()]{0,600})\))?(?:@([a-z]{1,12}))?
 def encode_optimizer(entry: OptimizerEntry) -> str:
     """adam(learning_rate=0.02,b1=0.9)@keras: only values that differ from the preset's."""
     defaults = resolve_hparams(entry.name, None, entry.preset)
-    changed = [f"{k}={format_number(v)}" for k, v in entry.hparams.items()
-               if not math.isclose(v, defaults[k], rel_tol=1e-6, abs_tol=0.0)]
+    changed = [
+        f"{k}={format_number(v)}"
+        for k, v in entry.hparams.items()
+        if not math.isclose(v, defaults[k], rel_tol=1e-6, abs_tol=0.0)
+    ]
     text = entry.name + (f"({','.join(changed)})" if changed else "")
     return text + (f"@{entry.preset}" if entry.preset != "optax" else "")
 
@@ -540,8 +590,7 @@ def to_query(setup: Setup) -> dict[str, str | list[str]]:
     return q
 
 
-def parse_optimizer_text(text: str, reader: Reader, default_preset: str = "optax"
-                         ) -> dict[str, Any] | None:
+def parse_optimizer_text(text: str, reader: Reader, default_preset: str = "optax") -> dict[str, Any] | None:
     """`adam(learning_rate=0.02,b1=0.9)@keras` -> {"name", "preset", "hparams"} (values still
     untrusted strings), or None with a warning when malformed."""
     match = _OPT_RE.match(text.strip())
@@ -562,8 +611,9 @@ def parse_optimizer_text(text: str, reader: Reader, default_preset: str = "optax
             bad.append(f"{key}={hparams[key]}")  # given twice: the last value wins
         hparams[key] = value.strip()
     if bad:
-        reader.warn(f"{name}: {_names(bad, len(bad))} {'is' if len(bad) == 1 else 'are'} not "
-                    "name=value; ignored.")
+        reader.warn(
+            f"{name}: {_names(bad, len(bad))} {'is' if len(bad) == 1 else 'are'} not name=value; ignored."
+        )
     return {"name": name, "preset": preset or default_preset, "hparams": hparams}
 
 
@@ -577,15 +627,18 @@ def first_value(query: Mapping[str, str | list[str]], key: str, reader: Reader) 
         if len(distinct) > 1 and key not in reader.reported:
             reader.reported.add(key)
             others = [v for v in distinct if v != value]
-            reader.warn(f"{key} is given {len(distinct)} different values; using the last, "
-                        f"{raw_text(value)}, and ignoring {_names(others, len(others))}.")
+            reader.warn(
+                f"{key} is given {len(distinct)} different values; using the last, "
+                f"{raw_text(value)}, and ignoring {_names(others, len(others))}."
+            )
     if value is not None and not isinstance(value, str):
         value = str(value)
     if value is not None and len(value) > MAX_QUERY_VALUE_CHARS:
         if key + "\0long" not in reader.reported:
             reader.reported.add(key + "\0long")
-            reader.warn(f"{key}: value {raw_text(value)} is longer than {MAX_QUERY_VALUE_CHARS} "
-                        "characters; ignored.")
+            reader.warn(
+                f"{key}: value {raw_text(value)} is longer than {MAX_QUERY_VALUE_CHARS} characters; ignored."
+            )
         return None
     return value
 
@@ -594,8 +647,24 @@ def first_value(query: Mapping[str, str | list[str]], key: str, reader: Reader) 
 # the Compare page's own settings (a link carries over between the two pages).
 _SILENT_PREFIXES = ("cmp.",)
 _SILENT_SUFFIXES = (".tab",)
-KNOWN_QUERY_KEYS = frozenset({"s", "f", "noise", "seed", "steps", "x0", "y0", "sched", "o",
-                              "focus", "scrub", "classroom", "hide", "lesson"})
+KNOWN_QUERY_KEYS = frozenset(
+    {
+        "s",
+        "f",
+        "noise",
+        "seed",
+        "steps",
+        "x0",
+        "y0",
+        "sched",
+        "o",
+        "focus",
+        "scrub",
+        "classroom",
+        "hide",
+        "lesson",
+    }
+)
 
 
 def from_query(query: Mapping[str, str | list[str]]) -> tuple[Setup, list[str]]:
@@ -606,9 +675,16 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[Setup, list[str]]:
         return first_value(query, key, reader)
 
     data: dict[str, Any] = {}
-    for key, field_name in (("s", "surface"), ("f", "expression"), ("noise", "noise"),
-                            ("seed", "seed"), ("steps", "steps"), ("focus", "focus"),
-                            ("scrub", "scrub"), ("classroom", "classroom")):
+    for key, field_name in (
+        ("s", "surface"),
+        ("f", "expression"),
+        ("noise", "noise"),
+        ("seed", "seed"),
+        ("steps", "steps"),
+        ("focus", "focus"),
+        ("scrub", "scrub"),
+        ("classroom", "classroom"),
+    ):
         value = first(key)
         if value is not None:
             data[field_name] = value
@@ -618,30 +694,34 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[Setup, list[str]]:
     sp_keys = [k for k in query if k.startswith("sp.")]
     data["surface_params"] = {k[3:]: first(k) for k in sp_keys[:MAX_KEYS_PER_MAPPING]}
     if len(sp_keys) > MAX_KEYS_PER_MAPPING:
-        reader.warn(f"{len(sp_keys)} surface parameters in the link; read the first "
-                    f"{MAX_KEYS_PER_MAPPING}.")
+        reader.warn(f"{len(sp_keys)} surface parameters in the link; read the first {MAX_KEYS_PER_MAPPING}.")
     schedule: dict[str, Any] = {}
     if first("sched") is not None:
         schedule["kind"] = first("sched")
     sched_keys = [k for k in query if k.startswith("sched.")]
-    for k in sched_keys[:MAX_KEYS_PER_MAPPING - 1]:  # with `sched`: at most MAX_KEYS_PER_MAPPING
+    for k in sched_keys[: MAX_KEYS_PER_MAPPING - 1]:  # with `sched`: at most MAX_KEYS_PER_MAPPING
         schedule[k[6:]] = first(k)
     if len(sched_keys) > MAX_KEYS_PER_MAPPING - 1:
-        reader.warn(f"{len(sched_keys)} schedule settings in the link; read the first "
-                    f"{MAX_KEYS_PER_MAPPING - 1}.")
+        reader.warn(
+            f"{len(sched_keys)} schedule settings in the link; read the first {MAX_KEYS_PER_MAPPING - 1}."
+        )
     data["schedule"] = schedule
     raw_opts = query.get("o")
     if raw_opts is not None:
         items = list(raw_opts) if isinstance(raw_opts, (list, tuple)) else [raw_opts]
         if len(items) > MAX_OPTIMIZERS:
-            reader.warn(f"{len(items)} optimizers in the link; keeping the first {MAX_OPTIMIZERS}, "
-                        f"{len(items) - MAX_OPTIMIZERS} dropped.")
+            reader.warn(
+                f"{len(items)} optimizers in the link; keeping the first {MAX_OPTIMIZERS}, "
+                f"{len(items) - MAX_OPTIMIZERS} dropped."
+            )
         kept = [str(t) for t in items[:MAX_OPTIMIZERS]]
         too_long = [t for t in kept if len(t) > MAX_QUERY_VALUE_CHARS]
         if too_long:
-            reader.warn(f"{len(too_long)} optimizer value(s) in the link are longer than "
-                        f"{MAX_QUERY_VALUE_CHARS} characters ({_names(too_long, len(too_long))}); "
-                        "dropped.")
+            reader.warn(
+                f"{len(too_long)} optimizer value(s) in the link are longer than "
+                f"{MAX_QUERY_VALUE_CHARS} characters ({_names(too_long, len(too_long))}); "
+                "dropped."
+            )
         parsed = [parse_optimizer_text(t, reader) for t in kept if len(t) <= MAX_QUERY_VALUE_CHARS]
         data["optimizers"] = [p for p in parsed if p is not None]
     hide = first("hide")
@@ -653,8 +733,14 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[Setup, list[str]]:
 
         if lesson not in LESSONS_BY_SLUG:
             reader.warn(f"lesson {raw_text(lesson)} is unknown; ignored.")
-    extra = [k for k in query if k not in KNOWN_QUERY_KEYS and not k.startswith(("sp.", "sched."))
-             and not k.startswith(_SILENT_PREFIXES) and not k.endswith(_SILENT_SUFFIXES)]
+    extra = [
+        k
+        for k in query
+        if k not in KNOWN_QUERY_KEYS
+        and not k.startswith(("sp.", "sched."))
+        and not k.startswith(_SILENT_PREFIXES)
+        and not k.endswith(_SILENT_SUFFIXES)
+    ]
     if extra:
         reader.warn(f"unknown link parameters ignored: {_names(extra, len(extra))}.")
     return _build(reader, data), reader.warnings

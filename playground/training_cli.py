@@ -76,41 +76,80 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m training",
         description="Train optim_core optimizers side by side on MNIST (pure JAX).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--model", choices=("mlp", "cnn"), default=None,
-                   help="network (default mlp; cnn with --preset article)")
-    p.add_argument("--optimizers", default=None,
-                   help="comma-separated registry names, e.g. adam,sgd,momentum (default adam; "
-                        "the article's six with --preset article)")
-    p.add_argument("--hp", action="append", type=_hp, default=[], metavar="[OPT.]NAME=VALUE",
-                   help="hyperparameter override, repeatable; without OPT. it applies to every "
-                        "chosen optimizer that has it")
-    p.add_argument("--preset", choices=PRESETS, default=None,
-                   help="framework defaults (default keras); 'article' = the seed article's "
-                        "experiment: six optimizers at Keras defaults, CNN, batch 64, 10 epochs, "
-                        "full MNIST where available")
-    p.add_argument("--epochs", type=_epochs, default=None,
-                   help=f"default 5 (article 10); at most {MAX_EPOCHS}")
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "--model",
+        choices=("mlp", "cnn"),
+        default=None,
+        help="network (default mlp; cnn with --preset article)",
+    )
+    p.add_argument(
+        "--optimizers",
+        default=None,
+        help="comma-separated registry names, e.g. adam,sgd,momentum (default adam; "
+        "the article's six with --preset article)",
+    )
+    p.add_argument(
+        "--hp",
+        action="append",
+        type=_hp,
+        default=[],
+        metavar="[OPT.]NAME=VALUE",
+        help="hyperparameter override, repeatable; without OPT. it applies to every "
+        "chosen optimizer that has it",
+    )
+    p.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default=None,
+        help="framework defaults (default keras); 'article' = the seed article's "
+        "experiment: six optimizers at Keras defaults, CNN, batch 64, 10 epochs, "
+        "full MNIST where available",
+    )
+    p.add_argument(
+        "--epochs", type=_epochs, default=None, help=f"default 5 (article 10); at most {MAX_EPOCHS}"
+    )
     p.add_argument("--batch-size", type=_positive_int, default=64)
-    p.add_argument("--train-size", type=_positive_int, default=None,
-                   help="use only this many training images (default: all)")
-    p.add_argument("--data", choices=("sample", "full"), default=None,
-                   help="sample: the shipped 10k (8000/2000); full: 60k/10k, downloaded once "
-                        "(default sample; full with --preset article)")
-    p.add_argument("--cache-dir", default=None,
-                   help="where the full set is kept (default $OPTIMIZER_PLAYGROUND_MNIST_DIR "
-                        "or ~/.cache/optimizer-playground/mnist)")
+    p.add_argument(
+        "--train-size",
+        type=_positive_int,
+        default=None,
+        help="use only this many training images (default: all)",
+    )
+    p.add_argument(
+        "--data",
+        choices=("sample", "full"),
+        default=None,
+        help="sample: the shipped 10k (8000/2000); full: 60k/10k, downloaded once "
+        "(default sample; full with --preset article)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        default=None,
+        help="where the full set is kept (default $OPTIMIZER_PLAYGROUND_MNIST_DIR "
+        "or ~/.cache/optimizer-playground/mnist)",
+    )
     p.add_argument("--seed", type=_seed, default=0, help=f"0 to {MAX_SEED}")
-    p.add_argument("--parallel", choices=("threads", "fused", "sequential"), default="threads",
-                   help="how several optimizers share the CPU")
+    p.add_argument(
+        "--parallel",
+        choices=("threads", "fused", "sequential"),
+        default="threads",
+        help="how several optimizers share the CPU",
+    )
     p.add_argument("--out-json", default=None, help="write the results as JSON")
     p.add_argument("--out-csv", default=None, help="write the curves as CSV (one row per epoch)")
-    p.add_argument("--out-figure", default=None,
-                   help="write the curves as .html (interactive) or .png (needs Kaleido + "
-                        "Chromium)")
-    p.add_argument("--out-landscape", default=None,
-                   help="also compute the loss landscape on the plane of the paths and write "
-                        "it as .html or .png (keeps a weight snapshot per epoch)")
+    p.add_argument(
+        "--out-figure",
+        default=None,
+        help="write the curves as .html (interactive) or .png (needs Kaleido + Chromium)",
+    )
+    p.add_argument(
+        "--out-landscape",
+        default=None,
+        help="also compute the loss landscape on the plane of the paths and write "
+        "it as .html or .png (keeps a weight snapshot per epoch)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return p
 
@@ -164,8 +203,7 @@ def _resolve_args(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
 
     unknown = [n for n in names if n not in OPTIMIZERS]
     if unknown:
-        p.error(f"unknown optimizer(s) {', '.join(unknown)}; choose from "
-                f"{', '.join(OPTIMIZERS)}")
+        p.error(f"unknown optimizer(s) {', '.join(unknown)}; choose from {', '.join(OPTIMIZERS)}")
     a.names = names
     for flag, path in (("--out-figure", a.out_figure), ("--out-landscape", a.out_landscape)):
         if path and not path.lower().endswith((".html", ".png")):
@@ -219,8 +257,7 @@ def _optimizer_configs(p: argparse.ArgumentParser, a: argparse.Namespace) -> lis
     configs = []
     for n in a.names:
         # Global values first, so that `adam.learning_rate=...` wins whatever the order.
-        overrides = {name: v for opt, name, v in a.hp
-                     if opt is None and name in OPTIMIZERS[n].defaults}
+        overrides = {name: v for opt, name, v in a.hp if opt is None and name in OPTIMIZERS[n].defaults}
         overrides.update({name: v for opt, name, v in a.hp if opt == n})
         try:
             resolve_hparams(n, overrides, a.framework)
@@ -236,13 +273,24 @@ def _summary(result) -> str:
         if not r.epochs:
             continue
         last = r.epochs[-1]
-        rows.append((r.label, f"{last.val_acc:.4f}", f"{max(r.curve('val_acc')):.4f}",
-                     f"{last.val_loss:.4f}", f"{last.train_loss:.4f}", str(len(r.epochs)),
-                     f"{r.total_time:.2f}"))
+        rows.append(
+            (
+                r.label,
+                f"{last.val_acc:.4f}",
+                f"{max(r.curve('val_acc')):.4f}",
+                f"{last.val_loss:.4f}",
+                f"{last.train_loss:.4f}",
+                str(len(r.epochs)),
+                f"{r.total_time:.2f}",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-                     for row in rows)
+    return "\n".join(
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -271,17 +319,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if data.note:
         say(data.note)
     if a.train_size is not None and a.train_size > data.n_train:
-        p.error(f"--train-size {a.train_size} exceeds the {data.n_train} training images "
-                f"of the {data.source} set")
-    config = TrainConfig(model=a.model, epochs=a.epochs, batch_size=a.batch_size,
-                         train_size=a.train_size, seed=a.seed, parallel=a.parallel,
-                         keep_snapshots=bool(a.out_landscape))
+        p.error(
+            f"--train-size {a.train_size} exceeds the {data.n_train} training images of the {data.source} set"
+        )
+    config = TrainConfig(
+        model=a.model,
+        epochs=a.epochs,
+        batch_size=a.batch_size,
+        train_size=a.train_size,
+        seed=a.seed,
+        parallel=a.parallel,
+        keep_snapshots=bool(a.out_landscape),
+    )
     n_train = a.train_size or data.n_train
     if a.batch_size > n_train:
         p.error(f"--batch-size {a.batch_size} exceeds the {n_train} training images")
-    say(f"training {', '.join(a.names)} on MNIST ({data.source}: {n_train} train / "
+    say(
+        f"training {', '.join(a.names)} on MNIST ({data.source}: {n_train} train / "
         f"{data.n_val} validation), {a.model}, batch {a.batch_size}, {a.epochs} epochs, "
-        f"{a.framework} defaults")
+        f"{a.framework} defaults"
+    )
     if not a.no_progress:
         bar = ProgressBar(a.epochs * (n_train // a.batch_size))
 
@@ -367,8 +424,11 @@ def _write_figure(fig, path: str) -> int:
         print(f"PNG export failed ({e}); writing {html} instead", file=sys.stderr)
         return _write(html, as_html())
     if not looks_like("png", data):  # a failed render: a few bytes that are no image
-        print(f"PNG export failed (the browser returned {len(data)} bytes that are not a PNG); "
-              f"writing {html} instead", file=sys.stderr)
+        print(
+            f"PNG export failed (the browser returned {len(data)} bytes that are not a PNG); "
+            f"writing {html} instead",
+            file=sys.stderr,
+        )
         return _write(html, as_html())
     return _write(path, data)
 

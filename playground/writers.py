@@ -53,8 +53,7 @@ def _per_row(a: np.ndarray | None, rows: int, cols: int) -> np.ndarray:
 def _trajectory_columns(trajectories: Sequence[Trajectory]) -> tuple[list[str], list[np.ndarray]]:
     """Column names and, per column, the text of every row (all runs stacked)."""
     internal = _internal_keys(trajectories)
-    names = ["optimizer", "label", "step", "x", "y", "loss", "grad_x", "grad_y", "update_x",
-             "update_y", "lr"]
+    names = ["optimizer", "label", "step", "x", "y", "loss", "grad_x", "grad_y", "update_x", "update_y", "lr"]
     for k in internal:
         names += [f"{k}_x", f"{k}_y"]
     per_run: list[list[np.ndarray]] = []
@@ -62,9 +61,11 @@ def _trajectory_columns(trajectories: Sequence[Trajectory]) -> tuple[list[str], 
         n = t.steps + 1
 
         cols = [
-            np.full(n, t.optimizer, dtype=object), np.full(n, t.label, dtype=object),
+            np.full(n, t.optimizer, dtype=object),
+            np.full(n, t.label, dtype=object),
             np.arange(n).astype(str),
-            _number_strings(np.asarray(t.path)[:, 0]), _number_strings(np.asarray(t.path)[:, 1]),
+            _number_strings(np.asarray(t.path)[:, 0]),
+            _number_strings(np.asarray(t.path)[:, 1]),
             _number_strings(np.asarray(t.loss)),
         ]
         for a, width in ((t.grads, 2), (t.updates, 2), (t.lr, 1)):
@@ -77,8 +78,10 @@ def _trajectory_columns(trajectories: Sequence[Trajectory]) -> tuple[list[str], 
             dtype = np.asarray(t.internals[k]).dtype if k in t.internals else np.float64
             cols += [_number_strings(arr[:, c].astype(dtype)) for c in range(2)]
         per_run.append(cols)
-    columns = [np.concatenate([run[i] for run in per_run]) if per_run else np.zeros(0, dtype=str)
-               for i in range(len(names))]
+    columns = [
+        np.concatenate([run[i] for run in per_run]) if per_run else np.zeros(0, dtype=str)
+        for i in range(len(names))
+    ]
     return names, columns
 
 
@@ -106,16 +109,22 @@ def trajectories_json(trajectories: Sequence[Trajectory], indent: int | None = N
         else:
             encoded.append(np.where(col == "", "null", col).tolist())
     keys = [json.dumps(n) for n in names]
-    rows = ["{" + ", ".join(f"{k}: {v}" for k, v in zip(keys, vals, strict=True)) + "}"
-            for vals in zip(*encoded, strict=True)]
+    rows = [
+        "{" + ", ".join(f"{k}: {v}" for k, v in zip(keys, vals, strict=True)) + "}"
+        for vals in zip(*encoded, strict=True)
+    ]
     head = {
         "format": "optimizer-playground/trajectories",
         "version": 1,
         "alignment": TRAJECTORY_ALIGNMENT,
         "runs": [
-            {"optimizer": t.optimizer, "label": t.label, "hparams": _json_safe(dict(t.hparams)),
-             "steps": t.steps, "diverged_at": None if t.diverged_at is None
-             else int(t.diverged_at)}
+            {
+                "optimizer": t.optimizer,
+                "label": t.label,
+                "hparams": _json_safe(dict(t.hparams)),
+                "steps": t.steps,
+                "diverged_at": None if t.diverged_at is None else int(t.diverged_at),
+            }
             for t in trajectories
         ],
         "columns": names,
@@ -170,5 +179,4 @@ def metrics_csv(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def metrics_json(rows: Sequence[Mapping[str, Any]], indent: int | None = 1) -> str:
     """The metrics rows as a JSON list of objects; NaN/inf -> null (valid JSON)."""
-    return json.dumps([_json_safe(dict(r)) for r in rows], ensure_ascii=False, indent=indent,
-                      allow_nan=False)
+    return json.dumps([_json_safe(dict(r)) for r in rows], ensure_ascii=False, indent=indent, allow_nan=False)

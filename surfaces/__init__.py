@@ -18,9 +18,7 @@ def get_surface(name_or_surface: str | Surface) -> Surface:
     if isinstance(name_or_surface, Surface):
         return name_or_surface
     if not isinstance(name_or_surface, str):
-        raise TypeError(
-            f"expected a Surface or a surface name, got {type(name_or_surface).__name__}"
-        )
+        raise TypeError(f"expected a Surface or a surface name, got {type(name_or_surface).__name__}")
     surface = SURFACES.get(name_or_surface)
     if surface is not None:
         return surface

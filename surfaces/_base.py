@@ -63,9 +63,7 @@ class Surface:
                 raise ValueError(f"surface {self.key!r} has no parameter {name!r}")
             value = float(value)
             if not (spec.low <= value <= spec.high):
-                raise ValueError(
-                    f"surface parameter {name!r}={value} is outside [{spec.low}, {spec.high}]"
-                )
+                raise ValueError(f"surface parameter {name!r}={value} is outside [{spec.low}, {spec.high}]")
             out[name] = value
         return out
 

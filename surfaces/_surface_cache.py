@@ -93,5 +93,10 @@ class FormulaCache(Generic[V]):
 
     def info(self) -> dict[str, int]:
         with self._lock:
-            return {"formulas": len(self._entries), "capacity": self.capacity,
-                    "hits": self.hits, "misses": self.misses, "evictions": self.evictions}
+            return {
+                "formulas": len(self._entries),
+                "capacity": self.capacity,
+                "hits": self.hits,
+                "misses": self.misses,
+                "evictions": self.evictions,
+            }

@@ -76,9 +76,7 @@ def _booth(x: jax.Array, y: jax.Array, params: Params) -> jax.Array:
 
 
 def _goldstein_price(x: jax.Array, y: jax.Array, params: Params) -> jax.Array:
-    first = 1.0 + (x + y + 1.0) ** 2 * (
-        19.0 - 14.0 * x + 3.0 * x**2 - 14.0 * y + 6.0 * x * y + 3.0 * y**2
-    )
+    first = 1.0 + (x + y + 1.0) ** 2 * (19.0 - 14.0 * x + 3.0 * x**2 - 14.0 * y + 6.0 * x * y + 3.0 * y**2)
     second = 30.0 + (2.0 * x - 3.0 * y) ** 2 * (
         18.0 - 32.0 * x + 12.0 * x**2 + 48.0 * y - 36.0 * x * y + 27.0 * y**2
     )

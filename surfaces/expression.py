@@ -80,7 +80,6 @@ DEFAULT_DOMAIN = ((-5.0, 5.0), (-5.0, 5.0))
 _GRID_POINTS = 201  # odd, so symmetric domains include their centre
 
 
-
 class ExpressionError(ValueError):
     """A formula, its domain or its start point was rejected; the message says what and where."""
 
@@ -126,14 +125,10 @@ FUNCTIONS: dict[str, _Function] = {
     "sqrt": _Function(1, jnp.sqrt, np.sqrt, r"\sqrt{{{0}}}"),
     "abs": _Function(1, jnp.abs, np.abs, r"\left|{0}\right|"),
     "sigmoid": _Function(1, jax.nn.sigmoid, _numpy_sigmoid, r"\sigma\left({0}\right)"),
-    "softplus": _Function(
-        1, jax.nn.softplus, _numpy_softplus, r"\operatorname{{softplus}}\left({0}\right)"
-    ),
+    "softplus": _Function(1, jax.nn.softplus, _numpy_softplus, r"\operatorname{{softplus}}\left({0}\right)"),
     "min": _Function(2, jnp.minimum, np.minimum, r"\min\left({0}, {1}\right)"),
     "max": _Function(2, jnp.maximum, np.maximum, r"\max\left({0}, {1}\right)"),
-    "arctan2": _Function(
-        2, jnp.arctan2, np.arctan2, r"\operatorname{{atan2}}\left({0}, {1}\right)"
-    ),
+    "arctan2": _Function(2, jnp.arctan2, np.arctan2, r"\operatorname{{atan2}}\left({0}, {1}\right)"),
 }
 # pow(a, b) is rewritten to a ** b, so it gets the same exponent bounds.
 _POW = "pow"
@@ -245,9 +240,7 @@ def _prepare(text: object) -> _Source:
     if not isinstance(text, str):
         raise ExpressionError(f"the formula must be text, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:  # first: nothing below may scan a huge input twice
-        raise ExpressionError(
-            f"the formula is too long: {len(text)} characters (at most {MAX_LENGTH})"
-        )
+        raise ExpressionError(f"the formula is too long: {len(text)} characters (at most {MAX_LENGTH})")
     if not text.strip():
         raise ExpressionError("the formula is empty; type f(x, y), for example x**2 + y**2")
     code: list[str] = []
@@ -283,8 +276,7 @@ def _parse(source: _Source) -> ast.expr:
         raise _syntax_error(err, source) from None
     except (RecursionError, MemoryError, ValueError, OverflowError) as err:
         raise ExpressionError(
-            f"the formula could not be parsed ({type(err).__name__}): it is too large or too "
-            "deeply nested"
+            f"the formula could not be parsed ({type(err).__name__}): it is too large or too deeply nested"
         ) from None
     return tree.body
 
@@ -314,19 +306,11 @@ def _syntax_error(err: SyntaxError, source: _Source) -> ExpressionError:
         detail = f"';' at column {column} is not allowed; type a single expression"
     elif char == "=":
         detail = (
-            f"'=' at column {column} is not allowed; type only the right-hand side, "
-            "for example x**2 + y**2"
+            f"'=' at column {column} is not allowed; type only the right-hand side, for example x**2 + y**2"
         )
     elif "decimal literal" in message:
-        detail = (
-            f"invalid number at column {column}; write '*' between a number and a name, "
-            "for example 2*x"
-        )
-    elif (
-        (char.isalnum() or char in "_(.")
-        and before
-        and (before[-1].isalnum() or before[-1] in "_).")
-    ):
+        detail = f"invalid number at column {column}; write '*' between a number and a name, for example 2*x"
+    elif (char.isalnum() or char in "_(.") and before and (before[-1].isalnum() or before[-1] in "_)."):
         detail = (
             f"missing operator before column {column} ({char!r}); write '*' for products, "
             "for example 2*x or x*y"
@@ -439,8 +423,7 @@ def _validate_constant(node: ast.Constant, source: _Source) -> ast.expr:
     # 1e999 parses to inf.
     if not abs(value) <= MAX_LITERAL:
         raise ExpressionError(
-            f"number {source.snippet(node)!r} at column {column} is too large (at most "
-            f"{MAX_LITERAL:g})",
+            f"number {source.snippet(node)!r} at column {column} is too large (at most {MAX_LITERAL:g})",
             column,
         )
     return _located(ast.Constant(value=value), node)
@@ -452,9 +435,7 @@ def _validate_name(node: ast.Name, source: _Source) -> ast.expr:
     if name in VARIABLES or name in CONSTANTS:
         return _located(ast.Name(id=name, ctx=ast.Load()), node)
     if name in _CALLABLE:
-        raise ExpressionError(
-            f"{name!r} at column {column} is a function; call it like {name}(x)", column
-        )
+        raise ExpressionError(f"{name!r} at column {column} is a function; call it like {name}(x)", column)
     raise ExpressionError(
         f"unknown name {name!r} at column {column}; use {_ALLOWED_NAMES}{_name_hint(name)}",
         column,
@@ -501,9 +482,7 @@ def _validate_call(node: ast.Call, source: _Source) -> ast.expr:
     for arg in node.args:
         if isinstance(arg, ast.Starred):
             star_column = source.column(arg.col_offset)
-            raise ExpressionError(
-                f"unpacking with * at column {star_column} is not allowed", star_column
-            )
+            raise ExpressionError(f"unpacking with * at column {star_column} is not allowed", star_column)
     canonical = ALIASES.get(name, name)
     arity = 2 if canonical == _POW else FUNCTIONS[canonical].arity
     if len(node.args) != arity:
@@ -514,9 +493,7 @@ def _validate_call(node: ast.Call, source: _Source) -> ast.expr:
     args = [_validate(arg, source) for arg in node.args]
     if canonical == _POW:
         return _located(ast.BinOp(left=args[0], op=ast.Pow(), right=args[1]), node)
-    return _located(
-        ast.Call(func=ast.Name(id=canonical, ctx=ast.Load()), args=args, keywords=[]), node
-    )
+    return _located(ast.Call(func=ast.Name(id=canonical, ctx=ast.Load()), args=args, keywords=[]), node)
 
 
 def _is_constant(node: ast.expr) -> bool:

@@ -54,9 +54,7 @@ def estimate_minima(
         ]
     )
     finite_neighbours = np.where(np.isfinite(neighbours), neighbours, -np.inf)
-    is_local_min = (
-        finite & (values <= neighbours.min(axis=0)) & (values < finite_neighbours.max(axis=0))
-    )
+    is_local_min = finite & (values <= neighbours.min(axis=0)) & (values < finite_neighbours.max(axis=0))
     is_local_min.flat[np.argmin(values)] = True
     candidates = np.flatnonzero(is_local_min)
     candidates = candidates[np.argsort(values.flat[candidates], kind="stable")][: 4 * _MAX_MINIMA]
@@ -75,9 +73,7 @@ def estimate_minima(
         point = points[index]
         # A minimum on the domain's edge means f keeps falling outside the box (a saddle, a
         # slope): not a minimum of f.
-        if np.any(point - [xmin, ymin] < 1e-4 * scale) or np.any(
-            [xmax, ymax] - point < 1e-4 * scale
-        ):
+        if np.any(point - [xmin, ymin] < 1e-4 * scale) or np.any([xmax, ymax] - point < 1e-4 * scale):
             continue
         if not _is_local_minimum(numpy_fn, point, float(refined[index]), scale):
             continue
@@ -160,19 +156,14 @@ def _refine(
             fxx = (f(points + [hh[0], 0.0]) - 2 * value + f(points - [hh[0], 0.0])) / hh[0] ** 2
             fyy = (f(points + [0.0, hh[1]]) - 2 * value + f(points - [0.0, hh[1]])) / hh[1] ** 2
             fxy = (
-                f(points + hh)
-                - f(points + [hh[0], -hh[1]])
-                - f(points + [-hh[0], hh[1]])
-                + f(points - hh)
+                f(points + hh) - f(points + [hh[0], -hh[1]]) - f(points + [-hh[0], hh[1]]) + f(points - hh)
             ) / (4 * hh[0] * hh[1])
             det = fxx * fyy - fxy**2
             newton = np.stack([fyy * g[:, 0] - fxy * g[:, 1], fxx * g[:, 1] - fxy * g[:, 0]], 1)
             newton = newton / det[:, None]
             trial = np.clip(points - newton, low, high)
             trial_value = f(trial)
-            better = (
-                (fxx > 0) & (det > 0) & np.all(np.isfinite(trial), axis=1) & (trial_value < value)
-            )
+            better = (fxx > 0) & (det > 0) & np.all(np.isfinite(trial), axis=1) & (trial_value < value)
             points = np.where(better[:, None], trial, points)
             value = np.where(better, trial_value, value)
     return points, value
@@ -213,9 +204,7 @@ def choose_start(
 
     def score(index: tuple[int, int]) -> tuple[float, float]:
         px, py = grid_x[index], grid_y[index]
-        distance = min(
-            (math.hypot((px - mx) / width, (py - my) / height) for mx, my in minima), default=0.0
-        )
+        distance = min((math.hypot((px - mx) / width, (py - my) / height) for mx, my in minima), default=0.0)
         return (round(distance, 6), float(values32[index]))
 
     best = max(usable, key=score)

@@ -45,9 +45,14 @@ def _imports(path: Path) -> list[tuple[int, str]]:
             found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.append((node.lineno, node.module.split(".")[0]))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr == "import_module" and node.args \
-                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
             found.append((node.lineno, node.args[0].value.split(".")[0]))
     return found
 
@@ -76,16 +81,23 @@ def test_imports_only_point_down_and_streamlit_stays_in_the_app_layer() -> None:
     assert not bad, "imports against the layers:\n" + "\n".join(bad)
 
 
-@pytest.mark.parametrize(("source", "layer", "expected"), [
-    ("import streamlit as st\n", "viz", "imports streamlit"),
-    ("def f():\n    from streamlit.runtime import Runtime\n", "playground", "imports streamlit"),
-    ("from playground.setup import Setup\n", "viz", "imports playground"),
-    ("import app_pages.ui\n", "playground", "imports app_pages"),
-    ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from viz import figures\n", "training",
-     "imports viz"),
-])
-def test_the_check_catches_an_upward_or_streamlit_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         source: str, layer: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("source", "layer", "expected"),
+    [
+        ("import streamlit as st\n", "viz", "imports streamlit"),
+        ("def f():\n    from streamlit.runtime import Runtime\n", "playground", "imports streamlit"),
+        ("from playground.setup import Setup\n", "viz", "imports playground"),
+        ("import app_pages.ui\n", "playground", "imports app_pages"),
+        (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from viz import figures\n",
+            "training",
+            "imports viz",
+        ),
+    ],
+)
+def test_the_check_catches_an_upward_or_streamlit_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, layer: str, expected: str
+) -> None:
     fake_root = tmp_path
     (fake_root / layer).mkdir()
     module = fake_root / layer / "bad.py"

@@ -41,23 +41,39 @@ def test_error_details_show_no_message_traceback_or_path():
 
 def test_streamlit_reads_these_values_from_the_file(tmp_path):
     # Streamlit's own parser, in a fresh process started in the project folder, as the server is.
-    code = ("from streamlit import config; import json; print(json.dumps(["
-            "config.get_option('server.maxUploadSize'), config.get_option('client.showErrorDetails')]))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    code = (
+        "from streamlit import config; import json; print(json.dumps(["
+        "config.get_option('server.maxUploadSize'), config.get_option('client.showErrorDetails')]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [1, "type"]
 
 
 # --- JAX's persistent compilation cache -------------------------------------------------------
 
-_JAX_SETTINGS = ("import optim_core, jax, json; optim_core.configure_jax(); print(json.dumps(["
-                 "jax.config.jax_compilation_cache_dir, jax.config.jax_compilation_cache_max_size]))")
+_JAX_SETTINGS = (
+    "import optim_core, jax, json; optim_core.configure_jax(); print(json.dumps(["
+    "jax.config.jax_compilation_cache_dir, jax.config.jax_compilation_cache_max_size]))"
+)
 
 
 def _jax_settings(env: dict[str, str]) -> list:
-    out = subprocess.run([sys.executable, "-c", _JAX_SETTINGS], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300, env={**os.environ, **env})
+    out = subprocess.run(
+        [sys.executable, "-c", _JAX_SETTINGS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -66,23 +82,38 @@ def test_the_persistent_jax_cache_has_a_size_limit(tmp_path):
     from optim_core._jax_config import CACHE_MAX_BYTES
 
     assert CACHE_MAX_BYTES == 512 * 1024 * 1024
-    assert _jax_settings({"OPTIM_PLAYGROUND_JAX_CACHE": str(tmp_path)}) == [
-        str(tmp_path), CACHE_MAX_BYTES]
-    assert _jax_settings({"OPTIM_PLAYGROUND_JAX_CACHE": str(tmp_path),
-                          "OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB": "64"})[1] == 64 * 2**20
+    assert _jax_settings({"OPTIM_PLAYGROUND_JAX_CACHE": str(tmp_path)}) == [str(tmp_path), CACHE_MAX_BYTES]
+    assert (
+        _jax_settings(
+            {"OPTIM_PLAYGROUND_JAX_CACHE": str(tmp_path), "OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB": "64"}
+        )[1]
+        == 64 * 2**20
+    )
     # A bad override falls back to the default limit, never to "unlimited" (-1).
-    assert _jax_settings({"OPTIM_PLAYGROUND_JAX_CACHE": str(tmp_path),
-                          "OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB": "-1"})[1] == CACHE_MAX_BYTES
+    assert (
+        _jax_settings(
+            {"OPTIM_PLAYGROUND_JAX_CACHE": str(tmp_path), "OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB": "-1"}
+        )[1]
+        == CACHE_MAX_BYTES
+    )
 
 
 def test_the_app_configures_the_limit_before_its_first_compile(tmp_path):
-    code = ("from streamlit.testing.v1 import AppTest\nimport jax, json\n"
-            "at = AppTest.from_file('app.py', default_timeout=300).run()\n"
-            "assert not at.exception, [e.value for e in at.exception]\n"
-            "print(json.dumps([jax.config.jax_compilation_cache_dir,"
-            " jax.config.jax_compilation_cache_max_size]))\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600, env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": str(tmp_path)})
+    code = (
+        "from streamlit.testing.v1 import AppTest\nimport jax, json\n"
+        "at = AppTest.from_file('app.py', default_timeout=300).run()\n"
+        "assert not at.exception, [e.value for e in at.exception]\n"
+        "print(json.dumps([jax.config.jax_compilation_cache_dir,"
+        " jax.config.jax_compilation_cache_max_size]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": str(tmp_path)},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     from optim_core._jax_config import CACHE_MAX_BYTES
 
@@ -92,14 +123,25 @@ def test_the_app_configures_the_limit_before_its_first_compile(tmp_path):
 
 def test_the_persistent_jax_cache_stays_under_its_limit(tmp_path):
     # Programs of the engine are about 250 kB: ten surfaces' programs need more than 1 MB.
-    code = ("import optim_core\noptim_core.configure_jax()\nfrom optim_core import run\n"
-            "from surfaces import from_expression\n"
-            "for k in range(10):\n"
-            "    run(from_expression(f'(x - {k / 10})**2 + 3*y**2'), 'adam', steps=50)\n")
+    code = (
+        "import optim_core\noptim_core.configure_jax()\nfrom optim_core import run\n"
+        "from surfaces import from_expression\n"
+        "for k in range(10):\n"
+        "    run(from_expression(f'(x - {k / 10})**2 + 3*y**2'), 'adam', steps=50)\n"
+    )
     cache = tmp_path / "jax"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600, env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": str(cache),
-                                           "OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB": "1"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={
+            **os.environ,
+            "OPTIM_PLAYGROUND_JAX_CACHE": str(cache),
+            "OPTIM_PLAYGROUND_JAX_CACHE_MAX_MB": "1",
+        },
+    )
     assert out.returncode == 0, out.stderr
     entries = [p for p in cache.iterdir() if p.name.endswith("-cache")]
     assert len(entries) >= 1
@@ -112,12 +154,19 @@ def test_entries_written_without_the_limit_do_not_break_the_cache(tmp_path):
     cache = tmp_path / "jax"
     cache.mkdir()
     (cache / "jit_old-0123-cache").write_bytes(b"x" * 1000)
-    code = ("import optim_core\noptim_core.configure_jax()\nfrom optim_core import run\n"
-            "from surfaces import from_expression\n"
-            "run(from_expression('(x - 0.3)**2 + 3*y**2'), 'adam', steps=50)\n")
-    out = subprocess.run([sys.executable, "-W", "always", "-c", code], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": str(cache)})
+    code = (
+        "import optim_core\noptim_core.configure_jax()\nfrom optim_core import run\n"
+        "from surfaces import from_expression\n"
+        "run(from_expression('(x - 0.3)**2 + 3*y**2'), 'adam', steps=50)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": str(cache)},
+    )
     assert out.returncode == 0, out.stderr
     assert "Error writing persistent compilation cache entry" not in out.stderr, out.stderr[-2000:]
     assert (cache / "jit_old-0123-atime").exists()
@@ -159,13 +208,18 @@ def test_serve_marks_query_strings_streamlit_drops(installed):
     assert sanitize(long) == f"link_dropped=1-{len(long)}"
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("1001-6907", "(1,001 fields, 6,907 characters; the server reads at most 1,000 fields and "
-                  "524,288 characters)"),
-    ("**ZZ**", "(the server reads at most 1,000 fields"),
-    ("1-2-3", "(the server reads at most 1,000 fields"),
-    (None, "(the server reads at most 1,000 fields"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "1001-6907",
+            "(1,001 fields, 6,907 characters; the server reads at most 1,000 fields and 524,288 characters)",
+        ),
+        ("**ZZ**", "(the server reads at most 1,000 fields"),
+        ("1-2-3", "(the server reads at most 1,000 fields"),
+        (None, "(the server reads at most 1,000 fields"),
+    ],
+)
 def test_dropped_link_message_uses_only_the_numbers(value, expected):
     message = serve.dropped_link_message(value)
     assert message.startswith("This link is too large to read ")

@@ -20,10 +20,13 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.parametrize("command", [
-    ("ruff", "format", "--check", "."),
-    ("ruff", "check", "."),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("ruff", "format", "--check", "."),
+        ("ruff", "check", "."),
+    ],
+)
 def test_ruff(command: tuple[str, ...]) -> None:
     result = _run(str(BIN / command[0]), *command[1:])
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

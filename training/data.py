@@ -153,8 +153,10 @@ def _idx_layout(head: bytes, name: str, max_bytes: int) -> tuple[np.dtype, tuple
     dtype = _IDX_TYPES[type_code]
     expected = header + math.prod(dims) * dtype.itemsize  # exact: Python integers
     if expected > max_bytes:
-        raise IDXError(f"{name}: IDX dimensions {dims} are implausibly large ({expected} bytes; "
-                       f"at most {max_bytes} are read)")
+        raise IDXError(
+            f"{name}: IDX dimensions {dims} are implausibly large ({expected} bytes; "
+            f"at most {max_bytes} are read)"
+        )
     return dtype, dims, header
 
 
@@ -171,13 +173,10 @@ def parse_idx(data: bytes, name: str = "<bytes>", max_bytes: int = MAX_IDX_BYTES
     expected = header + math.prod(dims) * dtype.itemsize
     if len(data) < expected:
         raise IDXError(
-            f"{name}: truncated IDX data: dimensions {dims} need {expected} bytes, file has "
-            f"{len(data)}"
+            f"{name}: truncated IDX data: dimensions {dims} need {expected} bytes, file has {len(data)}"
         )
     if len(data) > expected:
-        raise IDXError(
-            f"{name}: {len(data) - expected} unexpected trailing bytes after IDX data {dims}"
-        )
+        raise IDXError(f"{name}: {len(data) - expected} unexpected trailing bytes after IDX data {dims}")
     return _to_array(data[header:], dtype, dims)
 
 
@@ -213,14 +212,12 @@ class _Gunzip:
         while True:
             if self.z.eof:
                 if self.z.unused_data or self.pending or self.f.read(1):
-                    raise IDXError(f"{self.name}: unexpected data after the end of the gzip "
-                                   "stream")
+                    raise IDXError(f"{self.name}: unexpected data after the end of the gzip stream")
                 return b""
             if not self.pending:
                 self.pending = self.f.read(1 << 16)
                 if not self.pending:
-                    raise IDXError(f"{self.name}: corrupted or truncated gzip data (the stream "
-                                   "ends early)")
+                    raise IDXError(f"{self.name}: corrupted or truncated gzip data (the stream ends early)")
             out = self.z.decompress(self.pending, n)
             self.pending = self.z.unconsumed_tail
             if out:
@@ -239,9 +236,7 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes:
     return b"".join(parts)
 
 
-def _stream_idx(
-    stream: BinaryIO, name: str, max_bytes: int, hasher: hashlib._Hash | None
-) -> np.ndarray:
+def _stream_idx(stream: BinaryIO, name: str, max_bytes: int, hasher: hashlib._Hash | None) -> np.ndarray:
     """Read one IDX array from `stream` (decompressed bytes) with its exact declared size."""
     head = _read_exact(stream, 4)
     if len(head) == 4 and head[:2] == b"\x00\x00" and 1 <= head[3] <= 4:
@@ -253,13 +248,17 @@ def _stream_idx(
     while got < size:
         chunk = stream.read(min(_CHUNK, size - got))
         if not chunk:
-            raise IDXError(f"{name}: truncated IDX data: dimensions {dims} need "
-                           f"{header + size} bytes, file has {header + got}")
-        view[got:got + len(chunk)] = chunk
+            raise IDXError(
+                f"{name}: truncated IDX data: dimensions {dims} need "
+                f"{header + size} bytes, file has {header + got}"
+            )
+        view[got : got + len(chunk)] = chunk
         got += len(chunk)
     if stream.read(1):  # one byte past the declared size is enough to refuse
-        raise IDXError(f"{name}: unexpected trailing bytes after IDX data {dims} (the content "
-                       f"is longer than the {header + size} bytes its header declares)")
+        raise IDXError(
+            f"{name}: unexpected trailing bytes after IDX data {dims} (the content "
+            f"is longer than the {header + size} bytes its header declares)"
+        )
     if hasher is not None:
         hasher.update(head)
         hasher.update(payload)
@@ -308,14 +307,17 @@ def _check_images_labels(
     images: np.ndarray, labels: np.ndarray, images_path: Path, labels_path: Path
 ) -> None:
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-        raise IDXError(f"{images_path}: expected uint8 images of shape (N, 28, 28), got "
-                       f"{images.dtype} {images.shape}")
+        raise IDXError(
+            f"{images_path}: expected uint8 images of shape (N, 28, 28), got {images.dtype} {images.shape}"
+        )
     if labels.ndim != 1 or labels.dtype != np.uint8:
-        raise IDXError(f"{labels_path}: expected uint8 labels of shape (N,), got "
-                       f"{labels.dtype} {labels.shape}")
+        raise IDXError(
+            f"{labels_path}: expected uint8 labels of shape (N,), got {labels.dtype} {labels.shape}"
+        )
     if images.shape[0] != labels.shape[0]:
-        raise IDXError(f"{images_path} has {images.shape[0]} images but {labels_path} has "
-                       f"{labels.shape[0]} labels")
+        raise IDXError(
+            f"{images_path} has {images.shape[0]} images but {labels_path} has {labels.shape[0]} labels"
+        )
     if labels.size and int(labels.max()) > 9:
         raise IDXError(f"{labels_path}: label {int(labels.max())} is not a digit 0-9")
 
@@ -353,11 +355,11 @@ class MNISTSplit:
 
     def subset(self, train_size: int | None = None, val_size: int | None = None) -> MNISTSplit:
         """The first `train_size` / `val_size` examples (the order is already shuffled)."""
-        nt = self.n_train if train_size is None else _check_size("train_size", train_size,
-                                                                 self.n_train)
+        nt = self.n_train if train_size is None else _check_size("train_size", train_size, self.n_train)
         nv = self.n_val if val_size is None else _check_size("val_size", val_size, self.n_val)
-        return MNISTSplit(self.x_train[:nt], self.y_train[:nt], self.x_val[:nv],
-                          self.y_val[:nv], self.source, self.note)
+        return MNISTSplit(
+            self.x_train[:nt], self.y_train[:nt], self.x_val[:nv], self.y_val[:nv], self.source, self.note
+        )
 
 
 def _check_size(name: str, value: int, available: int) -> int:
@@ -378,15 +380,15 @@ def load_sample(
     """
     directory = SAMPLE_DIR if directory is None else Path(directory)
     names = list(SAMPLE_FILES)
-    images, labels = _read_pair(directory / names[0], directory / names[1],
-                                (SAMPLE_FILES[names[0]], SAMPLE_FILES[names[1]]))
+    images, labels = _read_pair(
+        directory / names[0], directory / names[1], (SAMPLE_FILES[names[0]], SAMPLE_FILES[names[1]])
+    )
     n = images.shape[0]
     val_size = _check_size("val_size", val_size, n - 1)
     train_size = _check_size("train_size", train_size, n - val_size)
     perm = np.random.RandomState(SPLIT_SEED).permutation(n)
-    train_idx, val_idx = perm[:train_size], perm[n - val_size:]
-    return MNISTSplit(images[train_idx], labels[train_idx], images[val_idx], labels[val_idx],
-                      "sample")
+    train_idx, val_idx = perm[:train_size], perm[n - val_size :]
+    return MNISTSplit(images[train_idx], labels[train_idx], images[val_idx], labels[val_idx], "sample")
 
 
 # ----------------------------------------------------------------------------- download
@@ -424,8 +426,15 @@ def _declared_length(resp: object) -> int | None:
         return None
 
 
-def _fetch_one(url: str, dest: Path, md5: str, opener: Opener, timeout: float,
-               max_bytes: int, max_seconds: float = DOWNLOAD_SECONDS) -> None:
+def _fetch_one(
+    url: str,
+    dest: Path,
+    md5: str,
+    opener: Opener,
+    timeout: float,
+    max_bytes: int,
+    max_seconds: float = DOWNLOAD_SECONDS,
+) -> None:
     """Download `url` to a temp file beside `dest`, verify it, then atomically rename it.
 
     At most `max_bytes` are written: a response announcing more is refused before its body is
@@ -439,8 +448,10 @@ def _fetch_one(url: str, dest: Path, md5: str, opener: Opener, timeout: float,
         with os.fdopen(fd, "wb") as out, opener(url, timeout) as resp:
             declared = _declared_length(resp)
             if declared is not None and declared > max_bytes:
-                raise DownloadError(f"{url}: the server announces {declared} bytes, more than "
-                                    f"the {max_bytes} this file has; not downloaded")
+                raise DownloadError(
+                    f"{url}: the server announces {declared} bytes, more than "
+                    f"the {max_bytes} this file has; not downloaded"
+                )
             written = 0
             while True:
                 # Ask for one byte more than the cap allows, so crossing it is seen at once.
@@ -448,13 +459,16 @@ def _fetch_one(url: str, dest: Path, md5: str, opener: Opener, timeout: float,
                 if not chunk:
                     break
                 if written + len(chunk) > max_bytes:
-                    raise DownloadError(f"{url}: more than {max_bytes} bytes (the file's size); "
-                                        "download stopped and discarded")
+                    raise DownloadError(
+                        f"{url}: more than {max_bytes} bytes (the file's size); "
+                        "download stopped and discarded"
+                    )
                 out.write(chunk)
                 written += len(chunk)
                 if time.monotonic() - started > max_seconds:
-                    raise DownloadError(f"{url}: slower than {max_seconds:g} s for "
-                                        f"{written} bytes; download abandoned")
+                    raise DownloadError(
+                        f"{url}: slower than {max_seconds:g} s for {written} bytes; download abandoned"
+                    )
             out.flush()
             os.fsync(out.fileno())
         got = _md5(tmp)
@@ -524,14 +538,14 @@ def download_mnist(
             if log is not None:
                 log(f"downloading {url}")
             try:
-                _fetch_one(url, dest, md5, opener, timeout,
-                           MAX_DOWNLOAD_BYTES if size is None else size, max_seconds)
+                _fetch_one(
+                    url, dest, md5, opener, timeout, MAX_DOWNLOAD_BYTES if size is None else size, max_seconds
+                )
                 break
             except (OSError, ChecksumError, urllib.error.URLError, ValueError) as e:
                 errors.append(f"{url}: {e}")
         else:
-            raise DownloadError(f"could not download {name} from any mirror ("
-                                + "; ".join(errors) + ")")
+            raise DownloadError(f"could not download {name} from any mirror (" + "; ".join(errors) + ")")
     return cache
 
 
@@ -555,12 +569,9 @@ def load_full(
             if not p.exists():
                 raise DownloadError(f"{p} is missing and download=False")
             if not _verified(p, md5, sizes.get(name)):
-                raise ChecksumError(f"{p}: size or MD5 does not match the published file "
-                                    f"(MD5 {md5})")
-    x_tr, y_tr = _read_pair(cache / "train-images-idx3-ubyte.gz",
-                            cache / "train-labels-idx1-ubyte.gz")
-    x_te, y_te = _read_pair(cache / "t10k-images-idx3-ubyte.gz",
-                            cache / "t10k-labels-idx1-ubyte.gz")
+                raise ChecksumError(f"{p}: size or MD5 does not match the published file (MD5 {md5})")
+    x_tr, y_tr = _read_pair(cache / "train-images-idx3-ubyte.gz", cache / "train-labels-idx1-ubyte.gz")
+    x_te, y_te = _read_pair(cache / "t10k-images-idx3-ubyte.gz", cache / "t10k-labels-idx1-ubyte.gz")
     return MNISTSplit(x_tr, y_tr, x_te, y_te, "full")
 
 
@@ -581,8 +592,10 @@ def load_mnist(
         return load_full(cache_dir, log=log, **kwargs)
     except OSError as e:  # DownloadError, or a cache directory we may not write to
         reason = str(e) if len(str(e)) < 300 else str(e)[:300] + "...)"
-        note = (f"full MNIST unavailable, no network? {reason}. Using the 10k offline "
-                "sample instead (8000 train / 2000 validation).")
+        note = (
+            f"full MNIST unavailable, no network? {reason}. Using the 10k offline "
+            "sample instead (8000 train / 2000 validation)."
+        )
         if log is not None:
             log(note)
         s = load_sample()

@@ -63,14 +63,17 @@ class Landscape:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "alphas": self.alphas.tolist(), "betas": self.betas.tolist(),
+            "alphas": self.alphas.tolist(),
+            "betas": self.betas.tolist(),
             "loss": np.where(np.isfinite(self.loss), self.loss, np.nan).tolist(),
             "paths": {k: v.tolist() for k, v in self.paths.items()},
             "path_loss": {k: v.tolist() for k, v in self.path_loss.items()},
             "residual": {k: v.tolist() for k, v in self.residual.items()},
             "path_steps": self.path_steps,
             "explained_variance": list(self.explained_variance),
-            "center": self.center, "normalize": self.normalize, "subset": self.subset,
+            "center": self.center,
+            "normalize": self.normalize,
+            "subset": self.subset,
         }
 
 
@@ -117,17 +120,17 @@ def filter_normalize(direction: np.ndarray, center: np.ndarray, like: Any) -> np
         cn = np.sqrt((c.astype(np.float64) ** 2).sum(axis=axes, keepdims=True))
         return (d * (cn / (dn + 1e-10))).astype(np.float32)
 
-    leaves = [norm_leaf(d, c) for d, c in zip(jax.tree.leaves(d_tree), jax.tree.leaves(c_tree),
-                                               strict=True)]
+    leaves = [norm_leaf(d, c) for d, c in zip(jax.tree.leaves(d_tree), jax.tree.leaves(c_tree), strict=True)]
     return np.concatenate([x.ravel() for x in leaves])
 
 
-def project(points: np.ndarray, center: np.ndarray, d1: np.ndarray, d2: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
+def project(
+    points: np.ndarray, center: np.ndarray, d1: np.ndarray, d2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares coordinates (T, 2) of `points` (T, P) in center + span(d1, d2), and the
     relative residual ‖δ − proj δ‖ / ‖δ‖ of each point (0 where δ = 0)."""
     a = np.stack([d1, d2], axis=1).astype(np.float64)  # (P, 2)
-    delta = (np.asarray(points, np.float64) - np.asarray(center, np.float64))
+    delta = np.asarray(points, np.float64) - np.asarray(center, np.float64)
     gram = a.T @ a
     coef = np.linalg.solve(gram + 1e-12 * np.eye(2), (delta @ a).T).T  # (T, 2)
     off = delta - coef @ a.T
@@ -158,8 +161,7 @@ def _points_fn(model_name: str) -> Callable[..., Any]:
     like = jax.eval_shape(model.init, jax.random.key(0))  # the params' shapes, no values
 
     def points(flat, x, y):
-        return jax.lax.map(
-            lambda f: loss_and_logits(model, unflatten_params(f, like), x, y)[0], flat)
+        return jax.lax.map(lambda f: loss_and_logits(model, unflatten_params(f, like), x, y)[0], flat)
 
     return jax.jit(points)
 
@@ -245,8 +247,7 @@ def compute_landscape(
     like = chosen[0].final_params
     if center == "best":
         finite = [r for r in chosen if r.epochs and np.isfinite(r.epochs[-1].val_loss)]
-        ref = min(finite or chosen,
-                  key=lambda r: r.epochs[-1].val_loss if r.epochs else np.inf)
+        ref = min(finite or chosen, key=lambda r: r.epochs[-1].val_loss if r.epochs else np.inf)
         theta, center_name = snaps[id(ref)][-1], f"final weights of {ref.label}"
     elif center == "start":
         theta, center_name = snaps[id(chosen[0])][0], "initial weights"
@@ -283,5 +284,4 @@ def compute_landscape(
     alphas = np.linspace(lo[0], hi[0], resolution)
     betas = np.linspace(lo[1], hi[1], resolution)
     grid = loss_grid(result.config.model, theta, d1, d2, like, x, y, alphas, betas, progress)
-    return Landscape(alphas, betas, grid, paths, path_loss, resid, steps, ratio, center_name,
-                     normalize, n)
+    return Landscape(alphas, betas, grid, paths, path_loss, resid, steps, ratio, center_name, normalize, n)

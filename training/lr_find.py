@@ -104,8 +104,11 @@ class LRFindResult:
             stop = f", the loss blew up from α = {self.alphas[self.blowup_index]:.3g}"
         b = self.best_index
         best = f"lowest smoothed loss {self.smoothed[b]:.3g} at α = {self.alphas[b]:.3g}"
-        sug = (f"suggested α = {self.suggestion:.3g}" if self.suggestion is not None
-               else "too few steps to suggest an α")
+        sug = (
+            f"suggested α = {self.suggestion:.3g}"
+            if self.suggestion is not None
+            else "too few steps to suggest an α"
+        )
         return f"{ran}{stop}; {best}; {sug}."
 
 
@@ -160,8 +163,7 @@ def _chunk_fn(model_name: str, opt_name: str) -> Callable[..., Any]:
 
     model = get_model(model_name)
     opt = OPTIMIZERS[opt_name].optimizer
-    grad_fn = jax.value_and_grad(
-        lambda p, x, y, k: loss_and_logits(model, p, x, y, k, True)[0])
+    grad_fn = jax.value_and_grad(lambda p, x, y, k: loss_and_logits(model, p, x, y, k, True)[0])
 
     def chunk(params, state, hparams, alphas, x_all, y_all, idx, valid, key, offset):
         with _trace_lock:
@@ -218,8 +220,9 @@ def lr_find(
         False the test runs to α_max, and the suggestion still reads only the curve before
         the blow-up.
     """
-    settings = (OptimizerSettings(optimizer, preset=DEFAULT_PRESET) if isinstance(optimizer, str)
-                else optimizer)
+    settings = (
+        OptimizerSettings(optimizer, preset=DEFAULT_PRESET) if isinstance(optimizer, str) else optimizer
+    )
     hp_values = settings.resolved()  # ValueError for an unknown optimizer or bad value
     get_model(model)
     if not (math.isfinite(alpha_min) and math.isfinite(alpha_max) and 0 < alpha_min < alpha_max <= 100):
@@ -239,9 +242,14 @@ def lr_find(
 
     alphas = alpha_min * (alpha_max / alpha_min) ** (np.arange(n) / (n - 1))
     k_init, k_data, k_drop = jax.random.split(jax.random.key(seed), 3)
-    order = np.concatenate([
-        np.asarray(jax.random.permutation(jax.random.fold_in(k_data, e), n_train))[:per_epoch * batch_size]
-        for e in range(-(-n // per_epoch))]).reshape(-1, batch_size)[:n]
+    order = np.concatenate(
+        [
+            np.asarray(jax.random.permutation(jax.random.fold_in(k_data, e), n_train))[
+                : per_epoch * batch_size
+            ]
+            for e in range(-(-n // per_epoch))
+        ]
+    ).reshape(-1, batch_size)[:n]
     k = chunk_size
     n_chunks = -(-n // k)
     pad = n_chunks * k - n
@@ -260,9 +268,18 @@ def lr_find(
     stop_at: int | None = None
     for c in range(n_chunks):
         sl = slice(c * k, (c + 1) * k)
-        params, state, chunk_losses = fn(params, state, hparams, jnp.asarray(alphas_padded[sl]),
-                                         x_all, y_all, jnp.asarray(idx[sl]), jnp.asarray(valid[sl]),
-                                         k_drop, jnp.int32(c * k))
+        params, state, chunk_losses = fn(
+            params,
+            state,
+            hparams,
+            jnp.asarray(alphas_padded[sl]),
+            x_all,
+            y_all,
+            jnp.asarray(idx[sl]),
+            jnp.asarray(valid[sl]),
+            k_drop,
+            jnp.int32(c * k),
+        )
         losses.append(np.asarray(chunk_losses)[: min(k, n - c * k)])
         if stop_early:
             stop_at = _blowup_index(smooth(np.concatenate(losses)))
@@ -278,9 +295,20 @@ def lr_find(
     upto = taken if blowup is None else blowup
     idx_best = steepest(used[:upto], smoothed[:upto])
     return LRFindResult(
-        alphas=used, losses=raw, smoothed=smoothed, blowup_index=blowup,
+        alphas=used,
+        losses=raw,
+        smoothed=smoothed,
+        blowup_index=blowup,
         suggestion=None if idx_best is None else float(used[idx_best]),
-        suggestion_index=idx_best, rule=SUGGESTION_RULE, stopped_early=stop_at is not None,
-        stop_rule=STOP_RULE, settings=settings, model=model, batch_size=batch_size,
-        alpha_min=float(alpha_min), alpha_max=float(alpha_max), planned_steps=n,
-        data_source=data.source)
+        suggestion_index=idx_best,
+        rule=SUGGESTION_RULE,
+        stopped_early=stop_at is not None,
+        stop_rule=STOP_RULE,
+        settings=settings,
+        model=model,
+        batch_size=batch_size,
+        alpha_min=float(alpha_min),
+        alpha_max=float(alpha_max),
+        planned_steps=n,
+        data_source=data.source,
+    )

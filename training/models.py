@@ -70,8 +70,7 @@ def _mlp_init(key: jax.Array) -> Params:
     return {"dense1": _dense_init(k1, 784, 256), "dense2": _dense_init(k2, 256, 10)}
 
 
-def _mlp_apply(params: Params, x: jax.Array, key: jax.Array | None = None,
-               train: bool = False) -> jax.Array:
+def _mlp_apply(params: Params, x: jax.Array, key: jax.Array | None = None, train: bool = False) -> jax.Array:
     del key, train  # no dropout: the fast interactive default
     h = x.reshape(x.shape[0], 784)
     h = jax.nn.relu(h @ params["dense1"]["w"] + params["dense1"]["b"])
@@ -101,13 +100,13 @@ def _conv3x3_valid(x: jax.Array, w: jax.Array) -> jax.Array:
     at batch 64, measured on this project's 2-core machine); the function is the same.
     """
     oh, ow = x.shape[1] - 2, x.shape[2] - 2
-    patches = jnp.stack([x[:, i:i + oh, j:j + ow, 0] for i in range(3) for j in range(3)],
-                        axis=-1)  # (B, 26, 26, 9), in the (kh, kw) order of w's flattening
+    patches = jnp.stack(
+        [x[:, i : i + oh, j : j + ow, 0] for i in range(3) for j in range(3)], axis=-1
+    )  # (B, 26, 26, 9), in the (kh, kw) order of w's flattening
     return patches @ w.reshape(9, -1)
 
 
-def _cnn_apply(params: Params, x: jax.Array, key: jax.Array | None = None,
-               train: bool = False) -> jax.Array:
+def _cnn_apply(params: Params, x: jax.Array, key: jax.Array | None = None, train: bool = False) -> jax.Array:
     k1, k2 = (None, None) if key is None else jax.random.split(key)
     h = _conv3x3_valid(x[..., None], params["conv"]["w"]) + params["conv"]["b"]
     h = jax.nn.relu(h)
@@ -147,9 +146,14 @@ def accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     return jnp.mean(jnp.argmax(logits, axis=-1) == labels)
 
 
-def loss_and_logits(model: Model, params: Params, x: jax.Array, y: jax.Array,
-                    key: jax.Array | None = None, train: bool = False
-                    ) -> tuple[jax.Array, jax.Array]:
+def loss_and_logits(
+    model: Model,
+    params: Params,
+    x: jax.Array,
+    y: jax.Array,
+    key: jax.Array | None = None,
+    train: bool = False,
+) -> tuple[jax.Array, jax.Array]:
     """(mean cross-entropy, logits); `x` is float32 (B, 28, 28) in [0, 1]."""
     logits = model.apply(params, x, key, train)
     return cross_entropy(logits, y), logits

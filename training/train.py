@@ -120,8 +120,7 @@ class TrainConfig:
             raise ValueError(f"epochs must be at most 1000, got {self.epochs}")
         if self.snapshot_every is not None and self.snapshot_every < 1:
             raise ValueError(f"snapshot_every must be positive, got {self.snapshot_every}")
-        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, int) or \
-                self.chunk_size < 1:
+        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, int) or self.chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive whole number, got {self.chunk_size}")
         if self.parallel not in PARALLEL_MODES:
             raise ValueError(f"parallel must be one of {PARALLEL_MODES}, got {self.parallel!r}")
@@ -197,8 +196,18 @@ def _json_safe(x: Any) -> Any:
     return x
 
 
-CSV_COLUMNS = ("optimizer", "label", "epoch", "train_loss", "train_acc", "val_loss", "val_acc",
-               "time", "eval_time", "batches")
+CSV_COLUMNS = (
+    "optimizer",
+    "label",
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "time",
+    "eval_time",
+    "batches",
+)
 
 
 @dataclass
@@ -220,15 +229,21 @@ class TrainResult:
         raise KeyError(name_or_label)
 
     def to_dict(self) -> dict[str, Any]:
-        return _json_safe({
-            "config": asdict(self.config),
-            "data": {"source": self.data_source, "note": self.data_note,
-                     "n_train": self.n_train, "n_val": self.n_val},
-            "steps_per_epoch": self.steps_per_epoch,
-            "stopped": self.stopped,
-            "wall_time": self.wall_time,
-            "runs": [r.to_dict() for r in self.runs],
-        })
+        return _json_safe(
+            {
+                "config": asdict(self.config),
+                "data": {
+                    "source": self.data_source,
+                    "note": self.data_note,
+                    "n_train": self.n_train,
+                    "n_val": self.n_val,
+                },
+                "steps_per_epoch": self.steps_per_epoch,
+                "stopped": self.stopped,
+                "wall_time": self.wall_time,
+                "runs": [r.to_dict() for r in self.runs],
+            }
+        )
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2)
@@ -243,9 +258,14 @@ class TrainResult:
         w.writerow(CSV_COLUMNS)
         for r in self.runs:
             for e in r.epochs:
-                w.writerow([r.optimizer, r.label, e.epoch] + [
-                    f"{v:.6g}" for v in (e.train_loss, e.train_acc, e.val_loss, e.val_acc,
-                                         e.time, e.eval_time)] + [e.batches])
+                w.writerow(
+                    [r.optimizer, r.label, e.epoch]
+                    + [
+                        f"{v:.6g}"
+                        for v in (e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.time, e.eval_time)
+                    ]
+                    + [e.batches]
+                )
         text = buf.getvalue()
         if path is not None:
             Path(path).write_text(text)
@@ -254,18 +274,36 @@ class TrainResult:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TrainResult:
         """Rebuild from `to_dict()` output (snapshots and parameters are not kept)."""
+
         def nan(v: Any) -> Any:  # null (a diverged run's NaN) back to NaN
             return math.nan if v is None else v
 
         runs = []
         for rd in d["runs"]:
             epochs = [EpochRecord(**{k: nan(v) for k, v in e.items()}) for e in rd["epochs"]]
-            runs.append(RunResult(rd["optimizer"], rd["label"], rd["hparams"], rd["preset"],
-                                  nan(rd["initial_val_loss"]), nan(rd["initial_val_acc"]),
-                                  epochs, rd["compile_time"]))
-        return cls(TrainConfig(**d["config"]), d["data"]["source"], d["data"]["note"],
-                   d["data"]["n_train"], d["data"]["n_val"], d["steps_per_epoch"], runs,
-                   d["stopped"], d["wall_time"])
+            runs.append(
+                RunResult(
+                    rd["optimizer"],
+                    rd["label"],
+                    rd["hparams"],
+                    rd["preset"],
+                    nan(rd["initial_val_loss"]),
+                    nan(rd["initial_val_acc"]),
+                    epochs,
+                    rd["compile_time"],
+                )
+            )
+        return cls(
+            TrainConfig(**d["config"]),
+            d["data"]["source"],
+            d["data"]["note"],
+            d["data"]["n_train"],
+            d["data"]["n_val"],
+            d["steps_per_epoch"],
+            runs,
+            d["stopped"],
+            d["wall_time"],
+        )
 
 
 @dataclass(frozen=True)
@@ -290,7 +328,7 @@ def unflatten_params(flat: Any, like: Any) -> Any:
     leaves, treedef = jax.tree.flatten(like)
     out, i = [], 0
     for leaf in leaves:
-        out.append(flat[i:i + leaf.size].reshape(leaf.shape))
+        out.append(flat[i : i + leaf.size].reshape(leaf.shape))
         i += leaf.size
     return jax.tree.unflatten(treedef, out)
 
@@ -323,14 +361,12 @@ def _chunk_fn(model_name: str, opt_names: tuple[str, ...]) -> jax.stages.Wrapped
     optimizers, apply_updates, _ = _optim_core()
     model = get_model(model_name)
     opts = [optimizers[n].optimizer for n in opt_names]
-    grad_fn = jax.value_and_grad(
-        lambda p, x, y, k: loss_and_logits(model, p, x, y, k, True), has_aux=True)
+    grad_fn = jax.value_and_grad(lambda p, x, y, k: loss_and_logits(model, p, x, y, k, True), has_aux=True)
     n = len(opts)
 
     def chunk(params, states, hparams, x_all, y_all, idx, valid, epoch_key, offset):
         _count_trace("chunk")
-        keys = jax.vmap(lambda i: jax.random.fold_in(epoch_key, i))(
-            offset + jnp.arange(idx.shape[0]))
+        keys = jax.vmap(lambda i: jax.random.fold_in(epoch_key, i))(offset + jnp.arange(idx.shape[0]))
 
         def step(carry, bidx, key):
             params, states = carry
@@ -352,8 +388,7 @@ def _chunk_fn(model_name: str, opt_names: tuple[str, ...]) -> jax.stages.Wrapped
             bidx, ok, key = inp
             return jax.lax.cond(ok, step, skip, carry, bidx, key)
 
-        (params, states), (losses, accs) = jax.lax.scan(body, (params, states),
-                                                        (idx, valid, keys))
+        (params, states), (losses, accs) = jax.lax.scan(body, (params, states), (idx, valid, keys))
         return params, states, losses, accs
 
     return jax.jit(chunk, donate_argnums=(0, 1))
@@ -364,8 +399,7 @@ _compile_lock = threading.Lock()
 _key_locks: dict[tuple, threading.Lock] = {}
 
 
-def _compiled_chunk(model_name: str, opt_names: tuple[str, ...], args: tuple
-                    ) -> tuple[Any, float]:
+def _compiled_chunk(model_name: str, opt_names: tuple[str, ...], args: tuple) -> tuple[Any, float]:
     """The compiled chunk for these arguments' shapes, compiled once per process.
 
     Compiling ahead of time (rather than on the first call) lets the results report compile
@@ -419,8 +453,7 @@ class _EvalData:
         b = min(EVAL_BATCH, n)
         nb = -(-n // b)
         pad = nb * b - n
-        self.x = jnp.asarray(np.concatenate([x, np.zeros((pad, 28, 28), x.dtype)]).reshape(
-            nb, b, 28, 28))
+        self.x = jnp.asarray(np.concatenate([x, np.zeros((pad, 28, 28), x.dtype)]).reshape(nb, b, 28, 28))
         self.y = jnp.asarray(np.concatenate([y, np.zeros(pad, y.dtype)]).reshape(nb, b))
         self.mask = jnp.asarray((np.arange(nb * b) < n).astype(np.float32).reshape(nb, b))
 
@@ -433,7 +466,8 @@ class _EvalData:
 
 
 def _resolve(
-    optimizers: Sequence[OptimizerSettings | str], labels: Sequence[str | None] | None,
+    optimizers: Sequence[OptimizerSettings | str],
+    labels: Sequence[str | None] | None,
 ) -> list[tuple[OptimizerSettings, str, dict[str, float]]]:
     """(settings, a distinct label, every hyperparameter value) per optimizer; a bare name
     trains with DEFAULT_PRESET's values."""
@@ -521,8 +555,7 @@ def train(
     for r in runs:
         r.initial_val_loss, r.initial_val_acc = loss0, acc0
 
-    result = TrainResult(config, data.source, data.note, data.n_train, data.n_val, n_batches,
-                         runs)
+    result = TrainResult(config, data.source, data.note, data.n_train, data.n_val, n_batches, runs)
     k = config.snapshot_every or config.chunk_size
     n_chunks = -(-n_batches // k)
     valid_all = jnp.arange(n_chunks * k) < n_batches
@@ -552,18 +585,27 @@ def train(
             for c in range(n_chunks):
                 start, length = c * k, min(k, n_batches - c * k)
                 done = (epoch - 1) * n_batches + start + length
-                chunk_args = (x_all, y_all, idx[start:start + k], valid_all[start:start + k],
-                              epoch_key, jnp.int32(start))
+                chunk_args = (
+                    x_all,
+                    y_all,
+                    idx[start : start + k],
+                    valid_all[start : start + k],
+                    epoch_key,
+                    jnp.int32(start),
+                )
                 jobs: list[tuple[list[int], Future[tuple[float, tuple]] | tuple[float, tuple]]] = []
                 for gi, g in enumerate(groups):
-                    args = (tuple(params[i] for i in g), tuple(states[i] for i in g),
-                            tuple(hparams[i] for i in g), *chunk_args)
+                    args = (
+                        tuple(params[i] for i in g),
+                        tuple(states[i] for i in g),
+                        tuple(hparams[i] for i in g),
+                        *chunk_args,
+                    )
                     if pool is not None:
                         jobs.append((g, pool.submit(run_group, gi, g, args)))
                     else:
                         jobs.append((g, run_group(gi, g, args)))
-                snapshot = config.keep_snapshots and (
-                    config.snapshot_every is not None or c == n_chunks - 1)
+                snapshot = config.keep_snapshots and (config.snapshot_every is not None or c == n_chunks - 1)
                 for g, job in jobs:
                     dt, (p, s, losses, accs) = job.result() if isinstance(job, Future) else job
                     losses, accs = np.asarray(losses)[:length], np.asarray(accs)[:length]
@@ -583,10 +625,18 @@ def train(
             for i, r in enumerate(runs):
                 t0 = time.perf_counter()
                 vl, va = val(config.model, params[i])
-                r.epochs.append(EpochRecord(
-                    epoch, float(np.mean(np.concatenate(ep_loss[i]))),
-                    float(np.mean(np.concatenate(ep_acc[i]))), vl, va, ep_time[i],
-                    time.perf_counter() - t0, trained))
+                r.epochs.append(
+                    EpochRecord(
+                        epoch,
+                        float(np.mean(np.concatenate(ep_loss[i]))),
+                        float(np.mean(np.concatenate(ep_acc[i]))),
+                        vl,
+                        va,
+                        ep_time[i],
+                        time.perf_counter() - t0,
+                        trained,
+                    )
+                )
                 if stop_now and config.keep_snapshots and runs[i].snapshot_steps[-1] != done:
                     snaps[i].append(flatten_params(params[i]))  # where the run really ended
                     runs[i].snapshot_steps.append(done)

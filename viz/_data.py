@@ -42,9 +42,7 @@ def _params_key(params: Mapping[str, float] | None) -> tuple[tuple[str, float], 
 
 
 @lru_cache(maxsize=64)
-def _grid_cached(
-    surface: Surface, params_key: tuple[tuple[str, float], ...], n: int, domain: Domain
-) -> Grid:
+def _grid_cached(surface: Surface, params_key: tuple[tuple[str, float], ...], n: int, domain: Domain) -> Grid:
     (x0, x1), (y0, y1) = domain
     x = np.linspace(x0, x1, n)
     y = np.linspace(y0, y1, n)
@@ -69,16 +67,15 @@ def surface_grid(
     return _grid_cached(surface, _params_key(params), int(n), dom)
 
 
-def minima_values(
-    surface: Surface, params: Mapping[str, float] | None = None
-) -> np.ndarray:
+def minima_values(surface: Surface, params: Mapping[str, float] | None = None) -> np.ndarray:
     """f at the surface's known minima (empty when it has none)."""
     if not surface.minima:
         return np.zeros(0)
     pts = np.asarray(surface.minima, dtype=np.float64)
     with np.errstate(all="ignore"):
-        vals = np.asarray(surface.value(jnp.asarray(pts[:, 0]), jnp.asarray(pts[:, 1]), params),
-                          dtype=np.float64)
+        vals = np.asarray(
+            surface.value(jnp.asarray(pts[:, 0]), jnp.asarray(pts[:, 1]), params), dtype=np.float64
+        )
     return vals[np.isfinite(vals)]
 
 
@@ -197,9 +194,7 @@ def decimate_indices(values: np.ndarray, max_points: int) -> np.ndarray:
     return np.unique(np.concatenate(keep))
 
 
-def drawable_path(
-    traj: Trajectory, max_points: int = MAX_PATH_POINTS
-) -> tuple[np.ndarray, np.ndarray]:
+def drawable_path(traj: Trajectory, max_points: int = MAX_PATH_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """(steps, points) of the finite part of a path, subsampled for drawing (first, last kept)."""
     n = finite_length(traj)
     path = np.asarray(traj.path, dtype=np.float64)[:n]

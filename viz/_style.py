@@ -18,13 +18,24 @@ TEMPLATE = go.layout.Template(
         plot_bgcolor="#ffffff",
         hoverlabel=dict(font=dict(size=13)),
         xaxis=dict(
-            gridcolor=AXIS_GRID, zerolinecolor="#cccccc", linecolor="#888888",
-            ticks="outside", tickcolor="#888888", showline=True, mirror=True,
+            gridcolor=AXIS_GRID,
+            zerolinecolor="#cccccc",
+            linecolor="#888888",
+            ticks="outside",
+            tickcolor="#888888",
+            showline=True,
+            mirror=True,
         ),
         yaxis=dict(
-            automargin=True, title=dict(standoff=8),
-            gridcolor=AXIS_GRID, zerolinecolor="#cccccc", linecolor="#888888",
-            ticks="outside", tickcolor="#888888", showline=True, mirror=True,
+            automargin=True,
+            title=dict(standoff=8),
+            gridcolor=AXIS_GRID,
+            zerolinecolor="#cccccc",
+            linecolor="#888888",
+            ticks="outside",
+            tickcolor="#888888",
+            showline=True,
+            mirror=True,
         ),
         legend=dict(bgcolor="rgba(255,255,255,0.85)", font=dict(size=13)),
     )
@@ -71,9 +82,11 @@ def layout_for(
 ) -> dict[str, Any]:
     """The shared layout: template, title, margins, and a legend at the bottom sized for the
     traces of `data` that show in it. `extra` is merged in (nested dicts merge)."""
-    labels = [
-        str(t["name"]) for t in data if t.get("name") and t.get("showlegend", True) is not False
-    ] if legend else []
+    labels = (
+        [str(t["name"]) for t in data if t.get("name") and t.get("showlegend", True) is not False]
+        if legend
+        else []
+    )
     layout: dict[str, Any] = dict(
         template=TEMPLATE_JSON,
         margin=dict(l=60, r=20, t=60 if title else 25, b=bottom_margin(labels, axis_px)),
@@ -88,9 +101,18 @@ def layout_for(
 def message(text: str, **kwargs: Any) -> dict[str, Any]:
     """A plain sentence in the middle of the plot: the graceful answer to 'nothing to draw'."""
     return dict(
-        text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
-        font=dict(size=15, color="#555555"), bgcolor="rgba(255,255,255,0.9)",
-        bordercolor="#bbbbbb", borderwidth=1, borderpad=8, **kwargs,
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
+        font=dict(size=15, color="#555555"),
+        bgcolor="rgba(255,255,255,0.9)",
+        bordercolor="#bbbbbb",
+        borderwidth=1,
+        borderpad=8,
+        **kwargs,
     )
 
 
@@ -98,7 +120,12 @@ def message(text: str, **kwargs: Any) -> dict[str, Any]:
 # the plot's width on the right, where the colour bar already sits. Anchored to the container,
 # not the plot, so it never lands on the x-axis title whatever the figure's height.
 LEGEND_BELOW: dict[str, Any] = dict(
-    orientation="h", yref="container", yanchor="bottom", y=0.0, xanchor="left", x=0.0,
+    orientation="h",
+    yref="container",
+    yanchor="bottom",
+    y=0.0,
+    xanchor="left",
+    x=0.0,
     itemsizing="constant",
 )
 
@@ -145,9 +172,7 @@ def base_layout(
 ) -> go.Figure:
     """Apply the shared template, title, margins and (call it after adding the traces) a legend
     at the bottom sized for the traces that show in it."""
-    labels = [
-        str(t.name) for t in fig.data if t.name and t.showlegend is not False
-    ] if legend else []
+    labels = [str(t.name) for t in fig.data if t.name and t.showlegend is not False] if legend else []
     fig.update_layout(
         template=TEMPLATE,
         title=dict(text=title) if title else None,

@@ -69,9 +69,7 @@ def _contour_trace(
     grid = surface_grid(surface, params, grid_points, domain)
     floor = minima_values(surface, params)
     if scaling is None:
-        scaling = color_scaling(
-            grid.z, surface.log_colors, float(floor.min()) if floor.size else None
-        )
+        scaling = color_scaling(grid.z, surface.log_colors, float(floor.min()) if floor.size else None)
     zc = scaling.apply(grid.z)
     bar = dict(title=dict(text=scaling.title, side="right"), thickness=14, len=0.9)
     if scaling.tickvals is not None:
@@ -177,9 +175,7 @@ def _end_marker(
         # A diverged run often leaves the view long before it turns NaN: put the cross where it
         # was last seen, and say when.
         (x0, x1), (y0, y1) = domain
-        inside = (
-            (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
-        )
+        inside = (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
         if not inside[k] and inside.any():
             k = int(np.flatnonzero(inside)[-1])
             note = f"<br>left the view after step {int(steps[k])}"
@@ -200,8 +196,7 @@ def _end_marker(
             line=dict(width=1.5, color=OUTLINE_COLOR if not diverged else "#ffffff"),
         ),
         unselected=dict(marker=dict(opacity=1)),
-        hovertemplate=_path_hover(traj.label + (" (last finite point)" if diverged else " end"),
-                                  note),
+        hovertemplate=_path_hover(traj.label + (" (last finite point)" if diverged else " end"), note),
     )
 
 
@@ -214,9 +209,7 @@ def _start_trace(trajectories: Sequence[Trajectory], surface: Surface) -> dict[s
         y=f32(pts[:, 1]),
         mode="markers",
         name=START_NAME,
-        marker=dict(
-            symbol="circle", size=14, color=START_COLOR, line=dict(width=2.5, color=OUTLINE_COLOR)
-        ),
+        marker=dict(symbol="circle", size=14, color=START_COLOR, line=dict(width=2.5, color=OUTLINE_COLOR)),
         unselected=dict(marker=dict(opacity=1)),
         hovertemplate="start<br>x = %{x:.4g}, y = %{y:.4g}<extra></extra>",
     )
@@ -232,9 +225,7 @@ def _minima_trace(surface: Surface) -> dict[str, Any] | None:
         y=f32(pts[:, 1]),
         mode="markers",
         name=MINIMA_NAME,
-        marker=dict(
-            symbol="star", size=17, color=MINIMUM_COLOR, line=dict(width=1.2, color=OUTLINE_COLOR)
-        ),
+        marker=dict(symbol="star", size=17, color=MINIMUM_COLOR, line=dict(width=1.2, color=OUTLINE_COLOR)),
         unselected=dict(marker=dict(opacity=1)),
         hovertemplate="known minimum<br>x = %{x:.4g}, y = %{y:.4g}<extra></extra>",
     )
@@ -295,16 +286,19 @@ def contour_figure(
     if minima is not None:
         data.append(minima)
     layout = layout_for(
-        data, title if title is not None else surface.label, hovermode="closest",
-        clickmode="event+select", dragmode="zoom", height=640, uirevision=surface.key,
+        data,
+        title if title is not None else surface.label,
+        hovermode="closest",
+        clickmode="event+select",
+        dragmode="zoom",
+        height=640,
+        uirevision=surface.key,
         **_domain_axes(surface.domain),
     )
     return make_figure(data, layout)
 
 
-def clicked_point(
-    fig: go.Figure, selection: Mapping[str, Any] | None
-) -> tuple[float, float] | None:
+def clicked_point(fig: go.Figure, selection: Mapping[str, Any] | None) -> tuple[float, float] | None:
     """The (x, y) a user clicked on the map, from Streamlit's selection state, else None.
 
     `selection` is what st.plotly_chart(on_select="rerun", selection_mode="points") returns (or
@@ -346,12 +340,20 @@ def surface3d_figure(
     finite = zs[np.isfinite(zs)]
     z_lo, z_hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     lift = 0.015 * (z_hi - z_lo or 1.0)  # a hair above the surface, so it does not hide the path
-    data: list[dict[str, Any]] = [dict(
-        type="surface", x=f32(grid.x), y=f32(grid.y), z=f32(zs), colorscale=SURFACE_COLORSCALE,
-        showscale=False,  # the z axis already reads in loss units
-        opacity=0.9, name="surface", hoverinfo="skip",
-        lighting=dict(ambient=0.8, diffuse=0.5, specular=0.05),
-    )]
+    data: list[dict[str, Any]] = [
+        dict(
+            type="surface",
+            x=f32(grid.x),
+            y=f32(grid.y),
+            z=f32(zs),
+            colorscale=SURFACE_COLORSCALE,
+            showscale=False,  # the z axis already reads in loss units
+            opacity=0.9,
+            name="surface",
+            hoverinfo="skip",
+            lighting=dict(ambient=0.8, diffuse=0.5, specular=0.05),
+        )
+    ]
     (x0, x1), (y0, y1) = surface.domain
     for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
         steps, pts = drawable_path(traj, max_path_points)
@@ -363,28 +365,51 @@ def surface3d_figure(
         x[~inside] = y[~inside] = z[~inside] = np.nan  # 3D scenes do not clip: hide what is out
         loss = np.asarray(traj.loss, dtype=np.float64)[steps]
         hover = _path_hover(traj.label)
-        data.append(dict(
-            type="scatter3d", x=f32(x), y=f32(y), z=f32(z), mode="lines",
-            name=display_label(traj), legendgroup=_group(i), line=dict(color=color, width=6),
-            customdata=np.column_stack([steps, loss]).astype(np.float32), hovertemplate=hover,
-        ))
+        data.append(
+            dict(
+                type="scatter3d",
+                x=f32(x),
+                y=f32(y),
+                z=f32(z),
+                mode="lines",
+                name=display_label(traj),
+                legendgroup=_group(i),
+                line=dict(color=color, width=6),
+                customdata=np.column_stack([steps, loss]).astype(np.float32),
+                hovertemplate=hover,
+            )
+        )
         ends = [0, len(x) - 1]
-        data.append(dict(
-            type="scatter3d", x=f32(x[ends]), y=f32(y[ends]), z=f32(z[ends]), mode="markers",
-            name=f"{traj.label} start/end", legendgroup=_group(i), showlegend=False,
-            marker=dict(size=[6, 7], color=[START_COLOR, color],
-                        symbol=["circle", "x" if traj.diverged_at is not None else "square"],
-                        line=dict(width=2, color=OUTLINE_COLOR)),
-            customdata=np.column_stack([steps[ends], loss[ends]]).astype(np.float32),
-            hovertemplate=hover,
-        ))
+        data.append(
+            dict(
+                type="scatter3d",
+                x=f32(x[ends]),
+                y=f32(y[ends]),
+                z=f32(z[ends]),
+                mode="markers",
+                name=f"{traj.label} start/end",
+                legendgroup=_group(i),
+                showlegend=False,
+                marker=dict(
+                    size=[6, 7],
+                    color=[START_COLOR, color],
+                    symbol=["circle", "x" if traj.diverged_at is not None else "square"],
+                    line=dict(width=2, color=OUTLINE_COLOR),
+                ),
+                customdata=np.column_stack([steps[ends], loss[ends]]).astype(np.float32),
+                hovertemplate=hover,
+            )
+        )
     ratio = (y1 - y0) / (x1 - x0)
     zaxis: dict[str, Any] = dict(title=dict(text="loss (log scale)" if log_z else "loss"))
     if scaling.tickvals is not None:
         zaxis.update(tickvals=scaling.tickvals, ticktext=scaling.ticktext)
     layout = layout_for(
-        data, title if title is not None else f"{surface.label}: 3D view", height=640,
-        axis_px=10, margin=dict(l=0, r=0),
+        data,
+        title if title is not None else f"{surface.label}: 3D view",
+        height=640,
+        axis_px=10,
+        margin=dict(l=0, r=0),
         scene=dict(
             xaxis=dict(title=dict(text="x"), range=[x0, x1]),
             yaxis=dict(title=dict(text="y"), range=[y0, y1]),
@@ -446,8 +471,12 @@ def animated_contour_figure(
     data = [contour]
     for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
         ghost = _path_traces(traj, color, _group(i), surface.domain)[0]
-        ghost.update(line=dict(color=with_alpha(color, 0.45), width=1.5), mode="lines",
-                     showlegend=False, name=f"{traj.label} (whole path)")
+        ghost.update(
+            line=dict(color=with_alpha(color, 0.45), width=1.5),
+            mode="lines",
+            showlegend=False,
+            name=f"{traj.label} (whole path)",
+        )
         ghost.pop("marker", None)
         data.append(ghost)
     minima = _minima_trace(surface)
@@ -483,8 +512,7 @@ def animated_contour_figure(
             diverged_now = traj.diverged_at is not None and frame_steps[j] >= n_ok
             symbols.append("x" if diverged_now else "circle")
         h = np.array(heads).reshape(-1, 2)
-        out.append(dict(type="scatter", x=as_list(h[:, 0]), y=as_list(h[:, 1]),
-                        marker=dict(symbol=symbols)))
+        out.append(dict(type="scatter", x=as_list(h[:, 0]), y=as_list(h[:, 1]), marker=dict(symbol=symbols)))
         return out
 
     first = len(data)
@@ -492,49 +520,92 @@ def animated_contour_figure(
     animated = list(range(first, first + n_runs + 1))  # the trails, then the heads
     opening = frame_traces(0)
     for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
-        data.append(dict(
-            type="scatter", x=opening[i]["x"], y=opening[i]["y"], mode="lines",
-            name=display_label(traj), legendgroup=_group(i), line=dict(color=color, width=3.5),
+        data.append(
+            dict(
+                type="scatter",
+                x=opening[i]["x"],
+                y=opening[i]["y"],
+                mode="lines",
+                name=display_label(traj),
+                legendgroup=_group(i),
+                line=dict(color=color, width=3.5),
+                hoverinfo="skip",
+            )
+        )
+    data.append(
+        dict(
+            type="scatter",
+            x=opening[-1]["x"],
+            y=opening[-1]["y"],
+            mode="markers",
+            name="position now",
+            showlegend=False,
             hoverinfo="skip",
-        ))
-    data.append(dict(
-        type="scatter", x=opening[-1]["x"], y=opening[-1]["y"], mode="markers",
-        name="position now", showlegend=False, hoverinfo="skip",
-        marker=dict(color=colors_, size=13, symbol=opening[-1]["marker"]["symbol"],
-                    line=dict(width=1.5, color=OUTLINE_COLOR)),
-    ))
+            marker=dict(
+                color=colors_,
+                size=13,
+                symbol=opening[-1]["marker"]["symbol"],
+                line=dict(width=1.5, color=OUTLINE_COLOR),
+            ),
+        )
+    )
     frames = [
-        dict(name=str(int(s)), data=frame_traces(j), traces=animated)
-        for j, s in enumerate(frame_steps)
+        dict(name=str(int(s)), data=frame_traces(j), traces=animated) for j, s in enumerate(frame_steps)
     ]
-    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0),
-                 mode="immediate")
-    play = dict(frame=dict(duration=frame_ms, redraw=False), transition=dict(duration=0),
-                fromcurrent=True, mode="immediate")
+    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
+    play = dict(
+        frame=dict(duration=frame_ms, redraw=False),
+        transition=dict(duration=0),
+        fromcurrent=True,
+        mode="immediate",
+    )
     axes = _domain_axes(surface.domain)
     axes["xaxis"]["title"] = dict(text="")  # the slider sits where the axis title would
     # Under the plot: tick labels, then the play/pause buttons and the slider, then the legend.
     layout = layout_for(
-        data, title if title is not None else f"{surface.label}: press play",
-        height=720, axis_px=100, **axes,
-        updatemenus=[dict(
-            type="buttons", direction="left", showactive=False, x=0.0, y=-0.1, xanchor="left",
-            yanchor="top", pad=dict(t=0, r=10),
-            buttons=[
-                dict(label="▶ Play", method="animate", args=[None, play]),
-                dict(label="❚❚ Pause", method="animate", args=[[None], still]),
-            ],
-        )],
-        sliders=[dict(
-            active=0, x=0.33, y=-0.085, len=0.67, xanchor="left", yanchor="top",
-            pad=dict(t=0, b=0),
-            steps=[dict(method="animate", label=str(int(s)), args=[[str(int(s))], still])
-                   for s in frame_steps],
-            currentvalue=dict(prefix="step ", visible=True, xanchor="right",
-                              font=dict(size=14, color="#222222")),
-            # 150 tick labels would be a black smear: the current value says the step.
-            ticklen=0, minorticklen=0, font=dict(size=1, color="rgba(0,0,0,0)"),
-        )],
+        data,
+        title if title is not None else f"{surface.label}: press play",
+        height=720,
+        axis_px=100,
+        **axes,
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="left",
+                showactive=False,
+                x=0.0,
+                y=-0.1,
+                xanchor="left",
+                yanchor="top",
+                pad=dict(t=0, r=10),
+                buttons=[
+                    dict(label="▶ Play", method="animate", args=[None, play]),
+                    dict(label="❚❚ Pause", method="animate", args=[[None], still]),
+                ],
+            )
+        ],
+        sliders=[
+            dict(
+                active=0,
+                x=0.33,
+                y=-0.085,
+                len=0.67,
+                xanchor="left",
+                yanchor="top",
+                pad=dict(t=0, b=0),
+                steps=[
+                    dict(method="animate", label=str(int(s)), args=[[str(int(s))], still])
+                    for s in frame_steps
+                ],
+                currentvalue=dict(
+                    prefix="step ", visible=True, xanchor="right", font=dict(size=14, color="#222222")
+                ),
+                # 150 tick labels would be a black smear: the current value says the step.
+                ticklen=0,
+                minorticklen=0,
+                font=dict(size=1, color="rgba(0,0,0,0)"),
+            )
+        ],
         uirevision=surface.key,
     )
     return make_figure(data, layout, frames)
@@ -562,23 +633,29 @@ def small_multiples_figure(
     if len(titles_) != n:
         raise ValueError(f"{n} trajectories but {len(titles_)} titles")
     titles_ = [
-        t + (f" (diverged at {tr.diverged_at})" if tr.diverged_at is not None and "diverged"
-             not in t else "")
+        t + (f" (diverged at {tr.diverged_at})" if tr.diverged_at is not None and "diverged" not in t else "")
         for t, tr in zip(titles_, trajectories, strict=True)
     ]
     cols_ = cols or min(n, 4)
     rows = math.ceil(n / cols_)
-    fig = make_subplots(rows=rows, cols=cols_, shared_xaxes="all", shared_yaxes="all",
-                        subplot_titles=titles_, horizontal_spacing=0.03, vertical_spacing=0.09)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols_,
+        shared_xaxes="all",
+        shared_yaxes="all",
+        subplot_titles=titles_,
+        horizontal_spacing=0.03,
+        vertical_spacing=0.09,
+    )
     colors_ = resolve_colors(n, colors)
     scaling: ColorScaling | None = None
     for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
         r, c = divmod(i, cols_)
-        contour, scaling = _contour_trace(surface, surface_params, grid_points, scaling=scaling,
-                                          showscale=(i == 0))
+        contour, scaling = _contour_trace(
+            surface, surface_params, grid_points, scaling=scaling, showscale=(i == 0)
+        )
         fig.add_trace(contour, row=r + 1, col=c + 1)
-        for tr in _path_traces(traj, color, _group(i), surface.domain, max_path_points,
-                               showlegend=False):
+        for tr in _path_traces(traj, color, _group(i), surface.domain, max_path_points, showlegend=False):
             fig.add_trace(tr, row=r + 1, col=c + 1)
         start = _start_trace([traj], surface)
         start.update(showlegend=i == 0, legendgroup=START_NAME)

@@ -65,17 +65,23 @@ def _series_figure(
         if log_y:
             values = np.where(values > 0, values, np.nan)  # a log axis cannot show 0 or less
         curves.append(drawable_curve(steps, values, max_points))
-    flagged = [(y, t.diverged_at is not None)
-               for (_, y), t in zip(curves, trajectories, strict=True)]
+    flagged = [(y, t.diverged_at is not None) for (_, y), t in zip(curves, trajectories, strict=True)]
     y_range = _log_range(flagged) if log_y else None
     marks: list[dict[str, Any]] = []
     for i, (traj, color, (x, y)) in enumerate(zip(trajectories, colors_, curves, strict=True)):
-        data.append(dict(
-            type="scatter", x=x.astype(np.int32), y=f32(y), mode="lines", name=display_label(traj),
-            legendgroup=f"run{i}", line=dict(color=color, width=2),
-            hovertemplate=f"<b>{traj.label}</b><br>step %{{x}}<br>{value_name} = %{{y:.4g}}"
-            "<extra></extra>",
-        ))
+        data.append(
+            dict(
+                type="scatter",
+                x=x.astype(np.int32),
+                y=f32(y),
+                mode="lines",
+                name=display_label(traj),
+                legendgroup=f"run{i}",
+                line=dict(color=color, width=2),
+                hovertemplate=f"<b>{traj.label}</b><br>step %{{x}}<br>{value_name} = %{{y:.4g}}"
+                "<extra></extra>",
+            )
+        )
         if traj.diverged_at is not None and y.size:
             # The curve stops where the run blew up: mark the spot (where it leaves the plot,
             # if it does) and say it in the hover.
@@ -84,14 +90,21 @@ def _series_figure(
                 above = np.flatnonzero(np.log10(y) > y_range[1])
                 k = int(above[0]) if above.size else k
             mark_y = y[k] if y_range is None else min(y[k], 10 ** y_range[1])
-            marks.append(dict(
-                type="scatter", x=x[k : k + 1].astype(np.int32), y=f32([mark_y]), mode="markers",
-                name=f"{traj.label} diverged", legendgroup=f"run{i}", showlegend=False,
-                marker=dict(symbol="x", size=14, color=color, line=dict(width=1, color="#fff")),
-                cliponaxis=False,
-                hovertemplate=f"<b>{traj.label}</b><br>diverged at step {traj.diverged_at}"
-                "<extra></extra>",
-            ))
+            marks.append(
+                dict(
+                    type="scatter",
+                    x=x[k : k + 1].astype(np.int32),
+                    y=f32([mark_y]),
+                    mode="markers",
+                    name=f"{traj.label} diverged",
+                    legendgroup=f"run{i}",
+                    showlegend=False,
+                    marker=dict(symbol="x", size=14, color=color, line=dict(width=1, color="#fff")),
+                    cliponaxis=False,
+                    hovertemplate=f"<b>{traj.label}</b><br>diverged at step {traj.diverged_at}"
+                    "<extra></extra>",
+                )
+            )
     data += marks
     yaxis: dict[str, Any] = dict(title=dict(text=y_title))
     if log_y:
@@ -99,8 +112,14 @@ def _series_figure(
         if y_range is not None:
             vals, text = log_ticks(*y_range)
             yaxis.update(range=list(y_range), tickvals=vals, ticktext=text)
-    layout = layout_for(data, title, height=420, hovermode="closest", yaxis=yaxis,
-                        xaxis=dict(title=dict(text="step"), rangemode="tozero"))
+    layout = layout_for(
+        data,
+        title,
+        height=420,
+        hovermode="closest",
+        yaxis=yaxis,
+        xaxis=dict(title=dict(text="step"), rangemode="tozero"),
+    )
     return make_figure(data, layout)
 
 
@@ -118,24 +137,26 @@ def loss_figure(
     f_star = None
     if log_y:
         finite = np.concatenate(
-            [np.asarray(t.loss, dtype=np.float64)[: finite_length(t)] for t in trajectories]
-            or [np.zeros(0)]
+            [np.asarray(t.loss, dtype=np.float64)[: finite_length(t)] for t in trajectories] or [np.zeros(0)]
         )
         finite = finite[np.isfinite(finite)]
         if finite.size and finite.min() <= 0:
             known = minima_values(surface, surface_params) if surface is not None else np.zeros(0)
             f_star = float(min(known.min(), finite.min()) if known.size else finite.min())
     if f_star is None:
+
         def series(t: Trajectory) -> tuple[np.ndarray, np.ndarray]:
             return np.arange(t.steps + 1), np.asarray(t.loss, dtype=np.float64)
+
         y_title, value_name = "loss" + (" (log scale)" if log_y else ""), "loss"
     else:
+
         def series(t: Trajectory) -> tuple[np.ndarray, np.ndarray]:
             return np.arange(t.steps + 1), np.asarray(t.loss, dtype=np.float64) - f_star
+
         y_title = f"loss − {fmt_num(f_star)} (log scale)"
         value_name = "loss − min"
-    return _series_figure(trajectories, series, y_title, value_name, log_y, colors, title,
-                          max_points)
+    return _series_figure(trajectories, series, y_title, value_name, log_y, colors, title, max_points)
 
 
 def distance_figure(
@@ -150,12 +171,14 @@ def distance_figure(
     if not surface.minima:
         last = max((t.steps for t in trajectories), default=1)
         layout = layout_for(
-            [], title, height=420,
+            [],
+            title,
+            height=420,
             xaxis=dict(title=dict(text="step"), range=[0, last]),
-            yaxis=dict(title=dict(text="distance"), showticklabels=False, showgrid=False,
-                       zeroline=False),
-            annotations=[message(f"{surface.label} has no known minimum,<br>"
-                                 "so there is no distance to show.")],
+            yaxis=dict(title=dict(text="distance"), showticklabels=False, showgrid=False, zeroline=False),
+            annotations=[
+                message(f"{surface.label} has no known minimum,<br>so there is no distance to show.")
+            ],
         )
         return make_figure([], layout)
 
@@ -165,8 +188,16 @@ def distance_figure(
         d[:n] = nearest_minimum_distance(np.asarray(t.path, dtype=np.float64)[:n], surface.minima)
         return np.arange(t.steps + 1), d
 
-    return _series_figure(trajectories, series, "distance" + (" (log scale)" if log_y else ""),
-                          "distance", log_y, colors, title, max_points)
+    return _series_figure(
+        trajectories,
+        series,
+        "distance" + (" (log scale)" if log_y else ""),
+        "distance",
+        log_y,
+        colors,
+        title,
+        max_points,
+    )
 
 
 def step_length_figure(
@@ -182,5 +213,13 @@ def step_length_figure(
         u = np.asarray(t.updates, dtype=np.float64)
         return np.arange(1, t.steps + 1), np.sqrt(np.sum(u * u, axis=1))
 
-    return _series_figure(trajectories, series, "|update|" + (" (log scale)" if log_y else ""),
-                          "|update|", log_y, colors, title, max_points)
+    return _series_figure(
+        trajectories,
+        series,
+        "|update|" + (" (log scale)" if log_y else ""),
+        "|update|",
+        log_y,
+        colors,
+        title,
+        max_points,
+    )

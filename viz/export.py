@@ -110,9 +110,7 @@ class _KaleidoSession:
 
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
-            self._thread = threading.Thread(
-                target=self._loop.run_forever, name="viz-kaleido", daemon=True
-            )
+            self._thread = threading.Thread(target=self._loop.run_forever, name="viz-kaleido", daemon=True)
             self._thread.start()
 
         async def start() -> Any:
@@ -142,8 +140,7 @@ class _KaleidoSession:
                 try:
                     if self._kaleido is None:
                         self._open(path)
-                    return self._run(self._kaleido.calc_fig(fig, opts=opts),
-                                     RENDER_TIMEOUT_S + 5)
+                    return self._run(self._kaleido.calc_fig(fig, opts=opts), RENDER_TIMEOUT_S + 5)
                 except ExportUnavailable:
                     raise
                 except Exception as exc:  # noqa: BLE001 - any browser failure
@@ -191,28 +188,24 @@ def for_export(fig: go.Figure) -> go.Figure:
     return out
 
 
-def _image(fig: go.Figure, fmt: str, width: int | None, height: int | None,
-           scale: float) -> bytes:
+def _image(fig: go.Figure, fmt: str, width: int | None, height: int | None, scale: float) -> bytes:
     w = int(width or fig.layout.width or DEFAULT_WIDTH)
     h = int(height or fig.layout.height or DEFAULT_HEIGHT)
     return _SESSION.render(for_export(fig), dict(format=fmt, width=w, height=h, scale=scale))
 
 
-def to_png(fig: go.Figure, width: int | None = None, height: int | None = None,
-           scale: float = 2.0) -> bytes:
+def to_png(fig: go.Figure, width: int | None = None, height: int | None = None, scale: float = 2.0) -> bytes:
     """PNG bytes. Width/height default to the figure's layout (else 900 x 600); scale 2 gives
     slide-sharp images."""
     return _image(fig, "png", width, height, scale)
 
 
-def to_svg(fig: go.Figure, width: int | None = None, height: int | None = None,
-           scale: float = 1.0) -> bytes:
+def to_svg(fig: go.Figure, width: int | None = None, height: int | None = None, scale: float = 1.0) -> bytes:
     """SVG bytes (vector; contours are embedded as images by plotly.js)."""
     return _image(fig, "svg", width, height, scale)
 
 
-def to_pdf(fig: go.Figure, width: int | None = None, height: int | None = None,
-           scale: float = 1.0) -> bytes:
+def to_pdf(fig: go.Figure, width: int | None = None, height: int | None = None, scale: float = 1.0) -> bytes:
     """PDF bytes."""
     return _image(fig, "pdf", width, height, scale)
 
@@ -224,9 +217,13 @@ def to_html(fig: go.Figure, include_plotlyjs: bool | str = True) -> str:
     include_plotlyjs="cdn" for a ~100 KB file that needs the internet to open.
     """
     return pio.to_html(
-        for_export(fig), include_plotlyjs=include_plotlyjs, full_html=True, validate=False,
+        for_export(fig),
+        include_plotlyjs=include_plotlyjs,
+        full_html=True,
+        validate=False,
         config=dict(displaylogo=False, responsive=True),
-        default_width="100%", default_height=f"{int(fig.layout.height or 600)}px",
+        default_width="100%",
+        default_height=f"{int(fig.layout.height or 600)}px",
     )
 
 
@@ -237,8 +234,9 @@ def to_html(fig: go.Figure, include_plotlyjs: bool | str = True) -> str:
 SUPERSAMPLE = 2  # draw at 2x and shrink: Pillow's lines are not antialiased
 
 
-def _clip_segments(p: np.ndarray, q: np.ndarray, lo: np.ndarray,
-                   hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _clip_segments(
+    p: np.ndarray, q: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Liang-Barsky clipping of segments p->q to the box [lo, hi]; returns (p', q', kept).
 
     Diverged paths jump to 1e30 and beyond: coordinates must be clipped, not clamped, or the
@@ -260,9 +258,7 @@ def _clip_segments(p: np.ndarray, q: np.ndarray, lo: np.ndarray,
     return p + t0[:, None] * d, p + t1[:, None] * d, kept
 
 
-def _gif_layout(
-    surface: Surface, width: int, n_legend: int
-) -> tuple[int, dict[str, int], int, int]:
+def _gif_layout(surface: Surface, width: int, n_legend: int) -> tuple[int, dict[str, int], int, int]:
     """Fixed margins and a plot area with the domain's aspect, so data -> pixel is known."""
     (x0, x1), (y0, y1) = surface.domain
     margin = dict(l=62, r=110, t=48, b=66 + 24 * math.ceil((n_legend + 2) / 2))
@@ -288,24 +284,45 @@ def gif_background(
     contour, _ = _contour_trace(surface, surface_params, 120, colorbar=dict(x=1.03, len=1.0))
     fig.add_trace(contour)
     for traj, color in zip(trajectories, colors_, strict=True):  # legend entries only
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=display_label(traj),
-                                 line=dict(color=color, width=3)))
+        fig.add_trace(
+            go.Scatter(
+                x=[None], y=[None], mode="lines", name=display_label(traj), line=dict(color=color, width=3)
+            )
+        )
     fig.add_trace(_start_trace(trajectories, surface))
     minima = _minima_trace(surface)
     if minima is not None:
         fig.add_trace(minima)
     (x0, x1), (y0, y1) = surface.domain
     fig.update_layout(
-        template=TEMPLATE, width=width, height=height, showlegend=True,
+        template=TEMPLATE,
+        width=width,
+        height=height,
+        showlegend=True,
         title=dict(text=title if title is not None else surface.label),
         margin=dict(margin, autoexpand=False, pad=0),
-        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0,
-                    xanchor="left", font=dict(size=12)),
+        legend=dict(
+            orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left", font=dict(size=12)
+        ),
     )
-    fig.update_xaxes(range=[x0, x1], autorange=False, automargin=False, title_text="x",
-                     showgrid=False, zeroline=False, title_standoff=14)
-    fig.update_yaxes(range=[y0, y1], autorange=False, automargin=False, title_text="y",
-                     showgrid=False, zeroline=False, title_standoff=10)
+    fig.update_xaxes(
+        range=[x0, x1],
+        autorange=False,
+        automargin=False,
+        title_text="x",
+        showgrid=False,
+        zeroline=False,
+        title_standoff=14,
+    )
+    fig.update_yaxes(
+        range=[y0, y1],
+        autorange=False,
+        automargin=False,
+        title_text="y",
+        showgrid=False,
+        zeroline=False,
+        title_standoff=10,
+    )
     return fig, margin, plot_w, plot_h
 
 
@@ -330,11 +347,9 @@ def animation_gif(
     if frames < 2:
         raise ValueError("a GIF needs at least 2 frames")
     colors_ = resolve_colors(len(trajectories), colors)
-    fig, margin, plot_w, plot_h = gif_background(surface, trajectories, surface_params,
-                                                 colors_, width, title)
+    fig, margin, plot_w, plot_h = gif_background(surface, trajectories, surface_params, colors_, width, title)
     ss = SUPERSAMPLE
-    png = _SESSION.render(fig, dict(format="png", width=width, height=fig.layout.height,
-                                    scale=ss))
+    png = _SESSION.render(fig, dict(format="png", width=width, height=fig.layout.height, scale=ss))
     background = Image.open(io.BytesIO(png)).convert("RGBA")
     W, H = width * ss, int(fig.layout.height) * ss
     if background.size != (W, H):
@@ -371,16 +386,18 @@ def animation_gif(
             if len(pts) >= 2:
                 p, q, kept = _clip_segments(pts[:-1], pts[1:], box_lo, box_hi)
                 # Unclipped neighbours form one polyline (round joints); the rest go alone.
-                whole = kept & np.all(np.isclose(p, pts[:-1]), axis=1) & np.all(
-                    np.isclose(q, pts[1:]), axis=1)
+                whole = (
+                    kept & np.all(np.isclose(p, pts[:-1]), axis=1) & np.all(np.isclose(q, pts[1:]), axis=1)
+                )
                 start = None
                 for i in range(len(whole) + 1):
                     if i < len(whole) and whole[i]:
                         start = i if start is None else start
                         continue
                     if start is not None:
-                        draw.line([tuple(v) for v in pts[start : i + 1]], fill=color,
-                                  width=line_w, joint="curve")
+                        draw.line(
+                            [tuple(v) for v in pts[start : i + 1]], fill=color, width=line_w, joint="curve"
+                        )
                         start = None
                     if i < len(whole) and kept[i]:
                         draw.line([tuple(p[i]), tuple(q[i])], fill=color, width=line_w)
@@ -393,18 +410,17 @@ def animation_gif(
                 continue
             if diverged:
                 for dx in (-r, r):
-                    draw.line([(hx - dx, hy - r), (hx + dx, hy + r)], fill="#ffffff",
-                              width=line_w + 2 * ss)
+                    draw.line([(hx - dx, hy - r), (hx + dx, hy + r)], fill="#ffffff", width=line_w + 2 * ss)
                     draw.line([(hx - dx, hy - r), (hx + dx, hy + r)], fill=color, width=line_w)
             else:
-                draw.ellipse([hx - r, hy - r, hx + r, hy + r], fill=color,
-                             outline=OUTLINE_COLOR, width=max(ss, 1))
+                draw.ellipse(
+                    [hx - r, hy - r, hx + r, hy + r], fill=color, outline=OUTLINE_COLOR, width=max(ss, 1)
+                )
         frame = background.copy()
         frame.alpha_composite(overlay, (margin["l"] * ss, margin["t"] * ss))
         label = f"step {step} / {total}"
         tw = ImageDraw.Draw(frame).textlength(label, font=font)
-        ImageDraw.Draw(frame).text((W - margin["r"] * ss - tw, 16 * ss), label,
-                                   fill="#222222", font=font)
+        ImageDraw.Draw(frame).text((W - margin["r"] * ss - tw, 16 * ss), label, fill="#222222", font=font)
         # Box-average the 2x drawing down: antialiased lines at a tenth of LANCZOS's cost.
         return frame.convert("RGB").reduce(ss)
 
@@ -414,8 +430,9 @@ def animation_gif(
     durations = [frame_ms] * len(paletted)
     durations[-1] = max(frame_ms, 1500)  # hold the end so it can be read
     out = io.BytesIO()
-    paletted[0].save(out, format="GIF", save_all=True, append_images=paletted[1:],
-                     duration=durations, loop=0, disposal=1)
+    paletted[0].save(
+        out, format="GIF", save_all=True, append_images=paletted[1:], duration=durations, loop=0, disposal=1
+    )
     return out.getvalue()
 
 
@@ -425,8 +442,7 @@ def _gif_palette(last_frame: PILImage.Image, colors: Sequence[str]) -> PILImage.
     entries and turns the blue path green."""
     from PIL import Image
 
-    fixed = list(dict.fromkeys([*colors, OUTLINE_COLOR, "#ffffff", "#000000", MINIMUM_COLOR,
-                                "#222222"]))
+    fixed = list(dict.fromkeys([*colors, OUTLINE_COLOR, "#ffffff", "#000000", MINIMUM_COLOR, "#222222"]))
     rgb = [tuple(int(c.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)) for c in fixed]
     learnt = last_frame.quantize(colors=256 - len(rgb), method=Image.Quantize.MEDIANCUT)
     flat = [v for c in rgb for v in c] + (learnt.getpalette() or [])[: 3 * (256 - len(rgb))]
@@ -467,8 +483,10 @@ def check_output_path(path: str | os.PathLike[str]) -> None:
     except OSError:  # absent, or its folder is not there: writing it will say why it fails
         return
     if stat.S_ISLNK(st.st_mode):
-        raise UnsafeOutput(f"{os.fspath(path)} is a symbolic link; refusing to write through it "
-                           "(remove it, or choose another output)")
+        raise UnsafeOutput(
+            f"{os.fspath(path)} is a symbolic link; refusing to write through it "
+            "(remove it, or choose another output)"
+        )
     if not stat.S_ISREG(st.st_mode):
         raise UnsafeOutput(f"{os.fspath(path)} exists and is not a regular file")
 
@@ -488,8 +506,7 @@ def write_file(path: str | os.PathLike[str], data: bytes | str) -> int:
     check_output_path(target)
     folder, name = os.path.split(target)
     tmp = os.path.join(folder, f".{name[:80]}.{secrets.token_hex(6)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(
-        os, "O_CLOEXEC", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(tmp, flags, 0o666)  # the usual mode for a new file (umask applies)
     try:
         with os.fdopen(fd, "wb") as out:

@@ -39,16 +39,22 @@ def _clamp_step(traj: Trajectory, step: int | None) -> int:
 
 def _empty(title: str | None, text: str, height: int = 420) -> go.Figure:
     hidden = dict(visible=False)
-    return make_figure([], layout_for([], title, height=height, xaxis=hidden, yaxis=hidden,
-                                      annotations=[message(text)]))
+    return make_figure(
+        [], layout_for([], title, height=height, xaxis=hidden, yaxis=hidden, annotations=[message(text)])
+    )
 
 
-def _arrow(start: np.ndarray, vec: np.ndarray, name: str, color: str, dash: str,
-           width: float) -> dict[str, Any]:
+def _arrow(
+    start: np.ndarray, vec: np.ndarray, name: str, color: str, dash: str, width: float
+) -> dict[str, Any]:
     end = start + vec
     return dict(
-        type="scatter", x=f32([start[0], end[0]]), y=f32([start[1], end[1]]),
-        mode="lines+markers", name=name, line=dict(color=color, width=width, dash=dash),
+        type="scatter",
+        x=f32([start[0], end[0]]),
+        y=f32([start[1], end[1]]),
+        mode="lines+markers",
+        name=name,
+        line=dict(color=color, width=width, dash=dash),
         # an arrow head at the end, pointing along the segment
         marker=dict(symbol="arrow", size=[0, 16], angleref="previous", color=color),
         hoverinfo="skip",
@@ -73,9 +79,11 @@ def internals_arrows_figure(
     color = color or color_for(0)
     last = last_valid_step(trajectory)
     if last == 0:
-        return _empty(title if title is not None else f"{trajectory.label}: up close",
-                      f"{trajectory.label} diverged at its first step:<br>"
-                      "nothing to show. Try a smaller learning rate.")
+        return _empty(
+            title if title is not None else f"{trajectory.label}: up close",
+            f"{trajectory.label} diverged at its first step:<br>"
+            "nothing to show. Try a smaller learning rate.",
+        )
     k = _clamp_step(trajectory, step)
     title = title if title is not None else f"{trajectory.label}: update {k}, up close"
     i = k - 1  # index into grads / updates / internals
@@ -90,57 +98,79 @@ def internals_arrows_figure(
     span = max(x1 - x0, y1 - y0)
     half = float(np.clip(6 * np.linalg.norm(u), 0.04 * span, 0.35 * span))
     window = ((p[0] - half, p[0] + half), (p[1] - half, p[1] + half))
-    contour, _ = _contour_trace(surface, surface_params, grid_points, domain=window,
-                                showscale=False)
+    contour, _ = _contour_trace(surface, surface_params, grid_points, domain=window, showscale=False)
     data = [contour]
     # Context: the path around this step, faint.
     lo, hi = max(0, i - 20), min(finite_length(trajectory), i + 22)
-    data.append(dict(
-        type="scatter", x=f32(path[lo:hi, 0]), y=f32(path[lo:hi, 1]), mode="lines+markers",
-        name="path", line=dict(color=color, width=1.5), marker=dict(size=5, color=color),
-        opacity=0.45, hovertemplate="x = %{x:.4g}, y = %{y:.4g}<extra>path</extra>",
-    ))
+    data.append(
+        dict(
+            type="scatter",
+            x=f32(path[lo:hi, 0]),
+            y=f32(path[lo:hi, 1]),
+            mode="lines+markers",
+            name="path",
+            line=dict(color=color, width=1.5),
+            marker=dict(size=5, color=color),
+            opacity=0.45,
+            hovertemplate="x = %{x:.4g}, y = %{y:.4g}<extra>path</extra>",
+        )
+    )
     # The gradient-unit arrows reach further than the update, so that for SGD (update = −α·g,
     # the same direction) the dotted gradient still shows beyond the update's head.
     target = 0.55 * half
     g_norms = [float(np.linalg.norm(g))] + ([float(np.linalg.norm(m))] if m is not None else [])
     g_scale = 1.6 * target / max(max(g_norms), 1e-300)
     u_scale = target / max(float(np.linalg.norm(u)), 1e-300)
-    data.append(_arrow(p, -g * g_scale, f"−gradient (×{fmt_num(g_scale)})", GRADIENT_COLOR,
-                       "dot", 3))
+    data.append(_arrow(p, -g * g_scale, f"−gradient (×{fmt_num(g_scale)})", GRADIENT_COLOR, "dot", 3))
     if m is not None:
-        data.append(_arrow(p, -m * g_scale, f"−m, first moment (×{fmt_num(g_scale)})",
-                           MOMENT_COLOR, "dash", 3))
-    data.append(_arrow(p, u * u_scale, f"actual update (×{fmt_num(u_scale)})", color,
-                       "solid", 4))
-    data.append(dict(
-        type="scatter", x=f32(p[:1]), y=f32(p[1:2]), mode="markers",
-        name=f"position before update {k}",
-        marker=dict(size=11, color="#ffffff", line=dict(width=2, color=OUTLINE_COLOR)),
-        hovertemplate="x = %{x:.5g}, y = %{y:.5g}<extra></extra>",
-    ))
+        data.append(
+            _arrow(p, -m * g_scale, f"−m, first moment (×{fmt_num(g_scale)})", MOMENT_COLOR, "dash", 3)
+        )
+    data.append(_arrow(p, u * u_scale, f"actual update (×{fmt_num(u_scale)})", color, "solid", 4))
+    data.append(
+        dict(
+            type="scatter",
+            x=f32(p[:1]),
+            y=f32(p[1:2]),
+            mode="markers",
+            name=f"position before update {k}",
+            marker=dict(size=11, color="#ffffff", line=dict(width=2, color=OUTLINE_COLOR)),
+            hovertemplate="x = %{x:.5g}, y = %{y:.5g}<extra></extra>",
+        )
+    )
     notes = ["arrows rescaled to be visible; the legend gives each factor"]
     if m is None:
         notes.append(f"{trajectory.label} keeps no first moment m")
     if k != step and trajectory.diverged_at is not None and step > k:
         notes.append(f"showing update {k}: the run diverged at step {trajectory.diverged_at}")
-    note = dict(text="<br>".join(notes), xref="paper", yref="paper", x=0, y=1.0,
-                xanchor="left", yanchor="bottom", showarrow=False,
-                font=dict(size=12, color="#555555"), align="left")
+    note = dict(
+        text="<br>".join(notes),
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=1.0,
+        xanchor="left",
+        yanchor="bottom",
+        showarrow=False,
+        font=dict(size=12, color="#555555"),
+        align="left",
+    )
     axis = dict(showgrid=False, zeroline=False, constrain="domain")
     layout = layout_for(
-        data, title, height=600, margin=dict(t=95), annotations=[note],
+        data,
+        title,
+        height=600,
+        margin=dict(t=95),
+        annotations=[note],
         xaxis=dict(range=list(window[0]), title=dict(text="x"), **axis),
-        yaxis=dict(range=list(window[1]), title=dict(text="y"), scaleanchor="x", scaleratio=1,
-                   **axis),
+        yaxis=dict(range=list(window[1]), title=dict(text="y"), scaleanchor="x", scaleratio=1, **axis),
     )
     return make_figure(data, layout)
 
 
 def _log_axis(ys: list) -> dict[str, Any]:
     """A log axis with plain tick labels, ranged on the values drawn."""
-    vals = np.concatenate([np.asarray(y, dtype=np.float64) for y in ys if y is not None] or
-                          [np.zeros(0)])
+    vals = np.concatenate([np.asarray(y, dtype=np.float64) for y in ys if y is not None] or [np.zeros(0)])
     vals = vals[np.isfinite(vals) & (vals > 0)]
     axis: dict[str, Any] = dict(type="log")
     if vals.size:
@@ -152,8 +182,16 @@ def _log_axis(ys: list) -> dict[str, Any]:
 
 
 def _step_line(step: int, xref: str = "x", yref: str = "y domain") -> dict[str, Any]:
-    return dict(type="line", xref=xref, yref=yref, x0=step, x1=step, y0=0, y1=1,
-                line=dict(color="#333333", width=1.5, dash="dot"))
+    return dict(
+        type="line",
+        xref=xref,
+        yref=yref,
+        x0=step,
+        x1=step,
+        y0=0,
+        y1=1,
+        line=dict(color="#333333", width=1.5, dash="dot"),
+    )
 
 
 def effective_step_figure(
@@ -177,37 +215,81 @@ def effective_step_figure(
         size = np.asarray(size, dtype=np.float64)
         for col, (coord, dash) in enumerate((("x", "solid"), ("y", "dash"))):
             x, y = drawable_curve(x_all, size[:, col])
-            data.append(dict(
-                type="scatter", x=x.astype(np.int32), y=f32(y), mode="lines",
-                name=f"{coord} coordinate", line=dict(color=color, width=2.2, dash=dash),
-                hovertemplate=f"step %{{x}}<br>{coord}: %{{y:.4g}}<extra></extra>",
-            ))
+            data.append(
+                dict(
+                    type="scatter",
+                    x=x.astype(np.int32),
+                    y=f32(y),
+                    mode="lines",
+                    name=f"{coord} coordinate",
+                    line=dict(color=color, width=2.2, dash=dash),
+                    hovertemplate=f"step %{{x}}<br>{coord}: %{{y:.4g}}<extra></extra>",
+                )
+            )
         y_title = "effective step size (log scale)"
     else:
         x, y = drawable_curve(x_all, np.asarray(trajectory.lr, dtype=np.float64))
-        data.append(dict(
-            type="scatter", x=x.astype(np.int32), y=f32(y), mode="lines",
-            name="learning rate α (x and y)", line=dict(color=color, width=2.2),
-            hovertemplate="step %{x}<br>α = %{y:.4g}<extra></extra>",
-        ))
+        data.append(
+            dict(
+                type="scatter",
+                x=x.astype(np.int32),
+                y=f32(y),
+                mode="lines",
+                name="learning rate α (x and y)",
+                line=dict(color=color, width=2.2),
+                hovertemplate="step %{x}<br>α = %{y:.4g}<extra></extra>",
+            )
+        )
         y_title = "learning rate (log scale)"
-        annotations.append(dict(
-            text=f"{trajectory.label} does not adapt its step per coordinate:<br>"
-                 "both coordinates use the learning rate α shown here.",
-            xref="paper", yref="paper", x=0.5, y=0.95, showarrow=False, yanchor="top",
-            font=dict(size=13, color="#555555"), bgcolor="rgba(255,255,255,0.85)"))
+        annotations.append(
+            dict(
+                text=f"{trajectory.label} does not adapt its step per coordinate:<br>"
+                "both coordinates use the learning rate α shown here.",
+                xref="paper",
+                yref="paper",
+                x=0.5,
+                y=0.95,
+                showarrow=False,
+                yanchor="top",
+                font=dict(size=13, color="#555555"),
+                bgcolor="rgba(255,255,255,0.85)",
+            )
+        )
     if trajectory.diverged_at is not None:
-        annotations.append(dict(
-            text=f"diverged at step {trajectory.diverged_at}", xref="paper", yref="paper",
-            x=1, y=1.0, xanchor="right", yanchor="bottom", showarrow=False,
-            font=dict(size=12, color="#b00000")))
+        annotations.append(
+            dict(
+                text=f"diverged at step {trajectory.diverged_at}",
+                xref="paper",
+                yref="paper",
+                x=1,
+                y=1.0,
+                xanchor="right",
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(size=12, color="#b00000"),
+            )
+        )
     shapes = []
     if k is not None:
         shapes.append(_step_line(k))
-        annotations.append(dict(text=f"step {k}", x=k, xref="x", y=1.0, yref="paper",
-                                yanchor="bottom", showarrow=False, font=dict(size=12)))
+        annotations.append(
+            dict(
+                text=f"step {k}",
+                x=k,
+                xref="x",
+                y=1.0,
+                yref="paper",
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(size=12),
+            )
+        )
     layout = layout_for(
-        data, title, height=420, shapes=shapes, annotations=annotations,
+        data,
+        title,
+        height=420,
+        shapes=shapes,
+        annotations=annotations,
         xaxis=dict(title=dict(text="step"), range=[0, n + 1]),
         yaxis=dict(title=dict(text=y_title), **_log_axis([d["y"] for d in data])),
     )
@@ -233,8 +315,11 @@ def moments_figure(
     title = title if title is not None else f"{trajectory.label}: moments and bias correction"
     rows = [r for r in _MOMENT_ROWS if r[0] in trajectory.internals or r[1] in trajectory.internals]
     if not rows:
-        return _empty(title, f"{trajectory.label} keeps no moment estimates (m, v):<br>"
-                             "it steps along the current gradient only.")
+        return _empty(
+            title,
+            f"{trajectory.label} keeps no moment estimates (m, v):<br>"
+            "it steps along the current gradient only.",
+        )
     k = None if step is None else _clamp_step(trajectory, step)
     n = trajectory.steps
     x_all = np.arange(1, n + 1)
@@ -254,8 +339,7 @@ def moments_figure(
         note = "" if has_hat else " (no bias correction)"
         # Corrected first, raw on top: where they agree the dashed raw line still shows.
         series = [(hat, hat_name, dict(color=color, width=2.5))] if has_hat else []
-        raw_line = (dict(color=RAW_COLOR, width=2, dash="dash") if has_hat
-                    else dict(color=color, width=2.2))
+        raw_line = dict(color=RAW_COLOR, width=2, dash="dash") if has_hat else dict(color=color, width=2.2)
         if raw in trajectory.internals:
             series.append((raw, raw_name if has_hat else f"{raw} (no bias correction)", raw_line))
         y_top = 1 - (r - 1) * (row_h + gap)
@@ -269,17 +353,30 @@ def moments_figure(
                     vals = np.where(vals > 0, vals, np.nan)
                 x, y = drawable_curve(x_all, vals)
                 drawn.append(y)
-                data.append(dict(
-                    type="scatter", x=x.astype(np.int32), y=f32(y), mode="lines", name=name,
-                    line=line, legendgroup=key, showlegend=(col == 1),
-                    xaxis=f"x{suffix}", yaxis=f"y{suffix}",
-                    hovertemplate=f"step %{{x}}<br>{key} = %{{y:.4g}}<extra></extra>",
-                ))
+                data.append(
+                    dict(
+                        type="scatter",
+                        x=x.astype(np.int32),
+                        y=f32(y),
+                        mode="lines",
+                        name=name,
+                        line=line,
+                        legendgroup=key,
+                        showlegend=(col == 1),
+                        xaxis=f"x{suffix}",
+                        yaxis=f"y{suffix}",
+                        hovertemplate=f"step %{{x}}<br>{key} = %{{y:.4g}}<extra></extra>",
+                    )
+                )
             # Log steps: bias correction matters in the first 1/(1−β) steps, which a linear
             # axis of hundreds of steps squeezes into a few pixels.
             xaxis: dict[str, Any] = dict(
-                type="log", range=x_log, tickvals=tickvals, ticktext=ticktext,
-                domain=col_domains[col - 1], anchor=f"y{suffix}",
+                type="log",
+                range=x_log,
+                tickvals=tickvals,
+                ticktext=ticktext,
+                domain=col_domains[col - 1],
+                anchor=f"y{suffix}",
                 showticklabels=r == n_rows,
             )
             if idx != 1:
@@ -294,12 +391,25 @@ def moments_figure(
             if k is not None:
                 shapes.append(_step_line(k, f"x{suffix}", f"y{suffix} domain"))
             coord = "x" if col == 1 else "y"
-            titles.append(dict(
-                text=f"{what}, {coord} coordinate{note}", showarrow=False, xref="paper",
-                yref="paper", x=sum(col_domains[col - 1]) / 2, y=y_top, xanchor="center",
-                yanchor="bottom", font=dict(size=13)))
+            titles.append(
+                dict(
+                    text=f"{what}, {coord} coordinate{note}",
+                    showarrow=False,
+                    xref="paper",
+                    yref="paper",
+                    x=sum(col_domains[col - 1]) / 2,
+                    y=y_top,
+                    xanchor="center",
+                    yanchor="bottom",
+                    font=dict(size=13),
+                )
+            )
     layout = layout_for(
-        data, title + (f" (step {k})" if k is not None else ""),
-        height=250 * n_rows + 170, shapes=shapes, annotations=titles, **layout_axes,
+        data,
+        title + (f" (step {k})" if k is not None else ""),
+        height=250 * n_rows + 170,
+        shapes=shapes,
+        annotations=titles,
+        **layout_axes,
     )
     return make_figure(data, layout)

@@ -33,8 +33,11 @@ def _axis_ticks(values: np.ndarray, max_ticks: int = 12) -> dict:
     """Ticks at the sweep's own values (they are what the user chose), one cell each."""
     step = max(1, int(np.ceil(len(values) / max_ticks)))
     idx = np.arange(0, len(values), step)
-    return dict(tickvals=idx.tolist(), ticktext=[fmt_num(float(v)) for v in values[idx]],
-                range=[-0.5, len(values) - 0.5])
+    return dict(
+        tickvals=idx.tolist(),
+        ticktext=[fmt_num(float(v)) for v in values[idx]],
+        range=[-0.5, len(values) - 0.5],
+    )
 
 
 def heatmap_figure(
@@ -78,57 +81,91 @@ def heatmap_figure(
     show_values = z.size <= 100 if show_values is None else show_values
     cell_text = np.vectorize(lambda v: "" if not np.isfinite(v) else fmt_num(float(v)))(z)
     hover_text = np.where(nan_mask, nan_label, cell_text)
-    custom = np.dstack([
-        np.broadcast_to(np.array([fmt_num(float(v)) for v in xs]), z.shape),
-        np.broadcast_to(np.array([fmt_num(float(v)) for v in ys])[:, None], z.shape),
-        hover_text,
-    ])
-    bar: dict = dict(title=dict(text=z_label + ("<br>(log colours)" if log_z else ""),
-                                side="right"), thickness=14)
+    custom = np.dstack(
+        [
+            np.broadcast_to(np.array([fmt_num(float(v)) for v in xs]), z.shape),
+            np.broadcast_to(np.array([fmt_num(float(v)) for v in ys])[:, None], z.shape),
+            hover_text,
+        ]
+    )
+    bar: dict = dict(
+        title=dict(text=z_label + ("<br>(log colours)" if log_z else ""), side="right"), thickness=14
+    )
     finite = zc[np.isfinite(zc)]
     if log_z and finite.size:
         values, text = log_ticks(float(finite.min()), float(finite.max()))
         bar.update(tickvals=np.log10(values).tolist(), ticktext=text)
     fig = go.Figure()
-    fig.add_trace(go.Heatmap(
-        x=f32(xpos), y=f32(ypos), z=f32(zc), colorscale=VALUE_COLORSCALE, colorbar=bar,
-        customdata=custom, name=z_label,
-        text=cell_text if show_values else None,
-        texttemplate="%{text}" if show_values else None,
-        textfont=dict(size=11),
-        hovertemplate=f"{x_label} = %{{customdata[0]}}<br>{y_label} = %{{customdata[1]}}"
-        f"<br>{z_label} = %{{customdata[2]}}<extra></extra>",
-        showlegend=False,
-    ))
+    fig.add_trace(
+        go.Heatmap(
+            x=f32(xpos),
+            y=f32(ypos),
+            z=f32(zc),
+            colorscale=VALUE_COLORSCALE,
+            colorbar=bar,
+            customdata=custom,
+            name=z_label,
+            text=cell_text if show_values else None,
+            texttemplate="%{text}" if show_values else None,
+            textfont=dict(size=11),
+            hovertemplate=f"{x_label} = %{{customdata[0]}}<br>{y_label} = %{{customdata[1]}}"
+            f"<br>{z_label} = %{{customdata[2]}}<extra></extra>",
+            showlegend=False,
+        )
+    )
     if nan_mask.any():
         # Diverged cells: grey (Viridis has none) and an x, so print and colour-blind readers
         # can tell them apart too.
-        fig.add_trace(go.Heatmap(
-            x=f32(xpos), y=f32(ypos), z=np.where(nan_mask, 1.0, np.nan).astype(np.float32),
-            colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]], showscale=False,
-            hoverinfo="skip", name=nan_label, showlegend=False,
-        ))
-        fig.add_trace(go.Scatter(
-            x=[None], y=[None], mode="markers", name=nan_label,
-            marker=dict(symbol="square", size=14, color=DIVERGED_COLOR),
-        ))
+        fig.add_trace(
+            go.Heatmap(
+                x=f32(xpos),
+                y=f32(ypos),
+                z=np.where(nan_mask, 1.0, np.nan).astype(np.float32),
+                colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]],
+                showscale=False,
+                hoverinfo="skip",
+                name=nan_label,
+                showlegend=False,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=nan_label,
+                marker=dict(symbol="square", size=14, color=DIVERGED_COLOR),
+            )
+        )
         iy, ix = np.nonzero(nan_mask)
-        fig.add_trace(go.Scatter(
-            x=f32(xpos[ix]), y=f32(ypos[iy]), mode="markers", name=f"{nan_label} cells",
-            marker=dict(symbol="x-thin", size=9, line=dict(width=2, color="#ffffff")),
-            hovertemplate=f"{nan_label}<extra></extra>", showlegend=False,
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=f32(xpos[ix]),
+                y=f32(ypos[iy]),
+                mode="markers",
+                name=f"{nan_label} cells",
+                marker=dict(symbol="x-thin", size=9, line=dict(width=2, color="#ffffff")),
+                hovertemplate=f"{nan_label}<extra></extra>",
+                showlegend=False,
+            )
+        )
     if default is not None:
         dx = _index_position(xs, float(default[0]), log_x)
         dy = _index_position(ys, float(default[1]), log_y)
-        fig.add_trace(go.Scatter(
-            x=[dx], y=[dy], mode="markers", name="default setting",
-            marker=dict(symbol="star", size=20, color=MINIMUM_COLOR,
-                        line=dict(width=1.5, color=OUTLINE_COLOR)),
-            cliponaxis=False,
-            hovertemplate=f"default: {x_label} = {fmt_num(default[0])}, "
-            f"{y_label} = {fmt_num(default[1])}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[dx],
+                y=[dy],
+                mode="markers",
+                name="default setting",
+                marker=dict(
+                    symbol="star", size=20, color=MINIMUM_COLOR, line=dict(width=1.5, color=OUTLINE_COLOR)
+                ),
+                cliponaxis=False,
+                hovertemplate=f"default: {x_label} = {fmt_num(default[0])}, "
+                f"{y_label} = {fmt_num(default[1])}<extra></extra>",
+            )
+        )
     base_layout(fig, title, height=520)
     fig.update_xaxes(title_text=x_label, showgrid=False, zeroline=False, **_axis_ticks(xs))
     fig.update_yaxes(title_text=y_label, showgrid=False, zeroline=False, **_axis_ticks(ys))
@@ -188,76 +225,143 @@ def basin_figure(
         lab = np.where(np.isfinite(lab), lab, -1.0)
         n = len(mins)
         names = np.array([none_label] + [f"minimum {i + 1}" for i in range(n)])
-        fig.add_trace(go.Heatmap(
-            x=f32(xs), y=f32(ys), z=lab.astype(np.float32), zmin=-1.5, zmax=n - 0.5,
-            colorscale=_basin_colorscale(n), showscale=False, name="basin",
-            customdata=names[(lab + 1).astype(int)],
-            hovertemplate="start (%{x:.3g}, %{y:.3g})<br>ends at %{customdata}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Heatmap(
+                x=f32(xs),
+                y=f32(ys),
+                z=lab.astype(np.float32),
+                zmin=-1.5,
+                zmax=n - 0.5,
+                colorscale=_basin_colorscale(n),
+                showscale=False,
+                name="basin",
+                customdata=names[(lab + 1).astype(int)],
+                hovertemplate="start (%{x:.3g}, %{y:.3g})<br>ends at %{customdata}<extra></extra>",
+            )
+        )
         # Categorical colours go in the legend, one swatch each.
         for i in range(n):
-            fig.add_trace(go.Scatter(
-                x=[None], y=[None], mode="markers",
-                name=f"{reaches_label} {i + 1} ({fmt_num(mins[i, 0])}, {fmt_num(mins[i, 1])})",
-                marker=dict(symbol="square", size=14, color=BASIN_PALETTE[i % len(BASIN_PALETTE)]),
-            ))
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="markers",
+                    name=f"{reaches_label} {i + 1} ({fmt_num(mins[i, 0])}, {fmt_num(mins[i, 1])})",
+                    marker=dict(symbol="square", size=14, color=BASIN_PALETTE[i % len(BASIN_PALETTE)]),
+                )
+            )
         if np.any(lab < 0):
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=none_label,
-                                     marker=dict(symbol="square", size=14, color=DIVERGED_COLOR)))
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="markers",
+                    name=none_label,
+                    marker=dict(symbol="square", size=14, color=DIVERGED_COLOR),
+                )
+            )
         default_title = "Which minimum each start point reaches"
     else:
         st = np.asarray(steps, dtype=np.float64)
         if st.shape != (len(ys), len(xs)):
             raise ValueError(f"steps has shape {st.shape}, expected {(len(ys), len(xs))}")
         never = ~np.isfinite(st)
-        fig.add_trace(go.Heatmap(
-            x=f32(xs), y=f32(ys), z=f32(np.where(never, np.nan, st)),
-            colorscale=VALUE_COLORSCALE, reversescale=True, name="steps",
-            colorbar=dict(title=dict(text=value_title, side="right"), thickness=14),
-            hovertemplate="start (%{x:.3g}, %{y:.3g})<br>" + value_hover + "<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Heatmap(
+                x=f32(xs),
+                y=f32(ys),
+                z=f32(np.where(never, np.nan, st)),
+                colorscale=VALUE_COLORSCALE,
+                reversescale=True,
+                name="steps",
+                colorbar=dict(title=dict(text=value_title, side="right"), thickness=14),
+                hovertemplate="start (%{x:.3g}, %{y:.3g})<br>" + value_hover + "<extra></extra>",
+            )
+        )
         if never.any():
-            fig.add_trace(go.Heatmap(
-                x=f32(xs), y=f32(ys), z=np.where(never, 1.0, np.nan).astype(np.float32),
-                colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]], showscale=False,
-                name=none_label, customdata=np.full(st.shape, none_label, dtype=object),
-                hovertemplate="start (%{x:.3g}, %{y:.3g})<br>never reached a minimum"
-                "<extra></extra>",
-            ))
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers",
-                                     name=never_label,
-                                     marker=dict(symbol="square", size=14, color=DIVERGED_COLOR)))
+            fig.add_trace(
+                go.Heatmap(
+                    x=f32(xs),
+                    y=f32(ys),
+                    z=np.where(never, 1.0, np.nan).astype(np.float32),
+                    colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]],
+                    showscale=False,
+                    name=none_label,
+                    customdata=np.full(st.shape, none_label, dtype=object),
+                    hovertemplate="start (%{x:.3g}, %{y:.3g})<br>never reached a minimum<extra></extra>",
+                )
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="markers",
+                    name=never_label,
+                    marker=dict(symbol="square", size=14, color=DIVERGED_COLOR),
+                )
+            )
         default_title = "How many steps each start point needs"
     if surface is not None:
         dom = ((float(xs.min()), float(xs.max())), (float(ys.min()), float(ys.max())))
         grid = surface_grid(surface, surface_params, 80, dom)
         z = np.log10(grid.z - np.nanmin(grid.z) + 1e-3) if surface.log_colors else grid.z
-        fig.add_trace(go.Contour(
-            x=f32(grid.x), y=f32(grid.y), z=f32(z), showscale=False, ncontours=18,
-            contours=dict(coloring="none"), line=dict(width=0.8, color="rgba(30,30,30,0.45)"),
-            hoverinfo="skip", name="level lines", showlegend=False,
-        ))
+        fig.add_trace(
+            go.Contour(
+                x=f32(grid.x),
+                y=f32(grid.y),
+                z=f32(z),
+                showscale=False,
+                ncontours=18,
+                contours=dict(coloring="none"),
+                line=dict(width=0.8, color="rgba(30,30,30,0.45)"),
+                hoverinfo="skip",
+                name="level lines",
+                showlegend=False,
+            )
+        )
     if len(mins):
-        fig.add_trace(go.Scatter(
-            x=f32(mins[:, 0]), y=f32(mins[:, 1]), mode="markers", name=minima_name,
-            marker=dict(symbol="star", size=18, color=MINIMUM_COLOR,
-                        line=dict(width=1.5, color=OUTLINE_COLOR)),
-            hovertemplate="minimum at (%{x:.3g}, %{y:.3g})<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=f32(mins[:, 0]),
+                y=f32(mins[:, 1]),
+                mode="markers",
+                name=minima_name,
+                marker=dict(
+                    symbol="star", size=18, color=MINIMUM_COLOR, line=dict(width=1.5, color=OUTLINE_COLOR)
+                ),
+                hovertemplate="minimum at (%{x:.3g}, %{y:.3g})<extra></extra>",
+            )
+        )
     if start is not None:
-        fig.add_trace(go.Scatter(
-            x=[start[0]], y=[start[1]], mode="markers", name="current start",
-            marker=dict(symbol="circle", size=13, color="#ffffff",
-                        line=dict(width=2.5, color=OUTLINE_COLOR)),
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[start[0]],
+                y=[start[1]],
+                mode="markers",
+                name="current start",
+                marker=dict(
+                    symbol="circle", size=13, color="#ffffff", line=dict(width=2.5, color=OUTLINE_COLOR)
+                ),
+            )
+        )
     base_layout(fig, title if title is not None else default_title, height=600)
     dx, dy = xs[-1] - xs[0], ys[-1] - ys[0]
     half_x = (xs[1] - xs[0]) / 2 if len(xs) > 1 else 0.5
     half_y = (ys[1] - ys[0]) / 2 if len(ys) > 1 else 0.5
-    fig.update_xaxes(title_text="start x", range=[xs[0] - half_x, xs[-1] + half_x],
-                     showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(title_text="start y", range=[ys[0] - half_y, ys[-1] + half_y],
-                     showgrid=False, zeroline=False, constrain="domain")
+    fig.update_xaxes(
+        title_text="start x",
+        range=[xs[0] - half_x, xs[-1] + half_x],
+        showgrid=False,
+        zeroline=False,
+        constrain="domain",
+    )
+    fig.update_yaxes(
+        title_text="start y",
+        range=[ys[0] - half_y, ys[-1] + half_y],
+        showgrid=False,
+        zeroline=False,
+        constrain="domain",
+    )
     if dx > 0 and 1 / 3 <= dy / dx <= 3:
         fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig

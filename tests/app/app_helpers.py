@@ -11,8 +11,19 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-WIDGET_KINDS = ("slider", "select_slider", "number_input", "selectbox", "text_input", "toggle",
-                "checkbox", "multiselect", "radio", "file_uploader", "button")
+WIDGET_KINDS = (
+    "slider",
+    "select_slider",
+    "number_input",
+    "selectbox",
+    "text_input",
+    "toggle",
+    "checkbox",
+    "multiselect",
+    "radio",
+    "file_uploader",
+    "button",
+)
 
 
 def open_page(page: str, query: dict[str, Any] | None = None, timeout: float = 180) -> AppTest:

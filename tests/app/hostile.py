@@ -29,9 +29,35 @@ MARKUP = (
 )
 
 SPECIAL_NUMBERS = (
-    "inf", "-inf", "Infinity", "nan", "NaN", "1e309", "-1e309", "-0", "0", "5e-324", "1e-310",
-    "1e-30", "1e30", "9" * 40, "-" + "9" * 40, "0x10", "1_000", " 3 ", "+2", "1e", ".", "",
-    "١٢", "½", "１２", "²", "3.0.1", "true", "None",
+    "inf",
+    "-inf",
+    "Infinity",
+    "nan",
+    "NaN",
+    "1e309",
+    "-1e309",
+    "-0",
+    "0",
+    "5e-324",
+    "1e-310",
+    "1e-30",
+    "1e30",
+    "9" * 40,
+    "-" + "9" * 40,
+    "0x10",
+    "1_000",
+    " 3 ",
+    "+2",
+    "1e",
+    ".",
+    "",
+    "١٢",
+    "½",
+    "１２",
+    "²",
+    "3.0.1",
+    "true",
+    "None",
 )
 
 
@@ -60,8 +86,7 @@ def values() -> st.SearchStrategy[str]:
 
 def names(known: list[str]) -> st.SearchStrategy[str]:
     """A known name, a near miss, or junk."""
-    return st.one_of(st.sampled_from(known), st.sampled_from(known).map(lambda n: n.upper()),
-                     junk())
+    return st.one_of(st.sampled_from(known), st.sampled_from(known).map(lambda n: n.upper()), junk())
 
 
 def json_values() -> st.SearchStrategy[object]:
@@ -69,7 +94,9 @@ def json_values() -> st.SearchStrategy[object]:
     return st.one_of(
         st.floats(allow_nan=True, allow_infinity=True),
         st.integers(min_value=-(10**40), max_value=10**40),
-        st.booleans(), st.none(), values(),
+        st.booleans(),
+        st.none(),
+        values(),
         st.lists(st.integers(), max_size=3),
         st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
     )
@@ -85,7 +112,7 @@ def unescaped_markup(line: str) -> str | None:
             i += 2
             continue
         if ch in string.punctuation:
-            return line[max(0, i - 20): i + 20]
+            return line[max(0, i - 20) : i + 20]
         i += 1
     unbroken = line.replace("\\", "")
     for pattern in ("://", "www.", "WWW."):

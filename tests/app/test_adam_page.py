@@ -16,8 +16,16 @@ from streamlit.testing.v1 import AppTest
 
 PAGE = "app_pages/adam.py"
 TIMEOUT = 180
-CHARTS = ("adam.gd.chart", "adam.mom.chart", "adam.rms.chart", "adam.adam.chart",
-          "adam.bc.chart", "adam.eps.chart", "adam.eps.plateau", "adam.b2.chart")
+CHARTS = (
+    "adam.gd.chart",
+    "adam.mom.chart",
+    "adam.rms.chart",
+    "adam.adam.chart",
+    "adam.bc.chart",
+    "adam.eps.chart",
+    "adam.eps.plateau",
+    "adam.b2.chart",
+)
 
 
 def new_app(query: dict[str, Any] | None = None) -> AppTest:
@@ -31,7 +39,6 @@ def charts(at: AppTest) -> dict[str, dict[str, Any]]:
         key = next((k for k in CHARTS if chart.proto.id.endswith(k)), None)
         out[key or chart.proto.id] = json.loads(chart.proto.spec)
     return out
-
 
 
 def trace(fig: dict[str, Any], name_start: str) -> dict[str, Any]:
@@ -83,8 +90,16 @@ def test_bias_correction_toggle_changes_the_moments_figure() -> None:
 
 
 def test_a_link_restores_the_widgets() -> None:
-    at = new_app({"adam.eps.g": "1e-05", "adam.mom.b1": "0.5", "adam.mom.stream": "sign-flipping",
-                  "adam.adam.bc": "false", "adam.gd.batch": "64", "adam.seed": "3"})
+    at = new_app(
+        {
+            "adam.eps.g": "1e-05",
+            "adam.mom.b1": "0.5",
+            "adam.mom.stream": "sign-flipping",
+            "adam.adam.bc": "false",
+            "adam.gd.batch": "64",
+            "adam.seed": "3",
+        }
+    )
     assert_clean(at)
     assert not at.warning
     assert widget(at, "adam.mom.b1").value == 0.5
@@ -100,8 +115,15 @@ def test_a_link_restores_the_widgets() -> None:
 
 
 def test_bad_link_values_warn_and_are_read_to_the_widgets_range() -> None:
-    at = new_app({"adam.b2.b2": "7", "adam.mom.stream": "zigzag", "adam.eps.g": "3e-5",
-                  "adam.adam.bc": "maybe", "adam.nope": "1"})
+    at = new_app(
+        {
+            "adam.b2.b2": "7",
+            "adam.mom.stream": "zigzag",
+            "adam.eps.g": "3e-5",
+            "adam.adam.bc": "maybe",
+            "adam.nope": "1",
+        }
+    )
     assert_clean(at)
     text = " ".join(w.value for w in at.warning)
     for key in ("adam.b2.b2", "adam.mom.stream", "adam.eps.g", "adam.adam.bc", "adam.nope"):

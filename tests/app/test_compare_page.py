@@ -23,15 +23,16 @@ def new_app(query: dict[str, Any] | None = None) -> AppTest:
     return open_page(PAGE, query, TIMEOUT)
 
 
-
-
 def panel_titles(fig: dict[str, Any]) -> list[str]:
     return [a["text"] for a in fig["layout"].get("annotations", [])]
 
 
 def path_arrays(fig: dict[str, Any]) -> list[np.ndarray]:
-    return [decode(t["x"]) for t in fig["data"]
-            if t.get("type") == "scatter" and str(t.get("mode", "")).startswith("lines")]
+    return [
+        decode(t["x"])
+        for t in fig["data"]
+        if t.get("type") == "scatter" and str(t.get("mode", "")).startswith("lines")
+    ]
 
 
 def heatmap_z(fig: dict[str, Any]) -> np.ndarray:
@@ -53,13 +54,13 @@ def query(at: AppTest) -> dict[str, list[str]]:
 
 # --- tests ----------------------------------------------------------------------------------
 
+
 def test_default_page_renders_one_panel_per_optimizer() -> None:
     at = new_app()
     assert_clean(at)
     (fig,) = figures(at)
     titles = panel_titles(fig)
-    assert [t.split(",")[0] for t in titles[:4]] == ["SGD", "Momentum (heavy ball)", "RMSprop",
-                                                     "Adam"]
+    assert [t.split(",")[0] for t in titles[:4]] == ["SGD", "Momentum (heavy ball)", "RMSprop", "Adam"]
     assert query(at)["s"] == ["himmelblau"]
     assert not at.warning
 
@@ -86,9 +87,18 @@ def test_moving_widgets_changes_the_figure_and_the_link() -> None:
 
 
 def test_a_link_restores_the_sweep() -> None:
-    at = new_app({**FAST, "s": "rosenbrock", "cmp.panels": "sweep",
-                  "cmp.sw": "adam(learning_rate=0.05)", "cmp.sw.hp": "b2",
-                  "cmp.sw.vals": "0.5,0.999", "noise": "0.1", "seed": "7"})
+    at = new_app(
+        {
+            **FAST,
+            "s": "rosenbrock",
+            "cmp.panels": "sweep",
+            "cmp.sw": "adam(learning_rate=0.05)",
+            "cmp.sw.hp": "b2",
+            "cmp.sw.vals": "0.5,0.999",
+            "noise": "0.1",
+            "seed": "7",
+        }
+    )
     assert_clean(at)
     assert not at.warning
     assert widget(at, "cmp.w.surface").value == "rosenbrock"
@@ -118,8 +128,17 @@ def test_heatmap_tab_from_a_link_and_its_widgets() -> None:
 
 
 def test_heatmap_marks_divergence() -> None:
-    at = new_app({**FAST, "s": "rosenbrock", "cmp.tab": "Sensitivity heatmap", "cmp.hm": "momentum",
-                  "cmp.hm.y": "momentum", "cmp.hm.xr": "0.0001,0.05", "cmp.hm.n": "4"})
+    at = new_app(
+        {
+            **FAST,
+            "s": "rosenbrock",
+            "cmp.tab": "Sensitivity heatmap",
+            "cmp.hm": "momentum",
+            "cmp.hm.y": "momentum",
+            "cmp.hm.xr": "0.0001,0.05",
+            "cmp.hm.n": "4",
+        }
+    )
     assert_clean(at)
     fig = figures(at)[0]
     z = heatmap_z(fig)
@@ -150,8 +169,17 @@ def test_basin_tab_from_a_link_and_its_metric() -> None:
 
 
 def test_bad_link_values_warn_instead_of_failing() -> None:
-    at = new_app({**FAST, "s": "nowhere", "cmp.hm.n": "999", "cmp.sw.vals": "abc",
-                  "cmp.panels": "sweep", "cmp.zz": "1", "o": ["adam(b1=banana)", "nope"]})
+    at = new_app(
+        {
+            **FAST,
+            "s": "nowhere",
+            "cmp.hm.n": "999",
+            "cmp.sw.vals": "abc",
+            "cmp.panels": "sweep",
+            "cmp.zz": "1",
+            "o": ["adam(b1=banana)", "nope"],
+        }
+    )
     assert_clean(at)
     text = " ".join(w.value for w in at.warning).replace("\\", "")  # escaped Markdown
     for fragment in ("surface", "heatmap resolution", "sweep values", "cmp.zz", "nope"):

@@ -53,15 +53,20 @@ def _adam_value(key: str) -> st.SearchStrategy[str]:
 
 def _query(keys: st.SearchStrategy[str], value_for: Any) -> st.SearchStrategy[dict[str, Any]]:
     """A query: each key once or repeated (a list: the last one counts), values per key."""
+
     def one(key: str) -> st.SearchStrategy[tuple[str, Any]]:
-        return st.tuples(st.just(key), st.one_of(value_for(key),
-                                                 st.lists(value_for(key), min_size=2, max_size=3)))
+        return st.tuples(
+            st.just(key), st.one_of(value_for(key), st.lists(value_for(key), min_size=2, max_size=3))
+        )
+
     return st.lists(keys.flatmap(one), max_size=8).map(dict)
 
 
-ADAM_KEYS = st.one_of(st.sampled_from(list(ad.WIDGETS)),
-                      junk().map(lambda s: "adam." + s[:40]),  # unknown keys of this page
-                      st.sampled_from(["s", "o", "steps", "x"]))  # other pages' keys
+ADAM_KEYS = st.one_of(
+    st.sampled_from(list(ad.WIDGETS)),
+    junk().map(lambda s: "adam." + s[:40]),  # unknown keys of this page
+    st.sampled_from(["s", "o", "steps", "x"]),
+)  # other pages' keys
 ADAM_LINKS = _query(ADAM_KEYS, lambda k: _adam_value(k) if k in ad.WIDGETS else values())
 
 HP_NAMES = sorted({h.name for spec in OPTIMIZERS.values() for h in spec.hyperparams})
@@ -70,27 +75,34 @@ HP_NAMES = sorted({h.name for spec in OPTIMIZERS.values() for h in spec.hyperpar
 def _optimizer_text() -> st.SearchStrategy[str]:
     """`name(hp=value,...)@preset` with every part possibly hostile, or plain junk."""
     name = st.one_of(st.sampled_from(list(OPTIMIZERS)), junk())
-    arg = st.tuples(st.one_of(st.sampled_from(HP_NAMES), junk()), values()).map(
-        lambda kv: f"{kv[0]}={kv[1]}")
-    preset = st.one_of(st.just(""), st.sampled_from([f"@{p}" for p in PRESETS]),
-                       junk().map(lambda s: "@" + s))
+    arg = st.tuples(st.one_of(st.sampled_from(HP_NAMES), junk()), values()).map(lambda kv: f"{kv[0]}={kv[1]}")
+    preset = st.one_of(
+        st.just(""), st.sampled_from([f"@{p}" for p in PRESETS]), junk().map(lambda s: "@" + s)
+    )
     built = st.tuples(name, st.lists(arg, max_size=3), preset).map(
-        lambda t: t[0] + (f"({','.join(t[1])})" if t[1] else "") + t[2])
+        lambda t: t[0] + (f"({','.join(t[1])})" if t[1] else "") + t[2]
+    )
     return st.one_of(built, junk())
 
 
 def _mnist_value(key: str) -> st.SearchStrategy[Any]:
-    good = {"model": list(mp.MODEL_NAMES), "data": list(mp.DATA_SOURCES), "epochs": ["1", "20"],
-            "batch": [str(b) for b in mp.BATCH_SIZES], "n": ["500", "8000"],
-            "seed": ["0", "7"]}
+    good = {
+        "model": list(mp.MODEL_NAMES),
+        "data": list(mp.DATA_SOURCES),
+        "epochs": ["1", "20"],
+        "batch": [str(b) for b in mp.BATCH_SIZES],
+        "n": ["500", "8000"],
+        "seed": ["0", "7"],
+    }
     if key == "o":
         return st.lists(_optimizer_text(), min_size=1, max_size=mp.MAX_OPTIMIZERS + 4)
     return st.one_of(st.sampled_from(good.get(key, ["1"])), values())
 
 
 MNIST_KEYS = st.one_of(st.sampled_from(list(mp.QUERY_KEYS)), junk().map(lambda s: s[:40]))
-MNIST_LINKS = st.lists(MNIST_KEYS.flatmap(lambda k: st.tuples(st.just(k), _mnist_value(k))),
-                       max_size=8).map(dict)
+MNIST_LINKS = st.lists(MNIST_KEYS.flatmap(lambda k: st.tuples(st.just(k), _mnist_value(k))), max_size=8).map(
+    dict
+)
 
 # --- the property ------------------------------------------------------------------------------
 
@@ -119,8 +131,7 @@ def adam_read_faithfully(key: str, raw: str, value: Any) -> bool:
         return _whole(raw) == value
     if spec.kind == "bool":
         return raw.lower() in (TRUE_WORDS if value else FALSE_WORDS)
-    return raw == spec.label(value) or (
-        not isinstance(value, str) and _number(raw) == value)
+    return raw == spec.label(value) or (not isinstance(value, str) and _number(raw) == value)
 
 
 def check_adam(query: dict[str, Any], read: dict[str, Any], warnings: list[str]) -> None:
@@ -146,11 +157,22 @@ def check_adam(query: dict[str, Any], read: dict[str, Any], warnings: list[str])
         assert unescaped_markup(line) is None, line
 
 
-MNIST_FIELDS = {"model": ("model", str), "data": ("data", str), "epochs": ("epochs", _whole),
-                "batch": ("batch_size", _whole), "n": ("train_size", _whole),
-                "seed": ("seed", _whole)}
-MNIST_WHAT = {"model": "model", "data": "data", "epochs": "epochs", "batch": "batch size",
-              "n": "training images", "seed": "seed"}
+MNIST_FIELDS = {
+    "model": ("model", str),
+    "data": ("data", str),
+    "epochs": ("epochs", _whole),
+    "batch": ("batch_size", _whole),
+    "n": ("train_size", _whole),
+    "seed": ("seed", _whole),
+}
+MNIST_WHAT = {
+    "model": "model",
+    "data": "data",
+    "epochs": "epochs",
+    "batch": "batch size",
+    "n": "training images",
+    "seed": "seed",
+}
 
 
 def check_mnist(query: dict[str, Any], setup: mp.MnistSetup, warnings: list[str]) -> None:
@@ -166,7 +188,8 @@ def check_mnist(query: dict[str, Any], setup: mp.MnistSetup, warnings: list[str]
             assert len(setup.optimizers) == len(items)
     unknown = [k for k in query if k not in mp.QUERY_KEYS]
     assert sum(w.startswith("unknown link parameter") for w in warnings) == min(
-        len(unknown), mp.MAX_UNKNOWN_KEYS_NAMED)
+        len(unknown), mp.MAX_UNKNOWN_KEYS_NAMED
+    )
     # Inside the caps, and every value inside its widget's range.
     assert setup.model in mp.MODEL_NAMES and setup.data in mp.DATA_SOURCES
     assert 1 <= setup.epochs <= mp.MAX_EPOCHS and setup.batch_size in mp.BATCH_SIZES
@@ -199,6 +222,7 @@ def test_mnist_reader_any_link(query: dict[str, Any]) -> None:
 
 # --- the pages under AppTest ----------------------------------------------------------------------
 
+
 def warning_bodies(at: AppTest) -> list[str]:
     return [str(w.value) for w in at.warning]
 
@@ -211,8 +235,12 @@ def check_page_warnings(at: AppTest, expected: list[str]) -> None:
         assert_escaped(body)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(ADAM_LINKS)
 def test_adam_page_any_link(query: dict[str, Any]) -> None:
     at = open_page(ADAM_PAGE, query)
@@ -222,8 +250,12 @@ def test_adam_page_any_link(query: dict[str, Any]) -> None:
         assert widget(at, key).value == read[key], key
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(MNIST_LINKS)
 def test_mnist_page_any_link(query: dict[str, Any]) -> None:
     at = open_page(MNIST_PAGE, query)
@@ -236,6 +268,7 @@ def test_mnist_page_any_link(query: dict[str, Any]) -> None:
 
 
 # --- regressions: the examples of issue 7 on these pages ------------------------------------------
+
 
 def unescaped(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")
@@ -258,13 +291,20 @@ def test_adam_seed_inf_is_read_not_raised(raw: str) -> None:
     assert "adam.seed" not in at.query_params  # the URL says what the page shows
 
 
-@pytest.mark.parametrize("key, raw, expect", [
-    ("adam.b2.b2", "7", 0.999), ("adam.b2.b2", "-1e309", 0.6), ("adam.adam.b2", "0.99999", 0.9999),
-    ("adam.gd.lr", "5e-324", 0.02), ("adam.mom.b1", "-0.5", 0.0), ("adam.gd.batch", "100", 128),
-    ("adam.rms.scale", "1e9", 1e4), ("adam.eps.g", "0", 1e-6),
-])
-def test_adam_values_outside_a_widget_are_clamped_with_a_warning(key: str, raw: str,
-                                                                 expect: Any) -> None:
+@pytest.mark.parametrize(
+    "key, raw, expect",
+    [
+        ("adam.b2.b2", "7", 0.999),
+        ("adam.b2.b2", "-1e309", 0.6),
+        ("adam.adam.b2", "0.99999", 0.9999),
+        ("adam.gd.lr", "5e-324", 0.02),
+        ("adam.mom.b1", "-0.5", 0.0),
+        ("adam.gd.batch", "100", 128),
+        ("adam.rms.scale", "1e9", 1e4),
+        ("adam.eps.g", "0", 1e-6),
+    ],
+)
+def test_adam_values_outside_a_widget_are_clamped_with_a_warning(key: str, raw: str, expect: Any) -> None:
     """Numbers past a slider are clamped to it (non-finite ones: the default), numbers between
     a select slider's options go to the nearest option; each with a warning."""
     at = open_page(ADAM_PAGE, {key: raw})
@@ -273,9 +313,20 @@ def test_adam_values_outside_a_widget_are_clamped_with_a_warning(key: str, raw: 
     assert widget(at, key).value == expect
 
 
-ADAM_ECHOING_KEYS = ("adam.mom.stream", "adam.rms.stream", "adam.adam.stream", "adam.b2.stream",
-                     "adam.b2.b2", "adam.adam.b2", "adam.gd.lr", "adam.seed", "adam.adam.bc",
-                     "adam.eps.g", "adam.gd.batch", "adam.rms.scale")
+ADAM_ECHOING_KEYS = (
+    "adam.mom.stream",
+    "adam.rms.stream",
+    "adam.adam.stream",
+    "adam.b2.stream",
+    "adam.b2.b2",
+    "adam.adam.b2",
+    "adam.gd.lr",
+    "adam.seed",
+    "adam.adam.bc",
+    "adam.eps.g",
+    "adam.gd.batch",
+    "adam.rms.scale",
+)
 
 
 def test_adam_markup_in_a_link_is_shown_as_text() -> None:
@@ -289,15 +340,17 @@ def test_adam_markup_in_a_link_is_shown_as_text() -> None:
         assert key in text and payload[:20].replace("\\", "") in text, (key, payload)
 
 
-@pytest.mark.parametrize("o, name, hp, high", [
-    ("momentum(momentum=0.9999)", "momentum", "momentum", 0.999),
-    ("adadelta(rho=0.9999)", "adadelta", "rho", 0.999),
-    ("adagrad(initial_accumulator_value=50)", "adagrad", "initial_accumulator_value", 1.0),
-    ("adamw(weight_decay=5)", "adamw", "weight_decay", 0.1),
-    ("rmsprop(initial_scale=7)", "rmsprop", "initial_scale", 1.0),
-])
-def test_mnist_values_past_a_slider_are_clamped_not_raised(o: str, name: str, hp: str,
-                                                            high: float) -> None:
+@pytest.mark.parametrize(
+    "o, name, hp, high",
+    [
+        ("momentum(momentum=0.9999)", "momentum", "momentum", 0.999),
+        ("adadelta(rho=0.9999)", "adadelta", "rho", 0.999),
+        ("adagrad(initial_accumulator_value=50)", "adagrad", "initial_accumulator_value", 1.0),
+        ("adamw(weight_decay=5)", "adamw", "weight_decay", 0.1),
+        ("rmsprop(initial_scale=7)", "rmsprop", "initial_scale", 1.0),
+    ],
+)
+def test_mnist_values_past_a_slider_are_clamped_not_raised(o: str, name: str, hp: str, high: float) -> None:
     """?o=momentum(momentum=0.9999) passed the reader but not the slider (max 0.999):
     StreamlitValueAboveMaxError. Now the link is read to the slider's range, with a warning."""
     at = open_page(MNIST_PAGE, {"o": [o]})
@@ -323,7 +376,7 @@ def test_mnist_caps_the_optimizers_of_a_link() -> None:
     assert len(at.query_params["o"]) == mp.MAX_OPTIMIZERS  # the URL says what the page does
 
 
-@pytest.mark.parametrize("half", [MARKUP[: len(MARKUP) // 2], MARKUP[len(MARKUP) // 2:]])
+@pytest.mark.parametrize("half", [MARKUP[: len(MARKUP) // 2], MARKUP[len(MARKUP) // 2 :]])
 def test_mnist_markup_in_a_link_is_shown_as_text(half: tuple[str, ...]) -> None:
     """The payloads of the issue in an optimizer, its hyperparameters, its preset, the scalar
     keys and an unknown key: every echo is escaped."""
@@ -339,16 +392,20 @@ def test_mnist_markup_in_a_link_is_shown_as_text(half: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize("raw", ["inf", "1e309", "-0", "5e-324", "１２", "½", " 3 "])
 def test_mnist_numbers_of_every_kind(raw: str) -> None:
-    at = open_page(MNIST_PAGE, {"epochs": raw, "seed": raw, "n": raw, "batch": raw,
-                                "o": [f"adam(learning_rate={raw},b2={raw})"]})
-    setup, warnings = mp.from_query({"epochs": raw, "seed": raw, "n": raw, "batch": raw,
-                                     "o": [f"adam(learning_rate={raw},b2={raw})"]})
+    at = open_page(
+        MNIST_PAGE,
+        {"epochs": raw, "seed": raw, "n": raw, "batch": raw, "o": [f"adam(learning_rate={raw},b2={raw})"]},
+    )
+    setup, warnings = mp.from_query(
+        {"epochs": raw, "seed": raw, "n": raw, "batch": raw, "o": [f"adam(learning_rate={raw},b2={raw})"]}
+    )
     check_page_warnings(at, warnings)
     assert at.session_state[mp.wkey("epochs")] == setup.epochs
 
 
 def test_mnist_job_error_is_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
     """A job's error (e.g. a mirror's message) is untrusted text: shown escaped."""
+
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("![x](//127.1:81/i) see http://127.1:81/auto :red[ZZ]")
 

@@ -68,19 +68,36 @@ PLAYGROUND = "app_pages/playground.py"
 COMPARE = "app_pages/compare.py"
 TRUE_WORDS = ("1", "1.0", "true", "yes", "on")
 FALSE_WORDS = ("0", "0.0", "false", "no", "off")
-PURE = settings(max_examples=250, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PURE = settings(
+    max_examples=250,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 # The pages: a first visit costs ~0.5-3 s (a new optimizer mix compiles once per process).
-PAGES = settings(max_examples=10, deadline=None, derandomize=True,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                        HealthCheck.function_scoped_fixture])
+PAGES = settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 
 SURFACE_PARAMS = sorted({p.name for s in SURFACES.values() for p in s.params})
 SCHED_FIELDS = [k for k in Schedule().to_dict() if k != "kind"]
-FORMULAS = ("x**2 + 3*y**2", "(x - 1)^2 / 4 + abs(y)*(1 + x**2)", "sin(x)*cos(y) + 0.1*(x**2 + y**2)",
-            "x² + 3*y²", "x*y/(1 + x**2 + y**2) + 0.01*(x^2+y^2)")
+FORMULAS = (
+    "x**2 + 3*y**2",
+    "(x - 1)^2 / 4 + abs(y)*(1 + x**2)",
+    "sin(x)*cos(y) + 0.1*(x**2 + y**2)",
+    "x² + 3*y²",
+    "x*y/(1 + x**2 + y**2) + 0.01*(x^2+y^2)",
+)
 
 # --- the link grammar ----------------------------------------------------------------------------
+
 
 def _names(known: list[str]) -> st.SearchStrategy[str]:
     return st.one_of(st.sampled_from(known), st.sampled_from(known).map(str.upper), junk())
@@ -88,18 +105,24 @@ def _names(known: list[str]) -> st.SearchStrategy[str]:
 
 def _optimizer_text(names: list[str] | None = None) -> st.SearchStrategy[str]:
     """name(k=v,...)@preset with known and unknown names, keys and presets."""
+
     @st.composite
     def build(draw: st.DrawFn) -> str:
         name = draw(_names(names or sorted(OPTIMIZERS)))
         keys = [h.name for h in OPTIMIZERS[name].hyperparams] if name in OPTIMIZERS else ["b1"]
-        args = draw(st.lists(st.tuples(_names(keys), st.one_of(st.sampled_from(["0.5", "0.9", "1", "0"]),
-                                                            numbers())), max_size=3))
+        args = draw(
+            st.lists(
+                st.tuples(_names(keys), st.one_of(st.sampled_from(["0.5", "0.9", "1", "0"]), numbers())),
+                max_size=3,
+            )
+        )
         text = name
         if args or draw(st.booleans()):
             text += "(" + ",".join(f"{k}={v}" for k, v in args) + ")"
         if draw(st.booleans()):
             text += "@" + draw(_names(sorted(PRESETS)))
         return text if draw(st.integers(0, 9)) else draw(junk())
+
     return build()
 
 
@@ -116,24 +139,31 @@ def _value(key: str) -> st.SearchStrategy[str]:
         "noise": st.sampled_from(["0", "0.1", "7", "10"]),
         "seed": st.sampled_from(["0", "7", str(SEED_RANGE[1])]),
         "steps": st.sampled_from(["10", "15", "100", "200"]),
-        "x0": st.sampled_from(["0", "-1.5", "2"]), "y0": st.sampled_from(["0", "1", "-2"]),
-        "focus": st.sampled_from(["0", "1"]), "scrub": st.sampled_from(["0", "5"]),
+        "x0": st.sampled_from(["0", "-1.5", "2"]),
+        "y0": st.sampled_from(["0", "1", "-2"]),
+        "focus": st.sampled_from(["0", "1"]),
+        "scrub": st.sampled_from(["0", "5"]),
         "sched": _names(list(SCHEDULE_KINDS)),
         "classroom": st.sampled_from(TRUE_WORDS + FALSE_WORDS),
         "hide": st.lists(_names(list(HIDEABLE_CONTROLS)), max_size=3).map(",".join),
         "lesson": _names(list(LESSONS_BY_SLUG)),
         "o": _optimizer_text(),
         "cmp.panels": _names(list(cmp.PANEL_MODES)),
-        "cmp.sw": _optimizer_text(), "cmp.hm": _optimizer_text(), "cmp.bm": _optimizer_text(),
+        "cmp.sw": _optimizer_text(),
+        "cmp.hm": _optimizer_text(),
+        "cmp.bm": _optimizer_text(),
         "cmp.sw.hp": _names(["b1", "b2", "learning_rate", "momentum", "eps"]),
         "cmp.hm.x": _names(["learning_rate", "b1", "b2", "eps"]),
         "cmp.hm.y": _names(["learning_rate", "b1", "b2", "eps"]),
-        "cmp.sw.vals": st.lists(st.one_of(st.sampled_from(["0.1", "0.5", "0.9"]), numbers()),
-                                max_size=10).map(",".join),
+        "cmp.sw.vals": st.lists(
+            st.one_of(st.sampled_from(["0.1", "0.5", "0.9"]), numbers()), max_size=10
+        ).map(",".join),
         "cmp.hm.xr": st.tuples(numbers(), numbers()).map(",".join),
         "cmp.hm.yr": st.sampled_from(["0,0.99", "0.5,0.9"]),
-        "cmp.hm.n": st.sampled_from(["3", "4", "40"]), "cmp.bm.n": st.sampled_from(["8", "12"]),
-        "cmp.hm.z": _names(list(cmp.HEATMAP_METRICS)), "cmp.bm.z": _names(list(cmp.BASIN_METRICS)),
+        "cmp.hm.n": st.sampled_from(["3", "4", "40"]),
+        "cmp.bm.n": st.sampled_from(["8", "12"]),
+        "cmp.hm.z": _names(list(cmp.HEATMAP_METRICS)),
+        "cmp.bm.z": _names(list(cmp.BASIN_METRICS)),
         "cmp.tol": st.sampled_from(["0.001", "1e-06", "0.003"]),
     }
     if key.startswith("sp."):
@@ -143,11 +173,39 @@ def _value(key: str) -> st.SearchStrategy[str]:
     return st.one_of(good[key], values()) if key in good else values()
 
 
-PLAYGROUND_KEYS = ["s", "f", "noise", "seed", "steps", "x0", "y0", "focus", "scrub", "sched",
-                   "classroom", "hide", "lesson", "o"]
-COMPARE_KEYS = ["cmp.panels", "cmp.sw", "cmp.sw.hp", "cmp.sw.vals", "cmp.hm", "cmp.hm.x",
-                "cmp.hm.y", "cmp.hm.xr", "cmp.hm.yr", "cmp.hm.n", "cmp.hm.z", "cmp.bm", "cmp.bm.n",
-                "cmp.bm.z", "cmp.tol"]
+PLAYGROUND_KEYS = [
+    "s",
+    "f",
+    "noise",
+    "seed",
+    "steps",
+    "x0",
+    "y0",
+    "focus",
+    "scrub",
+    "sched",
+    "classroom",
+    "hide",
+    "lesson",
+    "o",
+]
+COMPARE_KEYS = [
+    "cmp.panels",
+    "cmp.sw",
+    "cmp.sw.hp",
+    "cmp.sw.vals",
+    "cmp.hm",
+    "cmp.hm.x",
+    "cmp.hm.y",
+    "cmp.hm.xr",
+    "cmp.hm.yr",
+    "cmp.hm.n",
+    "cmp.hm.z",
+    "cmp.bm",
+    "cmp.bm.n",
+    "cmp.bm.z",
+    "cmp.tol",
+]
 
 
 def _keys(extra: list[str]) -> st.SearchStrategy[str]:
@@ -176,6 +234,7 @@ playground_links = _query([])
 compare_links = _query(COMPARE_KEYS)
 
 # --- what "taken exactly as written" means, key by key -------------------------------------------
+
 
 def _last(value: Any) -> str:
     return value[-1] if isinstance(value, list) else value
@@ -215,8 +274,9 @@ def _entry_ok(text: str, entry: OptimizerEntry) -> bool:
         h = OPTIMIZERS[entry.name].hyperparam(key.strip())
         if h.kind == "bool":
             word = value.strip().lower()
-            if entry.hparams[key.strip()] != (1.0 if word in TRUE_WORDS else 0.0 if word in FALSE_WORDS
-                                              else -1.0):
+            if entry.hparams[key.strip()] != (
+                1.0 if word in TRUE_WORDS else 0.0 if word in FALSE_WORDS else -1.0
+            ):
                 return False
         elif not _same(value, entry.hparams[key.strip()]):
             return False
@@ -232,19 +292,28 @@ def _setup_key_ok(key: str, raw: Any, setup: Setup, query: dict[str, Any]) -> bo
     checks: dict[str, Callable[[], bool]] = {
         "s": lambda: text == setup.surface,
         "f": lambda: setup.surface != CUSTOM or text == setup.expression,
-        "noise": lambda: _same(text, setup.noise), "seed": lambda: _int(text) == setup.seed,
-        "steps": lambda: _int(text) == setup.steps, "focus": lambda: _int(text) == setup.focus,
+        "noise": lambda: _same(text, setup.noise),
+        "seed": lambda: _int(text) == setup.seed,
+        "steps": lambda: _int(text) == setup.steps,
+        "focus": lambda: _int(text) == setup.focus,
         "scrub": lambda: _int(text) == setup.scrub,
         "x0": lambda: setup.start is not None and _same(text, setup.start[0]),
         "y0": lambda: setup.start is not None and _same(text, setup.start[1]),
         "sched": lambda: text == sched.kind,
-        "classroom": lambda: setup.classroom == (text.strip().lower() in TRUE_WORDS)
-        and text.strip().lower() in TRUE_WORDS + FALSE_WORDS,
-        "hide": lambda: not text or list(dict.fromkeys(h.strip() for h in text.split(",")))
-        == list(setup.hidden),
+        "classroom": lambda: (
+            setup.classroom == (text.strip().lower() in TRUE_WORDS)
+            and text.strip().lower() in TRUE_WORDS + FALSE_WORDS
+        ),
+        "hide": lambda: (
+            not text or list(dict.fromkeys(h.strip() for h in text.split(","))) == list(setup.hidden)
+        ),
         "lesson": lambda: text in LESSONS_BY_SLUG,
-        "o": lambda: len(raw if isinstance(raw, list) else [raw]) == len(setup.optimizers) and all(
-            _entry_ok(t, e) for t, e in zip(raw if isinstance(raw, list) else [raw], setup.optimizers)),
+        "o": lambda: (
+            len(raw if isinstance(raw, list) else [raw]) == len(setup.optimizers)
+            and all(
+                _entry_ok(t, e) for t, e in zip(raw if isinstance(raw, list) else [raw], setup.optimizers)
+            )
+        ),
     }
     if key in checks:
         return checks[key]()
@@ -271,13 +340,20 @@ def _compare_key_ok(key: str, raw: Any, state: cmp.CompareState) -> bool:
         return None not in numbers and tuple(dict.fromkeys(numbers)) == sw.values
 
     checks: dict[str, Callable[[], bool]] = {
-        "cmp.panels": lambda: text == state.panels, "cmp.sw": lambda: _entry_ok(text, sw.entry),
-        "cmp.sw.hp": lambda: text == sw.hparam, "cmp.sw.vals": sweep_values,
-        "cmp.hm": lambda: _entry_ok(text, hm.entry), "cmp.hm.x": lambda: text == hm.x,
-        "cmp.hm.y": lambda: text == hm.y, "cmp.hm.xr": lambda: pair(hm.x_range),
-        "cmp.hm.yr": lambda: pair(hm.y_range), "cmp.hm.n": lambda: _int(text) == hm.resolution,
-        "cmp.hm.z": lambda: text == hm.metric, "cmp.bm": lambda: _entry_ok(text, bm.entry),
-        "cmp.bm.n": lambda: _int(text) == bm.resolution, "cmp.bm.z": lambda: text == bm.metric,
+        "cmp.panels": lambda: text == state.panels,
+        "cmp.sw": lambda: _entry_ok(text, sw.entry),
+        "cmp.sw.hp": lambda: text == sw.hparam,
+        "cmp.sw.vals": sweep_values,
+        "cmp.hm": lambda: _entry_ok(text, hm.entry),
+        "cmp.hm.x": lambda: text == hm.x,
+        "cmp.hm.y": lambda: text == hm.y,
+        "cmp.hm.xr": lambda: pair(hm.x_range),
+        "cmp.hm.yr": lambda: pair(hm.y_range),
+        "cmp.hm.n": lambda: _int(text) == hm.resolution,
+        "cmp.hm.z": lambda: text == hm.metric,
+        "cmp.bm": lambda: _entry_ok(text, bm.entry),
+        "cmp.bm.n": lambda: _int(text) == bm.resolution,
+        "cmp.bm.z": lambda: text == bm.metric,
         "cmp.tol": lambda: _same(text, state.tol),
     }
     if key in checks:
@@ -289,10 +365,19 @@ def _fragments(key: str) -> list[str]:
     """Words one of which a warning about `key` contains."""
     labels = [spec.label for spec in OPTIMIZERS.values()] + ["optimizer", "preset"]
     words: dict[str, list[str]] = {
-        "s": ["surface"], "f": ["formula"], "x0": ["start"], "y0": ["start"],
-        "scrub": ["scrubbed"], "sched": ["schedule"], "hide": ["hide"], "o": labels,
-        "cmp.panels": ["panels"], "cmp.sw": ["sweep"], "cmp.sw.hp": ["swept", "sweep"],
-        "cmp.sw.vals": ["sweep"], "cmp.tol": ["tolerance"],
+        "s": ["surface"],
+        "f": ["formula"],
+        "x0": ["start"],
+        "y0": ["start"],
+        "scrub": ["scrubbed"],
+        "sched": ["schedule"],
+        "hide": ["hide"],
+        "o": labels,
+        "cmp.panels": ["panels"],
+        "cmp.sw": ["sweep"],
+        "cmp.sw.hp": ["swept", "sweep"],
+        "cmp.sw.vals": ["sweep"],
+        "cmp.tol": ["tolerance"],
     }
     if key.startswith("sp."):
         return [key, "surface"]
@@ -302,8 +387,9 @@ def _fragments(key: str) -> list[str]:
         return [key, "heatmap"]
     if key.startswith("cmp.bm"):
         return [key, "basin"]
-    return [key, *words.get(key, [])] if key in words or key in PLAYGROUND_KEYS \
-        else ["unknown link parameters"]
+    return (
+        [key, *words.get(key, [])] if key in words or key in PLAYGROUND_KEYS else ["unknown link parameters"]
+    )
 
 
 def escaped_box(body: str) -> None:
@@ -351,16 +437,19 @@ def playground_rejected(query: dict[str, Any], setup: Setup) -> list[str]:
 def compare_rejected(query: dict[str, Any], state: cmp.CompareState) -> list[str]:
     common = {k: v for k, v in query.items() if not k.startswith("cmp.")}
     rejected = [k for k, v in common.items() if not _setup_key_ok(k, v, state.setup, query)]
-    return rejected + [k for k, v in query.items() if k.startswith("cmp.")
-                       and not _compare_key_ok(k, v, state)]
+    return rejected + [
+        k for k, v in query.items() if k.startswith("cmp.") and not _compare_key_ok(k, v, state)
+    ]
 
 
 # --- the pure readers: many examples -------------------------------------------------------------
 
+
 @PURE
 @given(playground_links)
 def test_any_playground_link_is_read_to_the_widgets_with_a_warning_per_rejected_value(
-        query: dict[str, Any]) -> None:
+    query: dict[str, Any],
+) -> None:
     setup, warnings = from_query(query)
     in_widget_ranges(setup)
     check_warnings(query, warnings, playground_rejected(query, setup))
@@ -369,7 +458,8 @@ def test_any_playground_link_is_read_to_the_widgets_with_a_warning_per_rejected_
 @PURE
 @given(compare_links)
 def test_any_compare_link_is_read_to_the_widgets_with_a_warning_per_rejected_value(
-        query: dict[str, Any]) -> None:
+    query: dict[str, Any],
+) -> None:
     state, warnings = cmp.from_query(query)
     in_widget_ranges(state.setup)
     for entry in (state.sweep.entry, state.heatmap.entry, state.basin.entry):
@@ -385,25 +475,43 @@ def _number_doc() -> st.SearchStrategy[object]:
     return st.one_of(st.sampled_from([0, 0.5, 7, 0.02, 100]), json_values())
 
 
-setup_docs = st.fixed_dictionaries({}, optional={
-    "format": st.one_of(st.just("optimizer-playground/setup@1"), junk()),
-    "surface": _names([*SURFACES, CUSTOM]), "expression": st.one_of(st.sampled_from(FORMULAS), junk()),
-    "surface_params": st.dictionaries(_names(SURFACE_PARAMS), _number_doc(), max_size=3),
-    "noise": _number_doc(), "seed": _number_doc(), "steps": _number_doc(),
-    "start": st.one_of(st.lists(_number_doc(), min_size=2, max_size=2), json_values()),
-    "schedule": st.dictionaries(st.sampled_from([*SCHED_FIELDS, "kind", "bogus"]),
-                                st.one_of(st.sampled_from(list(SCHEDULE_KINDS)), _number_doc()),
-                                max_size=4),
-    "optimizers": st.lists(st.fixed_dictionaries(
-        {"name": _names(sorted(OPTIMIZERS))},
-        optional={"preset": _names(sorted(PRESETS)),
-                  "hparams": st.dictionaries(_names(["learning_rate", "b1", "b2", "momentum", "rho",
-                                                     "eps", "weight_decay"]), _number_doc(),
-                                             max_size=4)}), max_size=10),
-    "focus": _number_doc(), "scrub": _number_doc(), "classroom": json_values(),
-    "hidden": st.lists(_names(list(HIDEABLE_CONTROLS)), max_size=3),
-    "bogus": json_values(),
-})
+setup_docs = st.fixed_dictionaries(
+    {},
+    optional={
+        "format": st.one_of(st.just("optimizer-playground/setup@1"), junk()),
+        "surface": _names([*SURFACES, CUSTOM]),
+        "expression": st.one_of(st.sampled_from(FORMULAS), junk()),
+        "surface_params": st.dictionaries(_names(SURFACE_PARAMS), _number_doc(), max_size=3),
+        "noise": _number_doc(),
+        "seed": _number_doc(),
+        "steps": _number_doc(),
+        "start": st.one_of(st.lists(_number_doc(), min_size=2, max_size=2), json_values()),
+        "schedule": st.dictionaries(
+            st.sampled_from([*SCHED_FIELDS, "kind", "bogus"]),
+            st.one_of(st.sampled_from(list(SCHEDULE_KINDS)), _number_doc()),
+            max_size=4,
+        ),
+        "optimizers": st.lists(
+            st.fixed_dictionaries(
+                {"name": _names(sorted(OPTIMIZERS))},
+                optional={
+                    "preset": _names(sorted(PRESETS)),
+                    "hparams": st.dictionaries(
+                        _names(["learning_rate", "b1", "b2", "momentum", "rho", "eps", "weight_decay"]),
+                        _number_doc(),
+                        max_size=4,
+                    ),
+                },
+            ),
+            max_size=10,
+        ),
+        "focus": _number_doc(),
+        "scrub": _number_doc(),
+        "classroom": json_values(),
+        "hidden": st.lists(_names(list(HIDEABLE_CONTROLS)), max_size=3),
+        "bogus": json_values(),
+    },
+)
 
 
 def _doc_bool(value: object) -> bool | None:
@@ -418,6 +526,7 @@ def _doc_bool(value: object) -> bool | None:
 
 def _doc_rejected(doc: dict[str, Any], setup: Setup) -> list[str]:
     """Fields of an uploaded file that were not taken exactly as written."""
+
     def num(value: object, target: float) -> bool:
         if isinstance(value, str):  # a number written as text is read like a link's value
             value = _float(value)
@@ -425,42 +534,62 @@ def _doc_rejected(doc: dict[str, Any], setup: Setup) -> list[str]:
 
     def entry_ok(item: dict[str, Any], entry: OptimizerEntry) -> bool:
         hp = item.get("hparams") or {}
-        return (item.get("name") == entry.name and item.get("preset", "optax") == entry.preset
-                and all(k in entry.hparams and num(v, entry.hparams[k]) for k, v in hp.items()))
+        return (
+            item.get("name") == entry.name
+            and item.get("preset", "optax") == entry.preset
+            and all(k in entry.hparams and num(v, entry.hparams[k]) for k, v in hp.items())
+        )
 
     sched = setup.schedule
     checks: dict[str, Callable[[Any], bool]] = {
         "format": lambda v: v == "optimizer-playground/setup@1",
         "surface": lambda v: v == setup.surface,
         "expression": lambda v: setup.surface != CUSTOM or v == setup.expression,
-        "surface_params": lambda v: all(num(x, setup.surface_params.get(k, math.nan))
-                                        for k, x in v.items()),
-        "noise": lambda v: num(v, setup.noise), "seed": lambda v: num(v, setup.seed),
-        "steps": lambda v: num(v, setup.steps), "focus": lambda v: num(v, setup.focus),
+        "surface_params": lambda v: all(num(x, setup.surface_params.get(k, math.nan)) for k, x in v.items()),
+        "noise": lambda v: num(v, setup.noise),
+        "seed": lambda v: num(v, setup.seed),
+        "steps": lambda v: num(v, setup.steps),
+        "focus": lambda v: num(v, setup.focus),
         "scrub": lambda v: num(v, setup.scrub),
-        "start": lambda v: v is None or (isinstance(v, list) and setup.start is not None
-                                         and all(num(a, b) for a, b in zip(v, setup.start))),
-        "schedule": lambda v: all(k in Schedule().to_dict() and (x == sched.kind if k == "kind"
-                                                                 else num(x, getattr(sched, k)))
-                                  for k, x in v.items()),
-        "optimizers": lambda v: 0 < len(v) == len(setup.optimizers)
-        and all(entry_ok(i, e) for i, e in zip(v, setup.optimizers)),
+        "start": lambda v: (
+            v is None
+            or (
+                isinstance(v, list)
+                and setup.start is not None
+                and all(num(a, b) for a, b in zip(v, setup.start))
+            )
+        ),
+        "schedule": lambda v: all(
+            k in Schedule().to_dict() and (x == sched.kind if k == "kind" else num(x, getattr(sched, k)))
+            for k, x in v.items()
+        ),
+        "optimizers": lambda v: (
+            0 < len(v) == len(setup.optimizers) and all(entry_ok(i, e) for i, e in zip(v, setup.optimizers))
+        ),
         "classroom": lambda v: _doc_bool(v) == setup.classroom,
         "hidden": lambda v: list(dict.fromkeys(v)) == list(setup.hidden),
     }
     return [k for k, v in doc.items() if not checks.get(k, lambda _: False)(v)]
 
 
-DOC_WORDS = {"format": "format", "surface": "surface", "expression": "formula",
-             "surface_params": "surface", "start": "start", "schedule": "schedule",
-             "optimizers": "optimizer", "focus": "focus", "scrub": "scrubbed", "hidden": "hide",
-             "bogus": "unknown fields"}
+DOC_WORDS = {
+    "format": "format",
+    "surface": "surface",
+    "expression": "formula",
+    "surface_params": "surface",
+    "start": "start",
+    "schedule": "schedule",
+    "optimizers": "optimizer",
+    "focus": "focus",
+    "scrub": "scrubbed",
+    "hidden": "hide",
+    "bogus": "unknown fields",
+}
 
 
 @PURE
 @given(setup_docs)
-def test_any_setup_file_is_read_to_the_widgets_with_a_warning_per_rejected_field(
-        doc: dict[str, Any]) -> None:
+def test_any_setup_file_is_read_to_the_widgets_with_a_warning_per_rejected_field(doc: dict[str, Any]) -> None:
     setup, warnings = load_json(json.dumps(doc))
     assert setup is not None
     in_widget_ranges(setup)
@@ -473,6 +602,7 @@ def test_any_setup_file_is_read_to_the_widgets_with_a_warning_per_rejected_field
 
 
 # --- the pages (AppTest): fewer examples ---------------------------------------------------------
+
 
 def _visible_warnings(at: AppTest) -> str:
     return "\n".join(str(w.value) for w in at.warning)
@@ -499,14 +629,14 @@ def assert_page_is_safe(at: AppTest) -> None:
 # The pages also take a tab (bound to its widget): the panels that read focus, scrub, the
 # uploader and the grids are drawn too.
 PLAYGROUND_TABS = st.sampled_from(["Paths", "Paths", "Internals", "Metrics & export", "**ZZ**"])
-COMPARE_TABS = st.sampled_from(["Small multiples", "Small multiples", "Sensitivity heatmap",
-                                "Basin map", ":red[ZZ]"])
+COMPARE_TABS = st.sampled_from(
+    ["Small multiples", "Small multiples", "Sensitivity heatmap", "Basin map", ":red[ZZ]"]
+)
 
 
 @PAGES
 @given(playground_links, PLAYGROUND_TABS)
-def test_any_playground_link_opens_the_page_without_exception(query: dict[str, Any],
-                                                              tab: str) -> None:
+def test_any_playground_link_opens_the_page_without_exception(query: dict[str, Any], tab: str) -> None:
     query = {**query, "pg.tab": tab}
     _, warnings = from_query(query)
     at = open_page(PLAYGROUND, query)
@@ -537,8 +667,12 @@ def upload(at: AppTest, data: bytes, name: str = "setup.json") -> AppTest:
     return at
 
 
-@settings(max_examples=10, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(doc=setup_docs)
 def test_any_uploaded_setup_loads_without_exception(metrics_tab: AppTest, doc: dict[str, Any]) -> None:
     _, warnings = load_json(json.dumps(doc))
@@ -549,6 +683,7 @@ def test_any_uploaded_setup_loads_without_exception(metrics_tab: AppTest, doc: d
 
 # --- regression tests: the examples of issue 7 ---------------------------------------------------
 
+
 def _named(at: AppTest, fragment: str) -> None:
     """The rejected value is quoted in the warning (escaped: compare without backslashes)."""
     text = _visible_warnings(at).replace("\\", "").replace("\u200b", "")  # escapes, broken autolinks
@@ -556,18 +691,30 @@ def _named(at: AppTest, fragment: str) -> None:
 
 
 # Each payload of the issue, in one link (one page run): every one quoted, none rendered.
-MARKUP_LINK = {"steps": "**ZZ**", "s": "![x](//127.1:81/i)", "noise": "[ZZ](javascript:alert(1))",
-               "o": ["$\\href{//127.1:81/k}{ZZ}$", "adam(b1=:red[ZZ])"], "classroom": ":red[ZZ]",
-               "lesson": "<img src=//127.1:81/h>", "seed": "<https://127.1:81/z>"}
+MARKUP_LINK = {
+    "steps": "**ZZ**",
+    "s": "![x](//127.1:81/i)",
+    "noise": "[ZZ](javascript:alert(1))",
+    "o": ["$\\href{//127.1:81/k}{ZZ}$", "adam(b1=:red[ZZ])"],
+    "classroom": ":red[ZZ]",
+    "lesson": "<img src=//127.1:81/h>",
+    "seed": "<https://127.1:81/z>",
+}
 
 
 def test_markup_from_the_link_is_quoted_and_escaped() -> None:
     at = open_page(PLAYGROUND, MARKUP_LINK)
     assert_page_is_safe(at)
-    for shown in ("steps: '**ZZ**'", "surface: '![x](//127.1:81/i)'",
-                  "noise σ: '[ZZ](javascript:alert(1))'", "optimizer '$href{//127.1:81/k}{ZZ}$'",
-                  "Adam b1: ':red[ZZ]'", "classroom: ':red[ZZ]'", "lesson '<img src=//127.1:81/h>'",
-                  "seed: '<https://127.1:81/z>'"):
+    for shown in (
+        "steps: '**ZZ**'",
+        "surface: '![x](//127.1:81/i)'",
+        "noise σ: '[ZZ](javascript:alert(1))'",
+        "optimizer '$href{//127.1:81/k}{ZZ}$'",
+        "Adam b1: ':red[ZZ]'",
+        "classroom: ':red[ZZ]'",
+        "lesson '<img src=//127.1:81/h>'",
+        "seed: '<https://127.1:81/z>'",
+    ):
         _named(at, shown)
     assert "ZZ" not in " ".join(str(m.value) for m in at.markdown)
     assert not at.info  # no lesson banner for an unknown lesson
@@ -587,26 +734,49 @@ def test_long_values_are_cut_in_the_message() -> None:
 
 # Values the old reader let past the widgets (Streamlit raised), in two links.
 OVER_THE_WIDGETS: list[tuple[dict[str, Any], dict[str, float]]] = [
-    ({"noise": "7", "sched": "step", "sched.decay_rate": "-5", "seed": "inf",
-      "o": ["momentum(momentum=0.9999)", "adadelta(rho=0.9999,weight_decay=5)",
-            "adagrad(initial_accumulator_value=50)", "rmsprop(initial_scale=50)",
-            "adam(eps=0.5,learning_rate=50)", "lion(b2=0.3,weight_decay=1)"]},
-     {"pg.noise": 7.0, "pg.sched.decay_rate": DECAY_RATE_RANGE[0], "pg.seed": 0,
-      "pg.e.0.momentum.momentum": 0.999, "pg.e.1.adadelta.rho": 0.999,
-      "pg.e.1.adadelta.weight_decay": 0.1, "pg.e.2.adagrad.initial_accumulator_value": 1.0,
-      "pg.e.3.rmsprop.initial_scale": 1.0,
-      "pg.e.4.adam.eps.box": 0.5, "pg.e.4.adam.learning_rate.box": 50.0,  # log: the box shows it
-      "pg.e.5.lion.b2": 0.5, "pg.e.5.lion.weight_decay": 0.1}),
-    ({"noise": "50", "sched": "step", "sched.decay_rate": "0.02", "seed": "1e309"},
-     {"pg.noise": NOISE_RANGE[1], "pg.sched.decay_rate": 0.02, "pg.seed": 0}),
+    (
+        {
+            "noise": "7",
+            "sched": "step",
+            "sched.decay_rate": "-5",
+            "seed": "inf",
+            "o": [
+                "momentum(momentum=0.9999)",
+                "adadelta(rho=0.9999,weight_decay=5)",
+                "adagrad(initial_accumulator_value=50)",
+                "rmsprop(initial_scale=50)",
+                "adam(eps=0.5,learning_rate=50)",
+                "lion(b2=0.3,weight_decay=1)",
+            ],
+        },
+        {
+            "pg.noise": 7.0,
+            "pg.sched.decay_rate": DECAY_RATE_RANGE[0],
+            "pg.seed": 0,
+            "pg.e.0.momentum.momentum": 0.999,
+            "pg.e.1.adadelta.rho": 0.999,
+            "pg.e.1.adadelta.weight_decay": 0.1,
+            "pg.e.2.adagrad.initial_accumulator_value": 1.0,
+            "pg.e.3.rmsprop.initial_scale": 1.0,
+            "pg.e.4.adam.eps.box": 0.5,
+            "pg.e.4.adam.learning_rate.box": 50.0,  # log: the box shows it
+            "pg.e.5.lion.b2": 0.5,
+            "pg.e.5.lion.weight_decay": 0.1,
+        },
+    ),
+    (
+        {"noise": "50", "sched": "step", "sched.decay_rate": "0.02", "seed": "1e309"},
+        {"pg.noise": NOISE_RANGE[1], "pg.sched.decay_rate": 0.02, "pg.seed": 0},
+    ),
     ({"seed": "nan", "steps": "15", "noise": "-0"}, {"pg.seed": 0, "pg.steps": 15, "pg.noise": 0.0}),
     ({"seed": "9" * 40, "x0": "1e309", "y0": "-1e309"}, {"pg.seed": 0, "pg.x0": 0.0, "pg.y0": 0.0}),
 ]
 
 
 @pytest.mark.parametrize(("query", "expected"), OVER_THE_WIDGETS)
-def test_values_the_old_reader_let_past_the_widgets(query: dict[str, Any],
-                                                    expected: dict[str, float]) -> None:
+def test_values_the_old_reader_let_past_the_widgets(
+    query: dict[str, Any], expected: dict[str, float]
+) -> None:
     at = open_page(PLAYGROUND, query)
     assert_page_is_safe(at)
     for key, value in expected.items():
@@ -616,21 +786,34 @@ def test_values_the_old_reader_let_past_the_widgets(query: dict[str, Any],
 
 
 def test_compare_takes_the_same_values_without_exception() -> None:
-    query = {"noise": "7", "seed": "1e309", "steps": "100", "cmp.bm": "adam(b2=0.3)",
-             "cmp.hm": "momentum(momentum=0.9999)", "cmp.sw": "lion(b2=7)", "cmp.tol": "1e-9",
-             "o": ["momentum(momentum=0.9999)", "adagrad(initial_accumulator_value=50)"]}
+    query = {
+        "noise": "7",
+        "seed": "1e309",
+        "steps": "100",
+        "cmp.bm": "adam(b2=0.3)",
+        "cmp.hm": "momentum(momentum=0.9999)",
+        "cmp.sw": "lion(b2=7)",
+        "cmp.tol": "1e-9",
+        "o": ["momentum(momentum=0.9999)", "adagrad(initial_accumulator_value=50)"],
+    }
     at = open_page(COMPARE, query)
     assert_page_is_safe(at)
     assert widget(at, "cmp.w.noise").value == 7.0 and widget(at, "cmp.w.seed").value == 0
     assert widget(at, "cmp.w.tol").value == cmp.TOL_OPTIONS[0]
-    for fragment in ("seed: '1e309'", "sweep optimizer: Lion b2: 7", "heatmap optimizer: Momentum",
-                     "Adagrad initial_accumulator_value: 50", "tolerance: 1e-09"):
+    for fragment in (
+        "seed: '1e309'",
+        "sweep optimizer: Lion b2: 7",
+        "heatmap optimizer: Momentum",
+        "Adagrad initial_accumulator_value: 50",
+        "tolerance: 1e-09",
+    ):
         _named(at, fragment)
 
 
 def test_compare_warns_when_a_basin_hyperparameter_is_clamped() -> None:
-    at = open_page(COMPARE, {"cmp.bm": "adam(b2=0.3)", "cmp.tab": "Basin map", "cmp.bm.n": "8",
-                             "steps": "100"})
+    at = open_page(
+        COMPARE, {"cmp.bm": "adam(b2=0.3)", "cmp.tab": "Basin map", "cmp.bm.n": "8", "steps": "100"}
+    )
     assert_page_is_safe(at)
     _named(at, "basin optimizer: Adam b2: 0.3 is outside [0.5, 0.9999]; using 0.5.")
     assert widget(at, "cmp.w.bm.adam.b2").value == 0.5
@@ -640,8 +823,9 @@ def test_compare_caps_optimizers_and_says_how_many_were_dropped() -> None:
     names = sorted(OPTIMIZERS)
     at = open_page(COMPARE, {"o": [names[i % len(names)] for i in range(999)], "steps": "100"})
     assert_page_is_safe(at)
-    _named(at, f"999 optimizers in the link; keeping the first {MAX_OPTIMIZERS}, "
-               f"{999 - MAX_OPTIMIZERS} dropped.")
+    _named(
+        at, f"999 optimizers in the link; keeping the first {MAX_OPTIMIZERS}, {999 - MAX_OPTIMIZERS} dropped."
+    )
     assert len(widget(at, "cmp.w.po.names").value) == MAX_OPTIMIZERS
 
 
@@ -676,14 +860,21 @@ def test_playground_formula_error_is_escaped() -> None:
     assert len(at.error) == 1
 
 
-@pytest.mark.parametrize(("query", "phrase"), [
-    ({f"sp.p{i}": "1" for i in range(150)}, "150 surface parameters in the link; read the first 100"),
-    ({"sched": "step", **{f"sched.k{i}": "1" for i in range(150)}},
-     "150 schedule settings in the link; read the first 99"),
-    ({"classroom": "1", "hide": ",".join(["x"] * 150)}, "unknown controls to hide ignored"),
-    ({f"zz{i}": "1" for i in range(150)}, "unknown link parameters ignored: 'zz0', 'zz1', 'zz2', "
-                                          "'zz3', 'zz4' (and 145 more)."),
-])
+@pytest.mark.parametrize(
+    ("query", "phrase"),
+    [
+        ({f"sp.p{i}": "1" for i in range(150)}, "150 surface parameters in the link; read the first 100"),
+        (
+            {"sched": "step", **{f"sched.k{i}": "1" for i in range(150)}},
+            "150 schedule settings in the link; read the first 99",
+        ),
+        ({"classroom": "1", "hide": ",".join(["x"] * 150)}, "unknown controls to hide ignored"),
+        (
+            {f"zz{i}": "1" for i in range(150)},
+            "unknown link parameters ignored: 'zz0', 'zz1', 'zz2', 'zz3', 'zz4' (and 145 more).",
+        ),
+    ],
+)
 def test_key_caps_give_one_bounded_warning(query: dict[str, str], phrase: str) -> None:
     setup, warnings = from_query(query)
     in_widget_ranges(setup)
@@ -704,6 +895,7 @@ def test_many_warnings_show_twenty_lines_and_a_count() -> None:
 
 # --- uploads ---------------------------------------------------------------------------------------
 
+
 def test_upload_with_12000_unknown_hyperparameters_gives_two_warnings(metrics_tab: AppTest) -> None:
     doc = {"optimizers": [{"name": "adam", "hparams": {f"k{i}": 1 for i in range(12_000)}}]}
     data = json.dumps(doc).encode()
@@ -716,17 +908,24 @@ def test_upload_with_12000_unknown_hyperparameters_gives_two_warnings(metrics_ta
     assert len(box.value) < 1000
 
 
-@pytest.mark.parametrize(("doc", "key", "value"), [
-    ({"noise": 7}, "pg.noise", 7.0),
-    ({"noise": 70}, "pg.noise", NOISE_RANGE[1]),
-    ({"schedule": {"kind": "step", "decay_rate": 0.02}}, "pg.sched.decay_rate", 0.02),
-    ({"schedule": {"kind": "step", "decay_rate": 0.001}}, "pg.sched.decay_rate", DECAY_RATE_RANGE[0]),
-    ({"seed": 1e300}, "pg.seed", SEED_RANGE[1]),
-    ({"optimizers": [{"name": "momentum", "hparams": {"momentum": 0.9999}}]},
-     "pg.e.0.momentum.momentum", 0.999),
-])
-def test_uploaded_values_land_inside_the_widgets(metrics_tab: AppTest, doc: dict[str, Any],
-                                                 key: str, value: float) -> None:
+@pytest.mark.parametrize(
+    ("doc", "key", "value"),
+    [
+        ({"noise": 7}, "pg.noise", 7.0),
+        ({"noise": 70}, "pg.noise", NOISE_RANGE[1]),
+        ({"schedule": {"kind": "step", "decay_rate": 0.02}}, "pg.sched.decay_rate", 0.02),
+        ({"schedule": {"kind": "step", "decay_rate": 0.001}}, "pg.sched.decay_rate", DECAY_RATE_RANGE[0]),
+        ({"seed": 1e300}, "pg.seed", SEED_RANGE[1]),
+        (
+            {"optimizers": [{"name": "momentum", "hparams": {"momentum": 0.9999}}]},
+            "pg.e.0.momentum.momentum",
+            0.999,
+        ),
+    ],
+)
+def test_uploaded_values_land_inside_the_widgets(
+    metrics_tab: AppTest, doc: dict[str, Any], key: str, value: float
+) -> None:
     at = upload(metrics_tab, json.dumps({**doc, "steps": 100}).encode(), f"{key}.json")
     assert_page_is_safe(at)
     assert widget(at, key).value == pytest.approx(value)
@@ -752,14 +951,31 @@ HIDDEN_KEYS: dict[str, re.Pattern[str]] = {
     "start": re.compile(r"pg\.(x0|y0)$"),
     "steps": re.compile(r"pg\.steps$"),
 }
-CLASSROOM_LINK = {"s": "ravine", "sp.condition": "20", "steps": "150", "noise": "0.2",
-                  "sched": "step", "x0": "-2", "y0": "1",
-                  "o": ["adam(b1=0.5)@keras", "momentum(momentum=0.8)"]}
+CLASSROOM_LINK = {
+    "s": "ravine",
+    "sp.condition": "20",
+    "steps": "150",
+    "noise": "0.2",
+    "sched": "step",
+    "x0": "-2",
+    "y0": "1",
+    "o": ["adam(b1=0.5)@keras", "momentum(momentum=0.8)"],
+}
 
 
 def widget_keys(at: AppTest) -> list[str]:
-    kinds = ("slider", "select_slider", "number_input", "selectbox", "text_input", "toggle",
-             "checkbox", "multiselect", "radio", "button")
+    kinds = (
+        "slider",
+        "select_slider",
+        "number_input",
+        "selectbox",
+        "text_input",
+        "toggle",
+        "checkbox",
+        "multiselect",
+        "radio",
+        "button",
+    )
     return [str(w.key) for kind in kinds for w in at.get(kind) if getattr(w, "key", None)]
 
 
@@ -782,16 +998,26 @@ def test_classroom_mode_renders_no_widget_of_a_hidden_control(control: str) -> N
 
 def effective(setup: Setup) -> Setup:
     """Omitted surface parameters spelled out (both forms run the same)."""
-    return setup.with_changes(surface_params={
-        p.name: float(setup.surface_params.get(p.name, p.default)) for p in setup.resolved_surface().params})
+    return setup.with_changes(
+        surface_params={
+            p.name: float(setup.surface_params.get(p.name, p.default))
+            for p in setup.resolved_surface().params
+        }
+    )
 
 
 # --- the classroom link is URL-encoded ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("formula", [*FORMULAS, "(x+y)/2 + x^2 - y*(1/3)", "(x − 1)² + 3·y²"])
 def test_classroom_link_round_trips_formulas(formula: str) -> None:
-    setup = Setup(surface=CUSTOM, expression=formula, classroom=True, hidden=("hparams", "noise"),
-                  optimizers=(OptimizerEntry.default("adam", "keras"),))
+    setup = Setup(
+        surface=CUSTOM,
+        expression=formula,
+        classroom=True,
+        hidden=("hparams", "noise"),
+        optimizers=(OptimizerEntry.default("adam", "keras"),),
+    )
     assert from_query(to_query(setup)) == (setup, [])  # the formula itself is valid
     text = query_string(to_query(setup))
     assert text.startswith("?") and " " not in text and text.count("%2B") == formula.count("+")
@@ -810,8 +1036,7 @@ def test_query_string_round_trips_any_text(formula: str) -> None:
 
 def test_classroom_expander_shows_an_encoded_link() -> None:
     formula = "x**2 + 3*y**2"
-    at = open_page(PLAYGROUND, {"pg.tab": "Metrics & export", "s": "custom", "f": formula,
-                                "steps": "100"})
+    at = open_page(PLAYGROUND, {"pg.tab": "Metrics & export", "s": "custom", "f": formula, "steps": "100"})
     widget(at, "pg.hide_pick").set_value(["hparams"]).run()
     assert_page_is_safe(at)
     (code,) = [c.value for c in at.code if str(c.value).startswith("?")]

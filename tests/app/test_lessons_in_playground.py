@@ -22,8 +22,9 @@ def test_lesson_opens_with_its_claims_and_paths(lesson) -> None:
     assert not at.warning, [str(w.value) for w in at.warning]
     contour = next(f for f in figures(at) if any(t.get("type") == "contour" for t in f["data"]))
     names = [str(t.get("name", "")) for t in contour["data"]]
-    assert sum(name.split(" ")[0] in {"SGD", "Momentum", "Adam", "RMSprop"} for name in names) \
-        >= len(lesson.query["o"])
+    assert sum(name.split(" ")[0] in {"SGD", "Momentum", "Adam", "RMSprop"} for name in names) >= len(
+        lesson.query["o"]
+    )
 
 
 def test_lessons_page_lists_every_lesson_with_its_claims() -> None:

@@ -75,8 +75,6 @@ def click(at: AppTest, key: str) -> AppTest:
     return at
 
 
-
-
 def curve_figures(at: AppTest) -> list[dict[str, Any]]:
     """The charts with optimizer curves or paths (not the picture of the digits)."""
     return [f for f in figures(at) if any(t.get("type") == "scatter" for t in f["data"])]
@@ -102,6 +100,7 @@ def table(at: AppTest, column: str) -> Any:
 
 # --- tests ---------------------------------------------------------------------------------------
 
+
 def test_renders_with_defaults_and_writes_the_link() -> None:
     at = new_app()
     assert_clean(at)
@@ -113,8 +112,7 @@ def test_renders_with_defaults_and_writes_the_link() -> None:
     assert digits["data"][0]["type"] == "heatmap"
     assert len(digits["layout"]["annotations"]) == 24  # each digit with its label
     assert at.query_params["model"] == "mlp"
-    assert at.query_params["o"] == ["sgd@keras", "momentum@keras", "adam@keras",
-                                    "adadelta@keras"]
+    assert at.query_params["o"] == ["sgd@keras", "momentum@keras", "adam@keras", "adadelta@keras"]
     assert (at.query_params["epochs"], at.query_params["n"]) == ("5", "4000")
     # Adadelta at Keras's learning rate is in the default list: the explanation is offered.
     assert at.button(key=mp.wkey("fix_adadelta"))
@@ -171,6 +169,7 @@ def test_stop_keeps_what_was_trained(monkeypatch: pytest.MonkeyPatch) -> None:
         def chunk(done: int, total: int) -> bool:
             time.sleep(0.05)
             return on_chunk(done, total)
+
         return real(opts, config, data, callback=callback, on_chunk=chunk)
 
     monkeypatch.setattr(mj, "train", slow_train)
@@ -200,8 +199,9 @@ def test_adadelta_fix_sets_learning_rate_one_and_runs(train_calls: list[int]) ->
     assert running(at)  # one click: fixed and training
     finish(at)
     assert train_calls == [1]
-    assert at.query_params["o"] == "adadelta(learning_rate=1)@keras" or \
-        at.query_params["o"] == ["adadelta(learning_rate=1)@keras"]
+    assert at.query_params["o"] == "adadelta(learning_rate=1)@keras" or at.query_params["o"] == [
+        "adadelta(learning_rate=1)@keras"
+    ]
     summary = table(at, "accuracy (%)")
     assert summary["accuracy (%)"].iloc[0] > 50  # learning rate 1: it learns
     with pytest.raises(Exception):  # noqa: B017 - the offer is gone once fixed
@@ -209,21 +209,35 @@ def test_adadelta_fix_sets_learning_rate_one_and_runs(train_calls: list[int]) ->
 
 
 def test_bad_link_values_give_warnings_and_clamped_widgets() -> None:
-    at = new_app({"epochs": "500", "batch": "100", "model": "resnet", "n": "99999",
-                  "o": ["adam(learning_rate=1e9)@keras", "frobnicate"], "seed": "x"})
+    at = new_app(
+        {
+            "epochs": "500",
+            "batch": "100",
+            "model": "resnet",
+            "n": "99999",
+            "o": ["adam(learning_rate=1e9)@keras", "frobnicate"],
+            "seed": "x",
+        }
+    )
     assert_clean(at)
     assert_escaped(texts(at.warning))
     warning = unescaped(texts(at.warning))
     assert "could not be used" in warning
-    for words in ("epochs: 500 is outside", "batch size 100", "model", "99999",
-                  "frobnicate", "learning_rate: 1e+09 is outside", "seed"):
+    for words in (
+        "epochs: 500 is outside",
+        "batch size 100",
+        "model",
+        "99999",
+        "frobnicate",
+        "learning_rate: 1e+09 is outside",
+        "seed",
+    ):
         assert words in warning, words
     assert at.slider(key=mp.wkey("epochs")).value == mp.MAX_EPOCHS
     assert at.select_slider(key=mp.wkey("batch")).value == 128
     assert at.select_slider(key=mp.wkey("n")).value == 8000
     assert at.query_params["epochs"] == "20"  # the link now says what the page does
-    assert at.query_params["o"] in ("adam(learning_rate=100)@keras",
-                                    ["adam(learning_rate=100)@keras"])
+    assert at.query_params["o"] in ("adam(learning_rate=100)@keras", ["adam(learning_rate=100)@keras"])
 
 
 def test_landscape_is_computed_on_request_and_kept() -> None:

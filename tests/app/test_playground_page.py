@@ -26,6 +26,7 @@ TIMEOUT = 180  # the first run compiles the JAX engine (seconds on this machine,
 
 # --- helpers ---------------------------------------------------------------------------------
 
+
 def new_app(query: dict[str, Any] | None = None) -> AppTest:
     return open_page(PAGE, query, TIMEOUT)
 
@@ -36,8 +37,6 @@ def has_widget(at: AppTest, key: str) -> bool:
     except KeyError:
         return False
     return True
-
-
 
 
 def optimizer_labels() -> set[str]:
@@ -52,8 +51,12 @@ def paths(fig: dict[str, Any]) -> dict[str, np.ndarray]:
     out = {}
     for trace in fig["data"]:
         name = str(trace.get("name", ""))
-        if trace.get("type", "scatter") == "scatter" and name.split(" #")[0] in labels \
-                and "x" in trace and "y" in trace:
+        if (
+            trace.get("type", "scatter") == "scatter"
+            and name.split(" #")[0] in labels
+            and "x" in trace
+            and "y" in trace
+        ):
             out[name] = np.column_stack([decode(trace["x"]), decode(trace["y"])])
     return out
 
@@ -69,8 +72,9 @@ def contour(at: AppTest) -> dict[str, Any]:
 def effective(setup: Setup) -> Setup:
     """The setup with omitted surface parameters spelled out (both forms run the same)."""
     params = setup.resolved_surface().params
-    return setup.with_changes(surface_params={
-        p.name: float(setup.surface_params.get(p.name, p.default)) for p in params})
+    return setup.with_changes(
+        surface_params={p.name: float(setup.surface_params.get(p.name, p.default)) for p in params}
+    )
 
 
 def texts(elements: Any) -> list[str]:
@@ -88,6 +92,7 @@ def flatten(node: Any) -> Iterator[Any]:
 
 
 # --- tests -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def default_app() -> AppTest:
@@ -147,8 +152,16 @@ def test_typed_start_moves_every_path() -> None:
     assert (at.query_params["x0"], at.query_params["y0"]) == ("0.5", "-0.5")
 
 
-SHARED = {"s": "ravine", "sp.condition": "30", "steps": "200", "x0": "-2", "y0": "1.5",
-          "noise": "0.1", "seed": "7", "o": ["sgd(learning_rate=0.01)", "adam(b1=0.5)@keras"]}
+SHARED = {
+    "s": "ravine",
+    "sp.condition": "30",
+    "steps": "200",
+    "x0": "-2",
+    "y0": "1.5",
+    "noise": "0.1",
+    "seed": "7",
+    "o": ["sgd(learning_rate=0.01)", "adam(b1=0.5)@keras"],
+}
 
 
 def test_share_link_restores_the_setup() -> None:
@@ -174,8 +187,15 @@ def test_share_link_restores_the_setup() -> None:
 
 
 def test_bad_url_values_give_warnings_not_exceptions() -> None:
-    at = new_app({"s": "nowhere", "steps": "lots", "x0": "inf", "noise": "-5",
-                  "o": ["bogus", "adam(learning_rate=nan)", "sgd((("]})
+    at = new_app(
+        {
+            "s": "nowhere",
+            "steps": "lots",
+            "x0": "inf",
+            "noise": "-5",
+            "o": ["bogus", "adam(learning_rate=nan)", "sgd((("],
+        }
+    )
     assert_clean(at)
     warning = "\n".join(texts(at.warning)).replace("\\", "")  # messages are escaped Markdown
     for fragment in ("nowhere", "lots", "bogus", "not finite", "sgd((("):
@@ -236,9 +256,15 @@ def open_tab(tab: str, query: dict[str, Any] | None = None) -> AppTest:
     return new_app({**(query or {}), "pg.tab": tab})
 
 
-@pytest.mark.parametrize(("tab", "charts"), [
-    ("Animation", 1), ("3D view", 1), ("Curves", 3), ("Internals", 3),
-])
+@pytest.mark.parametrize(
+    ("tab", "charts"),
+    [
+        ("Animation", 1),
+        ("3D view", 1),
+        ("Curves", 3),
+        ("Internals", 3),
+    ],
+)
 def test_every_tab_renders_its_charts(tab: str, charts: int) -> None:
     at = open_tab(tab)
     assert_clean(at)
@@ -281,8 +307,7 @@ def test_a_quick_second_move_is_not_undone_by_the_lagging_url() -> None:
 
 
 def test_preset_picker_says_what_a_framework_lacks_and_divergence_names_its_cause() -> None:
-    at = open_page(PAGE, {
-        "s": "rosenbrock", "o": ["radam@keras", "rmsprop(centered=1,bias_correction=1)"]})
+    at = open_page(PAGE, {"s": "rosenbrock", "o": ["radam@keras", "rmsprop(centered=1,bias_correction=1)"]})
     assert_clean(at)
     captions = "\n".join(c.value for c in at.caption)
     assert "Keras 3 has no RAdam" in captions

@@ -47,8 +47,10 @@ def wait_for(condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
         except Exception as exc:  # noqa: BLE001 - keep polling, report the last one
             last_error = exc
         time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}"
-                         + (f" (last error: {last_error!r})" if last_error else ""))
+    raise AssertionError(
+        f"timed out after {timeout_s:.0f} s waiting for {what}"
+        + (f" (last error: {last_error!r})" if last_error else "")
+    )
 
 
 def cookie_value(set_cookies: list[str], name: str) -> str | None:
@@ -132,10 +134,21 @@ def start_haproxy(haproxy: str, replicas: list[FakeReplica], folder: Path, **opt
     """HAProxy on a free port with the generated config; returns once every replica is UP."""
     port = free_port()
     sock, cfg, log = folder / "haproxy.sock", folder / "haproxy.cfg", folder / "haproxy.log"
-    cfg.write_text(haproxy_config(local_replicas([r.port for r in replicas]), bind="127.0.0.1",
-                                  port=port, stats_socket=sock, **options))
-    process = subprocess.Popen([haproxy, "-db", "-f", str(cfg)], stdout=open(log, "wb"),  # noqa: SIM115
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    cfg.write_text(
+        haproxy_config(
+            local_replicas([r.port for r in replicas]),
+            bind="127.0.0.1",
+            port=port,
+            stats_socket=sock,
+            **options,
+        )
+    )
+    process = subprocess.Popen(
+        [haproxy, "-db", "-f", str(cfg)],
+        stdout=open(log, "wb"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     balancer = Balancer(process, port, cfg, sock, log)
 
     def all_up() -> bool:

@@ -101,8 +101,7 @@ def test_kustomization_applies_everything_but_the_secret() -> None:
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
 def test_kubectl_kustomize_renders_the_manifests() -> None:
-    result = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     kinds = {doc["kind"] for doc in yaml.safe_load_all(result.stdout)}
     assert kinds == {"Deployment", "Service", "Ingress", "PodDisruptionBudget"}
@@ -146,8 +145,10 @@ def test_service_and_ingress_reach_the_pods_with_cookie_affinity() -> None:
     (path,) = rule["http"]["paths"]
     backend = path["backend"]["service"]
     assert backend == {"name": service["metadata"]["name"], "port": {"number": APP_PORT}}
-    notes = {k.removeprefix("nginx.ingress.kubernetes.io/"): v
-             for k, v in ingress["metadata"]["annotations"].items()}
+    notes = {
+        k.removeprefix("nginx.ingress.kubernetes.io/"): v
+        for k, v in ingress["metadata"]["annotations"].items()
+    }
     assert notes["affinity"] == "cookie"
     assert notes["session-cookie-name"] == COOKIE_NAME
     assert notes["session-cookie-change-on-failure"] == "true"  # like HAProxy's redispatch
@@ -201,7 +202,7 @@ def test_run_lecture_starts_the_app_like_run_app() -> None:
     (line,) = [line for line in text.splitlines() if '"$py" -m' in line and "--server.port" in line]
     words = shlex.split(line.removesuffix("\\"))
     at = words.index("$py") + 1
-    assert words[at:at + 3] == ["-m", "deploy.lecture", "exec-app"]
+    assert words[at : at + 3] == ["-m", "deploy.lecture", "exec-app"]
 
 
 def test_exec_app_runs_run_apps_command_with_the_extra_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -217,8 +218,10 @@ def test_exec_app_runs_run_apps_command_with_the_extra_arguments(monkeypatch: py
 def test_the_start_command_is_read_from_run_app(tmp_path: Path) -> None:
     assert app_start_args()[-2:] == ["run", "app.py"]
     script = tmp_path / "run_app.sh"
-    script.write_text('#!/bin/sh\n# exec .venv/bin/python -m old run app.py\n'
-                      'exec .venv/bin/python -m some.wrapper run app.py "$@"\n')
+    script.write_text(
+        "#!/bin/sh\n# exec .venv/bin/python -m old run app.py\n"
+        'exec .venv/bin/python -m some.wrapper run app.py "$@"\n'
+    )
     assert app_start_args(script) == ["-m", "some.wrapper", "run", "app.py"]
     script.write_text("#!/bin/sh\necho no start here\n")
     with pytest.raises(ValueError):
@@ -227,7 +230,8 @@ def test_the_start_command_is_read_from_run_app(tmp_path: Path) -> None:
 
 def test_entrypoint_refuses_the_placeholder_secret() -> None:
     env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": PLACEHOLDER}
-    result = subprocess.run(["sh", str(DEPLOY / "entrypoint.sh")], env=env, capture_output=True,
-                            text=True, timeout=30)
+    result = subprocess.run(
+        ["sh", str(DEPLOY / "entrypoint.sh")], env=env, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 64
     assert "placeholder" in result.stderr

@@ -21,8 +21,11 @@ from deploy.lecture import COOKIE_NAME, HEALTH_PATH, Replica, haproxy_config, lo
 
 def test_config_is_valid_for_haproxy(haproxy: str, tmp_path: Path) -> None:
     cfg = tmp_path / "haproxy.cfg"
-    cfg.write_text(haproxy_config(local_replicas([8651, 8652, 8653]), bind="0.0.0.0", port=8650,
-                                  stats_socket=tmp_path / "s.sock"))
+    cfg.write_text(
+        haproxy_config(
+            local_replicas([8651, 8652, 8653]), bind="0.0.0.0", port=8650, stats_socket=tmp_path / "s.sock"
+        )
+    )
     result = subprocess.run([haproxy, "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
     # A broken config is refused by the same check (the check can fail).
@@ -42,14 +45,17 @@ def test_config_names_the_shared_settings() -> None:
     assert "[::1]:9000" in haproxy_config(local_replicas([9001]), bind="::1", port=9000)
 
 
-@pytest.mark.parametrize("bad", [
-    lambda: haproxy_config([]),
-    lambda: haproxy_config([Replica("r1", "127.0.0.1", 1), Replica("r1", "127.0.0.1", 2)]),
-    lambda: haproxy_config(local_replicas([9001]), bind="0.0.0.0 # x"),
-    lambda: haproxy_config(local_replicas([9001]), port=70000),
-    lambda: Replica("r 1", "127.0.0.1", 9001),
-    lambda: Replica("r1", "127.0.0.1", 0),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda: haproxy_config([]),
+        lambda: haproxy_config([Replica("r1", "127.0.0.1", 1), Replica("r1", "127.0.0.1", 2)]),
+        lambda: haproxy_config(local_replicas([9001]), bind="0.0.0.0 # x"),
+        lambda: haproxy_config(local_replicas([9001]), port=70000),
+        lambda: Replica("r 1", "127.0.0.1", 9001),
+        lambda: Replica("r1", "127.0.0.1", 0),
+    ],
+)
 def test_bad_settings_are_refused(bad: object) -> None:
     with pytest.raises(ValueError):
         bad()  # type: ignore[operator]
@@ -57,8 +63,23 @@ def test_bad_settings_are_refused(bad: object) -> None:
 
 def test_cli_writes_the_same_config(tmp_path: Path) -> None:
     out = tmp_path / "h.cfg"
-    assert lecture.main(["--bind", "127.0.0.1", "--port", "9000", "--replica", "127.0.0.1:9001",
-                         "--replica", "127.0.0.1:9002", "--out", str(out)]) == 0
+    assert (
+        lecture.main(
+            [
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "9000",
+                "--replica",
+                "127.0.0.1:9001",
+                "--replica",
+                "127.0.0.1:9002",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert out.read_text() == haproxy_config(local_replicas([9001, 9002]), bind="127.0.0.1", port=9000)
     with pytest.raises(SystemExit):
         lecture.main(["--replica", "no-port"])
@@ -74,7 +95,8 @@ def _first_visit(balancer: Balancer) -> tuple[str, str]:
 
 
 def test_a_client_with_the_cookie_always_lands_on_the_same_replica(
-        fake_replicas: list[FakeReplica], balancer_factory) -> None:
+    fake_replicas: list[FakeReplica], balancer_factory
+) -> None:
     balancer = balancer_factory(fake_replicas)
     answered, value = _first_visit(balancer)
     assert answered == value  # the cookie names the replica that served the first visit
@@ -93,7 +115,8 @@ def test_a_client_with_the_cookie_always_lands_on_the_same_replica(
 
 
 def test_an_unhealthy_replica_is_taken_out_and_its_clients_move_with_a_new_cookie(
-        fake_replicas: list[FakeReplica], balancer_factory) -> None:
+    fake_replicas: list[FakeReplica], balancer_factory
+) -> None:
     balancer = balancer_factory(fake_replicas)
     r1 = fake_replicas[0]
     assert balancer.get("/", cookie=f"{COOKIE_NAME}=r1")[1] == "r1"
@@ -109,7 +132,8 @@ def test_an_unhealthy_replica_is_taken_out_and_its_clients_move_with_a_new_cooki
 
 
 def test_a_dead_replica_is_taken_out_and_no_client_sees_an_error(
-        fake_replicas: list[FakeReplica], balancer_factory) -> None:
+    fake_replicas: list[FakeReplica], balancer_factory
+) -> None:
     balancer = balancer_factory(fake_replicas)
     fake_replicas[0].stop()  # connections to r1 are refused from now on
     # Even before the health check notices, a request for r1 is redispatched to r2.
@@ -121,12 +145,16 @@ def test_a_dead_replica_is_taken_out_and_no_client_sees_an_error(
 
 
 def test_websocket_goes_to_the_cookies_replica_and_outlives_the_http_timeouts(
-        fake_replicas: list[FakeReplica], balancer_factory) -> None:
+    fake_replicas: list[FakeReplica], balancer_factory
+) -> None:
     # Short HTTP timeouts, long tunnel: an idle WebSocket must be governed by the tunnel timeout.
     balancer = balancer_factory(fake_replicas, http_timeout_s=0.3, tunnel_timeout_s=60)
     for target in ("r1", "r2"):
-        with connect(f"ws://127.0.0.1:{balancer.port}/_stcore/stream",
-                     additional_headers={"Cookie": f"{COOKIE_NAME}={target}"}, open_timeout=10) as ws:
+        with connect(
+            f"ws://127.0.0.1:{balancer.port}/_stcore/stream",
+            additional_headers={"Cookie": f"{COOKIE_NAME}={target}"},
+            open_timeout=10,
+        ) as ws:
             ws.send("hello")
             assert ws.recv(timeout=10) == f"{target}:hello"
             # Idle for several HTTP timeouts (this idle time is the input under test).
@@ -137,7 +165,8 @@ def test_websocket_goes_to_the_cookies_replica_and_outlives_the_http_timeouts(
 
 
 def test_websocket_is_closed_after_the_tunnel_timeout(
-        fake_replicas: list[FakeReplica], balancer_factory) -> None:
+    fake_replicas: list[FakeReplica], balancer_factory
+) -> None:
     balancer = balancer_factory(fake_replicas, http_timeout_s=60, tunnel_timeout_s=0.3)
     with connect(f"ws://127.0.0.1:{balancer.port}/_stcore/stream", open_timeout=10) as ws:
         ws.send("hello")

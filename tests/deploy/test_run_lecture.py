@@ -36,14 +36,21 @@ SCRIPT = ROOT / "scripts" / "run_lecture.sh"
 
 
 def run_script(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", str(SCRIPT), "--no-setup", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        ["bash", str(SCRIPT), "--no-setup", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ["--replicas", "0"], ["--replicas", "two"], ["--port", "70000"], ["--bogus"],
-    ["--replicas", "3", "--port", "9000", "--replica-port", "8999"],  # app ports would include 9000
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--replicas", "0"],
+        ["--replicas", "two"],
+        ["--port", "70000"],
+        ["--bogus"],
+        ["--replicas", "3", "--port", "9000", "--replica-port", "8999"],  # app ports would include 9000
+    ],
+)
 def test_bad_arguments_are_refused_before_anything_starts(args: list[str]) -> None:
     result = run_script(*args)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -90,10 +97,27 @@ def start_lecture(haproxy: str, tmp_path: Path) -> Iterator[Callable[[int], Lect
         env["OPTIM_PLAYGROUND_JAX_CACHE"] = str(tmp_path / "jax-cache")
         log = folder / "lecture.log"
         process = subprocess.Popen(
-            ["bash", str(SCRIPT), "--replicas", str(replicas), "--port", str(port), "--replica-port",
-             str(replica_port), "--bind", "127.0.0.1", "--no-setup", "--run-dir", str(folder / "run")],
-            cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
-            start_new_session=True)
+            [
+                "bash",
+                str(SCRIPT),
+                "--replicas",
+                str(replicas),
+                "--port",
+                str(port),
+                "--replica-port",
+                str(replica_port),
+                "--bind",
+                "127.0.0.1",
+                "--no-setup",
+                "--run-dir",
+                str(folder / "run"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=open(log, "wb"),
+            stderr=subprocess.STDOUT,  # noqa: SIM115
+            start_new_session=True,
+        )
         run = LectureRun(process, log, port, replica_port, folder / "run")
         runs.append(run)
         run.wait_ready()
@@ -123,8 +147,10 @@ def test_a_lecture_starts_routes_by_cookie_restarts_and_stops(start_lecture, tmp
     apps = {pid: cmd for pid, cmd in procs.items() if start in cmd}
     balancers = [pid for pid, cmd in procs.items() if "haproxy" in cmd]
     assert len(apps) == 2 and len(balancers) == 1, procs
-    assert {f"--server.port {replica_port}" in c or f"--server.port {replica_port + 1}" in c
-            for c in apps.values()} == {True}
+    assert {
+        f"--server.port {replica_port}" in c or f"--server.port {replica_port + 1}" in c
+        for c in apps.values()
+    } == {True}
     assert all("--server.address 127.0.0.1" in c for c in apps.values())
     assert not any("cookieSecret" in c for c in apps.values())  # not visible in `ps`
 
@@ -163,18 +189,30 @@ def test_a_lecture_starts_routes_by_cookie_restarts_and_stops(start_lecture, tmp
 
     # A WebSocket (Streamlit's /_stcore/stream) with the cookie is held by that replica's port.
     ports = {"r1": replica_port, "r2": replica_port + 1}
-    with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
-                 origin=f"http://127.0.0.1:{port}", open_timeout=30,
-                 additional_headers={"Cookie": f"{COOKIE_NAME}={other}"}):
-        wait_for(lambda: established(ports[other]) >= 1 and established(ports[mine]) == 0, 10,
-                 f"the WebSocket held by {other}'s port only")
+    with connect(
+        f"ws://127.0.0.1:{port}/_stcore/stream",
+        subprotocols=["streamlit"],
+        origin=f"http://127.0.0.1:{port}",
+        open_timeout=30,
+        additional_headers={"Cookie": f"{COOKIE_NAME}={other}"},
+    ):
+        wait_for(
+            lambda: established(ports[other]) >= 1 and established(ports[mine]) == 0,
+            10,
+            f"the WebSocket held by {other}'s port only",
+        )
 
     # A killed app process is restarted on its port and HAProxy puts it back.
     victim = next(pid for pid, cmd in apps.items() if f"--server.port {ports['r1']}" in cmd)
     os.kill(victim, signal.SIGKILL)
     wait_for(lambda: read_stats(stats)["r1"]["status"] == "DOWN", 30, "r1 DOWN after the kill")
-    wait_for(lambda: any(f"--server.port {ports['r1']}" in c and pid != victim
-                         for pid, c in lecture.children().items()), 30, "r1 restarted")
+    wait_for(
+        lambda: any(
+            f"--server.port {ports['r1']}" in c and pid != victim for pid, c in lecture.children().items()
+        ),
+        30,
+        "r1 restarted",
+    )
     wait_for(lambda: read_stats(stats)["r1"]["status"] == "UP", 120, "the restarted r1 UP")
     assert "died; restarting it" in log.read_text()
     every = set(lecture.children()) | lecture.seen

@@ -24,8 +24,13 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 START_TIMEOUT_S = 90.0
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -78,23 +83,41 @@ class AppServer:
             pass
 
 
-def start_app(log_path: pathlib.Path, env: dict[str, str] | None = None,
-              extra_args: tuple[str, ...] = ()) -> AppServer:
+def start_app(
+    log_path: pathlib.Path, env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+) -> AppServer:
     """Start the app like the README and wait until /_stcore/health answers."""
     port = free_port()
     python = ROOT / ".venv" / "bin" / "python"
     if not python.exists():  # e.g. a CI image with the packages installed system-wide
         python = pathlib.Path(sys.executable)
     # app_pages.serve is `streamlit` with long links answered by the page (see its docstring).
-    cmd = [str(python), "-m", "app_pages.serve", "run", "app.py",
-           "--server.port", str(port), "--server.headless", "true",
-           # Other people edit the sources while the suite runs: a file watcher would only add
-           # "source changed" banners and inotify floods; the app itself behaves the same.
-           "--server.fileWatcherType", "none", *extra_args]
+    cmd = [
+        str(python),
+        "-m",
+        "app_pages.serve",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        # Other people edit the sources while the suite runs: a file watcher would only add
+        # "source changed" banners and inotify floods; the app itself behaves the same.
+        "--server.fileWatcherType",
+        "none",
+        *extra_args,
+    ]
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
     started_at = time.monotonic()
-    process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True, env={**os.environ, **(env or {})})
+    process = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
+    )
     server = AppServer(process, f"http://127.0.0.1:{port}", log_path, started_at)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -107,8 +130,7 @@ def start_app(log_path: pathlib.Path, env: dict[str, str] | None = None,
         except OSError:
             time.sleep(0.2)
     server.stop()
-    raise RuntimeError(f"the app did not answer /_stcore/health within {START_TIMEOUT_S} s:\n"
-                       f"{server.log()}")
+    raise RuntimeError(f"the app did not answer /_stcore/health within {START_TIMEOUT_S} s:\n{server.log()}")
 
 
 @pytest.fixture(scope="session")

@@ -39,8 +39,8 @@ VISIBLE_CHARTS = f"""n => Array.from(document.querySelectorAll('{CHART}'))
 PATH_LABELS = sorted(spec.label for spec in OPTIMIZERS.values())
 
 
-
 # --- helpers -----------------------------------------------------------------------------------
+
 
 def open_page(page: Any, url: str, charts: int = 1, timeout_s: float = 120.0) -> None:
     """Load a page and wait until its charts are drawn and the script has finished.
@@ -61,8 +61,10 @@ def open_page(page: Any, url: str, charts: int = 1, timeout_s: float = 120.0) ->
         now = time.monotonic()
         idle_since = None if state["running"] else (idle_since or now)
         if idle_since is not None and now - idle_since > IDLE_GRACE_S:
-            raise AssertionError(f"{url}: {state['charts']} charts drawn, {charts} expected "
-                                 f"({IDLE_GRACE_S:.0f} s after the script finished)")
+            raise AssertionError(
+                f"{url}: {state['charts']} charts drawn, {charts} expected "
+                f"({IDLE_GRACE_S:.0f} s after the script finished)"
+            )
         if now > deadline:
             raise AssertionError(f"{url}: no {charts} charts within {timeout_s:.0f} s")
         page.wait_for_timeout(200)
@@ -73,7 +75,8 @@ def wait_idle(page: Any) -> None:
     """Streamlit shows its status widget while a script runs; wait until it is gone."""
     page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000
+    )
 
 
 def assert_no_exception(page: Any) -> None:
@@ -97,10 +100,11 @@ def contour_paths(page: Any) -> dict[str, np.ndarray]:
     """Optimizer paths on the first contour map: legend name -> (n, 2) points."""
     for fig in page.evaluate(READ_FIGURES):
         if any(t["type"] == "contour" for t in fig):
-            return {t["name"]: np.column_stack([decode(t["x"]), decode(t["y"])])
-                    for t in fig
-                    if t["type"] == "scatter" and t["name"]
-                    and t["name"].split(" #")[0] in PATH_LABELS}
+            return {
+                t["name"]: np.column_stack([decode(t["x"]), decode(t["y"])])
+                for t in fig
+                if t["type"] == "scatter" and t["name"] and t["name"].split(" #")[0] in PATH_LABELS
+            }
     raise AssertionError("no contour map on the page")
 
 
@@ -110,8 +114,9 @@ def js_signature(page: Any) -> str:
 
 
 def wait_for_change(page: Any, before: str) -> None:
-    page.wait_for_function(f"before => JSON.stringify(({READ_FIGURES})()) !== before",
-                           arg=before, timeout=60_000)
+    page.wait_for_function(
+        f"before => JSON.stringify(({READ_FIGURES})()) !== before", arg=before, timeout=60_000
+    )
 
 
 def query(page: Any) -> dict[str, list[str]]:
@@ -132,8 +137,9 @@ def slider_value(page: Any, label: str) -> float:
 
 
 def wait_for_url_value(page: Any, key: str, value: str) -> None:
-    page.wait_for_function("([k, v]) => new URLSearchParams(location.search).get(k) === v",
-                           arg=[key, value], timeout=60_000)
+    page.wait_for_function(
+        "([k, v]) => new URLSearchParams(location.search).get(k) === v", arg=[key, value], timeout=60_000
+    )
 
 
 def step_slider(page: Any, label: str, key: str, presses: int, fmt: str = "{:g}") -> None:
@@ -156,13 +162,19 @@ def number_input_value(page: Any, label: str) -> float:
 
 # --- every page renders --------------------------------------------------------------------------
 
-PAGES = [("home", "", 1), ("playground", "playground", 1), ("compare", "compare", 1),
-         ("adam", "adam", 1), ("mnist", "mnist", 1)]
+PAGES = [
+    ("home", "", 1),
+    ("playground", "playground", 1),
+    ("compare", "compare", 1),
+    ("adam", "adam", 1),
+    ("mnist", "mnist", 1),
+]
 
 
 @pytest.mark.parametrize(("name", "path", "charts"), PAGES, ids=[p[0] for p in PAGES])
-def test_page_renders_its_charts(page: Any, base_url: str, screenshots_dir: pathlib.Path,
-                                 name: str, path: str, charts: int) -> None:
+def test_page_renders_its_charts(
+    page: Any, base_url: str, screenshots_dir: pathlib.Path, name: str, path: str, charts: int
+) -> None:
     open_page(page, f"{base_url}/{path}", charts)
     assert_no_exception(page)
     assert page.locator(CHART).count() >= charts
@@ -173,7 +185,8 @@ def test_page_renders_its_charts(page: Any, base_url: str, screenshots_dir: path
 
 
 def test_lessons_page_opens_a_lesson_in_the_playground(
-        page: Any, base_url: str, screenshots_dir: pathlib.Path) -> None:
+    page: Any, base_url: str, screenshots_dir: pathlib.Path
+) -> None:
     open_page(page, f"{base_url}/lessons", charts=0)
     links = page.get_by_role("link", name=re.compile("Open this lesson"))
     links.first.wait_for()
@@ -191,6 +204,7 @@ def test_lessons_page_opens_a_lesson_in_the_playground(
 
 
 # --- the Playground -------------------------------------------------------------------------------
+
 
 def test_moving_the_steps_slider_changes_the_paths(page: Any, base_url: str) -> None:
     open_page(page, f"{base_url}/playground")
@@ -227,14 +241,16 @@ def test_moving_the_noise_slider_changes_every_path(page: Any, base_url: str) ->
     wait_idle(page)
     assert_no_exception(page)
     after = contour_paths(page)
-    changed = [n for n in before if before[n].shape != after[n].shape
-               or not np.allclose(before[n], after[n], equal_nan=True)]
+    changed = [
+        n
+        for n in before
+        if before[n].shape != after[n].shape or not np.allclose(before[n], after[n], equal_nan=True)
+    ]
     assert changed == sorted(before, key=list(before).index)
     assert slider_value(page, "Gradient noise σ") == pytest.approx(0.05)
 
 
-def test_clicking_the_map_moves_the_start(page: Any, base_url: str,
-                                          screenshots_dir: pathlib.Path) -> None:
+def test_clicking_the_map_moves_the_start(page: Any, base_url: str, screenshots_dir: pathlib.Path) -> None:
     open_page(page, f"{base_url}/playground")
     shoot(page, screenshots_dir, "playground-paths")
     x_before = number_input_value(page, "start x")
@@ -271,8 +287,15 @@ def test_clicking_the_map_moves_the_start(page: Any, base_url: str,
         np.testing.assert_allclose(path[0], new, atol=1e-3, err_msg=name)
 
 
-SHARED = {"s": "ravine", "sp.condition": "30", "steps": "200", "x0": "-2", "y0": "1.5",
-          "noise": "0.1", "o": ["sgd(learning_rate=0.01)", "adam(b1=0.5)@keras"]}
+SHARED = {
+    "s": "ravine",
+    "sp.condition": "30",
+    "steps": "200",
+    "x0": "-2",
+    "y0": "1.5",
+    "noise": "0.1",
+    "o": ["sgd(learning_rate=0.01)", "adam(b1=0.5)@keras"],
+}
 
 
 def test_share_link_restores_the_setup(page: Any, base_url: str) -> None:
@@ -295,9 +318,12 @@ def test_share_link_restores_the_setup(page: Any, base_url: str) -> None:
 
 def test_tabs_render_their_charts(page: Any, base_url: str, screenshots_dir: pathlib.Path) -> None:
     open_page(page, f"{base_url}/playground")
-    for tab, name, charts in (("Animation", "playground-animation", 1),
-                              ("3D view", "playground-3d", 1), ("Curves", "playground-curves", 3),
-                              ("Internals", "playground-internals", 3)):
+    for tab, name, charts in (
+        ("Animation", "playground-animation", 1),
+        ("3D view", "playground-3d", 1),
+        ("Curves", "playground-curves", 3),
+        ("Internals", "playground-internals", 3),
+    ):
         page.get_by_role("tab", name=tab).click()
         page.wait_for_function(VISIBLE_CHARTS, arg=charts, timeout=90_000)
         wait_idle(page)
@@ -313,14 +339,17 @@ def test_changing_a_control_with_another_tab_open(page: Any, base_url: str) -> N
     wait_idle(page)
     signature = js_signature(page)
     slider(page, "Steps").press("ArrowLeft")
-    page.wait_for_function("() => new URLSearchParams(location.search).get('steps') === '490'"
-                           " || document.querySelector('[data-testid=\"stException\"]')")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('steps') === '490'"
+        " || document.querySelector('[data-testid=\"stException\"]')"
+    )
     wait_idle(page)
     assert_no_exception(page)
     assert js_signature(page) != signature
 
 
 # --- downloads ---------------------------------------------------------------------------------------
+
 
 class _HTMLCheck(HTMLParser):
     def __init__(self) -> None:
@@ -363,8 +392,7 @@ def check_file(name: str, data: bytes) -> str:
     return kind
 
 
-def test_every_download_returns_a_valid_file(page: Any, base_url: str,
-                                             screenshots_dir: pathlib.Path) -> None:
+def test_every_download_returns_a_valid_file(page: Any, base_url: str, screenshots_dir: pathlib.Path) -> None:
     open_page(page, f"{base_url}/playground?{urlencode({'steps': '200'})}")
     page.get_by_role("tab", name="Metrics & export").click()
     buttons = page.locator('[data-testid="stDownloadButton"] button')
@@ -394,8 +422,10 @@ def test_every_download_returns_a_valid_file(page: Any, base_url: str,
 
 # --- the app's start -------------------------------------------------------------------------------------
 
+
 def test_deep_link_as_first_request_uses_the_app_navigation(
-        page: Any, tmp_path: pathlib.Path, app_starter: Any) -> None:
+    page: Any, tmp_path: pathlib.Path, app_starter: Any
+) -> None:
     """A fresh server whose first visitor opens a shared Playground link."""
     server = app_starter(tmp_path / "fresh.log")
     try:

@@ -19,9 +19,15 @@ import pytest
 EXCEPTION = '[data-testid="stException"]'
 WARNING = '[data-testid="stAlert"]'
 EVIL_HOST = "127.1:81"  # the payloads point here; no request may go there
-PAYLOADS = ("**ZZ**", "![x](//127.1:81/i)", "[ZZ](javascript:alert(1))",
-            "$\\href{//127.1:81/k}{ZZ}$", ":red[ZZ]", "<img src=//127.1:81/h>",
-            "http://127.1:81/auto")
+PAYLOADS = (
+    "**ZZ**",
+    "![x](//127.1:81/i)",
+    "[ZZ](javascript:alert(1))",
+    "$\\href{//127.1:81/k}{ZZ}$",
+    ":red[ZZ]",
+    "<img src=//127.1:81/h>",
+    "http://127.1:81/auto",
+)
 # Elements a payload could have turned into, inside the page's alerts.
 FROM_PAYLOAD = """() => Array.from(document.querySelectorAll('[data-testid="stAlert"]'))
     .flatMap(a => Array.from(a.querySelectorAll('img, a, .katex, span, strong, em, code, h1')))
@@ -46,7 +52,8 @@ def watch_requests(page: Any, base_url: str) -> list[str]:
 def wait_for_warning(page: Any) -> str:
     page.locator(WARNING).first.wait_for(timeout=120_000)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
+    )
     errors = page.locator(EXCEPTION)
     assert errors.count() == 0, errors.all_inner_texts()[:1]
     return "\n".join(page.locator(WARNING).all_inner_texts())
@@ -54,16 +61,22 @@ def wait_for_warning(page: Any) -> str:
 
 def test_adam_hostile_link_shows_text_not_markup(page: Any, base_url: str) -> None:
     foreign = watch_requests(page, base_url)
-    keys = ("adam.mom.stream", "adam.rms.stream", "adam.adam.stream", "adam.b2.stream",
-            "adam.b2.b2", "adam.gd.lr", "adam.adam.bc")
+    keys = (
+        "adam.mom.stream",
+        "adam.rms.stream",
+        "adam.adam.stream",
+        "adam.b2.stream",
+        "adam.b2.b2",
+        "adam.gd.lr",
+        "adam.adam.bc",
+    )
     query = {**dict(zip(keys, PAYLOADS, strict=True)), "adam.seed": "inf"}
     page.goto(f"{base_url}/adam?{urlencode(query)}")
     text = wait_for_warning(page)
     page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=120_000)
     assert "adam.seed" in text and "'inf'" in text
     for payload in PAYLOADS:  # named as text (autolinks are broken by a zero-width space)
-        assert payload[:12].replace("\\", "") in text.replace("\\", "").replace("\u200b", ""), \
-            payload
+        assert payload[:12].replace("\\", "") in text.replace("\\", "").replace("\u200b", ""), payload
     assert page.evaluate(FROM_PAYLOAD) == []
     assert page.get_by_label("Stream seed", exact=True).input_value() == "0"
     # The URL now holds what the page shows: the bad values are gone from it.
@@ -79,22 +92,28 @@ def test_adam_widgets_still_write_the_url(page: Any, base_url: str) -> None:
     assert float(thumb.get_attribute("aria-valuetext")) == pytest.approx(0.9)
     thumb.focus()
     thumb.press("ArrowRight")
-    page.wait_for_function("() => Math.abs(parseFloat(new URLSearchParams(location.search)"
-                           ".get('adam.b2.b2')) - 0.901) < 1e-9", timeout=60_000)
+    page.wait_for_function(
+        "() => Math.abs(parseFloat(new URLSearchParams(location.search).get('adam.b2.b2')) - 0.901) < 1e-9",
+        timeout=60_000,
+    )
     assert page.locator(EXCEPTION).count() == 0
     assert page.locator(WARNING).count() == 0
 
 
 def test_mnist_hostile_link_shows_text_not_markup(page: Any, base_url: str) -> None:
     foreign = watch_requests(page, base_url)
-    query = {"o": [*PAYLOADS[:4], "adam(b1=:red[ZZ])", "momentum(momentum=0.9999)@keras"],
-             "model": PAYLOADS[4], "seed": PAYLOADS[5], "data": PAYLOADS[6], "epochs": "inf"}
+    query = {
+        "o": [*PAYLOADS[:4], "adam(b1=:red[ZZ])", "momentum(momentum=0.9999)@keras"],
+        "model": PAYLOADS[4],
+        "seed": PAYLOADS[5],
+        "data": PAYLOADS[6],
+        "epochs": "inf",
+    }
     page.goto(f"{base_url}/mnist?{urlencode(query, doseq=True)}")
     text = wait_for_warning(page)
     page.get_by_role("button", name="▶ Run").wait_for()
     for payload in PAYLOADS:  # named as text (autolinks are broken by a zero-width space)
-        assert payload[:12].replace("\\", "") in text.replace("\\", "").replace("\u200b", ""), \
-            payload
+        assert payload[:12].replace("\\", "") in text.replace("\\", "").replace("\u200b", ""), payload
     assert "momentum: 0.9999" in text  # clamped to the slider (max 0.999): see the URL below
     assert page.evaluate(FROM_PAYLOAD) == []
     deadline = time.monotonic() + 60

@@ -43,8 +43,7 @@ def _alerts_once_idle(page: Any, wanted: str) -> list[str]:
         if not running and any(wanted in t for t in texts):
             break
         page.wait_for_timeout(250)
-    exceptions = page.eval_on_selector_all('[data-testid="stException"]',
-                                           "els => els.map(e => e.innerText)")
+    exceptions = page.eval_on_selector_all('[data-testid="stException"]', "els => els.map(e => e.innerText)")
     assert not exceptions, exceptions
     return texts
 
@@ -130,9 +129,16 @@ def test_the_server_refuses_an_upload_over_the_cap(context, base_url):
 
         def upload(file_id: str, size: int) -> int:
             response = page.request.put(
-                f"{base_url}/_stcore/upload_file/{session_id}/{file_id}", headers=headers,
-                multipart={"file": {"name": "setup.json", "mimeType": "application/json",
-                                    "buffer": b"{" + b" " * (size - 2) + b"}"}})
+                f"{base_url}/_stcore/upload_file/{session_id}/{file_id}",
+                headers=headers,
+                multipart={
+                    "file": {
+                        "name": "setup.json",
+                        "mimeType": "application/json",
+                        "buffer": b"{" + b" " * (size - 2) + b"}",
+                    }
+                },
+            )
             return response.status
 
         assert upload("small", 10_000) == 204  # the route, the session and the XSRF token work

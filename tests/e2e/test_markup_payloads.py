@@ -108,8 +108,9 @@ def page(context: Any, base_url: str) -> Any:
     pg.on("dialog", lambda dialog: (pg.dialogs.append(dialog.message), dialog.dismiss()))
     # Nothing may leave for another host; if something tries, it fails fast instead of waiting.
     own = urlsplit(base_url)
-    pg.route("**/*", lambda route: route.continue_() if _same_origin(route.request.url, own)
-             else route.abort())
+    pg.route(
+        "**/*", lambda route: route.continue_() if _same_origin(route.request.url, own) else route.abort()
+    )
     yield pg
     pg.close()
 
@@ -118,8 +119,11 @@ def _same_origin(url: str, own: Any) -> bool:
     parts = urlsplit(url)
     if parts.scheme in ("data", "blob", "about"):
         return True
-    return (parts.scheme in ("http", "https", "ws", "wss") and parts.port == own.port
-            and parts.hostname in ("127.0.0.1", "localhost"))
+    return (
+        parts.scheme in ("http", "https", "ws", "wss")
+        and parts.port == own.port
+        and parts.hostname in ("127.0.0.1", "localhost")
+    )
 
 
 def _wait_for_echo(page: Any, shown: str) -> dict[str, Any]:
@@ -137,8 +141,9 @@ def _wait_for_echo(page: Any, shown: str) -> dict[str, Any]:
     return state
 
 
-@pytest.mark.parametrize(("page_name", "key", "payload", "shown"), CASES,
-                         ids=[f"{p}-{k}-{v[:12]}" for p, k, v, _ in CASES])
+@pytest.mark.parametrize(
+    ("page_name", "key", "payload", "shown"), CASES, ids=[f"{p}-{k}-{v[:12]}" for p, k, v, _ in CASES]
+)
 def test_markup_from_a_link_is_shown_as_text(page, base_url, page_name, key, payload, shown):
     own = urlsplit(base_url)
     page.requests.clear()
@@ -150,18 +155,22 @@ def test_markup_from_a_link_is_shown_as_text(page, base_url, page_name, key, pay
     where = f"/{page_name}?{key}={payload}"
 
     assert any(shown in text for text in state["alerts"]), (
-        f"{where}: no warning shows the value literally; alerts: {state['alerts']}")
+        f"{where}: no warning shows the value literally; alerts: {state['alerts']}"
+    )
     assert not [s for s in state["images"] if "127.1" in s or ":81" in s], (
-        f"{where}: an image was rendered from the link: {state['images']}")
-    assert not [h for h, _ in state["links"] if h.lower().startswith("javascript:")
-                or "127.1" in h], f"{where}: a link was rendered from the link: {state['links']}"
+        f"{where}: an image was rendered from the link: {state['images']}"
+    )
+    assert not [h for h, _ in state["links"] if h.lower().startswith("javascript:") or "127.1" in h], (
+        f"{where}: a link was rendered from the link: {state['links']}"
+    )
     assert not [t for h, t in state["links"] if "ZZ" in t], (
-        f"{where}: a link was rendered from the link: {state['links']}")
+        f"{where}: a link was rendered from the link: {state['links']}"
+    )
     assert not state["katexInAlerts"] and not state["katexWithPayload"], (
-        f"{where}: KaTeX was rendered from the link: {state['katexInAlerts']}")
+        f"{where}: KaTeX was rendered from the link: {state['katexInAlerts']}"
+    )
     assert not state["colored"], f"{where}: coloured text from the link: {state['colored']}"
-    assert not state["strongInAlerts"], (
-        f"{where}: bold/italic text from the link: {state['strongInAlerts']}")
+    assert not state["strongInAlerts"], f"{where}: bold/italic text from the link: {state['strongInAlerts']}"
     others = [u for u in page.requests if not _same_origin(u, own)]
     assert not others, f"{where}: the browser asked another origin: {others}"
     assert not page.dialogs, f"{where}: a dialog opened: {page.dialogs}"

@@ -59,13 +59,18 @@ def test_run_a_short_training_and_see_the_curves(page: Any, base_url: str) -> No
 def test_live_curves_then_stop_keeps_the_partial_run(page: Any, base_url: str) -> None:
     """20 epochs of 8000 images at batch 16: the curves grow while it trains; Stop ends it
     early and the page keeps what was trained."""
-    open_mnist(page, base_url, {"o": ["adam@keras", "sgd@keras"], "n": "8000",
-                                "epochs": "20", "batch": "16", "seed": "5"})
+    open_mnist(
+        page,
+        base_url,
+        {"o": ["adam@keras", "sgd@keras"], "n": "8000", "epochs": "20", "batch": "16", "seed": "5"},
+    )
     page.get_by_role("button", name="▶ Run").click()
     stop = page.get_by_role("button", name="■ Stop")
-    page.wait_for_function("() => Array.from(document.querySelectorAll('button'))"
-                           ".some(b => b.innerText.includes('Stop') && !b.disabled)",
-                           timeout=60_000)
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('button'))"
+        ".some(b => b.innerText.includes('Stop') && !b.disabled)",
+        timeout=60_000,
+    )
     wait_for_curves(page, {"Adam", "SGD"})  # drawn by the polling fragment, mid-training
     page.get_by_text("Training 2 optimizers side by side").wait_for()
     stop.click()

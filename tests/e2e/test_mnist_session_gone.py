@@ -22,8 +22,10 @@ import pytest
 JOB_PREFIX = "mnist-job-"
 VIEWPORT = {"width": 1400, "height": 1000}
 # Minutes of CNN training each, if nothing stopped them (the issue saw 200+ s).
-LONG = [{"model": "cnn", "o": ["adam@keras"], "n": "8000", "epochs": "20", "batch": "16"},
-        {"model": "cnn", "o": ["sgd@keras"], "n": "8000", "epochs": "20", "batch": "16"}]
+LONG = [
+    {"model": "cnn", "o": ["adam@keras"], "n": "8000", "epochs": "20", "batch": "16"},
+    {"model": "cnn", "o": ["sgd@keras"], "n": "8000", "epochs": "20", "batch": "16"},
+]
 TINY = {"o": ["adam@keras"], "n": "500", "epochs": "1", "batch": "64"}
 # The bound the test enforces: well under the trainings' own length, well over the design
 # figure (DISCONNECT_GRACE_S = 3 s, plus one chunk and the thread's exit).
@@ -65,13 +67,11 @@ def start_training(browser: Any, url: str) -> Any:
     return context, page
 
 
-def test_closing_the_tabs_ends_their_trainings_and_frees_the_slots(browser: Any,
-                                                                   server: Any) -> None:
+def test_closing_the_tabs_ends_their_trainings_and_frees_the_slots(browser: Any, server: Any) -> None:
     if not pathlib.Path(f"/proc/{server.process.pid}/task").is_dir():
         pytest.fail("this test reads the server's threads from /proc (Linux)")
     pid = server.process.pid
-    visitors = [start_training(browser, f"{server.url}/mnist?{urlencode(q, doseq=True)}")
-                for q in LONG]
+    visitors = [start_training(browser, f"{server.url}/mnist?{urlencode(q, doseq=True)}") for q in LONG]
     # Both trainings are really under way (past the compile, counting batches).
     for _, page in visitors:
         page.get_by_text("Training 1 optimizer side by side").wait_for(timeout=240_000)
@@ -86,11 +86,11 @@ def test_closing_the_tabs_ends_their_trainings_and_frees_the_slots(browser: Any,
         elapsed = time.monotonic() - closed
         assert elapsed < STOP_WITHIN_S, (
             f"training threads {job_threads(pid)} still run {elapsed:.0f} s after their "
-            f"visitors left\n{server.log()}")
+            f"visitors left\n{server.log()}"
+        )
         time.sleep(0.1)
     stopped_after = time.monotonic() - closed
-    print(f"\n[session-gone] both training threads ended {stopped_after:.1f} s after the tabs "
-          "were closed")
+    print(f"\n[session-gone] both training threads ended {stopped_after:.1f} s after the tabs were closed")
 
     # A third visitor: the slots are free, so the training starts without queueing.
     context = browser.new_context(viewport=VIEWPORT)
@@ -101,8 +101,9 @@ def test_closing_the_tabs_ends_their_trainings_and_frees_the_slots(browser: Any,
         page.get_by_role("button", name="▶ Run").click()
         deadline = time.monotonic() + 180
         while not page.get_by_text("Results", exact=True).is_visible():
-            assert not page.get_by_text("Waiting for a free slot").is_visible(), \
+            assert not page.get_by_text("Waiting for a free slot").is_visible(), (
                 "a closed visitor's training still holds a slot"
+            )
             assert time.monotonic() < deadline, "the third visitor's training did not finish"
             page.wait_for_timeout(100)
         assert page.locator('[data-testid="stException"]').count() == 0

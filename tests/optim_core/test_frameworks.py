@@ -185,8 +185,9 @@ def _ours(name: str, hp: dict[str, float], other: dict[str, float]):
     with jax.enable_x64(True):
         params = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), start)
         hp_arrays = [{k: jnp.float64(v) for k, v in h.items()} for h in (hp, other)]
-        points, grads, updates = (np.asarray(x) for x in _simulate(params, jnp.asarray(noise), hp_arrays,
-                                                                   name=name))
+        points, grads, updates = (
+            np.asarray(x) for x in _simulate(params, jnp.asarray(noise), hp_arrays, name=name)
+        )
     assert points.dtype == np.float64, name
     assert np.isfinite(updates).all(), f"{name} {hp} / {other}: our run is not finite"
     return points, grads, updates  # updates: (steps, 2, n)

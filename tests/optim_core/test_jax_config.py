@@ -37,8 +37,14 @@ print([str(w.message) for w in caught])
 
 
 def _run(code: str, cache: Path) -> str:
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300, env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": str(cache)})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OPTIM_PLAYGROUND_JAX_CACHE": str(cache)},
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout.strip().splitlines()[-1]
 

@@ -47,6 +47,7 @@ def test_no_minima_gives_nan_distance_and_no_tolerance():
 
 # --- zig-zag: reversals across the valley ----------------------------------------------------
 
+
 def ravine_path(points, angle=0.0, condition=50.0):
     surface = SURFACES["ravine"]
     params = {"condition": condition, "angle": angle}
@@ -84,8 +85,9 @@ def test_zigzag_follows_the_valley_when_it_is_turned():
     turned = points @ np.array([[math.cos(0.6), math.sin(0.6)], [-math.sin(0.6), math.cos(0.6)]])
     surface = SURFACES["ravine"]
     flat = zigzag_index(points, surface, {"condition": 50.0, "angle": 0.0})
-    assert zigzag_index(turned, surface, {"condition": 50.0, "angle": math.degrees(0.6)}) \
-        == pytest.approx(flat, rel=1e-4)
+    assert zigzag_index(turned, surface, {"condition": 50.0, "angle": math.degrees(0.6)}) == pytest.approx(
+        flat, rel=1e-4
+    )
     # Measured against the wrong valley direction the same path does not look like a zig-zag.
     assert zigzag_index(turned, surface, {"condition": 50.0, "angle": math.degrees(0.6) - 90}) < 0.1
 
@@ -105,8 +107,7 @@ def test_zigzag_in_compute_metrics_and_its_row():
     params = {"condition": 50.0, "angle": 0.0}
     path = np.array([[1, (-1) ** k] for k in range(11)], np.float32)
     loss = np.asarray(surface.value(path[:, 0], path[:, 1], params), np.float32)
-    traj = Trajectory("sgd", "SGD", {}, path, loss, np.zeros((10, 2)), np.diff(path, axis=0),
-                      np.zeros(10))
+    traj = Trajectory("sgd", "SGD", {}, path, loss, np.zeros((10, 2)), np.diff(path, axis=0), np.zeros(10))
     m = compute_metrics(traj, surface, surface_params=params)
     assert m.zigzag == pytest.approx(0.9)
     assert m.as_row()["zigzag"] == m.zigzag

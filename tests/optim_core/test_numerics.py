@@ -96,8 +96,7 @@ def _first_stop(positions: np.ndarray, losses: np.ndarray, bound: float) -> int:
     return int(bad.argmax()) if bad.any() else -1
 
 
-@settings(max_examples=5, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), extreme=st.sampled_from([0.0, 0.3, 0.8]))
 def test_every_legal_setting_runs_finite_or_leaves_because_of_alpha(seed, extreme):
     """Each example: every optimizer on every surface (one run each, random start in the
@@ -106,8 +105,9 @@ def test_every_legal_setting_runs_finite_or_leaves_because_of_alpha(seed, extrem
     noise = rng.standard_normal((STEPS, 2)).astype(np.float32)
     n = len(SURFACE_LIST)
     index = np.arange(n, dtype=np.int32)
-    starts = np.array([[rng.uniform(*s.domain[0]), rng.uniform(*s.domain[1])] for s in SURFACE_LIST],
-                      np.float32)
+    starts = np.array(
+        [[rng.uniform(*s.domain[0]), rng.uniform(*s.domain[1])] for s in SURFACE_LIST], np.float32
+    )
     sigma = np.array([s.default_noise for s in SURFACE_LIST], np.float32)
     bounds = [divergence_bound(s) for s in SURFACE_LIST]
     problems = []
@@ -115,8 +115,18 @@ def test_every_legal_setting_runs_finite_or_leaves_because_of_alpha(seed, extrem
         drawn = [_draw(rng, name, extreme) for _ in range(n)]
         tiny_alpha = [dict(hp, learning_rate=hp["learning_rate"] * 1e-3) for hp in drawn]
         hp = {k: np.array([h[k] for h in drawn + tiny_alpha], np.float32) for k in drawn[0]}
-        positions, losses = (np.asarray(a) for a in _engine_like(
-            np.tile(index, 2), hp, np.tile(starts, (2, 1)), np.tile(sigma, 2), noise, name=name, steps=STEPS))
+        positions, losses = (
+            np.asarray(a)
+            for a in _engine_like(
+                np.tile(index, 2),
+                hp,
+                np.tile(starts, (2, 1)),
+                np.tile(sigma, 2),
+                noise,
+                name=name,
+                steps=STEPS,
+            )
+        )
         for i, surface in enumerate(SURFACE_NAMES):
             where = f"{name} on {surface} from {tuple(starts[i])} with {drawn[i]}"
             stop = _first_stop(positions[i], losses[i], bounds[i])
@@ -218,12 +228,16 @@ def _settings_for_precision(name: str) -> list[dict[str, float]]:
     names = OPTIMIZERS[name].defaults
     slow = {k: 0.9999 for k in ("b2", "decay") if k in names}
     if slow:
-        out += [resolve_hparams(name, {**slow, **extra}) for extra in (
-            {}, {"bias_correction": 1.0} if "bias_correction" in names else {},
-            {"eps_hat": 1.0} if "eps_hat" in names else {},
-            {"threshold": 0.0} if "threshold" in names else {},
-            {"momentum_schedule": 1.0} if "momentum_schedule" in names else {},
-        )]
+        out += [
+            resolve_hparams(name, {**slow, **extra})
+            for extra in (
+                {},
+                {"bias_correction": 1.0} if "bias_correction" in names else {},
+                {"eps_hat": 1.0} if "eps_hat" in names else {},
+                {"threshold": 0.0} if "threshold" in names else {},
+                {"momentum_schedule": 1.0} if "momentum_schedule" in names else {},
+            )
+        ]
     return out
 
 
@@ -277,8 +291,14 @@ def test_float32_follows_float64(name):
     ours32 = np.asarray(_teacher_forced(hp32, grads32, params0.astype(np.float32), name=name), np.float64)
     with jax.enable_x64(True):
         hp64 = {k: jnp.asarray(v, jnp.float64) for k, v in hp32.items()}
-        ours64 = np.asarray(_teacher_forced(hp64, jnp.asarray(grads32, jnp.float64),
-                                            jnp.asarray(params0.astype(np.float32), jnp.float64), name=name))
+        ours64 = np.asarray(
+            _teacher_forced(
+                hp64,
+                jnp.asarray(grads32, jnp.float64),
+                jnp.asarray(params0.astype(np.float32), jnp.float64),
+                name=name,
+            )
+        )
     assert ours64.dtype == np.float64 and np.isfinite(ours64).all() and np.isfinite(ours32).all()
     step = np.linalg.norm(ours64, axis=-1)  # (settings, steps)
     gap = np.linalg.norm(ours32 - ours64, axis=-1)

@@ -385,8 +385,13 @@ def _far_value(name: str, hp_name: str, base: dict[str, float]) -> float:
 
 # Base values where every hyperparameter can show an effect: RMSprop's nesterov needs momentum,
 # Adagrad's ε placement needs an ε comparable to the accumulator.
-_EFFECT_BASE = {"rmsprop": {"momentum": 0.5}, "adagrad": {"eps": 0.01}, "adamax": {"eps": 0.01},
-                "nadam": {"momentum_schedule": 1.0}, "radam": {"eps": 0.01}}
+_EFFECT_BASE = {
+    "rmsprop": {"momentum": 0.5},
+    "adagrad": {"eps": 0.01},
+    "adamax": {"eps": 0.01},
+    "nadam": {"momentum_schedule": 1.0},
+    "radam": {"eps": 0.01},
+}
 
 
 @pytest.mark.parametrize("name", REGISTRY_ORDER)
@@ -525,9 +530,15 @@ def test_documented_adam_rule_is_the_code(name, bias_correction, eps_hat):
     # the case a careful teacher tried: ε-hat on, bias correction off gives 3.162·α, and so does
     # the rule on screen (c₁ = c₂ = 1)
     if not bias_correction and eps_hat:
-        assert -_first_step(name, g, learning_rate=lr, eps=0.0, bias_correction=0.0, eps_hat=1.0,
-                            **({"weight_decay": 0.0} if name == "adamw" else {})) / lr == pytest.approx(
-            0.1 / math.sqrt(0.001), rel=1e-5)
+        assert -_first_step(
+            name,
+            g,
+            learning_rate=lr,
+            eps=0.0,
+            bias_correction=0.0,
+            eps_hat=1.0,
+            **({"weight_decay": 0.0} if name == "adamw" else {}),
+        ) / lr == pytest.approx(0.1 / math.sqrt(0.001), rel=1e-5)
 
 
 def test_documented_first_steps_of_the_new_switches():
@@ -537,15 +548,17 @@ def test_documented_first_steps_of_the_new_switches():
     # AMSGrad: raw or corrected max agree at step 1; ε-hat moves ε to the uncorrected root
     eps = 1e-3
     assert _first_step("amsgrad", g, learning_rate=lr, eps=eps) == pytest.approx(
-        -lr * (m / 0.1) / (math.sqrt(v / 0.001) + eps), rel=1e-5)
+        -lr * (m / 0.1) / (math.sqrt(v / 0.001) + eps), rel=1e-5
+    )
     assert _first_step("amsgrad", g, learning_rate=lr, eps=eps, eps_hat=1.0, max_raw=1.0) == pytest.approx(
-        -lr * math.sqrt(0.001) / 0.1 * m / (math.sqrt(v) + eps), rel=1e-5)
+        -lr * math.sqrt(0.001) / 0.1 * m / (math.sqrt(v) + eps), rel=1e-5
+    )
     # Adamax: v₁ = |g| + ε, or (ε_out) v₁ = |g| and ε in the denominator: the same at step 1,
     # different afterwards (checked against the frameworks)
     assert _first_step("adamax", g, learning_rate=lr, eps=eps) == pytest.approx(-lr * g / (g + eps), rel=1e-5)
     # NAdam with the schedule: μ_k = β₁(1 − ½·0.96^{kψ})
     psi = 1.0
-    mu1, mu2 = 0.9 * (1 - 0.5 * 0.96 ** psi), 0.9 * (1 - 0.5 * 0.96 ** (2 * psi))
+    mu1, mu2 = 0.9 * (1 - 0.5 * 0.96**psi), 0.9 * (1 - 0.5 * 0.96 ** (2 * psi))
     m_hat = mu2 * m / (1 - mu1 * mu2) + (1 - mu1) * g / (1 - mu1)
     expected = -lr * m_hat / (math.sqrt(v / 0.001) + 1e-8)
     got = _first_step("nadam", g, learning_rate=lr, momentum_schedule=1.0, momentum_decay=psi)

@@ -63,8 +63,7 @@ def random_tree(p):
 PROBLEMS = {
     # NumPy float64 starts: made into JAX arrays under x64, inside the tests
     "valley": (valley, np.array([[-1.5, 2.0], [0.5, -0.5], [1.8, 1.2]])),
-    "pytree": (random_tree, {k: _RNG.normal(size=(3, *v.shape)) * 2.0
-                             for k, v in _TARGETS.items()}),
+    "pytree": (random_tree, {k: _RNG.normal(size=(3, *v.shape)) * 2.0 for k, v in _TARGETS.items()}),
 }
 
 
@@ -75,15 +74,26 @@ PROBLEMS = {
 
 def optax_counterpart(name: str, hp: dict, lr) -> optax.GradientTransformation:
     if name == "schedule_free_sgd":
-        return optax.contrib.schedule_free_sgd(lr, b1=hp["b1"], weight_decay=hp["weight_decay"],
-                                               weight_lr_power=hp["weight_lr_power"])
+        return optax.contrib.schedule_free_sgd(
+            lr, b1=hp["b1"], weight_decay=hp["weight_decay"], weight_lr_power=hp["weight_lr_power"]
+        )
     if name == "schedule_free_adamw":
-        return optax.contrib.schedule_free_adamw(lr, b1=hp["b1"], b2=hp["b2"], eps=hp["eps"],
-                                                 weight_decay=hp["weight_decay"],
-                                                 weight_lr_power=hp["weight_lr_power"])
+        return optax.contrib.schedule_free_adamw(
+            lr,
+            b1=hp["b1"],
+            b2=hp["b2"],
+            eps=hp["eps"],
+            weight_decay=hp["weight_decay"],
+            weight_lr_power=hp["weight_lr_power"],
+        )
     if name == "prodigy":
-        return optax.contrib.prodigy(lr, betas=(hp["b1"], hp["b2"]), eps=hp["eps"],
-                                     estim_lr0=hp["estim_lr0"], weight_decay=hp["weight_decay"])
+        return optax.contrib.prodigy(
+            lr,
+            betas=(hp["b1"], hp["b2"]),
+            eps=hp["eps"],
+            estim_lr0=hp["estim_lr0"],
+            weight_decay=hp["weight_decay"],
+        )
     if name == "yogi":
         return optax.yogi(lr, hp["b1"], hp["b2"], hp["eps"])
     if name == "adan":
@@ -110,17 +120,27 @@ def _lr_factor(step):
 
 # Per optimizer: hyperparameter variants (beside the defaults) that keep both problems finite.
 VARIANTS: dict[str, list[dict[str, float]]] = {
-    "schedule_free_sgd": [dict(learning_rate=0.01), dict(learning_rate=0.02, b1=0.5, weight_decay=0.01,
-                                                         weight_lr_power=1.0)],
-    "schedule_free_adamw": [dict(learning_rate=0.05), dict(learning_rate=0.01, b1=0.95, b2=0.99,
-                                                           eps=1e-4, weight_decay=0.05, weight_lr_power=3.0)],
-    "prodigy": [dict(), dict(learning_rate=0.5, b1=0.5, b2=0.99, eps=1e-6, estim_lr0=1e-3,
-                             weight_decay=0.01)],
+    "schedule_free_sgd": [
+        dict(learning_rate=0.01),
+        dict(learning_rate=0.02, b1=0.5, weight_decay=0.01, weight_lr_power=1.0),
+    ],
+    "schedule_free_adamw": [
+        dict(learning_rate=0.05),
+        dict(learning_rate=0.01, b1=0.95, b2=0.99, eps=1e-4, weight_decay=0.05, weight_lr_power=3.0),
+    ],
+    "prodigy": [
+        dict(),
+        dict(learning_rate=0.5, b1=0.5, b2=0.99, eps=1e-6, estim_lr0=1e-3, weight_decay=0.01),
+    ],
     "yogi": [dict(learning_rate=0.05), dict(learning_rate=0.1, b1=0.5, b2=0.99, eps=1e-6)],
-    "adan": [dict(learning_rate=0.05), dict(learning_rate=0.02, b1=0.9, b2=0.8, b3=0.999, eps=1e-6,
-                                            eps_root=1e-7, weight_decay=0.01)],
-    "lookahead_adam": [dict(learning_rate=0.05), dict(learning_rate=0.1, b1=0.8, b2=0.99, eps=1e-6,
-                                                      sync_period=3.0, slow_step_size=0.3)],
+    "adan": [
+        dict(learning_rate=0.05),
+        dict(learning_rate=0.02, b1=0.9, b2=0.8, b3=0.999, eps=1e-6, eps_root=1e-7, weight_decay=0.01),
+    ],
+    "lookahead_adam": [
+        dict(learning_rate=0.05),
+        dict(learning_rate=0.1, b1=0.8, b2=0.99, eps=1e-6, sync_period=3.0, slow_step_size=0.3),
+    ],
     "sam": [dict(learning_rate=0.003), dict(learning_rate=0.004, rho=0.2)],
 }
 
@@ -172,8 +192,10 @@ def _paths(hp, starts, *, name, problem, sync_period):
             our_updates, ours, internals = opt.update(grads, ours, params, hp_now)
             their_updates, theirs = tx.update(grads, theirs, theirs_p)
             their_next = optax.apply_updates(theirs_p, their_updates)
-            out = (apply_updates(params, our_updates), _our_extras(name, internals, params)), \
-                  (_fast(their_next), _their_extras(name, theirs, their_next))
+            out = (
+                (apply_updates(params, our_updates), _our_extras(name, internals, params)),
+                (_fast(their_next), _their_extras(name, theirs, their_next)),
+            )
             return (their_next, ours, theirs), out
 
         carry = (their_start, opt.init(start), tx.init(their_start))
@@ -185,14 +207,14 @@ def _paths(hp, starts, *, name, problem, sync_period):
 CASES = [(name, i, problem) for name in NAMES for i in range(3) for problem in PROBLEMS]
 
 
-@pytest.mark.parametrize(("name", "variant", "problem"), CASES,
-                         ids=[f"{n}-{i}-{p}" for n, i, p in CASES])
+@pytest.mark.parametrize(("name", "variant", "problem"), CASES, ids=[f"{n}-{i}-{p}" for n, i, p in CASES])
 def test_matches_optax_step_for_step(name, variant, problem):
     hp = _hp(name, **([{}] + VARIANTS[name])[variant])
     starts = jax.tree.map(jnp.asarray, PROBLEMS[problem][1])
     hp_arrays = {k: jnp.float64(v) for k, v in hp.items()}
     (ours, our_extras), (theirs, their_extras) = _paths(
-        hp_arrays, starts, name=name, problem=problem, sync_period=int(round(hp.get("sync_period", 1))))
+        hp_arrays, starts, name=name, problem=problem, sync_period=int(round(hp.get("sync_period", 1)))
+    )
     for a, b, s in zip(jax.tree.leaves(ours), jax.tree.leaves(theirs), jax.tree.leaves(starts), strict=True):
         a, b = np.asarray(a), np.asarray(b)
         assert a.dtype == np.float64 and a.shape[1] == STEPS
@@ -311,14 +333,22 @@ def test_new_values_do_not_retrace_and_every_value_matters(name):
 
     params = {"w": jnp.array([[0.5, -1.0], [2.0, 0.1]]), "b": jnp.array([1.0, -3.0, 0.2])}
     # Prodigy with a larger d₀ and Adan with a bigger ε̄, so that every value shows in 12 steps
-    base = _hp(name, **{"prodigy": {"estim_lr0": 1e-2}, "adan": {"eps_root": 1e-3},
-                        "schedule_free_adamw": {"weight_decay": 0.05}}.get(name, {}))
+    base = _hp(
+        name,
+        **{
+            "prodigy": {"estim_lr0": 1e-2},
+            "adan": {"eps_root": 1e-3},
+            "schedule_free_adamw": {"weight_decay": 0.05},
+        }.get(name, {}),
+    )
     base_result = run(base, params)
     for hp_name in base:
         changed = dict(base, **{hp_name: _far_value(name, hp_name, base)})
         result = run(changed, params)
-        differs = any(not np.array_equal(a, b)
-                      for a, b in zip(jax.tree.leaves(result), jax.tree.leaves(base_result), strict=True))
+        differs = any(
+            not np.array_equal(a, b)
+            for a, b in zip(jax.tree.leaves(result), jax.tree.leaves(base_result), strict=True)
+        )
         assert differs, f"{name}: changing {hp_name} changed nothing"
     assert len(traces) == 1, f"{name} was traced {len(traces)} times"
 
@@ -374,9 +404,14 @@ def test_internals_are_known_keys_shaped_like_params(name):
 
 
 def test_internals_cover_what_the_app_draws():
-    keys = {name: set(SPECS[name].optimizer.update(
-        jnp.array([0.1, -0.2]), SPECS[name].optimizer.init(jnp.zeros(2)), jnp.zeros(2), _hp(name))[2])
-        for name in NAMES}
+    keys = {
+        name: set(
+            SPECS[name].optimizer.update(
+                jnp.array([0.1, -0.2]), SPECS[name].optimizer.init(jnp.zeros(2)), jnp.zeros(2), _hp(name)
+            )[2]
+        )
+        for name in NAMES
+    }
     assert {"z", "y", "x"} <= keys["schedule_free_sgd"] and {"z", "y", "x"} <= keys["schedule_free_adamw"]
     assert "d" in keys["prodigy"]
     assert {"slow", "fast"} <= keys["lookahead_adam"]
@@ -425,9 +460,15 @@ def test_init_state_shares_no_buffers(name):
 # Through the engine: registered, internals recorded, no recompile for new values
 # --------------------------------------------------------------------------------------------
 
-_DRAWN = {"schedule_free_sgd": ("z", "y", "x"), "schedule_free_adamw": ("z", "y", "x"), "prodigy": ("d",),
-          "yogi": ("m", "v"), "adan": ("m", "v"), "lookahead_adam": ("slow", "fast"),
-          "sam": ("probe", "anchor")}
+_DRAWN = {
+    "schedule_free_sgd": ("z", "y", "x"),
+    "schedule_free_adamw": ("z", "y", "x"),
+    "prodigy": ("d",),
+    "yogi": ("m", "v"),
+    "adan": ("m", "v"),
+    "lookahead_adam": ("slow", "fast"),
+    "sam": ("probe", "anchor"),
+}
 
 
 def test_engine_records_the_internals_and_does_not_recompile():
@@ -456,7 +497,15 @@ def test_engine_records_the_internals_and_does_not_recompile():
         np.testing.assert_allclose(sam_run.path[1::2], sam_run.internals["probe"][0::2], rtol=1e-6)
         # new hyperparameter values: the same compiled program
         before = trace_count()
-        changed = [RunConfig(name, {h.name: (h.low + h.high) / 2 if not h.log else h.low * 10
-                                    for h in SPECS[name].hyperparams[1:]}) for name in NAMES]
+        changed = [
+            RunConfig(
+                name,
+                {
+                    h.name: (h.low + h.high) / 2 if not h.log else h.low * 10
+                    for h in SPECS[name].hyperparams[1:]
+                },
+            )
+            for name in NAMES
+        ]
         run_batch("rosenbrock", changed, steps=200, noise=0.0)
         assert trace_count() == before

@@ -53,9 +53,15 @@ def test_resolved_fills_partial_values_and_validates() -> None:
 def test_run_config_is_settings_plus_start_and_label() -> None:
     cfg = RunConfig("adam", {"learning_rate": 0.05}, start=(1.0, 1.0), label="fast")
     assert (cfg.optimizer, dict(cfg.hparams), cfg.preset, cfg.start, cfg.label) == (
-        "adam", {"learning_rate": 0.05}, "optax", (1.0, 1.0), "fast")
+        "adam",
+        {"learning_rate": 0.05},
+        "optax",
+        (1.0, 1.0),
+        "fast",
+    )
     assert cfg.settings == OptimizerSettings("adam", {"learning_rate": 0.05})
     settings = OptimizerSettings.default("rmsprop", "pytorch")
     assert RunConfig.of(settings, [0.5, 2.0], "r") == RunConfig(
-        "rmsprop", dict(settings.hparams), "pytorch", (0.5, 2.0), "r")
+        "rmsprop", dict(settings.hparams), "pytorch", (0.5, 2.0), "r"
+    )
     assert hash(cfg) == hash(RunConfig("adam", {"learning_rate": 0.05}, None, [1.0, 1.0], "fast"))

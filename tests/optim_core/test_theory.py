@@ -41,10 +41,12 @@ def runs():
         alpha, _ = th.gd_optimal(q)
         h_alpha, beta, _ = th.heavy_ball_optimal(q)
         configs = [RunConfig("sgd", {"learning_rate": alpha * f}) for f in (1.0, 0.8, 1.2)]
-        configs += [RunConfig("momentum", {"learning_rate": h_alpha * f, "momentum": beta})
-                    for f in (1.0, 0.8, 1.2)]
-        trajectories = run_batch("ravine", configs, steps=STEPS, surface_params=params, noise=0.0,
-                                 record="path")
+        configs += [
+            RunConfig("momentum", {"learning_rate": h_alpha * f, "momentum": beta}) for f in (1.0, 0.8, 1.2)
+        ]
+        trajectories = run_batch(
+            "ravine", configs, steps=STEPS, surface_params=params, noise=0.0, record="path"
+        )
         out[kappa] = (q, trajectories)
     return out
 
@@ -70,7 +72,8 @@ def test_gradient_descent_rate_matches_theory(runs, kappa):
     loss = trajectories[0].loss.astype(np.float64)
     last_loss = int(np.nonzero(loss > 1e-30)[0][-1])
     assert th.measured_rate(loss, max(5, last_loss // 4), last_loss, squared=True) == pytest.approx(
-        predicted, rel=RTOL)
+        predicted, rel=RTOL
+    )
 
 
 @pytest.mark.parametrize("kappa", KAPPAS)

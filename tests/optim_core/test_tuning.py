@@ -77,8 +77,9 @@ def _fake_trajectory(loss: list[float], diverged_at: int | None = None) -> Traje
     if diverged_at is not None:
         loss_arr[diverged_at:] = np.nan
         path[diverged_at:] = np.nan
-    return Trajectory("sgd", "SGD", {}, path, loss_arr, np.zeros((n, 2)), np.zeros((n, 2)),
-                      np.zeros(n), {}, diverged_at)
+    return Trajectory(
+        "sgd", "SGD", {}, path, loss_arr, np.zeros((n, 2)), np.zeros((n, 2)), np.zeros(n), {}, diverged_at
+    )
 
 
 def _run_constructed(monkeypatch, per_alpha: dict[int, Trajectory], default: Trajectory):
@@ -199,11 +200,13 @@ def test_second_axis_tunes_beta1_or_momentum():
         assert t.second == axis
         assert t.final_loss.shape == (len(tuning_mod.DEFAULT_SECOND_VALUES), 32)
         assert t.tuned.hparams.get(axis, t.default.resolved()[axis]) in set(t.second_values) | {
-            t.default.resolved()[axis]}
-        keys = [Score(None if s < 0 else int(s), float(f), None if d < 0 else int(d)).key(float(a))
-                for row in range(t.final_loss.shape[0])
-                for a, s, f, d in zip(t.alphas, t.steps_to_tol[row], t.final_loss[row],
-                                      t.diverged_at[row])]
+            t.default.resolved()[axis]
+        }
+        keys = [
+            Score(None if s < 0 else int(s), float(f), None if d < 0 else int(d)).key(float(a))
+            for row in range(t.final_loss.shape[0])
+            for a, s, f, d in zip(t.alphas, t.steps_to_tol[row], t.final_loss[row], t.diverged_at[row])
+        ]
         assert t.tuned_score.key(t.tuned.resolved()["learning_rate"]) <= min(keys)
         assert t.curve()["alpha"].shape == (32,)
 

@@ -115,11 +115,23 @@ def test_minibatch_full_batch_is_exact_gradient_descent() -> None:
 
 
 def test_check_query() -> None:
-    good = {"adam.b2.b2": "0.5", "adam.eps.g": "1e-05", "adam.mom.stream": "sparse",
-            "adam.adam.bc": "false", "adam.gd.batch": "64", "s": "whatever"}
+    good = {
+        "adam.b2.b2": "0.5",
+        "adam.eps.g": "1e-05",
+        "adam.mom.stream": "sparse",
+        "adam.adam.bc": "false",
+        "adam.gd.batch": "64",
+        "s": "whatever",
+    }
     assert ad.check_query(good) == []
-    bad = {"adam.b2.b2": "7", "adam.eps.g": "0.00003", "adam.mom.stream": "zigzag",
-           "adam.adam.bc": "maybe", "adam.gd.lr": "fast", "adam.nope": "1"}
+    bad = {
+        "adam.b2.b2": "7",
+        "adam.eps.g": "0.00003",
+        "adam.mom.stream": "zigzag",
+        "adam.adam.bc": "maybe",
+        "adam.gd.lr": "fast",
+        "adam.nope": "1",
+    }
     warnings = ad.check_query(bad)
     assert len(warnings) == len(bad)
     assert ad.check_query({"adam.eps.g": "0.00001"}) == []  # another spelling of 1e-05
@@ -140,8 +152,13 @@ def test_playground_links_read_back_cleanly(section: str) -> None:
 def test_figures_build() -> None:
     g = ad.gradient_stream("noisy")
     on, off = ad.run_streams("adam", [g, g], [ad.adam_hparams(), ad.adam_hparams(bias_correction=False)])
-    figs = [vadam.momentum_figure(on, 0.9), vadam.adam_moments_figure(on), vadam.bias_step_figure(on, off),
-            vadam.beta2_figure(on, off, 0.6), vadam.eps_plateau_figure(on, off, 1e-6),
-            vadam.rmsprop_figure(ad.run_stream("rmsprop", g, {"learning_rate": 1.0}))]
+    figs = [
+        vadam.momentum_figure(on, 0.9),
+        vadam.adam_moments_figure(on),
+        vadam.bias_step_figure(on, off),
+        vadam.beta2_figure(on, off, 0.6),
+        vadam.eps_plateau_figure(on, off, 1e-6),
+        vadam.rmsprop_figure(ad.run_stream("rmsprop", g, {"learning_rate": 1.0})),
+    ]
     for fig in figs:
         assert fig.layout.title.text and all(len(t.y) for t in fig.data if t.y is not None)

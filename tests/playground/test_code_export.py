@@ -69,68 +69,118 @@ def _setups() -> dict[str, list[Setup]]:
     ravine = {"surface_params": RAVINE, "noise": 0.3, "seed": 7}
     return {
         "optax": [
-            _setup("rosenbrock", [
-                # the 2026 optimizers (optim_core.optimizers_modern) are not exported yet
-                *(_entry(n) for n in OPTIMIZERS if n not in _MODERN),
-                _entry("sgd", learning_rate=0.01),  # leaves the picture
-                _entry("adadelta", weight_decay=0.01),
-                _entry("adamw", weight_decay=0.01),
-                _entry("rmsprop", centered=1.0, learning_rate=0.005),
-            ]),
-            _setup("ravine", [
-                _entry("sgd", learning_rate=0.05),
-                _entry("momentum", learning_rate=0.03, momentum=0.8),
-                _entry("rmsprop", momentum=0.5, nesterov=1.0, eps_inside=0.0, initial_scale=0.5),
-                _entry("lion", learning_rate=0.01),
-            ], schedule=warmup, **ravine),
-            _setup("custom", [
-                _entry("adam", learning_rate=0.05),
-                _entry("radam", learning_rate=0.05, threshold=6.0),
-                _entry("adagrad", learning_rate=0.5),
-                _entry("adabelief", learning_rate=0.05),
-            ], schedule=cosine, **custom),
-            _setup("custom", [
-                _entry("adam", learning_rate=0.05),
-                _entry("adagrad", learning_rate=0.5),
-            ], schedule=step, **custom),
+            _setup(
+                "rosenbrock",
+                [
+                    # the 2026 optimizers (optim_core.optimizers_modern) are not exported yet
+                    *(_entry(n) for n in OPTIMIZERS if n not in _MODERN),
+                    _entry("sgd", learning_rate=0.01),  # leaves the picture
+                    _entry("adadelta", weight_decay=0.01),
+                    _entry("adamw", weight_decay=0.01),
+                    _entry("rmsprop", centered=1.0, learning_rate=0.005),
+                ],
+            ),
+            _setup(
+                "ravine",
+                [
+                    _entry("sgd", learning_rate=0.05),
+                    _entry("momentum", learning_rate=0.03, momentum=0.8),
+                    _entry("rmsprop", momentum=0.5, nesterov=1.0, eps_inside=0.0, initial_scale=0.5),
+                    _entry("lion", learning_rate=0.01),
+                ],
+                schedule=warmup,
+                **ravine,
+            ),
+            _setup(
+                "custom",
+                [
+                    _entry("adam", learning_rate=0.05),
+                    _entry("radam", learning_rate=0.05, threshold=6.0),
+                    _entry("adagrad", learning_rate=0.5),
+                    _entry("adabelief", learning_rate=0.05),
+                ],
+                schedule=cosine,
+                **custom,
+            ),
+            _setup(
+                "custom",
+                [
+                    _entry("adam", learning_rate=0.05),
+                    _entry("adagrad", learning_rate=0.5),
+                ],
+                schedule=step,
+                **custom,
+            ),
         ],
         "pytorch": [
-            _setup("rosenbrock", [
-                *(_entry(n, "pytorch") for n in FRAMEWORK_OPTIMIZERS["pytorch"]),
-                _entry("amsgrad", "pytorch", learning_rate=0.01),
-                _entry("adadelta", "pytorch", weight_decay=0.01),
-            ], schedule=step),
-            _setup("ravine", [
-                _entry("momentum", "pytorch", learning_rate=0.03, momentum=0.8),
-                _entry("rmsprop", "pytorch"),
-                _entry("radam", "pytorch", learning_rate=0.05),
-            ], schedule=warmup, **ravine),
-            _setup("custom", [
-                _entry("adamw", "pytorch", learning_rate=0.05, weight_decay=0.01),
-                _entry("nadam", "pytorch", learning_rate=0.05),
-                _entry("adagrad", "pytorch", learning_rate=0.5),
-                # refused: torch's RMSprop puts α outside its momentum buffer
-                _entry("rmsprop", "pytorch", momentum=0.5, centered=1.0),
-            ], schedule=cosine, **custom),
+            _setup(
+                "rosenbrock",
+                [
+                    *(_entry(n, "pytorch") for n in FRAMEWORK_OPTIMIZERS["pytorch"]),
+                    _entry("amsgrad", "pytorch", learning_rate=0.01),
+                    _entry("adadelta", "pytorch", weight_decay=0.01),
+                ],
+                schedule=step,
+            ),
+            _setup(
+                "ravine",
+                [
+                    _entry("momentum", "pytorch", learning_rate=0.03, momentum=0.8),
+                    _entry("rmsprop", "pytorch"),
+                    _entry("radam", "pytorch", learning_rate=0.05),
+                ],
+                schedule=warmup,
+                **ravine,
+            ),
+            _setup(
+                "custom",
+                [
+                    _entry("adamw", "pytorch", learning_rate=0.05, weight_decay=0.01),
+                    _entry("nadam", "pytorch", learning_rate=0.05),
+                    _entry("adagrad", "pytorch", learning_rate=0.5),
+                    # refused: torch's RMSprop puts α outside its momentum buffer
+                    _entry("rmsprop", "pytorch", momentum=0.5, centered=1.0),
+                ],
+                schedule=cosine,
+                **custom,
+            ),
         ],
         "keras": [
             _setup("rosenbrock", [_entry(n, "keras") for n in FRAMEWORK_OPTIMIZERS["keras"]], steps=60),
-            _setup("custom", [
-                _entry("adam", "keras", learning_rate=0.05),
-                _entry("rmsprop", "keras", learning_rate=0.02, momentum=0.5, centered=1.0),
-                _entry("lion", "keras", learning_rate=0.01, weight_decay=0.01),
-                # refused: Keras's SGD puts α inside its velocity
-                _entry("momentum", "keras"),
-            ], steps=60, schedule=cosine, **custom),
-            _setup("ravine", [
-                _entry("nadam", "keras", learning_rate=0.05),
-                _entry("adamax", "keras", learning_rate=0.05),
-                _entry("amsgrad", "keras", learning_rate=0.05),
-            ], steps=60, schedule=step, **ravine),
-            _setup("custom", [
-                _entry("adam", "keras", learning_rate=0.05),
-                _entry("lion", "keras", learning_rate=0.01),
-            ], steps=60, schedule=warmup, **custom),
+            _setup(
+                "custom",
+                [
+                    _entry("adam", "keras", learning_rate=0.05),
+                    _entry("rmsprop", "keras", learning_rate=0.02, momentum=0.5, centered=1.0),
+                    _entry("lion", "keras", learning_rate=0.01, weight_decay=0.01),
+                    # refused: Keras's SGD puts α inside its velocity
+                    _entry("momentum", "keras"),
+                ],
+                steps=60,
+                schedule=cosine,
+                **custom,
+            ),
+            _setup(
+                "ravine",
+                [
+                    _entry("nadam", "keras", learning_rate=0.05),
+                    _entry("adamax", "keras", learning_rate=0.05),
+                    _entry("amsgrad", "keras", learning_rate=0.05),
+                ],
+                steps=60,
+                schedule=step,
+                **ravine,
+            ),
+            _setup(
+                "custom",
+                [
+                    _entry("adam", "keras", learning_rate=0.05),
+                    _entry("lion", "keras", learning_rate=0.01),
+                ],
+                steps=60,
+                schedule=warmup,
+                **custom,
+            ),
         ],
     }
 
@@ -183,21 +233,27 @@ def script_results(tmp_path_factory):
             path.write_text(text, encoding="utf-8")
             surface_paths.append(str(path))
         processes[framework] = subprocess.Popen(
-            [sys.executable, "-c", _DRIVER, *paths, "--surfaces", *surface_paths], cwd=root, env=env,
+            [sys.executable, "-c", _DRIVER, *paths, "--surfaces", *surface_paths],
+            cwd=root,
+            env=env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     # the float64 references, computed while the frameworks run
-    references = {(framework, i, j): _replay(setup, entry)
-                  for framework, setups in SETUPS.items() for i, setup in enumerate(setups)
-                  for j, entry in enumerate(setup.optimizers)
-                  if ce.optimizer_support(entry.name, dict(entry.hparams), framework, entry.preset,
-                                          setup.schedule).ok}
+    references = {
+        (framework, i, j): _replay(setup, entry)
+        for framework, setups in SETUPS.items()
+        for i, setup in enumerate(setups)
+        for j, entry in enumerate(setup.optimizers)
+        if ce.optimizer_support(entry.name, dict(entry.hparams), framework, entry.preset, setup.schedule).ok
+    }
     results = {}
     for framework, process in processes.items():
         out, err = process.communicate(timeout=900)
         assert process.returncode == 0, f"{framework} scripts failed:\n{err[-3000:]}"
         line = next(x for x in out.splitlines() if x.startswith("RESULTS"))
-        results[framework] = json.loads(line[len("RESULTS"):])
+        results[framework] = json.loads(line[len("RESULTS") :])
     return results, texts, references
 
 
@@ -246,15 +302,24 @@ def _replay(setup: Setup, entry: OptimizerEntry) -> tuple[np.ndarray, int | None
     hp = resolve_hparams(entry.name, dict(entry.hparams), entry.preset)
     with jax.enable_x64(True):
         params = {k: jnp.float64(v) for k, v in surface.resolve_params(dict(setup.surface_params)).items()}
-        path, loss = _scan(surface.fn, entry.name, {k: jnp.float64(v) for k, v in hp.items()},
-                           jnp.asarray(setup.resolved_start(), jnp.float64), jnp.asarray(_noise(setup)),
-                           jnp.asarray(_factors(setup.schedule, setup.steps)), params)
+        path, loss = _scan(
+            surface.fn,
+            entry.name,
+            {k: jnp.float64(v) for k, v in hp.items()},
+            jnp.asarray(setup.resolved_start(), jnp.float64),
+            jnp.asarray(_noise(setup)),
+            jnp.asarray(_factors(setup.schedule, setup.steps)),
+            params,
+        )
         path, loss = np.asarray(path), np.asarray(loss)
     assert path.dtype == np.float64
     path = np.concatenate([[setup.resolved_start()], path])
     with np.errstate(invalid="ignore"):
-        bad = (~np.isfinite(loss) | ~np.isfinite(path[1:]).all(axis=1)
-               | (np.abs(path[1:]) > divergence_bound(surface)).any(axis=1))
+        bad = (
+            ~np.isfinite(loss)
+            | ~np.isfinite(path[1:]).all(axis=1)
+            | (np.abs(path[1:]) > divergence_bound(surface)).any(axis=1)
+        )
     if bad.any():
         k = int(bad.argmax()) + 1
         return path[k - 1], k, path
@@ -275,8 +340,9 @@ def test_scripts_reproduce_the_playground(script_results, framework):
     for i, (setup, ran) in enumerate(zip(SETUPS[framework], results[framework][0])):
         assert len(ran) == len(setup.optimizers)
         for j, (entry, (label, final, diverged_at, note)) in enumerate(zip(setup.optimizers, ran)):
-            code = ce.optimizer_support(entry.name, dict(entry.hparams), framework, entry.preset,
-                                        setup.schedule)
+            code = ce.optimizer_support(
+                entry.name, dict(entry.hparams), framework, entry.preset, setup.schedule
+            )
             if not code.ok:
                 assert final is None and code.refusal in note, (label, note)
                 continue
@@ -285,8 +351,10 @@ def test_scripts_reproduce_the_playground(script_results, framework):
             error = _close(ours, np.asarray(final))
             worst[0] = max(worst[0], error)
             if diverged_at != ours_diverged or not error <= RTOL:
-                failures.append(f"{setup.surface} {label}: script {final} (left at {diverged_at}), "
-                                f"ours {ours.tolist()} (left at {ours_diverged}), error {error:.1e}")
+                failures.append(
+                    f"{setup.surface} {label}: script {final} (left at {diverged_at}), "
+                    f"ours {ours.tolist()} (left at {ours_diverged}), error {error:.1e}"
+                )
     assert not failures, "\n".join(failures)
     print(f"{framework}: {len(checked)} optimizers matched, worst relative difference {worst[0]:.1e}")
     # every optimizer the framework has was run and matched
@@ -332,10 +400,18 @@ def test_the_float64_reference_is_the_engine(script_results):
         for i, setup in enumerate(setups):
             surface = setup.resolved_surface()
             trajectories = run_batch(
-                surface, [RunConfig(e.name, dict(e.hparams), e.preset, setup.resolved_start())
-                          for e in setup.optimizers],
-                steps=setup.steps, seed=setup.seed, noise=setup.noise, schedule=setup.schedule,
-                surface_params=dict(setup.surface_params), record="path")
+                surface,
+                [
+                    RunConfig(e.name, dict(e.hparams), e.preset, setup.resolved_start())
+                    for e in setup.optimizers
+                ],
+                steps=setup.steps,
+                seed=setup.seed,
+                noise=setup.noise,
+                schedule=setup.schedule,
+                surface_params=dict(setup.surface_params),
+                record="path",
+            )
             for j, (entry, trajectory) in enumerate(zip(setup.optimizers, trajectories)):
                 if (framework, i, j) not in references:
                     continue
@@ -376,9 +452,12 @@ def test_scripts_are_standalone_python_with_a_main(script_results):
     _, texts, _ = script_results
     for (framework, i), text in texts.items():
         tree = ast.parse(text)
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree)
-                    if isinstance(node, (ast.Import, ast.ImportFrom))
-                    for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module)])}
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+            for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module)])
+        }
         assert imported <= {"math", "os", "numpy", "jax", "optax", "torch", "keras"}, imported
         assert 'if __name__ == "__main__":' in text
         assert f"STEPS = {SETUPS[framework][i].steps}" in text
@@ -400,8 +479,16 @@ def test_custom_formula_is_translated_from_the_tree_not_pasted():
         _, code = ce.formula_code(FORMULA, framework)
         names = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
         assert names <= {"x", "y", "jnp", "jax", "torch", "_softplus"}, names
-    for hostile in ["__import__('os').system('echo hi')", "x.__class__", "x\n)\nimport os", "x; y",
-                    "'''", "lambda: 1", "[x for x in y]", "9**9**9**9"]:
+    for hostile in [
+        "__import__('os').system('echo hi')",
+        "x.__class__",
+        "x\n)\nimport os",
+        "x; y",
+        "'''",
+        "lambda: 1",
+        "[x for x in y]",
+        "9**9**9**9",
+    ]:
         with pytest.raises(ExpressionError):
             ce.formula_code(hostile, "optax")
         setup = _setup("custom", [_entry("sgd")], expression=hostile)
@@ -418,8 +505,10 @@ def test_formula_code_matches_the_app_surface():
     rng = np.random.default_rng(0)
     xs, ys = rng.uniform(-3, 3, 50), rng.uniform(-3, 3, 50)
     with jax.enable_x64(True):
-        f = eval(compile(ast.parse(f"lambda x, y: {code}", mode="eval"), "<test>", "eval"),  # noqa: S307
-                 {"jnp": jnp, "jax": jax})
+        f = eval(
+            compile(ast.parse(f"lambda x, y: {code}", mode="eval"), "<test>", "eval"),  # noqa: S307
+            {"jnp": jnp, "jax": jax},
+        )
         values = np.asarray(f(jnp.asarray(xs), jnp.asarray(ys)))
     np.testing.assert_allclose(values, parsed.numpy_fn(xs, ys), rtol=1e-12)
 

@@ -55,6 +55,7 @@ def state_with(**changes) -> cmp.CompareState:
 
 # --- link codec -----------------------------------------------------------------------------
 
+
 def test_empty_link_gives_the_defaults_and_a_short_link() -> None:
     state, warnings = cmp.from_query({})
     assert warnings == []
@@ -65,14 +66,22 @@ def test_empty_link_gives_the_defaults_and_a_short_link() -> None:
 
 def test_a_changed_state_round_trips_through_the_link() -> None:
     state = cmp.CompareState(
-        setup=Setup(surface="ravine", surface_params={"condition": 20.0}, steps=300, noise=0.1,
-                    seed=4, start=(1.0, -2.0),
-                    optimizers=(OptimizerEntry.default("sgd"), OptimizerEntry.default("lion"))),
+        setup=Setup(
+            surface="ravine",
+            surface_params={"condition": 20.0},
+            steps=300,
+            noise=0.1,
+            seed=4,
+            start=(1.0, -2.0),
+            optimizers=(OptimizerEntry.default("sgd"), OptimizerEntry.default("lion")),
+        ),
         panels="sweep",
-        sweep=cmp.SweepSpec(OptimizerEntry("momentum", {"learning_rate": 0.01, "momentum": 0.5}),
-                            "momentum", (0.0, 0.7)),
-        heatmap=cmp.HeatmapSpec(OptimizerEntry.default("rmsprop"), "decay", "learning_rate",
-                                (0.5, 0.95), (1e-4, 0.1), 7, "steps"),
+        sweep=cmp.SweepSpec(
+            OptimizerEntry("momentum", {"learning_rate": 0.01, "momentum": 0.5}), "momentum", (0.0, 0.7)
+        ),
+        heatmap=cmp.HeatmapSpec(
+            OptimizerEntry.default("rmsprop"), "decay", "learning_rate", (0.5, 0.95), (1e-4, 0.1), 7, "steps"
+        ),
         basin=cmp.BasinSpec(OptimizerEntry("sgd", {"learning_rate": 0.01}), 32, "loss"),
         tol=1e-4,
     )
@@ -85,32 +94,37 @@ def test_a_changed_state_round_trips_through_the_link() -> None:
 def test_defaults_that_depend_on_the_optimizer_are_not_dropped_from_the_link() -> None:
     # Sweeping momentum's μ with the default values: the reader must infer the same hparam
     # and values from the optimizer alone, or the link must carry them.
-    state = state_with(panels="sweep", sweep=cmp.SweepSpec(OptimizerEntry.default("momentum"),
-                                                          "learning_rate", (0.001, 0.002)))
+    state = state_with(
+        panels="sweep",
+        sweep=cmp.SweepSpec(OptimizerEntry.default("momentum"), "learning_rate", (0.001, 0.002)),
+    )
     back, warnings = cmp.from_query(cmp.to_query(state))
     assert warnings == []
     assert back.sweep == state.sweep
 
 
-@pytest.mark.parametrize("key, value, check", [
-    ("cmp.hm.n", "999", lambda s: s.heatmap.resolution == cmp.MAX_HEATMAP_RES),
-    ("cmp.bm.n", "-3", lambda s: s.basin.resolution == cmp.MIN_BASIN_RES),
-    ("cmp.bm.n", "lots", lambda s: s.basin.resolution == cmp.BasinSpec().resolution),
-    ("cmp.hm", "sgd", lambda s: s.heatmap.entry.name == "adam"),  # sgd has one axis only
-    ("cmp.hm", "adam(b1=7)", lambda s: s.heatmap.entry.hparams["b1"] <= 0.9999),
-    ("cmp.hm", "nonsense!!", lambda s: s.heatmap.entry.name == "adam"),
-    ("cmp.hm.xr", "1,0.1", lambda s: s.heatmap.x_range == cmp.default_range("adam", "learning_rate")),
-    ("cmp.hm.xr", "abc", lambda s: s.heatmap.x_range == cmp.default_range("adam", "learning_rate")),
-    ("cmp.hm.y", "learning_rate", lambda s: s.heatmap.y != s.heatmap.x),
-    ("cmp.hm.z", "colour", lambda s: s.heatmap.metric == "loss"),
-    ("cmp.sw.vals", "a,5", lambda s: s.sweep.values == cmp.SweepSpec().values),
-    ("cmp.sw.hp", "zeta", lambda s: s.sweep.hparam == "b1"),
-    ("cmp.panels", "grid", lambda s: s.panels == "optimizers"),
-    ("cmp.tol", "-1", lambda s: s.tol == cmp.TOL_RANGE[0]),
-    ("cmp.zz", "1", lambda s: s == cmp.CompareState()),
-    ("cmp.sw", "x" * 3000, lambda s: s.sweep == cmp.SweepSpec()),
-    ("steps", "10**9", lambda s: s.setup.steps == 500),
-])
+@pytest.mark.parametrize(
+    "key, value, check",
+    [
+        ("cmp.hm.n", "999", lambda s: s.heatmap.resolution == cmp.MAX_HEATMAP_RES),
+        ("cmp.bm.n", "-3", lambda s: s.basin.resolution == cmp.MIN_BASIN_RES),
+        ("cmp.bm.n", "lots", lambda s: s.basin.resolution == cmp.BasinSpec().resolution),
+        ("cmp.hm", "sgd", lambda s: s.heatmap.entry.name == "adam"),  # sgd has one axis only
+        ("cmp.hm", "adam(b1=7)", lambda s: s.heatmap.entry.hparams["b1"] <= 0.9999),
+        ("cmp.hm", "nonsense!!", lambda s: s.heatmap.entry.name == "adam"),
+        ("cmp.hm.xr", "1,0.1", lambda s: s.heatmap.x_range == cmp.default_range("adam", "learning_rate")),
+        ("cmp.hm.xr", "abc", lambda s: s.heatmap.x_range == cmp.default_range("adam", "learning_rate")),
+        ("cmp.hm.y", "learning_rate", lambda s: s.heatmap.y != s.heatmap.x),
+        ("cmp.hm.z", "colour", lambda s: s.heatmap.metric == "loss"),
+        ("cmp.sw.vals", "a,5", lambda s: s.sweep.values == cmp.SweepSpec().values),
+        ("cmp.sw.hp", "zeta", lambda s: s.sweep.hparam == "b1"),
+        ("cmp.panels", "grid", lambda s: s.panels == "optimizers"),
+        ("cmp.tol", "-1", lambda s: s.tol == cmp.TOL_RANGE[0]),
+        ("cmp.zz", "1", lambda s: s == cmp.CompareState()),
+        ("cmp.sw", "x" * 3000, lambda s: s.sweep == cmp.SweepSpec()),
+        ("steps", "10**9", lambda s: s.setup.steps == 500),
+    ],
+)
 def test_bad_link_values_fall_back_with_a_warning(key: str, value: str, check) -> None:
     state, warnings = cmp.from_query({key: value})
     assert warnings, f"{key}={value!r} gave no warning"
@@ -142,6 +156,7 @@ def test_check_range() -> None:
 
 # --- small multiples ------------------------------------------------------------------------
 
+
 def test_panels_are_one_batched_run(engine_calls) -> None:
     state = state_with()
     result = cmp.run_panels(state)
@@ -168,9 +183,11 @@ def test_sweep_panels_vary_only_the_swept_value() -> None:
 
 # --- sensitivity heatmap --------------------------------------------------------------------
 
+
 def momentum_heatmap_state(metric: str = "loss") -> cmp.CompareState:
-    spec = cmp.HeatmapSpec(OptimizerEntry.default("momentum"), "learning_rate", "momentum",
-                           (1e-4, 0.05), (0.0, 0.9), 5, metric)
+    spec = cmp.HeatmapSpec(
+        OptimizerEntry.default("momentum"), "learning_rate", "momentum", (1e-4, 0.05), (0.0, 0.9), 5, metric
+    )
     return state_with(heatmap=spec)
 
 
@@ -196,8 +213,12 @@ def test_heatmap_cells_match_single_runs_and_mark_divergence() -> None:
     assert result.diverged[-1, -1]
     assert not result.diverged[:, 0].any()
     for i, j in ((0, 0), (2, 3), (4, 1)):
-        single = run("rosenbrock", "momentum", {"learning_rate": result.x_values[j],
-                                                "momentum": result.y_values[i]}, steps=STEPS)
+        single = run(
+            "rosenbrock",
+            "momentum",
+            {"learning_rate": result.x_values[j], "momentum": result.y_values[i]},
+            steps=STEPS,
+        )
         assert (single.diverged_at is not None) == bool(result.diverged[i, j])
         if single.diverged_at is None:
             assert result.final_loss[i, j] == pytest.approx(float(single.loss[-1]), rel=1e-4)
@@ -212,8 +233,11 @@ def test_steps_heatmap_marks_diverged_cells_apart_from_never_arrived() -> None:
     state = momentum_heatmap_state("steps")
     result = cmp.run_heatmap(state)
     fig = cmp.heatmap_fig(result, "steps")
-    marks = [t for t in fig.data if t.name == "diverged" and t.mode == "markers"
-             and t.x is not None and t.x[0] is not None]
+    marks = [
+        t
+        for t in fig.data
+        if t.name == "diverged" and t.mode == "markers" and t.x is not None and t.x[0] is not None
+    ]
     assert len(marks) == 1
     assert len(marks[0].x) == int(result.diverged.sum())
 
@@ -222,11 +246,11 @@ def test_default_star_only_inside_the_grid() -> None:
     result = cmp.run_heatmap(momentum_heatmap_state())
     assert result.default_point() == (OPTIMIZERS["momentum"].defaults["learning_rate"], 0.9)
     narrow = momentum_heatmap_state().heatmap
-    outside = state_with(heatmap=cmp.HeatmapSpec(narrow.entry, narrow.x, narrow.y, (0.01, 0.05),
-                                                 (0.0, 0.5), 3, "loss"))
+    outside = state_with(
+        heatmap=cmp.HeatmapSpec(narrow.entry, narrow.x, narrow.y, (0.01, 0.05), (0.0, 0.5), 3, "loss")
+    )
     assert cmp.run_heatmap(outside).default_point() is None
-    star = [t for t in cmp.heatmap_fig(cmp.run_heatmap(outside), "loss").data
-            if t.name == "default setting"]
+    star = [t for t in cmp.heatmap_fig(cmp.run_heatmap(outside), "loss").data if t.name == "default setting"]
     assert star == []
 
 
@@ -246,8 +270,13 @@ def test_heatmap_downloads_parse() -> None:
     state = momentum_heatmap_state()
     result = cmp.run_heatmap(state)
     rows = list(csv.DictReader(io.StringIO(cmp.rows_csv(cmp.heatmap_rows(result)))))
-    assert len(rows) == 25 and set(rows[0]) == {"learning_rate", "momentum", "final_loss",
-                                                 "steps_to_tol", "diverged_at"}
+    assert len(rows) == 25 and set(rows[0]) == {
+        "learning_rate",
+        "momentum",
+        "final_loss",
+        "steps_to_tol",
+        "diverged_at",
+    }
     diverged_rows = [r for r in rows if r["diverged_at"]]
     assert len(diverged_rows) == int(result.diverged.sum())
     data = json.loads(cmp.heatmap_json(result, state))  # strict JSON: NaN became null
@@ -256,11 +285,14 @@ def test_heatmap_downloads_parse() -> None:
 
 # --- basin map ------------------------------------------------------------------------------
 
+
 def basin_state(surface: str = "himmelblau") -> cmp.CompareState:
-    return state_with(setup=Setup(surface=surface, steps=STEPS),
-                      basin=cmp.BasinSpec(OptimizerEntry("adam", {**OPTIMIZERS["adam"].defaults,
-                                                                  "learning_rate": 0.1}), 9,
-                                          "minimum"))
+    return state_with(
+        setup=Setup(surface=surface, steps=STEPS),
+        basin=cmp.BasinSpec(
+            OptimizerEntry("adam", {**OPTIMIZERS["adam"].defaults, "learning_rate": 0.1}), 9, "minimum"
+        ),
+    )
 
 
 def test_basin_labels_match_single_runs(engine_calls) -> None:

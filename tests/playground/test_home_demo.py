@@ -20,16 +20,16 @@ def _variants(sgd_lr: float):
     for factor in (0.9, 1.1):
         yield f"x0×{factor}", demo_setup(sgd_lr, start=(x * factor, y))
         yield f"y0×{factor}", demo_setup(sgd_lr, start=(x, y * factor))
-        fixed = {name: {**hp, "learning_rate": hp["learning_rate"] * factor}
-                 for name, hp in DEMO_FIXED.items()}
+        fixed = {
+            name: {**hp, "learning_rate": hp["learning_rate"] * factor} for name, hp in DEMO_FIXED.items()
+        }
         yield f"α×{factor}", demo_setup(sgd_lr, fixed=fixed)
 
 
 def test_demo_caption_holds_at_every_slider_value_and_nudged() -> None:
     cases = [(lr, name, setup) for lr in DEMO_SGD_RATES for name, setup in _variants(lr)]
     runs = run_setups([setup for _, _, setup in cases])
-    failures = [f"α={lr} {name}" for (lr, name, _), run in zip(cases, runs)
-                if not demo_text_holds(run, lr)]
+    failures = [f"α={lr} {name}" for (lr, name, _), run in zip(cases, runs) if not demo_text_holds(run, lr)]
     assert failures == []
 
 

@@ -43,9 +43,11 @@ def test_lesson_link_loads_cleanly_and_starts_inside_the_domain(lesson: Lesson) 
         assert claim.text in lesson.look_for
 
 
-@pytest.mark.parametrize(("lesson", "claim"), CLAIMS,
-                         ids=[f"{lesson.slug}-{i}" for lesson in LESSONS for i, _ in
-                              enumerate(lesson.claims)])
+@pytest.mark.parametrize(
+    ("lesson", "claim"),
+    CLAIMS,
+    ids=[f"{lesson.slug}-{i}" for lesson in LESSONS for i, _ in enumerate(lesson.claims)],
+)
 def test_claim_holds_at_the_setup_and_nudged_by_ten_percent(lesson, claim) -> None:
     report = check_claim(lesson, claim)
     setup = lesson_setup(lesson, claim)
@@ -63,8 +65,9 @@ def test_the_nudged_variants_are_what_the_brief_asks_for() -> None:
     assert variants["y0×1.1"].resolved_start() == pytest.approx((x, 1.1 * y))
     for base, nudged in zip(setup.optimizers, variants["lr×1.1"].optimizers):
         assert nudged.hparams["learning_rate"] == pytest.approx(1.1 * base.hparams["learning_rate"])
-        assert {k: v for k, v in nudged.hparams.items() if k != "learning_rate"} == \
-            {k: v for k, v in base.hparams.items() if k != "learning_rate"}
+        assert {k: v for k, v in nudged.hparams.items() if k != "learning_rate"} == {
+            k: v for k, v in base.hparams.items() if k != "learning_rate"
+        }
     noisy = variant_setups(lesson_setup(LESSONS_BY_SLUG["noise"]))
     assert len(noisy) == 7 * len(NOISE_SEEDS)
     assert {s.seed for _, s in noisy} == set(NOISE_SEEDS)
@@ -85,27 +88,38 @@ def test_the_batched_runs_are_the_runs_the_page_shows(slug: str) -> None:
 
 # --- the checks can fail: the same claims on setups that contradict them ------------------------
 
+
 def _with_optimizers(lesson: Lesson, *entries: str) -> dict[str, object]:
     return {**lesson.query, "o": list(entries)}
 
 
-@pytest.mark.parametrize(("slug", "entries"), [
-    # momentum at SGD's settings reaches nothing faster and SGD never zig-zags
-    ("ravine", ("sgd(learning_rate=0.005)", "momentum(learning_rate=0.0005,momentum=0.5)")),
-    # the "uncorrected" run corrected too: same first step, reaches the minimum
-    ("bias-correction", ("adam(learning_rate=0.2)", "adam(learning_rate=0.2)")),
-    # both PyTorch: no difference to see
-    ("frameworks", ("adam(learning_rate=0.05)@pytorch", "adam(learning_rate=0.05)@pytorch")),
-    # the default Adam three times: no slow ε, no wandering β₂
-    ("extreme-eps-beta2", ("adam(learning_rate=0.05)",) * 3),
-    # RMSprop given Adam's place: it does not reach the minimum
-    ("rosenbrock", ("sgd(learning_rate=0.001)", "momentum(learning_rate=0.001)",
-                    "rmsprop(learning_rate=0.005)", "rmsprop(learning_rate=0.005)")),
-    # two equal steps: neither is faster nor steadier
-    ("noise", ("sgd(learning_rate=0.3)", "sgd(learning_rate=0.3)")),
-    # SGD in momentum's place: not out within 35 steps
-    ("saddle", ("sgd(learning_rate=0.05)", "sgd(learning_rate=0.05)", "adam(learning_rate=0.05)")),
-])
+@pytest.mark.parametrize(
+    ("slug", "entries"),
+    [
+        # momentum at SGD's settings reaches nothing faster and SGD never zig-zags
+        ("ravine", ("sgd(learning_rate=0.005)", "momentum(learning_rate=0.0005,momentum=0.5)")),
+        # the "uncorrected" run corrected too: same first step, reaches the minimum
+        ("bias-correction", ("adam(learning_rate=0.2)", "adam(learning_rate=0.2)")),
+        # both PyTorch: no difference to see
+        ("frameworks", ("adam(learning_rate=0.05)@pytorch", "adam(learning_rate=0.05)@pytorch")),
+        # the default Adam three times: no slow ε, no wandering β₂
+        ("extreme-eps-beta2", ("adam(learning_rate=0.05)",) * 3),
+        # RMSprop given Adam's place: it does not reach the minimum
+        (
+            "rosenbrock",
+            (
+                "sgd(learning_rate=0.001)",
+                "momentum(learning_rate=0.001)",
+                "rmsprop(learning_rate=0.005)",
+                "rmsprop(learning_rate=0.005)",
+            ),
+        ),
+        # two equal steps: neither is faster nor steadier
+        ("noise", ("sgd(learning_rate=0.3)", "sgd(learning_rate=0.3)")),
+        # SGD in momentum's place: not out within 35 steps
+        ("saddle", ("sgd(learning_rate=0.05)", "sgd(learning_rate=0.05)", "adam(learning_rate=0.05)")),
+    ],
+)
 def test_each_check_rejects_a_setup_that_contradicts_its_claim(slug, entries) -> None:
     lesson = LESSONS_BY_SLUG[slug]
     setup, warnings = from_query(_with_optimizers(lesson, *entries))
@@ -116,14 +130,18 @@ def test_each_check_rejects_a_setup_that_contradicts_its_claim(slug, entries) ->
 CHANGED = [(lesson, claim) for lesson, claim in CLAIMS if claim.changes]
 
 
-@pytest.mark.parametrize(("lesson", "claim"), CHANGED,
-                         ids=[f"{lesson.slug}-{'-'.join(claim.changes)}" for lesson, claim in CHANGED])
+@pytest.mark.parametrize(
+    ("lesson", "claim"),
+    CHANGED,
+    ids=[f"{lesson.slug}-{'-'.join(claim.changes)}" for lesson, claim in CHANGED],
+)
 def test_claims_about_a_changed_setting_do_not_hold_without_the_change(lesson, claim) -> None:
     """'Set σ to 0', 'raise the steps', 'switch to cosine': the change is what makes them true."""
     assert not claim.check(run_setup(lesson_setup(lesson)))
 
 
 # --- what the pictures show ------------------------------------------------------------------
+
 
 def _hausdorff(a: np.ndarray, b: np.ndarray) -> float:
     a = a[np.all(np.isfinite(a), axis=1)]
@@ -159,7 +177,6 @@ def test_frameworks_lesson_reaches_the_tiny_gradient_regime() -> None:
     keras, pytorch = run.trajectories
     assert np.all(np.abs(keras.grads[0]) < 1e-6) and np.all(np.abs(keras.grads[0]) > 1e-8)
     np.testing.assert_array_equal(keras.grads[0], pytorch.grads[0])
-
 
 
 def test_noise_lesson_distance_formula() -> None:

@@ -47,6 +47,7 @@ def empty_cache() -> Any:
 
 # --- the setup and its URL ---------------------------------------------------------------------
 
+
 def test_default_setup_is_small_mlp_at_keras_defaults_with_adadelta() -> None:
     s = mp.MnistSetup()
     assert (s.model, s.data, s.epochs, s.batch_size, s.train_size) == ("mlp", "sample", 5, 64, 4000)
@@ -68,10 +69,19 @@ def test_empty_query_is_the_default() -> None:
 def test_non_default_round_trips() -> None:
     s = mp.MnistSetup(
         model="cnn",
-        optimizers=(entry("adam", "pytorch", learning_rate=0.01), entry("adam"),
-                    mp.fix_adadelta(mp.MnistSetup(optimizers=(entry("adadelta"),))).optimizers[0],
-                    entry("rmsprop", "optax"), entry("lion")),
-        epochs=7, batch_size=128, data="full", train_size=30000, seed=42)
+        optimizers=(
+            entry("adam", "pytorch", learning_rate=0.01),
+            entry("adam"),
+            mp.fix_adadelta(mp.MnistSetup(optimizers=(entry("adadelta"),))).optimizers[0],
+            entry("rmsprop", "optax"),
+            entry("lion"),
+        ),
+        epochs=7,
+        batch_size=128,
+        data="full",
+        train_size=30000,
+        seed=42,
+    )
     query = mp.to_query(s)
     assert query["o"][0] == "adam(learning_rate=0.01)@pytorch"
     assert query["o"][1] == "adam@keras"
@@ -98,50 +108,70 @@ def test_one_range_policy_with_the_playground() -> None:
     assert pg_warnings == [] and pg.optimizers[0].hparams["learning_rate"] == 50
 
 
-@pytest.mark.parametrize("query, expect, words", [
-    ({"model": "resnet"}, lambda s: s.model == "mlp", "model"),
-    ({"epochs": "999"}, lambda s: s.epochs == mp.MAX_EPOCHS, "outside"),
-    ({"epochs": "0"}, lambda s: s.epochs == 1, "outside"),
-    ({"epochs": "five"}, lambda s: s.epochs == 5, "not a whole number"),
-    ({"batch": "100"}, lambda s: s.batch_size == 128, "not one of"),
-    ({"batch": "-3"}, lambda s: s.batch_size in mp.BATCH_SIZES, "batch size"),
-    ({"n": "9000"}, lambda s: s.train_size == 8000, "more than the sample"),
-    ({"n": "100000", "data": "full"}, lambda s: s.train_size == 60000, "more than the full"),
-    ({"n": "3000"}, lambda s: s.train_size == 2000, "not one of"),
-    ({"data": "imagenet"}, lambda s: s.data == "sample", "data"),
-    ({"seed": "-1"}, lambda s: s.seed == 0, "outside"),
-    ({"seed": "1e400"}, lambda s: s.seed == 0, "not a whole number"),
-    ({"o": ["adam"] * 9}, lambda s: len(s.optimizers) == mp.MAX_OPTIMIZERS, "keeping the first 6"),
-    ({"o": ["adam", "frobnicate"]}, lambda s: [e.name for e in s.optimizers] == ["adam"],
-     "unknown"),
-    ({"o": ["adam((("]}, lambda s: s.optimizers == mp.MnistSetup().optimizers, "malformed"),
-    ({"o": ["adam(learning_rate=1e9)"]},
-     lambda s: s.optimizers[0].hparams["learning_rate"] == widget_range(
-         OPTIMIZERS["adam"].hyperparam("learning_rate"))[1], "outside"),
-    ({"o": ["adam(learning_rate=nan)"]},
-     lambda s: s.optimizers[0].hparams["learning_rate"] == pytest.approx(0.001), "not finite"),
-    ({"o": ["adam(gamma=3)"]}, lambda s: s.optimizers[0] == entry("adam"), "no hyperparameter"),
-    ({"o": ["adam@tensorflow"]}, lambda s: s.optimizers[0].preset == "optax", "preset"),
-    ({"o": ["nope", "neither"]}, lambda s: s.optimizers == mp.MnistSetup().optimizers,
-     "no usable optimizer"),
-    ({"seed": "1" * 5000}, lambda s: s.seed == 0, "seed: value"),
-])
-def test_bad_values_fall_back_with_a_warning(query: dict[str, Any], expect: Any,
-                                             words: str) -> None:
+@pytest.mark.parametrize(
+    "query, expect, words",
+    [
+        ({"model": "resnet"}, lambda s: s.model == "mlp", "model"),
+        ({"epochs": "999"}, lambda s: s.epochs == mp.MAX_EPOCHS, "outside"),
+        ({"epochs": "0"}, lambda s: s.epochs == 1, "outside"),
+        ({"epochs": "five"}, lambda s: s.epochs == 5, "not a whole number"),
+        ({"batch": "100"}, lambda s: s.batch_size == 128, "not one of"),
+        ({"batch": "-3"}, lambda s: s.batch_size in mp.BATCH_SIZES, "batch size"),
+        ({"n": "9000"}, lambda s: s.train_size == 8000, "more than the sample"),
+        ({"n": "100000", "data": "full"}, lambda s: s.train_size == 60000, "more than the full"),
+        ({"n": "3000"}, lambda s: s.train_size == 2000, "not one of"),
+        ({"data": "imagenet"}, lambda s: s.data == "sample", "data"),
+        ({"seed": "-1"}, lambda s: s.seed == 0, "outside"),
+        ({"seed": "1e400"}, lambda s: s.seed == 0, "not a whole number"),
+        ({"o": ["adam"] * 9}, lambda s: len(s.optimizers) == mp.MAX_OPTIMIZERS, "keeping the first 6"),
+        ({"o": ["adam", "frobnicate"]}, lambda s: [e.name for e in s.optimizers] == ["adam"], "unknown"),
+        ({"o": ["adam((("]}, lambda s: s.optimizers == mp.MnistSetup().optimizers, "malformed"),
+        (
+            {"o": ["adam(learning_rate=1e9)"]},
+            lambda s: (
+                s.optimizers[0].hparams["learning_rate"]
+                == widget_range(OPTIMIZERS["adam"].hyperparam("learning_rate"))[1]
+            ),
+            "outside",
+        ),
+        (
+            {"o": ["adam(learning_rate=nan)"]},
+            lambda s: s.optimizers[0].hparams["learning_rate"] == pytest.approx(0.001),
+            "not finite",
+        ),
+        ({"o": ["adam(gamma=3)"]}, lambda s: s.optimizers[0] == entry("adam"), "no hyperparameter"),
+        ({"o": ["adam@tensorflow"]}, lambda s: s.optimizers[0].preset == "optax", "preset"),
+        (
+            {"o": ["nope", "neither"]},
+            lambda s: s.optimizers == mp.MnistSetup().optimizers,
+            "no usable optimizer",
+        ),
+        ({"seed": "1" * 5000}, lambda s: s.seed == 0, "seed: value"),
+    ],
+)
+def test_bad_values_fall_back_with_a_warning(query: dict[str, Any], expect: Any, words: str) -> None:
     setup, warnings = mp.from_query(query)
     assert expect(setup), setup
     assert any(words in w for w in warnings), warnings
 
 
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
-_value = st.one_of(_text, st.sampled_from(["0", "-1", "1e9", "64", "nan", "inf", "full", "cnn",
-                                           "adam(learning_rate=1e9)@keras", "sgd@optax"]))
+_value = st.one_of(
+    _text,
+    st.sampled_from(
+        ["0", "-1", "1e9", "64", "nan", "inf", "full", "cnn", "adam(learning_rate=1e9)@keras", "sgd@optax"]
+    ),
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.dictionaries(st.sampled_from(["model", "o", "epochs", "batch", "data", "n", "seed",
-                                        "x"]),
-                       st.one_of(_value, st.lists(_value, max_size=10)), max_size=8))
+@given(
+    st.dictionaries(
+        st.sampled_from(["model", "o", "epochs", "batch", "data", "n", "seed", "x"]),
+        st.one_of(_value, st.lists(_value, max_size=10)),
+        max_size=8,
+    )
+)
 def test_any_query_gives_a_setup_inside_the_caps(query: dict[str, Any]) -> None:
     setup, warnings = mp.from_query(query)
     assert isinstance(warnings, list)
@@ -172,25 +202,33 @@ def test_key_is_canonical_json_and_changes_with_every_field() -> None:
     s = mp.MnistSetup()
     assert json.loads(s.key())["format"] == mp.SETUP_FORMAT
     assert mp.MnistSetup().key() == s.key()
-    variants = [s.with_changes(model="cnn"), s.with_changes(epochs=6), s.with_changes(seed=1),
-                s.with_changes(batch_size=32), s.with_changes(data="full"),
-                s.with_changes(train_size=2000), mp.fix_adadelta(s),
-                s.with_changes(optimizers=s.optimizers[:3]),
-                s.with_changes(optimizers=(entry("sgd", "pytorch"), *s.optimizers[1:]))]
+    variants = [
+        s.with_changes(model="cnn"),
+        s.with_changes(epochs=6),
+        s.with_changes(seed=1),
+        s.with_changes(batch_size=32),
+        s.with_changes(data="full"),
+        s.with_changes(train_size=2000),
+        mp.fix_adadelta(s),
+        s.with_changes(optimizers=s.optimizers[:3]),
+        s.with_changes(optimizers=(entry("sgd", "pytorch"), *s.optimizers[1:])),
+    ]
     keys = {v.key() for v in variants}
     assert len(keys) == len(variants) and s.key() not in keys
 
 
 def test_optimizer_configs_pass_only_what_differs_from_the_preset() -> None:
-    s = mp.MnistSetup(optimizers=(entry("adam"), entry("adam", learning_rate=0.01),
-                                  entry("rmsprop", "pytorch")))
+    s = mp.MnistSetup(
+        optimizers=(entry("adam"), entry("adam", learning_rate=0.01), entry("rmsprop", "pytorch"))
+    )
     configs = s.optimizer_configs()
     assert [(c.name, dict(c.hparams), c.preset) for c in configs] == [
-        ("adam", {}, "keras"), ("adam", {"learning_rate": 0.01}, "keras"),
-        ("rmsprop", {}, "pytorch")]
+        ("adam", {}, "keras"),
+        ("adam", {"learning_rate": 0.01}, "keras"),
+        ("rmsprop", {}, "pytorch"),
+    ]
     cfg = s.train_config()
-    assert (cfg.model, cfg.epochs, cfg.batch_size, cfg.train_size, cfg.seed) == (
-        "mlp", 5, 64, 4000, 0)
+    assert (cfg.model, cfg.epochs, cfg.batch_size, cfg.train_size, cfg.seed) == ("mlp", 5, 64, 4000, 0)
 
 
 def test_cnn_chunks_are_short_so_stop_acts_within_seconds() -> None:
@@ -208,14 +246,17 @@ def test_results_do_not_depend_on_the_chunk_size() -> None:
     from training import TrainConfig, load_sample, train
 
     data = load_sample()
-    runs = [train(["adam", "sgd"], TrainConfig(model="mlp", epochs=2, batch_size=64,
-                                               train_size=500, chunk_size=k), data)
-            for k in (50, 3)]
+    runs = [
+        train(
+            ["adam", "sgd"],
+            TrainConfig(model="mlp", epochs=2, batch_size=64, train_size=500, chunk_size=k),
+            data,
+        )
+        for k in (50, 3)
+    ]
     for a, b in zip(runs[0].runs, runs[1].runs, strict=True):
-        assert [e.val_loss for e in a.epochs] == pytest.approx([e.val_loss for e in b.epochs],
-                                                               rel=1e-5)
-        assert [e.train_loss for e in a.epochs] == pytest.approx(
-            [e.train_loss for e in b.epochs], rel=1e-5)
+        assert [e.val_loss for e in a.epochs] == pytest.approx([e.val_loss for e in b.epochs], rel=1e-5)
+        assert [e.train_loss for e in a.epochs] == pytest.approx([e.train_loss for e in b.epochs], rel=1e-5)
 
 
 def test_snapshots_are_kept_only_within_the_budget() -> None:
@@ -227,12 +268,12 @@ def test_snapshots_are_kept_only_within_the_budget() -> None:
 
 def test_estimate_grows_with_the_work() -> None:
     s = mp.MnistSetup()
-    assert mp.estimate_seconds(s.with_changes(epochs=10)) == pytest.approx(
-        2 * mp.estimate_seconds(s))
+    assert mp.estimate_seconds(s.with_changes(epochs=10)) == pytest.approx(2 * mp.estimate_seconds(s))
     assert mp.estimate_seconds(s.with_changes(model="cnn")) > 10 * mp.estimate_seconds(s)
 
 
 # --- Adadelta -------------------------------------------------------------------------------------
+
 
 def test_adadelta_at_keras_defaults_needs_the_fix_and_the_fix_sets_lr_one() -> None:
     s = mp.MnistSetup()
@@ -248,6 +289,7 @@ def test_adadelta_at_keras_defaults_needs_the_fix_and_the_fix_sets_lr_one() -> N
 
 # --- widget state ---------------------------------------------------------------------------------
 
+
 def seeded(setup: mp.MnistSetup | None = None) -> dict[str, Any]:
     state: dict[str, Any] = {}
     mp.seed_widgets(state, setup or mp.MnistSetup())
@@ -259,8 +301,15 @@ def ids(state: dict[str, Any]) -> list[int]:
 
 
 def test_widgets_round_trip_a_setup() -> None:
-    s = mp.MnistSetup(model="cnn", optimizers=(entry("adam", "pytorch", b1=0.8), entry("sgd")),
-                      epochs=3, batch_size=32, data="full", train_size=15000, seed=9)
+    s = mp.MnistSetup(
+        model="cnn",
+        optimizers=(entry("adam", "pytorch", b1=0.8), entry("sgd")),
+        epochs=3,
+        batch_size=32,
+        data="full",
+        train_size=15000,
+        seed=9,
+    )
     state = seeded(s)
     assert mp.widgets_seeded(state)
     assert mp.read_setup(state) == s
@@ -325,6 +374,7 @@ def test_fix_adadelta_widgets_only_touches_adadelta() -> None:
 
 # --- the cache -----------------------------------------------------------------------------------
 
+
 def fake_outcome(snapshot_mb: float = 0.0, seed: int = 0) -> mp.Outcome:
     run = RunResult("adam", "Adam", {}, "keras")
     if snapshot_mb:
@@ -354,17 +404,18 @@ def test_cache_is_bounded_by_snapshot_bytes_but_keeps_the_newest() -> None:
 
 # --- tables --------------------------------------------------------------------------------------
 
+
 def fake_result(stopped_after: int | None = None) -> TrainResult:
     runs = []
     for label, accs in (("SGD", [0.5, 0.6]), ("Adam", [0.8, 0.9])):
-        r = RunResult(label.lower(), label, {}, "keras", initial_val_loss=2.3,
-                      initial_val_acc=0.1)
+        r = RunResult(label.lower(), label, {}, "keras", initial_val_loss=2.3, initial_val_acc=0.1)
         for i, acc in enumerate(accs, 1):
             batches = stopped_after if (stopped_after and i == 2) else 7
             r.epochs.append(EpochRecord(i, 1.0 / i, acc, 1.5 / i, acc, 0.25, 0.01, batches))
         runs.append(r)
-    return TrainResult(TrainConfig(epochs=3), "sample", "", 500, 2000, 7, runs,
-                       stopped=stopped_after is not None)
+    return TrainResult(
+        TrainConfig(epochs=3), "sample", "", 500, 2000, 7, runs, stopped=stopped_after is not None
+    )
 
 
 def test_summary_frame() -> None:
@@ -391,13 +442,15 @@ def test_epoch_frames_like_the_article() -> None:
 def test_a_partial_epoch_is_labelled() -> None:
     frame = mp.epoch_frame(fake_result(stopped_after=3), "val_acc")
     assert frame["epoch"].iloc[-1] == "2 (partial: 3 of 7 batches)"
-    text = mp.stop_message(mp.Outcome(mp.MnistSetup(), fake_result(stopped_after=3),
-                                      stop_reason="you pressed Stop"))
+    text = mp.stop_message(
+        mp.Outcome(mp.MnistSetup(), fake_result(stopped_after=3), stop_reason="you pressed Stop")
+    )
     assert "because you pressed Stop" in text
     assert "1 of 3 epochs finished" in text and "3 of 7 batches" in text
 
 
 # --- training jobs (real, tiny) ------------------------------------------------------------------
+
 
 def tiny(*names: str, **changes: Any) -> mp.MnistSetup:
     return mp.MnistSetup(optimizers=tuple(entry(n) for n in names), **{**TINY, **changes})
@@ -428,6 +481,7 @@ def test_stop_during_training_keeps_the_partial_epoch(monkeypatch: pytest.Monkey
         def chunk(done: int, total: int) -> bool:
             jobs[0].request_stop()  # the student presses Stop while this chunk trains
             return on_chunk(done, total)
+
         return real_train(opts, config, data, callback=callback, on_chunk=chunk)
 
     monkeypatch.setattr(mj, "train", train_with_stop)
@@ -455,6 +509,7 @@ def test_stop_after_an_epoch_keeps_the_finished_epochs(monkeypatch: pytest.Monke
         def epoch_done(progress: Any) -> bool:
             jobs[0].request_stop()
             return callback(progress)
+
         return real_train(opts, config, data, callback=epoch_done, on_chunk=on_chunk)
 
     monkeypatch.setattr(mj, "train", train_with_stop)
@@ -488,6 +543,7 @@ def test_an_unwatched_job_stops_by_itself(monkeypatch: pytest.MonkeyPatch) -> No
         def chunk(done: int, total: int) -> bool:
             jobs[0].last_seen = time.monotonic() - mp.ORPHAN_TIMEOUT_S - 1
             return on_chunk(done, total)
+
         return real_train(opts, config, data, callback=callback, on_chunk=chunk)
 
     monkeypatch.setattr(mj, "train", train_unwatched)
@@ -510,6 +566,7 @@ def _slowed_train(monkeypatch: pytest.MonkeyPatch, started: threading.Event) -> 
             started.set()
             time.sleep(0.02)
             return on_chunk(done, total)
+
         return real_train(opts, config, data, callback=callback, on_chunk=chunk)
 
     monkeypatch.setattr(mj, "train", slowed)
@@ -533,8 +590,7 @@ def test_a_job_stops_when_its_session_is_gone(monkeypatch: pytest.MonkeyPatch) -
     connected.set()
     _slowed_train(monkeypatch, started)
     # 20 epochs of 500 batches: 200 chunks of >= 20 ms each, far longer than the grace.
-    job = mp.start_job(tiny("adam", train_size=8000, batch_size=16, epochs=20),
-                       alive=connected.is_set)
+    job = mp.start_job(tiny("adam", train_size=8000, batch_size=16, epochs=20), alive=connected.is_set)
     assert started.wait(240), "training did not start"
     assert job.running and mp.running_jobs() == 1
     connected.clear()
@@ -551,8 +607,7 @@ def test_a_short_disconnect_does_not_stop_the_job(monkeypatch: pytest.MonkeyPatc
     job = mp.TrainingJob(tiny("adam"), alive=lambda: state["connected"])
     state = {"connected": True}
     clock = [1000.0]
-    monkeypatch.setattr(mj, "time", type("FakeTime", (), {"monotonic": staticmethod(
-        lambda: clock[0])}))
+    monkeypatch.setattr(mj, "time", type("FakeTime", (), {"monotonic": staticmethod(lambda: clock[0])}))
     assert not job.session_gone()
     state["connected"] = False
     assert not job.session_gone()  # just disconnected
@@ -576,8 +631,7 @@ def test_a_failing_alive_check_counts_as_gone(monkeypatch: pytest.MonkeyPatch) -
     assert not mp.TrainingJob(tiny("adam")).session_gone()  # no check given: never gone
 
 
-def test_a_queued_job_of_a_closed_session_leaves_the_queue(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_queued_job_of_a_closed_session_leaves_the_queue(monkeypatch: pytest.MonkeyPatch) -> None:
     """Both slots are busy; a third visitor queues, then closes the tab: the queued job ends
     without training, and the busy slots are untouched."""
     monkeypatch.setattr(mj, "DISCONNECT_GRACE_S", 0.2)
@@ -674,19 +728,23 @@ def test_no_thread_keeps_a_job_name_after_the_job_in_a_fresh_process() -> None:
             time.sleep(0.05)
         print("LEFT", left)
     """)
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                         text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "LEFT []" in out.stdout, out.stdout[-500:]
 
 
 def test_format_duration() -> None:
-    assert [mp.format_duration(s) for s in (0.2, 42, 300, 10800)] == ["1 s", "42 s", "5 min",
-                                                                       "3.0 h"]
+    assert [mp.format_duration(s) for s in (0.2, 42, 300, 10800)] == ["1 s", "42 s", "5 min", "3.0 h"]
 
 
-def test_full_set_without_network_fails_with_a_clear_message(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_set_without_network_fails_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_network(*args: Any, **kwargs: Any) -> Any:
         raise DownloadError("could not download train-images-idx3-ubyte.gz from any mirror")
 
@@ -722,8 +780,7 @@ def test_jobs_beyond_the_slots_wait_their_turn(monkeypatch: pytest.MonkeyPatch) 
     while sum(j.phase == mp.QUEUED for j in jobs) != 1 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert [j.phase for j in jobs].count(mp.QUEUED) == 1
-    assert "Waiting for a free slot" in mp.progress_text(next(j for j in jobs
-                                                              if j.phase == mp.QUEUED))
+    assert "Waiting for a free slot" in mp.progress_text(next(j for j in jobs if j.phase == mp.QUEUED))
     release.set()
     assert all(j.wait(30) for j in jobs)
     assert mp.running_jobs() == 0
@@ -755,22 +812,32 @@ def fake_landscape(paths: dict[str, list[list[float]]]) -> Any:
     from training import Landscape
 
     arrays = {k: np.asarray(v, float) for k, v in paths.items()}
-    return Landscape(np.linspace(-1, 1, 5), np.linspace(-1, 1, 5), np.ones((5, 5)), arrays,
-                     {k: np.ones(len(v)) for k, v in arrays.items()},
-                     {k: np.zeros(len(v)) for k, v in arrays.items()},
-                     {k: list(range(len(v))) for k, v in arrays.items()}, (0.8, 0.1),
-                     "final weights of Adam", "filter", 100)
+    return Landscape(
+        np.linspace(-1, 1, 5),
+        np.linspace(-1, 1, 5),
+        np.ones((5, 5)),
+        arrays,
+        {k: np.ones(len(v)) for k, v in arrays.items()},
+        {k: np.zeros(len(v)) for k, v in arrays.items()},
+        {k: list(range(len(v))) for k, v in arrays.items()},
+        (0.8, 0.1),
+        "final weights of Adam",
+        "filter",
+        100,
+    )
 
 
 def test_hidden_paths_are_found_and_explained() -> None:
     """As in the default run: SGD moves along Momentum's line but less far (drawn first, it is
     covered), Adadelta stays at the start; Adam is visible."""
-    land = fake_landscape({
-        "SGD": [[0.5, 0.5], [0.45, 0.4], [0.4, 0.3]],
-        "Momentum": [[0.5, 0.5], [0.3, 0.1], [0.2, -0.1]],
-        "Adam": [[0.5, 0.5], [0.0, 0.3], [-0.5, 0.0]],
-        "Adadelta": [[0.5, 0.5], [0.5, 0.501], [0.501, 0.502]],
-    })
+    land = fake_landscape(
+        {
+            "SGD": [[0.5, 0.5], [0.45, 0.4], [0.4, 0.3]],
+            "Momentum": [[0.5, 0.5], [0.3, 0.1], [0.2, -0.1]],
+            "Adam": [[0.5, 0.5], [0.0, 0.3], [-0.5, 0.0]],
+            "Adadelta": [[0.5, 0.5], [0.5, 0.501], [0.501, 0.502]],
+        }
+    )
     hidden = mp.hidden_paths(land)
     assert hidden == {"SGD": "Momentum", "Adadelta": "start"}
     note = mp.hidden_paths_note(hidden)
@@ -787,9 +854,17 @@ def test_paths_apart_are_not_hidden() -> None:
 
 def test_the_page_logic_never_imports_streamlit() -> None:
     """Jobs learn about sessions only through the alive() the page hands them."""
-    code = ("import sys, json, playground.mnist_page, playground.adam_demo; "
-            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('streamlit'))))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import sys, json, playground.mnist_page, playground.adam_demo; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('streamlit'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []

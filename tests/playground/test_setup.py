@@ -39,11 +39,17 @@ from playground.setup import (
 from surfaces import SURFACES
 
 # Derandomized: the same examples on every run, so CI never flakes on a rare corner.
-PROPERTY = settings(max_examples=150, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
-VALID_FORMULAS = ("x**2 + 3*y**2", "sin(x)*cos(y) + 0.1*(x**2 + y**2)", "(1 - x)**2 + abs(y)",
-                  "log(1 + x**2 + y**2)", "tanh(x)*y + 0.5*y**2")
+VALID_FORMULAS = (
+    "x**2 + 3*y**2",
+    "sin(x)*cos(y) + 0.1*(x**2 + y**2)",
+    "(1 - x)**2 + abs(y)",
+    "log(1 + x**2 + y**2)",
+    "tanh(x)*y + 0.5*y**2",
+)
 
 
 def _short(value: float) -> float:
@@ -93,14 +99,23 @@ def setups(draw: st.DrawFn) -> Setup:
     )
     optimizers = tuple(draw(st.lists(entries(), min_size=1, max_size=MAX_OPTIMIZERS)))
     classroom = draw(st.booleans())
-    hidden = tuple(draw(st.lists(st.sampled_from(sorted(HIDEABLE_CONTROLS)), unique=True))) \
-        if classroom else ()
+    hidden = (
+        tuple(draw(st.lists(st.sampled_from(sorted(HIDEABLE_CONTROLS)), unique=True))) if classroom else ()
+    )
     return Setup(
-        surface=surface, expression=expression, surface_params=params,
+        surface=surface,
+        expression=expression,
+        surface_params=params,
         noise=_within(draw(st.floats(0.0, 10.0)), 0.0, 10.0),
-        seed=draw(st.integers(0, 2**31 - 1)), steps=steps, start=start, schedule=schedule,
-        optimizers=optimizers, focus=draw(st.integers(0, len(optimizers) - 1)),
-        scrub=draw(st.integers(0, steps)), classroom=classroom, hidden=hidden,
+        seed=draw(st.integers(0, 2**31 - 1)),
+        steps=steps,
+        start=start,
+        schedule=schedule,
+        optimizers=optimizers,
+        focus=draw(st.integers(0, len(optimizers) - 1)),
+        scrub=draw(st.integers(0, steps)),
+        classroom=classroom,
+        hidden=hidden,
     )
 
 
@@ -131,6 +146,7 @@ def assert_valid(setup: Setup) -> None:
 
 
 # --- round trips ---------------------------------------------------------------------------
+
 
 def test_default_setup_round_trips_through_the_url() -> None:
     assert from_query(to_query(Setup())) == (Setup(), [])
@@ -190,23 +206,27 @@ def test_url_keeps_only_changed_hyperparameters() -> None:
 
 # --- clamping and caps -----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("query", "check"), [
-    ({"steps": "1"}, lambda s: s.steps == MIN_STEPS),
-    ({"steps": "100000"}, lambda s: s.steps == MAX_STEPS),
-    ({"noise": "50"}, lambda s: s.noise == 10.0),
-    ({"noise": "-3"}, lambda s: s.noise == 0.0),
-    ({"o": "adam(learning_rate=1e9)"}, lambda s: s.optimizers[0].hparams["learning_rate"] == 100.0),
-    # A linear slider's range (b1: 0..0.999), not the wider valid range (0..0.9999).
-    ({"o": "adam(b1=1.5)"}, lambda s: s.optimizers[0].hparams["b1"] == 0.999),
-    ({"o": "momentum(momentum=0.9999)"}, lambda s: s.optimizers[0].hparams["momentum"] == 0.999),
-    ({"o": "sgd(learning_rate=-1)"}, lambda s: s.optimizers[0].hparams["learning_rate"] == 1e-12),
-    ({"s": "ravine", "sp.condition": "1e9"}, lambda s: s.surface_params["condition"] == 1000.0),
-    ({"x0": "1e300", "y0": "-1e300"}, lambda s: s.start == (30.0, -30.0)),  # 10 x rosenbrock box
-    ({"focus": "99"}, lambda s: s.focus == 3),
-    ({"steps": "100", "scrub": "400"}, lambda s: s.scrub == 100),
-    ({"sched": "step", "sched.decay_every": "0"}, lambda s: s.schedule.decay_every == 1),
-    ({"sched": "step", "sched.decay_rate": "7"}, lambda s: s.schedule.decay_rate == 1.0),
-])
+
+@pytest.mark.parametrize(
+    ("query", "check"),
+    [
+        ({"steps": "1"}, lambda s: s.steps == MIN_STEPS),
+        ({"steps": "100000"}, lambda s: s.steps == MAX_STEPS),
+        ({"noise": "50"}, lambda s: s.noise == 10.0),
+        ({"noise": "-3"}, lambda s: s.noise == 0.0),
+        ({"o": "adam(learning_rate=1e9)"}, lambda s: s.optimizers[0].hparams["learning_rate"] == 100.0),
+        # A linear slider's range (b1: 0..0.999), not the wider valid range (0..0.9999).
+        ({"o": "adam(b1=1.5)"}, lambda s: s.optimizers[0].hparams["b1"] == 0.999),
+        ({"o": "momentum(momentum=0.9999)"}, lambda s: s.optimizers[0].hparams["momentum"] == 0.999),
+        ({"o": "sgd(learning_rate=-1)"}, lambda s: s.optimizers[0].hparams["learning_rate"] == 1e-12),
+        ({"s": "ravine", "sp.condition": "1e9"}, lambda s: s.surface_params["condition"] == 1000.0),
+        ({"x0": "1e300", "y0": "-1e300"}, lambda s: s.start == (30.0, -30.0)),  # 10 x rosenbrock box
+        ({"focus": "99"}, lambda s: s.focus == 3),
+        ({"steps": "100", "scrub": "400"}, lambda s: s.scrub == 100),
+        ({"sched": "step", "sched.decay_every": "0"}, lambda s: s.schedule.decay_every == 1),
+        ({"sched": "step", "sched.decay_rate": "7"}, lambda s: s.schedule.decay_rate == 1.0),
+    ],
+)
 def test_out_of_range_values_are_clamped_with_a_warning(query: dict[str, str], check: Any) -> None:
     setup, warnings = from_query(query)
     assert check(setup), setup
@@ -251,24 +271,41 @@ HOSTILE_QUERIES: list[dict[str, Any]] = [
     {"s": "custom", "f": "lambda: 0"},
     {"s": "../../etc/passwd"},
     {"s": "Rosenbrock"},
-    {"steps": "nan"}, {"steps": "inf"}, {"steps": "1e9"}, {"steps": "-0"}, {"steps": "5.5"},
+    {"steps": "nan"},
+    {"steps": "inf"},
+    {"steps": "1e9"},
+    {"steps": "-0"},
+    {"steps": "5.5"},
     {"steps": "99999999999999999999999"},
-    {"noise": "nan"}, {"noise": "-inf"}, {"noise": "1e999"}, {"noise": "0x10"},
-    {"seed": "-1"}, {"seed": str(2**64)}, {"seed": "abc"},
-    {"x0": "nan", "y0": "inf"}, {"x0": "1e308"}, {"y0": "2"},
+    {"noise": "nan"},
+    {"noise": "-inf"},
+    {"noise": "1e999"},
+    {"noise": "0x10"},
+    {"seed": "-1"},
+    {"seed": str(2**64)},
+    {"seed": "abc"},
+    {"x0": "nan", "y0": "inf"},
+    {"x0": "1e308"},
+    {"y0": "2"},
     {"o": "adam(learning_rate=nan,b1=inf,b2=-inf)"},
     {"o": ["bogus", "adam((("]},
     {"o": "sgd(learning_rate=1e999)@evil"},
     {"o": "adam(learning_rate)"},
     {"o": "adam(__class__=1,learning_rate=0.1)"},
     {"o": "adam(bias_correction=maybe)"},
-    {"o": ""}, {"o": []}, {"o": ["", " ", "@"]},
+    {"o": ""},
+    {"o": []},
+    {"o": ["", " ", "@"]},
     {"o": "adam(" + ",".join(f"p{i}=1" for i in range(200)) + ")"},
-    {"sched": "exponential"}, {"sched": "step", "sched.decay_rate": "0"},
+    {"sched": "exponential"},
+    {"sched": "step", "sched.decay_rate": "0"},
     {"sched": "warmup", "sched.warmup_steps": "1e5"},
     {"s": "ravine", "sp.condition": "nan", "sp.angle": "1e9", "sp.__dict__": "1"},
     {"sp.condition": "10"},  # rosenbrock has no parameters
-    {"focus": "-1"}, {"scrub": "1e9"}, {"classroom": "maybe"}, {"hide": "everything,surface"},
+    {"focus": "-1"},
+    {"scrub": "1e9"},
+    {"classroom": "maybe"},
+    {"hide": "everything,surface"},
     {"unknown": "1", "javascript:alert(1)": "x"},
 ]
 
@@ -297,17 +334,25 @@ def test_unknown_optimizer_is_dropped_and_the_rest_kept() -> None:
 
 
 BAD_UPLOADS: list[str | bytes] = [
-    b"", b"\xff\xfe\x00garbage", "not json", "[]", "42", "null", '"setup"',
+    b"",
+    b"\xff\xfe\x00garbage",
+    "not json",
+    "[]",
+    "42",
+    "null",
+    '"setup"',
     json.dumps({"format": "something-else@9", "steps": 100}),
     json.dumps({"steps": "many", "noise": None, "start": "here", "schedule": [1, 2]}),
-    json.dumps({"optimizers": "adam"}), json.dumps({"optimizers": [None, 3, "adam"]}),
+    json.dumps({"optimizers": "adam"}),
+    json.dumps({"optimizers": [None, 3, "adam"]}),
     json.dumps({"optimizers": [{"name": "adam", "hparams": {"learning_rate": "NaN"}}]}),
     json.dumps({"surface": "custom", "expression": "__import__('os')"}),
     json.dumps({"surface": "custom", "expression": 12}),
     json.dumps({"start": [1e400, 0]}).replace("Infinity", "1e400"),
     '{"start": [NaN, Infinity]}',
     json.dumps({"hidden": "surface", "classroom": "yes please"}),
-    json.dumps({"steps": True}), json.dumps({"seed": 1.5}),
+    json.dumps({"steps": True}),
+    json.dumps({"seed": 1.5}),
 ]
 
 
@@ -318,11 +363,14 @@ def test_bad_uploads_give_a_message(text: str | bytes) -> None:
     assert warnings, f"{str(text)[:60]!r} was accepted silently"
 
 
-@pytest.mark.parametrize("bad", [
-    lambda: from_query({"sched.bogus": "1"}),
-    lambda: from_json(json.dumps({"optimizers": [{"name": "adam", "hparams": [1, 2]}]})),
-    lambda: from_json(json.dumps({"surface": "ravine", "surface_params": [1]})),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda: from_query({"sched.bogus": "1"}),
+        lambda: from_json(json.dumps({"optimizers": [{"name": "adam", "hparams": [1, 2]}]})),
+        lambda: from_json(json.dumps({"surface": "ravine", "surface_params": [1]})),
+    ],
+)
 def test_ignored_structures_are_reported(bad: Any) -> None:
     setup, warnings = bad()
     assert_valid(setup)
@@ -337,20 +385,79 @@ def test_deeply_nested_upload_gives_a_message() -> None:
 
 # --- random junk (hypothesis) ------------------------------------------------------------------
 
-KNOWN_KEYS = ["s", "f", "noise", "seed", "steps", "x0", "y0", "sched", "o", "focus", "scrub",
-              "classroom", "hide", "sp.condition", "sp.angle", "sched.decay_rate",
-              "sched.decay_every", "sched.final_fraction", "sched.warmup_steps", "lesson"]
-NASTY = ["nan", "NaN", "inf", "-inf", "1e999", "-1e308", "1e-400", "0", "-0", "1", "0.5", "500",
-         "5000", "5001", "adam", "custom", "ravine", "rosenbrock", "x**2+y**2",
-         "__import__('os')", "9**9**9", "adam(learning_rate=nan)", "adam(b1=2)@keras",
-         "sgd(learning_rate=0.1)@pytorch", "rmsprop(((", "surface,steps", "true", "", " ", "∞",
-         "１２", "1_000", "0x1f", "1e3", "step", "cosine", "\x00", "%00", "'; DROP TABLE"]
-values = st.one_of(st.sampled_from(NASTY), st.text(max_size=30),
-                   st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                   st.integers(-(2**70), 2**70).map(str))
+KNOWN_KEYS = [
+    "s",
+    "f",
+    "noise",
+    "seed",
+    "steps",
+    "x0",
+    "y0",
+    "sched",
+    "o",
+    "focus",
+    "scrub",
+    "classroom",
+    "hide",
+    "sp.condition",
+    "sp.angle",
+    "sched.decay_rate",
+    "sched.decay_every",
+    "sched.final_fraction",
+    "sched.warmup_steps",
+    "lesson",
+]
+NASTY = [
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "1e999",
+    "-1e308",
+    "1e-400",
+    "0",
+    "-0",
+    "1",
+    "0.5",
+    "500",
+    "5000",
+    "5001",
+    "adam",
+    "custom",
+    "ravine",
+    "rosenbrock",
+    "x**2+y**2",
+    "__import__('os')",
+    "9**9**9",
+    "adam(learning_rate=nan)",
+    "adam(b1=2)@keras",
+    "sgd(learning_rate=0.1)@pytorch",
+    "rmsprop(((",
+    "surface,steps",
+    "true",
+    "",
+    " ",
+    "∞",
+    "１２",
+    "1_000",
+    "0x1f",
+    "1e3",
+    "step",
+    "cosine",
+    "\x00",
+    "%00",
+    "'; DROP TABLE",
+]
+values = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(max_size=30),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(2**70), 2**70).map(str),
+)
 query_values = st.one_of(values, st.lists(values, max_size=12))
-queries = st.dictionaries(st.one_of(st.sampled_from(KNOWN_KEYS), st.text(max_size=12)),
-                          query_values, max_size=12)
+queries = st.dictionaries(
+    st.one_of(st.sampled_from(KNOWN_KEYS), st.text(max_size=12)), query_values, max_size=12
+)
 
 
 @PROPERTY
@@ -367,16 +474,27 @@ def test_random_links_never_raise(query: dict[str, Any]) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False)
-    | st.integers(-(2**64), 2**64) | st.sampled_from(NASTY) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers(-(2**64), 2**64)
+    | st.sampled_from(NASTY)
+    | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
     max_leaves=20,
 )
 json_fields = st.sampled_from(sorted(to_dict(Setup())) + ["optimizers", "hparams"])
 json_docs = st.dictionaries(json_fields, json_values, max_size=10) | st.fixed_dictionaries(
-    {"optimizers": st.lists(st.dictionaries(st.sampled_from(["name", "preset", "hparams"]),
-                                            json_values | st.sampled_from(sorted(OPTIMIZERS))),
-                            max_size=10)})
+    {
+        "optimizers": st.lists(
+            st.dictionaries(
+                st.sampled_from(["name", "preset", "hparams"]),
+                json_values | st.sampled_from(sorted(OPTIMIZERS)),
+            ),
+            max_size=10,
+        )
+    }
+)
 
 
 @PROPERTY
@@ -398,10 +516,13 @@ def test_random_uploads_reach_a_fixed_point(doc: dict[str, Any]) -> None:
 def test_divergence_messages_say_escaped_on_surfaces_without_a_minimum() -> None:
     from playground.compute import divergence_messages, run_setup
 
-    saddle = Setup(surface="saddle", steps=300, start=(1.0, 0.01),
-                   optimizers=(OptimizerEntry("sgd", {"learning_rate": 0.1}),))
-    bowl = Setup(surface="rosenbrock", steps=100,
-                 optimizers=(OptimizerEntry("sgd", {"learning_rate": 0.5}),))
+    saddle = Setup(
+        surface="saddle",
+        steps=300,
+        start=(1.0, 0.01),
+        optimizers=(OptimizerEntry("sgd", {"learning_rate": 0.1}),),
+    )
+    bowl = Setup(surface="rosenbrock", steps=100, optimizers=(OptimizerEntry("sgd", {"learning_rate": 0.5}),))
     (escaped,) = divergence_messages(run_setup(saddle))
     (diverged,) = divergence_messages(run_setup(bowl))
     assert "escaped downhill" in escaped and "smaller α" not in escaped
@@ -413,8 +534,12 @@ def test_compare_explains_a_divergence_as_the_playground_does() -> None:
     from playground import compare as cmp
     from playground.compute import divergence_messages
 
-    saddle = Setup(surface="saddle", steps=300, start=(1.0, 0.01),
-                   optimizers=(OptimizerEntry("sgd", {"learning_rate": 0.1}),))
+    saddle = Setup(
+        surface="saddle",
+        steps=300,
+        start=(1.0, 0.01),
+        optimizers=(OptimizerEntry("sgd", {"learning_rate": 0.1}),),
+    )
     (message,) = divergence_messages(cmp.run_panels(cmp.CompareState(setup=saddle)))
     assert "escaped downhill" in message and "smaller α" not in message
 

@@ -41,25 +41,25 @@ REFERENCE = {
     "monkey_saddle": lambda x, y, p: x**3 - 3 * x * y**2,
     "noisy_bowl": lambda x, y, p: (x**2 + y**2) / 2,
     "ravine": _ravine,
-    "beale": lambda x, y, p: (1.5 - x + x * y) ** 2
-    + (2.25 - x + x * y**2) ** 2
-    + (2.625 - x + x * y**3) ** 2,
+    "beale": lambda x, y, p: (
+        (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+    ),
     "himmelblau": lambda x, y, p: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
-    "rastrigin": lambda x, y, p: 20
-    + (x**2 - 10 * np.cos(2 * np.pi * x))
-    + (y**2 - 10 * np.cos(2 * np.pi * y)),
-    "ackley": lambda x, y, p: -20 * np.exp(-0.2 * np.sqrt(0.5 * (x**2 + y**2)))
-    - np.exp(0.5 * (np.cos(2 * np.pi * x) + np.cos(2 * np.pi * y)))
-    + np.e
-    + 20,
+    "rastrigin": lambda x, y, p: (
+        20 + (x**2 - 10 * np.cos(2 * np.pi * x)) + (y**2 - 10 * np.cos(2 * np.pi * y))
+    ),
+    "ackley": lambda x, y, p: (
+        -20 * np.exp(-0.2 * np.sqrt(0.5 * (x**2 + y**2)))
+        - np.exp(0.5 * (np.cos(2 * np.pi * x) + np.cos(2 * np.pi * y)))
+        + np.e
+        + 20
+    ),
     "booth": lambda x, y, p: (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2,
     "goldstein_price": lambda x, y, p: (
-        1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2)
-    )
-    * (30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2)),
-    "six_hump_camel": lambda x, y, p: (4 - 2.1 * x**2 + x**4 / 3) * x**2
-    + x * y
-    + (-4 + 4 * y**2) * y**2,
+        (1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2))
+        * (30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2))
+    ),
+    "six_hump_camel": lambda x, y, p: (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2,
 }
 
 # Published global minima and minimum values (Himmelblau: all four).
@@ -116,9 +116,7 @@ def _grad(surface: Surface, points, params: dict[str, float], dtype=np.float64) 
     batch = np.atleast_2d(points)
     with jax.enable_x64(dtype == np.float64):
         p = {k: jnp.asarray(v, dtype) for k, v in surface.resolve_params(params).items()}
-        grads = jax.vmap(jax.grad(surface.loss_xy), in_axes=(0, None))(
-            jnp.asarray(_pad(batch), dtype), p
-        )
+        grads = jax.vmap(jax.grad(surface.loss_xy), in_axes=(0, None))(jnp.asarray(_pad(batch), dtype), p)
         grads = np.asarray(grads, np.float64)[: len(batch)]
     return grads if points.ndim == 2 else grads[0]
 
@@ -239,9 +237,7 @@ def test_each_minimum_is_a_minimum(name):
         assert np.all(np.linalg.norm(_grad(surface, surface.minima, params), axis=1) < 1e-3)
         for mx, my in surface.minima:
             centre = float(_value64(surface, mx, my, params))
-            ring = _value64(
-                surface, mx + radius * np.cos(angles), my + radius * np.sin(angles), params
-            )
+            ring = _value64(surface, mx + radius * np.cos(angles), my + radius * np.sin(angles), params)
             assert np.all(ring >= centre - 1e-12), f"{name}: lower point next to {(mx, my)}"
             assert centre == pytest.approx(published_value, abs=1e-4)
             value32 = float(surface.value(mx, my, params))
@@ -333,8 +329,7 @@ def test_functions_work_elementwise_on_grids(name):
     assert values.shape == (5, 7) and values.dtype == np.float32
     assert np.all(np.isfinite(values))
     grid_x, grid_y = np.meshgrid(row.astype(np.float32), column.astype(np.float32))
-    expected = REFERENCE[name](grid_x.astype(np.float64), grid_y.astype(np.float64),
-                               surface.default_params())
+    expected = REFERENCE[name](grid_x.astype(np.float64), grid_y.astype(np.float64), surface.default_params())
     np.testing.assert_allclose(values, expected, rtol=2e-5, atol=2e-4)
 
 

@@ -98,9 +98,7 @@ def test_gradient_of_custom_surface_matches_finite_differences_in_float64():
 
     def reference(x, y):
         return (
-            np.exp(-(x**2) / 4) * np.sin(2 * y)
-            + np.sqrt(1 + x**2) * np.log(2 + np.cos(y))
-            - min(x, y) ** 2
+            np.exp(-(x**2) / 4) * np.sin(2 * y) + np.sqrt(1 + x**2) * np.log(2 + np.cos(y)) - min(x, y) ** 2
         )
 
     surface = from_expression(text)
@@ -359,9 +357,7 @@ def test_surface_latex_and_description():
 
 
 def _close_sets(found, expected, tol):
-    return len(found) == len(expected) and all(
-        min(math.dist(e, f) for f in found) < tol for e in expected
-    )
+    return len(found) == len(expected) and all(min(math.dist(e, f) for f in found) < tol for e in expected)
 
 
 def test_minimum_of_a_shifted_bowl():

@@ -42,11 +42,14 @@ def test_the_300_character_exp_chain_is_refused_before_anything_is_built(monkeyp
     assert built == []  # refused on the tree: no grid, no estimate, nothing for JAX to compile
 
 
-@pytest.mark.parametrize("text", [
-    "+".join(["exp(x)"] * 43),  # 300 characters of exp(x) terms
-    "sin(" * 59 + "x" + ")" * 59,
-    "+".join(f"exp(tanh({0.1 + 0.01 * k:.2f}*x))" for k in range(24)),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "+".join(["exp(x)"] * 43),  # 300 characters of exp(x) terms
+        "sin(" * 59 + "x" + ")" * 59,
+        "+".join(f"exp(tanh({0.1 + 0.01 * k:.2f}*x))" for k in range(24)),
+    ],
+)
 def test_other_long_chains_of_functions_are_refused(text):
     with pytest.raises(ExpressionError, match="too complex to draw quickly"):
         from_expression(text)
@@ -70,11 +73,24 @@ def test_the_cap_is_exact():
         from_expression(over)
 
 
-@pytest.mark.parametrize(("text", "cost"), [
-    ("x", 0), ("3*pi + e**2", 0), ("-x", 1), ("x + y", 1), ("x*y", 2), ("x/y", 2),
-    ("x**2", 4), ("x**0.5", 6), ("x**y", 10), ("2**x", 10), ("exp(x)", 5), ("max(x, 1)", 5),
-    ("exp(2*pi) * x", 2),  # constant parts cost nothing
-])
+@pytest.mark.parametrize(
+    ("text", "cost"),
+    [
+        ("x", 0),
+        ("3*pi + e**2", 0),
+        ("-x", 1),
+        ("x + y", 1),
+        ("x*y", 2),
+        ("x/y", 2),
+        ("x**2", 4),
+        ("x**0.5", 6),
+        ("x**y", 10),
+        ("2**x", 10),
+        ("exp(x)", 5),
+        ("max(x, 1)", 5),
+        ("exp(2*pi) * x", 2),  # constant parts cost nothing
+    ],
+)
 def test_formula_cost_weights(text, cost):
     assert parse_expression(text).cost == cost
 

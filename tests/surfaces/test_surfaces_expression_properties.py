@@ -104,7 +104,9 @@ def _binary(op: str, a: Formula, b: Formula) -> Formula:
     left, left_d = _wrap_if(a, a.level < level)
     right, right_d = _wrap_if(b, b.level <= level)
     return Formula(
-        f"{left}{op}{right}", f"{left_d} {op} {right_d}", level,
+        f"{left}{op}{right}",
+        f"{left_d} {op} {right_d}",
+        level,
         lambda x, y: ufunc(a.ref(x, y), b.ref(x, y)),
     )
 
@@ -119,7 +121,9 @@ def _power(a: Formula, exponent: int, caret: bool) -> Formula:
     exponent_text = str(exponent)  # "-1" is a unary minus, allowed right after ** in Python
     symbol = "^" if caret else "**"
     return Formula(
-        f"{base}**{exponent_text}", f"{base_d}{symbol}{exponent_text}", POWER,
+        f"{base}**{exponent_text}",
+        f"{base_d}{symbol}{exponent_text}",
+        POWER,
         lambda x, y: np.power(a.ref(x, y), float(exponent)),
     )
 
@@ -139,7 +143,9 @@ def _extend(children: st.SearchStrategy[Formula]) -> st.SearchStrategy[Formula]:
         st.builds(lambda n, a: _call(n, [a]), st.sampled_from(sorted(UNARY_FUNCTIONS)), children),
         st.builds(
             lambda n, a, b: _call(n, [a, b]),
-            st.sampled_from(sorted(BINARY_FUNCTIONS)), children, children,
+            st.sampled_from(sorted(BINARY_FUNCTIONS)),
+            children,
+            children,
         ),
     )
 
@@ -178,8 +184,7 @@ def test_parentheses_spaces_and_caret_do_not_change_the_meaning(formula):
     assert latex.count(r"\left") == latex.count(r"\right")
 
 
-@settings(max_examples=20, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(formulas)
 def test_generated_formulas_make_surfaces_or_say_why_not(formula):
     try:
@@ -199,9 +204,49 @@ def test_generated_formulas_make_surfaces_or_say_why_not(formula):
 # Junk: anything at all is a Surface or an ExpressionError, fast.
 
 TOKENS = [
-    "x", "y", "pi", "e", "1", "2.5", "1e3", "(", ")", "+", "-", "*", "/", "**", "^", ",", " ",
-    "sin", "log", "max", "pow", ".", "[", "]", "'", ":", "=", "lambda", "if", "else", "for",
-    "in", "__import__", "__class__", "j", "%", "<", "@", "\x00", "\u03c0", "9**9", "{", "}",
+    "x",
+    "y",
+    "pi",
+    "e",
+    "1",
+    "2.5",
+    "1e3",
+    "(",
+    ")",
+    "+",
+    "-",
+    "*",
+    "/",
+    "**",
+    "^",
+    ",",
+    " ",
+    "sin",
+    "log",
+    "max",
+    "pow",
+    ".",
+    "[",
+    "]",
+    "'",
+    ":",
+    "=",
+    "lambda",
+    "if",
+    "else",
+    "for",
+    "in",
+    "__import__",
+    "__class__",
+    "j",
+    "%",
+    "<",
+    "@",
+    "\x00",
+    "\u03c0",
+    "9**9",
+    "{",
+    "}",
 ]
 junk_texts = st.one_of(
     st.text(max_size=200),

@@ -19,8 +19,13 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
-    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: (_ for _ in ()).throw(
-        AssertionError(f"test tried to resolve a host name: {a[:1]!r}")))
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda *a, **k: (_ for _ in ()).throw(
+            AssertionError(f"test tried to resolve a host name: {a[:1]!r}")
+        ),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -50,8 +50,13 @@ def gzip_of_zeros_after(prefix: bytes, zeros: int) -> bytes:
     for _ in range(zeros >> 20):
         crc = zlib.crc32(mib, crc)
     size = len(prefix) + zeros
-    return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + head + block * (zeros >> 20) + tail
-            + struct.pack("<II", crc, size & 0xFFFFFFFF))
+    return (
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+        + head
+        + block * (zeros >> 20)
+        + tail
+        + struct.pack("<II", crc, size & 0xFFFFFFFF)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +143,12 @@ def test_compressed_input_is_capped_too(tmp_path: Path) -> None:
     body = zlib.compressobj(9, zlib.DEFLATED, -15)
     payload = idx_header((4,)) + b"\x01\x02\x03\x04"
     deflated = body.compress(payload) + body.flush()
-    blob = (b"\x1f\x8b\x08\x08\x00\x00\x00\x00\x02\xff" + name_field + deflated
-            + struct.pack("<II", zlib.crc32(payload), len(payload)))
+    blob = (
+        b"\x1f\x8b\x08\x08\x00\x00\x00\x00\x02\xff"
+        + name_field
+        + deflated
+        + struct.pack("<II", zlib.crc32(payload), len(payload))
+    )
     path = tmp_path / "long-name.gz"
     path.write_bytes(blob)
     assert gzip.decompress(blob) == payload  # a valid gzip file
@@ -155,6 +164,7 @@ def test_endless_raw_file_is_refused_after_one_byte(tmp_path: Path) -> None:
         read_idx("/dev/zero")
     fifo = tmp_path / "labels.fifo"
     os.mkfifo(fifo)
+
     def endless_writer() -> None:  # until the reader closes the pipe
         try:
             with open(fifo, "wb") as w:
@@ -233,20 +243,29 @@ def test_file_without_a_known_size_has_the_general_cap(
     monkeypatch.setattr(D, "MAX_DOWNLOAD_BYTES", 5000)
     opener = Opener(lambda: Endless(tmp_path))
     with pytest.raises(DownloadError, match="more than 5000 bytes"):
-        download_mnist(tmp_path, mirrors=["https://evil/"], opener=opener,
-                       checksums={"custom.gz": "0" * 32})
+        download_mnist(tmp_path, mirrors=["https://evil/"], opener=opener, checksums={"custom.gz": "0" * 32})
     assert opener.responses[0].largest_part <= 5000 and leftovers(tmp_path) == []
 
 
 def test_a_file_of_exactly_the_cap_is_accepted(tmp_path: Path) -> None:
     blob = b"x" * 1234
     md5 = hashlib.md5(blob).hexdigest()
-    cache = download_mnist(tmp_path, mirrors=["https://good/"], checksums={"f.gz": md5},
-                           sizes={"f.gz": 1234}, opener=lambda url, t: io.BytesIO(blob))
+    cache = download_mnist(
+        tmp_path,
+        mirrors=["https://good/"],
+        checksums={"f.gz": md5},
+        sizes={"f.gz": 1234},
+        opener=lambda url, t: io.BytesIO(blob),
+    )
     assert (cache / "f.gz").read_bytes() == blob
     with pytest.raises(DownloadError, match="more than 1233 bytes"):
-        download_mnist(tmp_path / "b", mirrors=["https://good/"], checksums={"f.gz": md5},
-                       sizes={"f.gz": 1233}, opener=lambda url, t: io.BytesIO(blob))
+        download_mnist(
+            tmp_path / "b",
+            mirrors=["https://good/"],
+            checksums={"f.gz": md5},
+            sizes={"f.gz": 1233},
+            opener=lambda url, t: io.BytesIO(blob),
+        )
 
 
 class Trickle(io.RawIOBase):
@@ -256,8 +275,14 @@ class Trickle(io.RawIOBase):
 
 def test_trickling_mirror_is_abandoned_after_the_time_cap(tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match="slower than 0 s"):
-        download_mnist(tmp_path, mirrors=["https://slow/"], opener=Opener(Trickle),
-                       checksums={"f.gz": "0" * 32}, sizes={"f.gz": 10**9}, max_seconds=0)
+        download_mnist(
+            tmp_path,
+            mirrors=["https://slow/"],
+            opener=Opener(Trickle),
+            checksums={"f.gz": "0" * 32},
+            sizes={"f.gz": 10**9},
+            max_seconds=0,
+        )
     assert leftovers(tmp_path) == []
 
 
@@ -276,9 +301,13 @@ def test_planted_cache_files_are_not_hashed_or_followed(
     hashed: list[Path] = []
     real_md5 = D._md5
     monkeypatch.setattr(D, "_md5", lambda p: hashed.append(Path(p).name) or real_md5(p))
-    download_mnist(cache, mirrors=["https://good/"], opener=lambda url, t: io.BytesIO(blob),
-                   checksums={"big.gz": md5, "link.gz": md5},
-                   sizes={"big.gz": len(blob), "link.gz": len(blob)})
+    download_mnist(
+        cache,
+        mirrors=["https://good/"],
+        opener=lambda url, t: io.BytesIO(blob),
+        checksums={"big.gz": md5, "link.gz": md5},
+        sizes={"big.gz": len(blob), "link.gz": len(blob)},
+    )
     assert "big.gz" not in hashed and "precious" not in hashed  # only the new temp files
     assert (cache / "big.gz").stat().st_size == len(blob)
     assert not (cache / "link.gz").is_symlink() and (cache / "link.gz").read_bytes() == blob

@@ -17,8 +17,9 @@ SIZE, BATCH = 3200, 32  # 100 steps: a short epoch, enough for a clear curve
 
 @pytest.fixture(scope="module")
 def sgd_sweep(sample):
-    return lr_find("sgd", model="mlp", data=sample, train_size=SIZE, batch_size=BATCH,
-                   alpha_min=1e-5, alpha_max=10.0)
+    return lr_find(
+        "sgd", model="mlp", data=sample, train_size=SIZE, batch_size=BATCH, alpha_min=1e-5, alpha_max=10.0
+    )
 
 
 def test_alpha_grows_exponentially_over_one_epoch(sgd_sweep):
@@ -56,8 +57,16 @@ def test_the_suggestion_lies_where_the_loss_decreases(sgd_sweep):
 
 
 def test_running_past_the_blowup_does_not_move_the_suggestion(sgd_sweep, sample):
-    full = lr_find("sgd", model="mlp", data=sample, train_size=SIZE, batch_size=BATCH,
-                   alpha_min=1e-5, alpha_max=10.0, stop_early=False)
+    full = lr_find(
+        "sgd",
+        model="mlp",
+        data=sample,
+        train_size=SIZE,
+        batch_size=BATCH,
+        alpha_min=1e-5,
+        alpha_max=10.0,
+        stop_early=False,
+    )
     assert len(full.alphas) == full.planned_steps and not full.stopped_early
     assert full.blowup_index == sgd_sweep.blowup_index == len(sgd_sweep.alphas) - 1
     np.testing.assert_allclose(full.losses[: len(sgd_sweep.losses)], sgd_sweep.losses, rtol=1e-6)
@@ -65,11 +74,23 @@ def test_running_past_the_blowup_does_not_move_the_suggestion(sgd_sweep, sample)
 
 
 def test_a_short_epoch_at_the_suggested_alpha_beats_alpha_min(sgd_sweep, sample):
-    runs = train([OptimizerSettings("sgd", {"learning_rate": sgd_sweep.suggestion}, "keras"),
-                  OptimizerSettings("sgd", {"learning_rate": sgd_sweep.alpha_min}, "keras")],
-                 TrainConfig(model="mlp", epochs=1, batch_size=BATCH, train_size=SIZE,
-                             val_size=500, keep_snapshots=False, parallel="sequential"),
-                 sample, labels=["suggested", "alpha_min"])
+    runs = train(
+        [
+            OptimizerSettings("sgd", {"learning_rate": sgd_sweep.suggestion}, "keras"),
+            OptimizerSettings("sgd", {"learning_rate": sgd_sweep.alpha_min}, "keras"),
+        ],
+        TrainConfig(
+            model="mlp",
+            epochs=1,
+            batch_size=BATCH,
+            train_size=SIZE,
+            val_size=500,
+            keep_snapshots=False,
+            parallel="sequential",
+        ),
+        sample,
+        labels=["suggested", "alpha_min"],
+    )
     suggested, slow = runs.run("suggested"), runs.run("alpha_min")
     drop_suggested = suggested.initial_val_loss - suggested.epochs[0].val_loss
     drop_slow = slow.initial_val_loss - slow.epochs[0].val_loss
@@ -79,8 +100,17 @@ def test_a_short_epoch_at_the_suggested_alpha_beats_alpha_min(sgd_sweep, sample)
 
 def test_new_ranges_and_seeds_do_not_recompile(sgd_sweep, sample):
     before = lr_find_mod.trace_count()
-    r = lr_find("sgd", data=sample, train_size=SIZE, batch_size=BATCH, alpha_min=1e-4,
-                alpha_max=1.0, num_batches=40, seed=3, stop_early=False)
+    r = lr_find(
+        "sgd",
+        data=sample,
+        train_size=SIZE,
+        batch_size=BATCH,
+        alpha_min=1e-4,
+        alpha_max=1.0,
+        num_batches=40,
+        seed=3,
+        stop_early=False,
+    )
     assert lr_find_mod.trace_count() == before
     assert len(r.alphas) == 40 and not r.stopped_early
     assert r.alphas[-1] == pytest.approx(1.0)
@@ -107,10 +137,18 @@ def test_blowup_is_four_times_the_best_so_far():
     assert _blowup_index(np.array([2.0, 1.0, np.nan])) == 2
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"alpha_min": 1.0, "alpha_max": 0.1}, {"alpha_min": 0.0}, {"alpha_max": 1e3},
-    {"batch_size": 0}, {"num_batches": 1}, {"optimizer": "nope"}, {"model": "nope"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"alpha_min": 1.0, "alpha_max": 0.1},
+        {"alpha_min": 0.0},
+        {"alpha_max": 1e3},
+        {"batch_size": 0},
+        {"num_batches": 1},
+        {"optimizer": "nope"},
+        {"model": "nope"},
+    ],
+)
 def test_bad_arguments_are_rejected(kwargs, sample):
     with pytest.raises(ValueError):
         lr_find(data=sample, **kwargs)

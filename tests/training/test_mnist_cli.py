@@ -19,15 +19,38 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "training", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "training", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_tiny_run_writes_json_csv_and_html(tmp_path: Path) -> None:
-    proc = run_cli("--optimizers", "adam,sgd", "--epochs", "2", "--train-size", "256",
-                   "--hp", "adam.learning_rate=0.002", "--hp", "learning_rate=0.05",
-                   "--out-json", "r.json", "--out-csv", "r.csv", "--out-figure", "r.html",
-                   "--out-landscape", "land.html", cwd=tmp_path)
+    proc = run_cli(
+        "--optimizers",
+        "adam,sgd",
+        "--epochs",
+        "2",
+        "--train-size",
+        "256",
+        "--hp",
+        "adam.learning_rate=0.002",
+        "--hp",
+        "learning_rate=0.05",
+        "--out-json",
+        "r.json",
+        "--out-csv",
+        "r.csv",
+        "--out-figure",
+        "r.html",
+        "--out-landscape",
+        "land.html",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     d = json.loads((tmp_path / "r.json").read_text())
     lr = {r["optimizer"]: r["hparams"]["learning_rate"] for r in d["runs"]}
@@ -35,7 +58,11 @@ def test_tiny_run_writes_json_csv_and_html(tmp_path: Path) -> None:
     assert d["config"]["epochs"] == 2 and d["data"]["n_train"] == 256
     rows = list(csv.DictReader((tmp_path / "r.csv").open()))
     assert [(r["optimizer"], r["epoch"]) for r in rows] == [
-        ("adam", "1"), ("adam", "2"), ("sgd", "1"), ("sgd", "2")]
+        ("adam", "1"),
+        ("adam", "2"),
+        ("sgd", "1"),
+        ("sgd", "2"),
+    ]
     assert "plotly" in (tmp_path / "r.html").read_text()[:200_000].lower()
     assert "log10 loss" in (tmp_path / "land.html").read_text()
     assert "Adam" in proc.stdout and "val acc" in proc.stdout  # the summary table
@@ -108,16 +135,41 @@ def test_article_preset_resolves_to_the_article_setup(monkeypatch, tmp_path: Pat
 def _fake_result():
     from training.train import TrainResult
 
-    epochs = [{"epoch": e, "train_loss": 1.0 / e, "train_acc": 0.5 + 0.1 * e,
-               "val_loss": 1.1 / e, "val_acc": 0.5 + 0.09 * e, "time": 0.1, "eval_time": 0.01}
-              for e in (1, 2, 3)]
-    runs = [{"optimizer": n, "label": n.title(), "hparams": {"learning_rate": 0.001},
-             "preset": "keras", "initial_val_loss": 2.3, "initial_val_acc": 0.1,
-             "epochs": epochs, "compile_time": 1.0} for n in ("adam", "sgd")]
-    return TrainResult.from_dict({
-        "config": {"model": "mlp", "epochs": 3}, "data": {"source": "sample", "note": "",
-                                                          "n_train": 8000, "n_val": 2000},
-        "steps_per_epoch": 125, "stopped": False, "wall_time": 1.0, "runs": runs})
+    epochs = [
+        {
+            "epoch": e,
+            "train_loss": 1.0 / e,
+            "train_acc": 0.5 + 0.1 * e,
+            "val_loss": 1.1 / e,
+            "val_acc": 0.5 + 0.09 * e,
+            "time": 0.1,
+            "eval_time": 0.01,
+        }
+        for e in (1, 2, 3)
+    ]
+    runs = [
+        {
+            "optimizer": n,
+            "label": n.title(),
+            "hparams": {"learning_rate": 0.001},
+            "preset": "keras",
+            "initial_val_loss": 2.3,
+            "initial_val_acc": 0.1,
+            "epochs": epochs,
+            "compile_time": 1.0,
+        }
+        for n in ("adam", "sgd")
+    ]
+    return TrainResult.from_dict(
+        {
+            "config": {"model": "mlp", "epochs": 3},
+            "data": {"source": "sample", "note": "", "n_train": 8000, "n_val": 2000},
+            "steps_per_epoch": 125,
+            "stopped": False,
+            "wall_time": 1.0,
+            "runs": runs,
+        }
+    )
 
 
 def test_curves_figure_has_four_panels_per_optimizer() -> None:
@@ -159,13 +211,16 @@ def _no_training(monkeypatch, result=None) -> list:
     return calls
 
 
-@pytest.mark.parametrize(("flag", "name", "link_name"), [
-    ("--out-json", "r.json", "r.json"),
-    ("--out-csv", "r.csv", "r.csv"),
-    ("--out-figure", "c.html", "c.html"),
-    ("--out-figure", "c.png", "c.html"),  # the HTML a failed PNG export falls back to
-    ("--out-landscape", "land.png", "land.png"),
-])
+@pytest.mark.parametrize(
+    ("flag", "name", "link_name"),
+    [
+        ("--out-json", "r.json", "r.json"),
+        ("--out-csv", "r.csv", "r.csv"),
+        ("--out-figure", "c.html", "c.html"),
+        ("--out-figure", "c.png", "c.html"),  # the HTML a failed PNG export falls back to
+        ("--out-landscape", "land.png", "land.png"),
+    ],
+)
 def test_planted_symlink_output_is_refused_before_training(
     tmp_path: Path, monkeypatch, capsys, flag: str, name: str, link_name: str
 ) -> None:
@@ -186,8 +241,19 @@ def test_outputs_replace_old_files_by_rename(tmp_path: Path, monkeypatch, capsys
     for name in ("r.json", "r.csv", "c.html"):
         (tmp_path / name).write_text("old")
         os.link(tmp_path / name, tmp_path / f"old-{name}")  # an in-place write would change it
-    code = main(["--epochs", "3", "--no-progress", "--out-json", str(tmp_path / "r.json"),
-                 "--out-csv", str(tmp_path / "r.csv"), "--out-figure", str(tmp_path / "c.html")])
+    code = main(
+        [
+            "--epochs",
+            "3",
+            "--no-progress",
+            "--out-json",
+            str(tmp_path / "r.json"),
+            "--out-csv",
+            str(tmp_path / "r.csv"),
+            "--out-figure",
+            str(tmp_path / "c.html"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert json.loads((tmp_path / "r.json").read_text())["runs"][0]["optimizer"] == "adam"
     assert (tmp_path / "r.csv").read_text().startswith("optimizer,")

@@ -184,9 +184,11 @@ def fake_mnist_files(n_train: int = 100, n_test: int = 40) -> dict[str, bytes]:
     files = {}
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         files[f"{prefix}-images-idx3-ubyte.gz"] = gzip.compress(
-            idx_bytes(rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)))
+            idx_bytes(rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        )
         files[f"{prefix}-labels-idx1-ubyte.gz"] = gzip.compress(
-            idx_bytes(rng.integers(0, 10, n, dtype=np.uint8)))
+            idx_bytes(rng.integers(0, 10, n, dtype=np.uint8))
+        )
     return files
 
 
@@ -197,8 +199,13 @@ def md5s(files: dict[str, bytes]) -> dict[str, str]:
 class FakeOpener:
     """Serves `files` for URLs under `good` mirrors; records every URL asked for."""
 
-    def __init__(self, files: dict[str, bytes], good: tuple[str, ...] = ("https://good/",),
-                 corrupt: tuple[str, ...] = (), interrupt: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        files: dict[str, bytes],
+        good: tuple[str, ...] = ("https://good/",),
+        corrupt: tuple[str, ...] = (),
+        interrupt: tuple[str, ...] = (),
+    ):
         self.files, self.good, self.corrupt, self.interrupt = files, good, corrupt, interrupt
         self.urls: list[str] = []
 
@@ -231,8 +238,9 @@ def leftovers(cache: Path) -> list[str]:
 def test_download_success_then_cached(tmp_path: Path) -> None:
     files = fake_mnist_files()
     opener = FakeOpener(files)
-    cache = download_mnist(tmp_path / "c", mirrors=["https://down/", "https://good/"],
-                           opener=opener, checksums=md5s(files))
+    cache = download_mnist(
+        tmp_path / "c", mirrors=["https://down/", "https://good/"], opener=opener, checksums=md5s(files)
+    )
     assert leftovers(cache) == sorted(files)
     for name, blob in files.items():
         assert (cache / name).read_bytes() == blob
@@ -248,16 +256,14 @@ def test_bad_checksum_leaves_no_file(tmp_path: Path) -> None:
     files = fake_mnist_files()
     opener = FakeOpener(files, good=(), corrupt=("https://evil/",))
     with pytest.raises(DownloadError, match="MD5"):
-        download_mnist(tmp_path, mirrors=["https://evil/"], opener=opener,
-                       checksums=md5s(files))
+        download_mnist(tmp_path, mirrors=["https://evil/"], opener=opener, checksums=md5s(files))
     assert leftovers(tmp_path) == []
 
 
 def test_corrupt_mirror_falls_through_to_a_good_one(tmp_path: Path) -> None:
     files = fake_mnist_files()
     opener = FakeOpener(files, corrupt=("https://evil/",))
-    download_mnist(tmp_path, mirrors=["https://evil/", "https://good/"], opener=opener,
-                   checksums=md5s(files))
+    download_mnist(tmp_path, mirrors=["https://evil/", "https://good/"], opener=opener, checksums=md5s(files))
     assert leftovers(tmp_path) == sorted(files)
 
 
@@ -265,8 +271,7 @@ def test_interrupted_download_leaves_no_partial_file(tmp_path: Path) -> None:
     files = fake_mnist_files()
     opener = FakeOpener(files, good=(), interrupt=("https://flaky/",))
     with pytest.raises(DownloadError, match="connection reset"):
-        download_mnist(tmp_path, mirrors=["https://flaky/"], opener=opener,
-                       checksums=md5s(files))
+        download_mnist(tmp_path, mirrors=["https://flaky/"], opener=opener, checksums=md5s(files))
     assert leftovers(tmp_path) == []
 
 
@@ -276,8 +281,7 @@ def test_stale_temp_files_are_cleared(tmp_path: Path) -> None:
     old.write_bytes(b"half")
     fresh.write_bytes(b"in progress elsewhere")
     os.utime(old, (0, 0))
-    download_mnist(tmp_path, mirrors=["https://good/"], opener=FakeOpener(files),
-                   checksums=md5s(files))
+    download_mnist(tmp_path, mirrors=["https://good/"], opener=FakeOpener(files), checksums=md5s(files))
     assert not old.exists() and fresh.exists()
 
 
@@ -299,8 +303,7 @@ def test_file_urls_with_the_default_opener(tmp_path: Path) -> None:
     mirror.mkdir()
     for k, v in files.items():
         (mirror / k).write_bytes(v)
-    cache = download_mnist(tmp_path / "cache", mirrors=[mirror.as_uri() + "/"],
-                           checksums=md5s(files))
+    cache = download_mnist(tmp_path / "cache", mirrors=[mirror.as_uri() + "/"], checksums=md5s(files))
     assert leftovers(cache) == sorted(files)
 
 
@@ -339,8 +342,9 @@ def test_cache_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_published_checksums_and_mirrors_look_right() -> None:
-    assert set(D.FULL_FILES) == {f"{p}-{k}-idx{d}-ubyte.gz" for p in ("train", "t10k")
-                                 for k, d in (("images", 3), ("labels", 1))}
+    assert set(D.FULL_FILES) == {
+        f"{p}-{k}-idx{d}-ubyte.gz" for p in ("train", "t10k") for k, d in (("images", 3), ("labels", 1))
+    }
     assert all(len(v) == 32 and int(v, 16) >= 0 for v in D.FULL_FILES.values())
     assert all(m.endswith("/") for m in D.MIRRORS) and len(D.MIRRORS) >= 2
     assert os.path.basename(str(SAMPLE_DIR)) == "mnist"

@@ -55,8 +55,9 @@ def test_filter_normalization_matches_filter_norms() -> None:
     for name in tree:
         w, cw = tree[name]["w"], ctree[name]["w"]
         axes = tuple(range(w.ndim - 1))
-        np.testing.assert_allclose(np.linalg.norm(w.reshape(-1, w.shape[-1]), axis=0),
-                                   np.sqrt((cw ** 2).sum(axis=axes)), rtol=1e-4)
+        np.testing.assert_allclose(
+            np.linalg.norm(w.reshape(-1, w.shape[-1]), axis=0), np.sqrt((cw**2).sum(axis=axes)), rtol=1e-4
+        )
         assert not np.any(tree[name]["b"])  # biases ignored, as in the paper
 
 
@@ -80,8 +81,18 @@ def test_loss_grid_matches_direct_evaluation(sample) -> None:
     d1, d2 = (0.01 * rng.normal(size=center.size).astype(np.float32) for _ in range(2))
     x, y = sample.x_train[:200], sample.y_train[:200]
     rows = []
-    grid = loss_grid("mlp", center, d1, d2, like, x, y, np.array([0.0, 1.0, -2.0]),
-                     np.array([0.0, 0.5]), progress=lambda done, n: rows.append((done, n)))
+    grid = loss_grid(
+        "mlp",
+        center,
+        d1,
+        d2,
+        like,
+        x,
+        y,
+        np.array([0.0, 1.0, -2.0]),
+        np.array([0.0, 0.5]),
+        progress=lambda done, n: rows.append((done, n)),
+    )
     assert grid.shape == (2, 3) and rows == [(1, 2), (2, 2)]
     from training.train import unflatten_params
 
@@ -99,8 +110,9 @@ def test_loss_grid_matches_direct_evaluation(sample) -> None:
 @pytest.mark.parametrize("normalize", ["filter", "none"])
 def test_compute_landscape_end_to_end(run, sample, normalize: str) -> None:
     ticks = []
-    land = compute_landscape(run, sample, resolution=7, subset=300, normalize=normalize,
-                             progress=lambda d, n: ticks.append(d))
+    land = compute_landscape(
+        run, sample, resolution=7, subset=300, normalize=normalize, progress=lambda d, n: ticks.append(d)
+    )
     assert land.loss.shape == (7, 7) and np.all(np.isfinite(land.loss))
     assert ticks == list(range(1, 8))
     assert set(land.paths) == {r.label for r in run.runs}

@@ -11,8 +11,9 @@ from jax.flatten_util import ravel_pytree
 from training.models import MODELS, _conv3x3_valid, get_model, loss_and_logits, n_params
 
 
-@pytest.mark.parametrize(("name", "count"), [("mlp", 784 * 256 + 256 + 256 * 10 + 10),
-                                             ("cnn", 320 + 5408 * 256 + 256 + 2570)])
+@pytest.mark.parametrize(
+    ("name", "count"), [("mlp", 784 * 256 + 256 + 256 * 10 + 10), ("cnn", 320 + 5408 * 256 + 256 + 2570)]
+)
 def test_shapes_and_parameter_counts(name: str, count: int) -> None:
     model = get_model(name)
     params = model.init(jax.random.key(0))
@@ -37,8 +38,7 @@ def test_init_is_seeded() -> None:
 def test_conv_matches_lax_convolution() -> None:
     x = jax.random.uniform(jax.random.key(0), (3, 28, 28, 1))
     w = jax.random.normal(jax.random.key(1), (3, 3, 1, 32))
-    ref = jax.lax.conv_general_dilated(x, w, (1, 1), "VALID",
-                                       dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    ref = jax.lax.conv_general_dilated(x, w, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
     np.testing.assert_allclose(_conv3x3_valid(x, w), ref, atol=1e-5)
 
 
@@ -65,13 +65,13 @@ def test_gradients_match_finite_differences(name: str, sample) -> None:
     x32 = sample.x_train[:16].astype(np.float32) / 255.0
     y = jnp.asarray(sample.y_train[:16])
     with jax.enable_x64(True):
-        params = jax.tree.map(lambda p: jnp.asarray(p, jnp.float64),
-                              model.init(jax.random.key(3)))
+        params = jax.tree.map(lambda p: jnp.asarray(p, jnp.float64), model.init(jax.random.key(3)))
         # Zero biases put every background pixel's pre-activation exactly on ReLU's kink,
         # where a central difference sees half a slope: move the biases off zero.
         for layer in params.values():
             layer["b"] = layer["b"] + 0.05 * jax.random.uniform(
-                jax.random.key(layer["b"].size), layer["b"].shape, jnp.float64, 0.2, 1.0)
+                jax.random.key(layer["b"].size), layer["b"].shape, jnp.float64, 0.2, 1.0
+            )
         x = jnp.asarray(x32, jnp.float64)
         key = jax.random.key(7)
         loss = jax.jit(lambda p: loss_and_logits(model, p, x, y, key, True)[0])
@@ -82,13 +82,12 @@ def test_gradients_match_finite_differences(name: str, sample) -> None:
         # A few coordinates of every leaf, plus the largest gradients (never all ~0 ones).
         sizes = [p.size for p in jax.tree.leaves(params)]
         starts = np.cumsum([0, *sizes[:-1]])
-        coords = [int(s + rng.integers(n))
-                  for s, n in zip(starts, sizes, strict=True) for _ in range(3)]
+        coords = [int(s + rng.integers(n)) for s, n in zip(starts, sizes, strict=True) for _ in range(3)]
         coords += [int(i) for i in np.argsort(-np.abs(np.asarray(gflat)))[:6]]
         h = 1e-6
         for i in coords:
             e = jnp.zeros_like(flat).at[i].set(h)
             fd = (loss(unravel(flat + e)) - loss(unravel(flat - e))) / (2 * h)
             assert abs(float(fd) - float(gflat[i])) <= 1e-6 + 1e-4 * abs(float(fd)), (
-                f"coordinate {i}: finite difference {float(fd):.8g}, "
-                f"autodiff {float(gflat[i]):.8g}")
+                f"coordinate {i}: finite difference {float(fd):.8g}, autodiff {float(gflat[i]):.8g}"
+            )

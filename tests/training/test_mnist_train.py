@@ -27,8 +27,9 @@ def trio(sample) -> TrainResult:
 
 def test_every_optimizer_lowers_the_loss(sample) -> None:
     # Fused: one compiled program for all 14 costs less than 14 separate compiles.
-    config = TrainConfig(model="mlp", epochs=2, train_size=640, val_size=500,
-                         parallel="fused", keep_snapshots=False)
+    config = TrainConfig(
+        model="mlp", epochs=2, train_size=640, val_size=500, parallel="fused", keep_snapshots=False
+    )
     result = train(list(OPTIMIZERS), config, sample)
     assert [r.optimizer for r in result.runs] == list(OPTIMIZERS)
     for r in result.runs:
@@ -49,16 +50,19 @@ def test_adam_mlp_reaches_93_percent_within_5_epochs(sample) -> None:
 def test_adam_cnn_reaches_96_percent_within_5_epochs(sample) -> None:
     # 125 steps an epoch at ~11 ms on 2 cores; stopping as soon as the target is reached
     # (the callback's job in the app too) keeps this to 2-3 epochs.
-    result = train(["adam"], TrainConfig(model="cnn", epochs=5, keep_snapshots=False), sample,
-                   callback=lambda p: p.result.runs[0].epochs[-1].val_acc < 0.96)
+    result = train(
+        ["adam"],
+        TrainConfig(model="cnn", epochs=5, keep_snapshots=False),
+        sample,
+        callback=lambda p: p.result.runs[0].epochs[-1].val_acc < 0.96,
+    )
     acc = result.runs[0].curve("val_acc")
     assert acc.max() >= 0.96, acc
 
 
 def test_same_seed_same_curves_other_seed_other_curves(sample, trio: TrainResult) -> None:
     again = train(["adam", "sgd", "momentum"], SMALL, sample)
-    other = train(["adam", "sgd", "momentum"], TrainConfig(**{**SMALL.__dict__, "seed": 1}),
-                  sample)
+    other = train(["adam", "sgd", "momentum"], TrainConfig(**{**SMALL.__dict__, "seed": 1}), sample)
     for a, b, c in zip(trio.runs, again.runs, other.runs, strict=True):
         for key in ("train_loss", "train_acc", "val_loss", "val_acc"):
             np.testing.assert_array_equal(a.curve(key), b.curve(key))
@@ -68,8 +72,7 @@ def test_same_seed_same_curves_other_seed_other_curves(sample, trio: TrainResult
 
 def test_parallel_modes_agree(sample, trio: TrainResult) -> None:
     for mode in ("sequential", "fused"):
-        r = train(["adam", "sgd", "momentum"], TrainConfig(**{**SMALL.__dict__,
-                                                              "parallel": mode}), sample)
+        r = train(["adam", "sgd", "momentum"], TrainConfig(**{**SMALL.__dict__, "parallel": mode}), sample)
         for a, b in zip(trio.runs, r.runs, strict=True):
             np.testing.assert_allclose(a.curve("val_loss"), b.curve("val_loss"), rtol=1e-4)
 
@@ -82,11 +85,12 @@ def test_all_optimizers_start_from_the_same_weights(trio: TrainResult) -> None:
 
 def test_changing_hyperparameters_seed_or_size_never_recompiles(sample, trio) -> None:
     before = T.trace_count("chunk"), T.trace_count("eval")
-    configs = [OptimizerSettings("adam", {"learning_rate": 0.003, "b1": 0.8}, "keras"),
-               OptimizerSettings("sgd", {"learning_rate": 0.1}, preset="pytorch"),
-               OptimizerSettings("momentum", {"momentum": 0.5}, "keras")]
-    r = train(configs, TrainConfig(**{**SMALL.__dict__, "seed": 7, "train_size": 4000}),
-              sample)
+    configs = [
+        OptimizerSettings("adam", {"learning_rate": 0.003, "b1": 0.8}, "keras"),
+        OptimizerSettings("sgd", {"learning_rate": 0.1}, preset="pytorch"),
+        OptimizerSettings("momentum", {"momentum": 0.5}, "keras"),
+    ]
+    r = train(configs, TrainConfig(**{**SMALL.__dict__, "seed": 7, "train_size": 4000}), sample)
     assert (T.trace_count("chunk"), T.trace_count("eval")) == before
     assert r.n_train == 4000 and r.steps_per_epoch == 62
     assert all(run.compile_time == 0.0 for run in r.runs)
@@ -101,8 +105,7 @@ def test_callback_false_stops_and_keeps_what_was_trained(sample) -> None:
         seen.append((progress.epoch, progress.epochs, len(progress.result.runs[0].epochs)))
         return progress.epoch < 2
 
-    r = train(["adam", "sgd"], TrainConfig(**{**SMALL.__dict__, "epochs": 5}), sample,
-              callback=callback)
+    r = train(["adam", "sgd"], TrainConfig(**{**SMALL.__dict__, "epochs": 5}), sample, callback=callback)
     assert seen == [(1, 5, 1), (2, 5, 2)]
     assert r.stopped
     assert all(len(run.epochs) == 2 for run in r.runs)
@@ -124,8 +127,12 @@ def test_on_chunk_false_stops_mid_epoch_and_records_the_partial_epoch(sample) ->
 
 def test_snapshots_every_k_batches_and_chunk_progress(sample) -> None:
     ticks: list[tuple[int, int]] = []
-    r = train(["sgd"], TrainConfig(**{**SMALL.__dict__, "snapshot_every": 4}), sample,
-              on_chunk=lambda done, total: ticks.append((done, total)))
+    r = train(
+        ["sgd"],
+        TrainConfig(**{**SMALL.__dict__, "snapshot_every": 4}),
+        sample,
+        on_chunk=lambda done, total: ticks.append((done, total)),
+    )
     # 640 / 64 = 10 batches an epoch: chunks of 4, 4, 2
     assert r.steps_per_epoch == 10
     assert r.runs[0].snapshot_steps == [0, 4, 8, 10, 14, 18, 20]
@@ -165,15 +172,17 @@ def test_diverged_run_serializes_nan_as_null(trio: TrainResult) -> None:
 
 
 def test_duplicate_optimizers_get_distinct_labels(sample) -> None:
-    r = train(["adam", OptimizerSettings("adam", {"learning_rate": 0.01}, "keras")],
-              TrainConfig(**{**SMALL.__dict__, "epochs": 1}), sample)
+    r = train(
+        ["adam", OptimizerSettings("adam", {"learning_rate": 0.01}, "keras")],
+        TrainConfig(**{**SMALL.__dict__, "epochs": 1}),
+        sample,
+    )
     assert [run.label for run in r.runs] == ["Adam", "Adam (learning_rate=0.01)"]
     assert [run.preset for run in r.runs] == ["keras", "keras"]
 
 
 def test_labels_name_the_runs(sample) -> None:
-    r = train(["sgd", "sgd"], TrainConfig(**{**SMALL.__dict__, "epochs": 1}), sample,
-              labels=["slow", None])
+    r = train(["sgd", "sgd"], TrainConfig(**{**SMALL.__dict__, "epochs": 1}), sample, labels=["slow", None])
     assert [run.label for run in r.runs] == ["slow", "SGD"]
     with pytest.raises(ValueError, match="labels"):
         train(["sgd"], SMALL, sample, labels=["a", "b"])
@@ -181,9 +190,15 @@ def test_labels_name_the_runs(sample) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch_size"), ({"model": "vgg"}, "model"),
-     ({"parallel": "gpu"}, "parallel"), ({"snapshot_every": 0}, "snapshot_every"),
-     ({"train_size": 10**6}, "train_size"), ({"batch_size": 700}, "batch_size")],
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"model": "vgg"}, "model"),
+        ({"parallel": "gpu"}, "parallel"),
+        ({"snapshot_every": 0}, "snapshot_every"),
+        ({"train_size": 10**6}, "train_size"),
+        ({"batch_size": 700}, "batch_size"),
+    ],
 )
 def test_bad_configs_raise_value_errors(sample, kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -107,8 +107,7 @@ def run(
                 m_hat, v_hat = m / (1 - b1 ** (i + 1)), v / (1 - b2 ** (i + 1))
                 step = lr / (np.sqrt(v_hat) + eps)
                 u = -step * m_hat
-                for key, val in (("m", m), ("v", v), ("m_hat", m_hat), ("v_hat", v_hat),
-                                 ("step_size", step)):
+                for key, val in (("m", m), ("v", v), ("m_hat", m_hat), ("v_hat", v_hat), ("step_size", step)):
                     internals[key][i] = val
             xy = xy + u
             if not np.all(np.isfinite(xy)) or np.max(np.abs(xy)) > bound:
@@ -118,8 +117,15 @@ def run(
     loss = np.array([_rosenbrock(p[0], p[1], {"b": 100.0}) for p in path])
     kept = {k: a for k, a in internals.items() if not np.all(np.isnan(a))}
     return Trajectory(
-        optimizer=name, label=label, hparams={"learning_rate": lr}, path=path, loss=loss,
-        grads=grads, updates=updates, lr=np.full(steps, lr), internals=kept,
+        optimizer=name,
+        label=label,
+        hparams={"learning_rate": lr},
+        path=path,
+        loss=loss,
+        grads=grads,
+        updates=updates,
+        lr=np.full(steps, lr),
+        internals=kept,
         diverged_at=diverged_at,
     )
 

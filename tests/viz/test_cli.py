@@ -25,14 +25,20 @@ from viz.colors import color_for
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = 20
-LINK = ("http://localhost:8501/playground?s=rosenbrock&o=adam(learning_rate=0.02)&o=sgd"
-        f"&steps={STEPS}")
-FLAGS = ["--surface", "rosenbrock", "--optimizers", "adam,sgd",
-         "--hp", "adam.learning_rate=0.02", "--steps", str(STEPS)]
+LINK = f"http://localhost:8501/playground?s=rosenbrock&o=adam(learning_rate=0.02)&o=sgd&steps={STEPS}"
+FLAGS = [
+    "--surface",
+    "rosenbrock",
+    "--optimizers",
+    "adam,sgd",
+    "--hp",
+    "adam.learning_rate=0.02",
+    "--steps",
+    str(STEPS),
+]
 ROWS = 2 * (STEPS + 1)  # one row per optimizer per position (start included)
 
-needs_browser = pytest.mark.skipif(not E.export_available(),
-                                   reason="no Chromium for Kaleido on this machine")
+needs_browser = pytest.mark.skipif(not E.export_available(), reason="no Chromium for Kaleido on this machine")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -72,14 +78,37 @@ def resolve(*argv: str) -> tuple[Setup, list[str]]:
 @needs_browser
 def test_every_kind_of_file_is_written_and_valid(tmp_path, capsys):
     code, out, err = run_cli(
-        capsys, "--link", LINK, "--out", tmp_path / "new" / "dir",
-        "--figures", "contour,loss", "--formats", "png,svg,pdf,html", "--gif",
-        "--data", "csv,json", "--setup-json", "--width", "400", "--height", "300", "--scale", "1")
+        capsys,
+        "--link",
+        LINK,
+        "--out",
+        tmp_path / "new" / "dir",
+        "--figures",
+        "contour,loss",
+        "--formats",
+        "png,svg,pdf,html",
+        "--gif",
+        "--data",
+        "csv,json",
+        "--setup-json",
+        "--width",
+        "400",
+        "--height",
+        "300",
+        "--scale",
+        "1",
+    )
     assert code == 0, err
     d = tmp_path / "new" / "dir"
     expected = {f"{fig}.{fmt}" for fig in ("paths", "loss") for fmt in ("png", "svg", "pdf", "html")}
-    expected |= {"animation.gif", "setup.json", "trajectories.csv", "metrics.csv",
-                 "trajectories.json", "metrics.json"}
+    expected |= {
+        "animation.gif",
+        "setup.json",
+        "trajectories.csv",
+        "metrics.csv",
+        "trajectories.json",
+        "metrics.json",
+    }
     assert {p.name for p in d.iterdir()} == expected
     # Each file is listed once, with its real size.
     listed = listed_files(out)
@@ -114,7 +143,9 @@ def test_every_kind_of_file_is_written_and_valid(tmp_path, capsys):
     setup, warnings = from_json((d / "setup.json").read_text())
     assert warnings == []
     assert [(e.name, e.hparams["learning_rate"]) for e in setup.optimizers] == [
-        ("adam", 0.02), ("sgd", 0.001)]
+        ("adam", 0.02),
+        ("sgd", 0.001),
+    ]
     assert setup.steps == STEPS
     assert "Traceback" not in err
 
@@ -130,13 +161,16 @@ def test_default_outputs_are_contour_and_loss_as_png_and_html(tmp_path, capsys, 
 
 def test_all_figures_as_html_with_the_apps_names_and_colours(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
-    code, out, err = run_cli(capsys, *FLAGS, "--figures", "all", "--formats", "html,svg",
-                             "--out", tmp_path)
+    code, out, err = run_cli(capsys, *FLAGS, "--figures", "all", "--formats", "html,svg", "--out", tmp_path)
     assert code == 0
-    titles = {"paths": "Rosenbrock", "surface-3d": "Rosenbrock: 3D view", "loss": "Loss per step",
-              "distance": "Distance to the nearest known minimum",
-              "step-length": "Step length |update| per step",
-              "animation": "Rosenbrock: press play"}
+    titles = {
+        "paths": "Rosenbrock",
+        "surface-3d": "Rosenbrock: 3D view",
+        "loss": "Loss per step",
+        "distance": "Distance to the nearest known minimum",
+        "step-length": "Step length |update| per step",
+        "animation": "Rosenbrock: press play",
+    }
     assert {p.name for p in tmp_path.iterdir()} == {f"{n}.html" for n in titles}
     for name, title in titles.items():
         html = (tmp_path / f"{name}.html").read_text()
@@ -151,8 +185,9 @@ def test_all_figures_as_html_with_the_apps_names_and_colours(tmp_path, capsys, m
 
 def test_no_chromium_still_writes_html_and_data(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
-    code, out, err = run_cli(capsys, "--link", LINK, "--out", tmp_path, "--formats", "png,svg,html",
-                             "--gif", "--data", "json")
+    code, out, err = run_cli(
+        capsys, "--link", LINK, "--out", tmp_path, "--formats", "png,svg,html", "--gif", "--data", "json"
+    )
     assert code == 0
     written = {"paths.html", "loss.html", "trajectories.json", "metrics.json"}
     assert {p.name for p in tmp_path.iterdir()} == written == set(listed_files(out))
@@ -190,8 +225,18 @@ def test_flags_link_and_setup_file_give_the_same_setup_and_data(tmp_path, capsys
 
 def test_flags_change_a_link_or_saved_setup(tmp_path):
     base, _ = resolve("--link", LINK)
-    changed, warnings = resolve("--link", LINK, "--start", "-1,1.5", "--seed", "7",
-                                "--hp", "sgd.learning_rate=0.003", "--schedule", "cosine")
+    changed, warnings = resolve(
+        "--link",
+        LINK,
+        "--start",
+        "-1,1.5",
+        "--seed",
+        "7",
+        "--hp",
+        "sgd.learning_rate=0.003",
+        "--schedule",
+        "cosine",
+    )
     assert warnings == []
     assert changed.start == (-1.0, 1.5) and changed.seed == 7
     assert changed.schedule.kind == "cosine"
@@ -202,12 +247,17 @@ def test_flags_change_a_link_or_saved_setup(tmp_path):
     # Changing a saved setup keeps every other value exactly (links round to 6 digits).
     adam = base.optimizers[0]
     odd = Setup(
-        surface="ravine", surface_params={"condition": 12.3456789}, noise=0.123456789,
-        start=(-1.23456789, 0.987654321), schedule=Schedule("step", decay_rate=0.3333333333,
-                                                            decay_every=37),
-        optimizers=(OptimizerEntry("adam", {**adam.hparams, "learning_rate": 0.0123456789,
-                                            "bias_correction": 0.0}, "keras"),
-                    OptimizerEntry.default("sgd")),
+        surface="ravine",
+        surface_params={"condition": 12.3456789},
+        noise=0.123456789,
+        start=(-1.23456789, 0.987654321),
+        schedule=Schedule("step", decay_rate=0.3333333333, decay_every=37),
+        optimizers=(
+            OptimizerEntry(
+                "adam", {**adam.hparams, "learning_rate": 0.0123456789, "bias_correction": 0.0}, "keras"
+            ),
+            OptimizerEntry.default("sgd"),
+        ),
     )
     saved = tmp_path / "setup.json"
     saved.write_text(to_json(odd))
@@ -223,10 +273,20 @@ def test_flags_change_a_link_or_saved_setup(tmp_path):
 
 
 def test_repeated_optimizers_take_numbered_hyperparameters():
-    setup, warnings = resolve("--optimizers", "adam,sgd,adam", "--hp", "adam#2.b1=0.5",
-                              "--hp", "adam.eps=1e-6", "--hp", "adam#1.bias_correction=false",
-                              "--formula", "x**2 + 3*y**2",
-                              "--start", "-1.5,2")
+    setup, warnings = resolve(
+        "--optimizers",
+        "adam,sgd,adam",
+        "--hp",
+        "adam#2.b1=0.5",
+        "--hp",
+        "adam.eps=1e-6",
+        "--hp",
+        "adam#1.bias_correction=false",
+        "--formula",
+        "x**2 + 3*y**2",
+        "--start",
+        "-1.5,2",
+    )
     assert warnings == []
     assert setup.surface == "custom" and setup.expression == "x**2 + 3*y**2"
     assert setup.start == (-1.5, 2.0)  # a negative start needs no '=' after --start
@@ -237,8 +297,7 @@ def test_repeated_optimizers_take_numbered_hyperparameters():
 
 
 def test_shared_validation_warns_and_strict_refuses(tmp_path, capsys):
-    argv = ["--link", LINK + "&noise=-3&zz=1", "--hp", "adam.nope=1", "--figures", "none",
-            "--setup-json"]
+    argv = ["--link", LINK + "&noise=-3&zz=1", "--hp", "adam.nope=1", "--figures", "none", "--setup-json"]
     code, _, err = run_cli(capsys, *argv, "--out", tmp_path / "lenient")
     assert code == 0
     # from_query's own messages, on stderr: clamped, unknown parameter, unknown hyperparameter.
@@ -252,8 +311,9 @@ def test_shared_validation_warns_and_strict_refuses(tmp_path, capsys):
 
 
 def test_divergence_is_reported_in_words(tmp_path, capsys):
-    code, _, err = run_cli(capsys, *FLAGS, "--hp", "sgd.learning_rate=1", "--figures", "none",
-                           "--data", "csv", "--out", tmp_path)
+    code, _, err = run_cli(
+        capsys, *FLAGS, "--hp", "sgd.learning_rate=1", "--figures", "none", "--data", "csv", "--out", tmp_path
+    )
     assert code == 0
     assert re.search(r"warning: SGD diverged at step \d+: try a smaller α\.", err)
 
@@ -261,26 +321,29 @@ def test_divergence_is_reported_in_words(tmp_path, capsys):
 # --- bad input: one clear line, the right exit code, nothing written ---------------------------
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--surface", "rosenbrok"], "invalid choice: 'rosenbrok'"),
-    (["--optimizers", "adam,adamm"], "unknown optimizer 'adamm'"),
-    (["--hp", "adam.learning_rate"], "is not OPTIMIZER.NAME=VALUE"),
-    (["--hp", "adam.learning_rate=(1)"], "is not OPTIMIZER.NAME=VALUE"),
-    (["--optimizers", "sgd", "--hp", "adam.learning_rate=0.1"], "there is no adam among"),
-    (["--optimizers", "adam", "--hp", "adam#2.b1=0.5"], "there are 1 adam entries"),
-    (["--start", "1"], "is not X,Y"),
-    (["--steps", "many"], "invalid int value"),
-    (["--figures", "contour,pie"], "unknown figure 'pie'"),
-    (["--formats", "jpg"], "unknown format 'jpg'"),
-    (["--scale", "0"], "must be above 0"),
-    (["--setup", "a.json", "--link", LINK], "not allowed with argument"),
-    (["--formula", "x**"], "the formula 'x**' can't be used: syntax error"),
-    (["--formula", "x + y", "--surface", "ravine"], "--formula needs --surface custom"),
-    (["--surface", "custom"], "--surface custom needs --formula"),
-    (["--link", "http://host/playground"], "the link holds no Playground setup"),
-    (["--link", "http://host/playground?s=custom&f=sin("], "the formula 'sin(' can't be used"),
-    (["--link", "?" + "&".join(f"k{i}=1" for i in range(300))], "the link can't be read"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--surface", "rosenbrok"], "invalid choice: 'rosenbrok'"),
+        (["--optimizers", "adam,adamm"], "unknown optimizer 'adamm'"),
+        (["--hp", "adam.learning_rate"], "is not OPTIMIZER.NAME=VALUE"),
+        (["--hp", "adam.learning_rate=(1)"], "is not OPTIMIZER.NAME=VALUE"),
+        (["--optimizers", "sgd", "--hp", "adam.learning_rate=0.1"], "there is no adam among"),
+        (["--optimizers", "adam", "--hp", "adam#2.b1=0.5"], "there are 1 adam entries"),
+        (["--start", "1"], "is not X,Y"),
+        (["--steps", "many"], "invalid int value"),
+        (["--figures", "contour,pie"], "unknown figure 'pie'"),
+        (["--formats", "jpg"], "unknown format 'jpg'"),
+        (["--scale", "0"], "must be above 0"),
+        (["--setup", "a.json", "--link", LINK], "not allowed with argument"),
+        (["--formula", "x**"], "the formula 'x**' can't be used: syntax error"),
+        (["--formula", "x + y", "--surface", "ravine"], "--formula needs --surface custom"),
+        (["--surface", "custom"], "--surface custom needs --formula"),
+        (["--link", "http://host/playground"], "the link holds no Playground setup"),
+        (["--link", "http://host/playground?s=custom&f=sin("], "the formula 'sin(' can't be used"),
+        (["--link", "?" + "&".join(f"k{i}=1" for i in range(300))], "the link can't be read"),
+    ],
+)
 def test_bad_input_is_a_clean_usage_error(tmp_path, capsys, argv, message):
     out_dir = tmp_path / "out"
     code, out, err = run_cli(capsys, *argv, "--out", out_dir)
@@ -289,14 +352,17 @@ def test_bad_input_is_a_clean_usage_error(tmp_path, capsys, argv, message):
     assert not out_dir.exists()
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (None, "can't read the setup file"),
-    (b"{\"surface\": ", "is not valid JSON"),
-    (b"[1, 2]", "holds no setup object"),
-    (b"\xff\xfe", "is not valid JSON"),
-    (b"{\"surface\": \"custom\", \"expression\": \"exp(\"}", "can't be used"),
-    (b" " * 300_000, "larger than 200 kB"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "can't read the setup file"),
+        (b'{"surface": ', "is not valid JSON"),
+        (b"[1, 2]", "holds no setup object"),
+        (b"\xff\xfe", "is not valid JSON"),
+        (b'{"surface": "custom", "expression": "exp("}', "can't be used"),
+        (b" " * 300_000, "larger than 200 kB"),
+    ],
+)
 def test_bad_setup_file_is_a_clean_error(tmp_path, capsys, content, message):
     path = tmp_path / "setup.json"
     if content is not None:
@@ -329,9 +395,25 @@ def test_python_dash_m_viz(tmp_path):
     """The entry point for real, once: HTML and CSV only (no browser start, no second process;
     images, errors and exit codes are covered in-process through the same main())."""
     proc = subprocess.run(
-        [sys.executable, "-m", "viz", "--link", LINK, "--out", str(tmp_path), "--figures", "loss",
-         "--formats", "html", "--data", "csv"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "viz",
+            "--link",
+            LINK,
+            "--out",
+            str(tmp_path),
+            "--figures",
+            "loss",
+            "--formats",
+            "html",
+            "--data",
+            "csv",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stderr
     assert set(listed_files(proc.stdout)) == {"loss.html", "trajectories.csv", "metrics.csv"}

@@ -91,11 +91,11 @@ def test_unparsable_link_is_a_clean_error(tmp_path, capsys, link):
 
 def test_hp_value_length_cap(tmp_path, capsys):
     ok = "0." + "1" * (cli.MAX_HP_VALUE_CHARS - 2)
-    setup, _ = cli.resolve_setup(cli.parse_args([*FLAGS, "--hp", f"adam.learning_rate={ok}",
-                                                 "--out", "unused"]))
+    setup, _ = cli.resolve_setup(
+        cli.parse_args([*FLAGS, "--hp", f"adam.learning_rate={ok}", "--out", "unused"])
+    )
     assert setup.optimizers[0].hparams["learning_rate"] == pytest.approx(0.1111111)
-    code, _, err = run_cli(capsys, *FLAGS, "--hp", f"adam.learning_rate={ok}1",
-                           "--out", tmp_path / "out")
+    code, _, err = run_cli(capsys, *FLAGS, "--hp", f"adam.learning_rate={ok}1", "--out", tmp_path / "out")
     assert code == 2 and f"longer than {cli.MAX_HP_VALUE_CHARS} characters" in err
     clean(err)
 
@@ -103,15 +103,19 @@ def test_hp_value_length_cap(tmp_path, capsys):
 # --- no silent fallback to the example formula ------------------------------------------------
 
 
-@pytest.mark.parametrize("link", [
-    "http://h/playground?s=custom&o=adam",
-    "http://h/playground?s=custom&f=&o=adam",
-    "http://h/playground?s=custom&f=%20%20&o=adam",
-    "?s=rosenbrock&s=custom",  # the last value counts, as in the app
-])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://h/playground?s=custom&o=adam",
+        "http://h/playground?s=custom&f=&o=adam",
+        "http://h/playground?s=custom&f=%20%20&o=adam",
+        "?s=rosenbrock&s=custom",  # the last value counts, as in the app
+    ],
+)
 def test_custom_surface_without_formula_in_a_link_is_refused(tmp_path, capsys, link):
-    code, out, err = run_cli(capsys, "--link", link, "--out", tmp_path / "out",
-                             "--figures", "none", "--setup-json")
+    code, out, err = run_cli(
+        capsys, "--link", link, "--out", tmp_path / "out", "--figures", "none", "--setup-json"
+    )
     assert code == 2
     assert "custom surface but gives no formula (f=)" in err and "example formula" in err
     clean(err)
@@ -129,8 +133,9 @@ def test_custom_surface_without_formula_in_a_setup_file_is_refused(tmp_path, cap
 
 
 def test_a_real_formula_still_works(tmp_path):
-    setup, warnings = cli.resolve_setup(cli.parse_args(
-        ["--link", "?s=custom&f=x%5E2%2By%5E2&o=adam", "--out", "unused"]))
+    setup, warnings = cli.resolve_setup(
+        cli.parse_args(["--link", "?s=custom&f=x%5E2%2By%5E2&o=adam", "--out", "unused"])
+    )
     assert setup.expression == "x^2+y^2" and warnings == []
 
 
@@ -159,13 +164,15 @@ def test_print_warnings_boundary(capsys):
     assert len(err.splitlines()) == cli.MAX_WARNING_LINES and "more" not in err
 
 
-@pytest.mark.parametrize("payload", ["\x1b[2J\x1b[31mRED", "a\rOVERWRITE", "\u202eevil",
-                                     "bell\x07", "\x9b31m"])
+@pytest.mark.parametrize(
+    "payload", ["\x1b[2J\x1b[31mRED", "a\rOVERWRITE", "\u202eevil", "bell\x07", "\x9b31m"]
+)
 def test_control_characters_never_reach_the_terminal(tmp_path, capsys, payload):
     from urllib.parse import quote
 
-    code, _, err = run_cli(capsys, "--link", f"?s=rosenbrock&o=adam&{quote(payload)}=1",
-                           "--strict", "--out", tmp_path / "out")
+    code, _, err = run_cli(
+        capsys, "--link", f"?s=rosenbrock&o=adam&{quote(payload)}=1", "--strict", "--out", tmp_path / "out"
+    )
     assert code == 2
     bad = {c for c in err if not c.isprintable() and c != "\n"}
     assert bad == set(), bad
@@ -181,24 +188,28 @@ def test_terminal_safe_truncates():
 
 
 def test_unrenderable_image_size_is_refused_up_front(tmp_path, capsys):
-    code, out, err = run_cli(capsys, *FLAGS, "--width", "8000", "--height", "8000", "--scale",
-                             "8", "--out", tmp_path / "out")
+    code, out, err = run_cli(
+        capsys, *FLAGS, "--width", "8000", "--height", "8000", "--scale", "8", "--out", tmp_path / "out"
+    )
     assert code == 2
     assert "64000 x 64000 pixels" in err and "lower --width, --height or --scale" in err
     clean(err)
     assert out == "" and not (tmp_path / "out").exists()  # before any work or file
 
 
-@pytest.mark.parametrize(("argv", "ok"), [
-    (["--width", "4000", "--height", "2500", "--scale", "2"], True),  # exactly 40 MP
-    (["--width", "4001", "--height", "2500", "--scale", "2"], False),
-    (["--width", "8000", "--height", "100", "--scale", "2"], True),  # 16000 px wide
-    (["--width", "8000", "--height", "100", "--scale", "2.001"], False),
-    (["--width", "8000", "--height", "2000", "--formats", "png"], False),  # PNG's scale is 2
-    (["--width", "8000", "--height", "2000", "--formats", "svg"], True),  # SVG's is 1
-    (["--height", "8000", "--formats", "pdf"], True),
-    (["--height", "8000", "--width", "8000", "--formats", "html"], False),  # bad flags anyway
-])
+@pytest.mark.parametrize(
+    ("argv", "ok"),
+    [
+        (["--width", "4000", "--height", "2500", "--scale", "2"], True),  # exactly 40 MP
+        (["--width", "4001", "--height", "2500", "--scale", "2"], False),
+        (["--width", "8000", "--height", "100", "--scale", "2"], True),  # 16000 px wide
+        (["--width", "8000", "--height", "100", "--scale", "2.001"], False),
+        (["--width", "8000", "--height", "2000", "--formats", "png"], False),  # PNG's scale is 2
+        (["--width", "8000", "--height", "2000", "--formats", "svg"], True),  # SVG's is 1
+        (["--height", "8000", "--formats", "pdf"], True),
+        (["--height", "8000", "--width", "8000", "--formats", "html"], False),  # bad flags anyway
+    ],
+)
 def test_image_size_limits(argv, ok):
     args = cli.parse_args([*FLAGS, *argv, "--out", "unused"])
     if ok:
@@ -220,8 +231,7 @@ def broken_renderer(monkeypatch):
 
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
 def test_non_image_bytes_are_an_error_and_no_file(tmp_path, capsys, broken_renderer, fmt):
-    code, out, err = run_cli(capsys, *FLAGS, "--figures", "loss", "--formats", fmt,
-                             "--out", tmp_path)
+    code, out, err = run_cli(capsys, *FLAGS, "--figures", "loss", "--formats", fmt, "--out", tmp_path)
     assert code == 1
     assert f"not a {fmt.upper()} image for loss.{fmt}" in err and "not written" in err
     clean(err)
@@ -229,8 +239,7 @@ def test_non_image_bytes_are_an_error_and_no_file(tmp_path, capsys, broken_rende
 
 
 def test_non_gif_bytes_are_an_error_and_no_file(tmp_path, capsys, broken_renderer):
-    code, out, err = run_cli(capsys, *FLAGS, "--figures", "none", "--gif", "--data", "csv",
-                             "--out", tmp_path)
+    code, out, err = run_cli(capsys, *FLAGS, "--figures", "none", "--gif", "--data", "csv", "--out", tmp_path)
     assert code == 1 and "not a GIF image for animation.gif" in err
     # What needs no browser was written first and stays; the bad GIF is not there.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv", "trajectories.csv"]
@@ -258,8 +267,9 @@ def test_planted_symlink_at_an_output_is_refused(tmp_path, capsys, victim):
     out = tmp_path / "out"
     out.mkdir()
     (out / "loss.html").symlink_to(victim)
-    code, stdout, err = run_cli(capsys, *FLAGS, "--figures", "contour,loss", "--formats", "html",
-                                "--out", out)
+    code, stdout, err = run_cli(
+        capsys, *FLAGS, "--figures", "contour,loss", "--formats", "html", "--out", out
+    )
     assert code == 2 and "loss.html is a symbolic link" in err
     clean(err)
     assert victim.read_text() == "precious"
@@ -273,16 +283,14 @@ def test_symlinked_out_directory_is_refused(tmp_path, capsys):
     real.mkdir()
     link = tmp_path / "slides"
     link.symlink_to(real, target_is_directory=True)
-    code, _, err = run_cli(capsys, *FLAGS, "--figures", "loss", "--formats", "html",
-                           "--out", link)
+    code, _, err = run_cli(capsys, *FLAGS, "--figures", "loss", "--formats", "html", "--out", link)
     assert code == 2 and "is a symbolic link" in err and str(real) in err
     assert list(real.iterdir()) == []
 
 
 def test_a_directory_where_a_file_goes_is_refused(tmp_path, capsys):
     (tmp_path / "loss.html").mkdir()
-    code, _, err = run_cli(capsys, *FLAGS, "--figures", "loss", "--formats", "html",
-                           "--out", tmp_path)
+    code, _, err = run_cli(capsys, *FLAGS, "--figures", "loss", "--formats", "html", "--out", tmp_path)
     assert code == 2 and "not a regular file" in err
 
 
@@ -328,8 +336,7 @@ def test_cli_outputs_are_written_through_rename(tmp_path, capsys):
     target.write_text("old")
     keep = tmp_path / "old-setup.json"
     os.link(target, keep)
-    code, _, err = run_cli(capsys, "--link", LINK, "--figures", "none", "--setup-json",
-                           "--out", tmp_path)
+    code, _, err = run_cli(capsys, "--link", LINK, "--figures", "none", "--setup-json", "--out", tmp_path)
     assert code == 0, err
     assert json.loads(target.read_text())["surface"] == "rosenbrock"
     assert keep.read_text() == "old" and no_temp_files(tmp_path)

@@ -35,8 +35,7 @@ def test_click_on_the_map_selects_a_grid_point(tmp_path, four_runs, rosenbrock):
     page_file.write_text(html.replace("</body>", LISTEN), encoding="utf-8")
     grid_index = [t.name for t in fig.data].index(F.CLICK_GRID_NAME)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
             page = browser.new_page(viewport={"width": 800, "height": 700})
             page.goto(page_file.as_uri())
@@ -58,8 +57,9 @@ def test_click_on_the_map_selects_a_grid_point(tmp_path, four_runs, rosenbrock):
     assert len(points) == 1 and points[0]["c"] == grid_index
     assert points[0]["x"] == pytest.approx(0.5, abs=0.06)
     assert points[0]["y"] == pytest.approx(-0.4, abs=0.06)
-    selection = {"selection": {"points": [{"curve_number": points[0]["c"], "x": points[0]["x"],
-                                           "y": points[0]["y"]}]}}
+    selection = {
+        "selection": {"points": [{"curve_number": points[0]["c"], "x": points[0]["x"], "y": points[0]["y"]}]}
+    }
     assert F.clicked_point(fig, selection) == (points[0]["x"], points[0]["y"])
     # no path marker was dimmed by the selection (the grid itself stays invisible: opacity 0)
     visible = [o for o in opacities if o > 0]

@@ -18,9 +18,7 @@ from viz import export as E
 from viz import figures as F
 from viz.colors import MINIMUM_COLOR, color_for
 
-needs_browser = pytest.mark.skipif(
-    not E.export_available(), reason="no Chromium for Kaleido on this machine"
-)
+needs_browser = pytest.mark.skipif(not E.export_available(), reason="no Chromium for Kaleido on this machine")
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +133,7 @@ def test_html_is_self_contained_and_holds_the_plot(four_runs, rosenbrock):
     parser.feed(page)
     assert {"html", "body", "div", "script"} <= set(parser.tags)
     assert len(page) > 3_000_000  # plotly.js inline: opens offline
-    assert "src=\"https://cdn" not in page
+    assert 'src="https://cdn' not in page
     assert any("Plotly.newPlot" in s for s in parser.scripts)
     assert "Adam (\\u03b1=0.05)" in page and "click-grid" not in page  # JSON escapes α
     small = E.to_html(fig, include_plotlyjs="cdn")
@@ -181,18 +179,21 @@ def test_trajectories_json_is_valid_with_null_for_nan(four_runs):
     last_diverged = [r for r in data["rows"] if r["label"] == four_runs[3].label][-1]
     assert last_diverged["x"] is None and last_diverged["loss"] is None
     # float32 data keeps its short text
-    f32_run = type(four_runs[0])(**{**four_runs[0].__dict__,
-                                    "path": four_runs[0].path.astype(np.float32)})
+    f32_run = type(four_runs[0])(**{**four_runs[0].__dict__, "path": four_runs[0].path.astype(np.float32)})
     assert '"x": -1.5' in W.trajectories_json([f32_run])
     assert json.loads(W.trajectories_json([], indent=2))["rows"] == []
 
 
 def test_metrics_csv_and_json():
     rows = [
-        {"optimizer": "Adam", "final_loss": np.float32(0.125), "steps_to_tol": 42,
-         "diverged_at": None},
-        {"optimizer": "SGD", "final_loss": float("nan"), "steps_to_tol": np.int64(7),
-         "diverged_at": 37, "note": "try a smaller α"},
+        {"optimizer": "Adam", "final_loss": np.float32(0.125), "steps_to_tol": 42, "diverged_at": None},
+        {
+            "optimizer": "SGD",
+            "final_loss": float("nan"),
+            "steps_to_tol": np.int64(7),
+            "diverged_at": 37,
+            "note": "try a smaller α",
+        },
         {"optimizer": "Momentum", "final_loss": math.inf},
     ]
     table = list(csv.reader(io.StringIO(W.metrics_csv(rows))))

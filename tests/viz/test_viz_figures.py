@@ -62,8 +62,7 @@ def test_long_path_subsampled_first_and_last_kept(make_run, rosenbrock):
     fig = F.contour_figure(rosenbrock, [long_run])
     path = trace(fig, "Adam long")
     assert len(path.x) <= 600
-    assert path.x[0] == pytest.approx(long_run.path[0, 0]) and path.y[0] == pytest.approx(
-        long_run.path[0, 1])
+    assert path.x[0] == pytest.approx(long_run.path[0, 0]) and path.y[0] == pytest.approx(long_run.path[0, 1])
     assert path.x[-1] == pytest.approx(long_run.path[-1, 0], rel=1e-6)
     assert path.y[-1] == pytest.approx(long_run.path[-1, 1], rel=1e-6)
     # the hover step numbers are the real step indices, first and last included
@@ -161,8 +160,11 @@ def test_surface3d_lifts_paths_and_hides_out_of_view(four_runs, rosenbrock):
 
 
 def test_curves_one_trace_per_run_same_colours(four_runs, rosenbrock):
-    for fig in (F.loss_figure(four_runs, rosenbrock), F.distance_figure(rosenbrock, four_runs),
-                F.step_length_figure(four_runs)):
+    for fig in (
+        F.loss_figure(four_runs, rosenbrock),
+        F.distance_figure(rosenbrock, four_runs),
+        F.step_length_figure(four_runs),
+    ):
         for i, run in enumerate(four_runs):
             assert line_color(trace(fig, F.display_label(run))) == color_for(i)
         assert fig.layout.yaxis.type == "log"
@@ -208,8 +210,7 @@ def test_animation_frames_update_only_path_traces(four_runs, rosenbrock):
     animated = set(fig.frames[0].traces)
     for i in animated:
         assert isinstance(fig.data[i], go.Scatter), "the contour must stay out of the frames"
-    assert {fig.data[i].name for i in animated} == {
-        *[F.display_label(r) for r in four_runs], "position now"}
+    assert {fig.data[i].name for i in animated} == {*[F.display_label(r) for r in four_runs], "position now"}
     for frame in fig.frames:
         assert set(frame.traces) == animated
         assert all(d.type == "scatter" for d in frame.data)
@@ -234,8 +235,7 @@ def test_animation_moves_everyone_together_and_marks_divergence(four_runs, rosen
 
 
 def test_animation_frame_budget_and_size(make_run, rosenbrock, four_runs):
-    long_runs = [make_run("adam", f"Adam {i}", 2000, 0.01 * (i + 1), kind="adam")
-                 for i in range(4)]
+    long_runs = [make_run("adam", f"Adam {i}", 2000, 0.01 * (i + 1), kind="adam") for i in range(4)]
     fig = F.animated_contour_figure(rosenbrock, long_runs)
     assert len(fig.frames) <= 150
     stride = int(fig.frames[1].name) - int(fig.frames[0].name)
@@ -318,9 +318,12 @@ def test_small_multiples(four_runs, rosenbrock):
 
 def test_colours_consistent_across_every_figure(four_runs, rosenbrock):
     figs = [
-        F.contour_figure(rosenbrock, four_runs), F.surface3d_figure(rosenbrock, four_runs),
-        F.loss_figure(four_runs), F.distance_figure(rosenbrock, four_runs),
-        F.step_length_figure(four_runs), F.animated_contour_figure(rosenbrock, four_runs),
+        F.contour_figure(rosenbrock, four_runs),
+        F.surface3d_figure(rosenbrock, four_runs),
+        F.loss_figure(four_runs),
+        F.distance_figure(rosenbrock, four_runs),
+        F.step_length_figure(four_runs),
+        F.animated_contour_figure(rosenbrock, four_runs),
         F.small_multiples_figure(rosenbrock, four_runs),
     ]
     for i, run in enumerate(four_runs):
@@ -333,8 +336,7 @@ def test_heatmap_nan_cells_and_default(rosenbrock):
     b1 = np.array([0.0, 0.9, 0.99])
     z = np.arange(12, dtype=float).reshape(3, 4) + 1
     z[2, 3] = np.nan
-    fig = F.heatmap_figure(lrs, b1, z, "α", "β₁", "final loss", log_x=True, log_z=True,
-                           default=(1e-3, 0.9))
+    fig = F.heatmap_figure(lrs, b1, z, "α", "β₁", "final loss", log_x=True, log_z=True, default=(1e-3, 0.9))
     assert "diverged" in names(fig)
     star = trace(fig, "default setting")
     assert star.x[0] == pytest.approx(1.0) and star.y[0] == pytest.approx(1.0)
@@ -375,10 +377,13 @@ def test_drawable_path_of_a_run_diverged_at_once(make_run):
 
 
 def test_viz_never_imports_streamlit():
-    code = ("import sys, viz.figures, viz.export, viz.colors; "
-            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('streamlit'))))")
-    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True,
-                         text=True, check=True)
+    code = (
+        "import sys, viz.figures, viz.export, viz.colors; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('streamlit'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True
+    )
     assert json.loads(out.stdout) == []
 
 
@@ -386,10 +391,14 @@ def test_every_figure_is_valid_plotly(four_runs, rosenbrock, plane):
     """Round-trip through plotly's validating constructor: no invalid property anywhere
     (the animation skips validation when it is built, for speed)."""
     figs = [
-        F.contour_figure(rosenbrock, four_runs), F.surface3d_figure(rosenbrock, four_runs),
-        F.animated_contour_figure(rosenbrock, four_runs), F.loss_figure(four_runs),
-        F.distance_figure(plane, four_runs), F.internals_arrows_figure(rosenbrock, four_runs[2], 9),
-        F.moments_figure(four_runs[2], 9), F.effective_step_figure(four_runs[0], 9),
+        F.contour_figure(rosenbrock, four_runs),
+        F.surface3d_figure(rosenbrock, four_runs),
+        F.animated_contour_figure(rosenbrock, four_runs),
+        F.loss_figure(four_runs),
+        F.distance_figure(plane, four_runs),
+        F.internals_arrows_figure(rosenbrock, four_runs[2], 9),
+        F.moments_figure(four_runs[2], 9),
+        F.effective_step_figure(four_runs[0], 9),
         F.small_multiples_figure(rosenbrock, four_runs[:2]),
     ]
     for fig in figs:

@@ -89,6 +89,11 @@ else
   remove_run_dir=0
 fi
 run_dir="$(cd "$run_dir" && pwd)"
+# HAProxy refuses a stats socket path longer than 97 bytes: say so now, not with a silent stop.
+if [ "${#run_dir}" -gt 84 ]; then
+  echo "run_lecture.sh: --run-dir is too long for HAProxy's stats socket (at most 84 characters): $run_dir" >&2
+  exit 2
+fi
 
 # One compilation cache for all processes, warmed once; one cookie secret for all.
 export OPTIM_PLAYGROUND_JAX_CACHE="${OPTIM_PLAYGROUND_JAX_CACHE:-$HOME/.cache/optimizer-playground/jax}"
@@ -194,7 +199,9 @@ done
 
 "$py" -m deploy.lecture --bind "$bind" --port "$port" "${ports[@]}" \
   --stats-socket "$run_dir/haproxy.sock" --out "$run_dir/haproxy.cfg"
-"$haproxy_bin" -c -q -f "$run_dir/haproxy.cfg"
+"$haproxy_bin" -c -q -f "$run_dir/haproxy.cfg" || {
+  "$haproxy_bin" -c -f "$run_dir/haproxy.cfg" >&2; exit 1
+}
 # Its own session too: Ctrl-C reaches only this script, which stops everything in order.
 setsid $orphan_guard "$haproxy_bin" -db -f "$run_dir/haproxy.cfg" </dev/null &
 haproxy_pid=$!

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,7 @@ def run_script(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[s
         ["--port", "70000"],
         ["--bogus"],
         ["--replicas", "3", "--port", "9000", "--replica-port", "8999"],  # app ports would include 9000
+        ["--run-dir", "/tmp/lecture-run-dir-" + "x" * 80],  # HAProxy's stats socket path would not fit
     ],
 )
 def test_bad_arguments_are_refused_before_anything_starts(args: list[str]) -> None:
@@ -88,11 +91,14 @@ class LectureRun:
 def start_lecture(haproxy: str, tmp_path: Path) -> Iterator[Callable[[int], LectureRun]]:
     """start(replicas) -> a lecture on free loopback ports with its own JAX cache, ready."""
     runs: list[LectureRun] = []
+    cleanup: list[Path] = []
 
     def start(replicas: int) -> LectureRun:
         port, replica_port = free_port(), free_port_run(replicas)
-        folder = tmp_path / f"lecture{len(runs)}"
-        folder.mkdir()
+        # A short folder: HAProxy's stats socket path may hold at most 97 bytes, and pytest's
+        # tmp_path under xdist is longer than that.
+        folder = Path(tempfile.mkdtemp(prefix="lec", dir="/tmp"))
+        cleanup.append(folder)
         env = {k: v for k, v in os.environ.items() if k != "STREAMLIT_SERVER_COOKIE_SECRET"}
         env["OPTIM_PLAYGROUND_JAX_CACHE"] = str(tmp_path / "jax-cache")
         log = folder / "lecture.log"
@@ -135,6 +141,8 @@ def start_lecture(haproxy: str, tmp_path: Path) -> Iterator[Callable[[int], Lect
         for pid in run.seen:  # left behind only if the script failed to stop them
             if alive(pid):
                 os.killpg(pid, signal.SIGKILL)
+    for folder in cleanup:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_lecture_starts_routes_by_cookie_restarts_and_stops(start_lecture, tmp_path: Path) -> None:

@@ -24,13 +24,6 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 START_TIMEOUT_S = 90.0
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -151,20 +144,6 @@ def app_starter() -> Any:
 @pytest.fixture(scope="session")
 def base_url(app_server: AppServer) -> str:
     return app_server.url
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not pathlib.Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture()

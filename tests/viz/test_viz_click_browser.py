@@ -3,20 +3,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
-
 import plotly.io as pio
 import pytest
 
 from viz import figures as F
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="no playwright"),
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason="no Chromium"),
-]
+pytestmark = [pytest.mark.e2e]  # the root conftest's `browser` fails (never skips) without Chromium
 
 LISTEN = """<script>
 var gd = document.getElementById('plot'); window.events = [];
@@ -25,35 +17,32 @@ gd.on('plotly_selected', function (e) { if (e) window.events.push(
 </script></body>"""
 
 
-def test_click_on_the_map_selects_a_grid_point(tmp_path, four_runs, rosenbrock):
-    from playwright.sync_api import sync_playwright
-
+def test_click_on_the_map_selects_a_grid_point(tmp_path, four_runs, rosenbrock, browser):
     fig = F.contour_figure(rosenbrock, four_runs[:3])
     fig.update_layout(width=700, height=640)
     page_file = tmp_path / "click.html"
     html = pio.to_html(fig, include_plotlyjs=True, full_html=True, div_id="plot")
     page_file.write_text(html.replace("</body>", LISTEN), encoding="utf-8")
     grid_index = [t.name for t in fig.data].index(F.CLICK_GRID_NAME)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 800, "height": 700})
-            page.goto(page_file.as_uri())
-            page.wait_for_selector(".js-plotly-plot .main-svg")
-            target = page.evaluate("""() => {
-                var gd = document.getElementById('plot'), r = gd.getBoundingClientRect();
-                var xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-                return {x: r.left + xa._offset + xa.l2p(0.5), y: r.top + ya._offset + ya.l2p(-0.4)};
-            }""")
-            page.mouse.click(target["x"], target["y"])
-            page.wait_for_function("window.events.length > 0", timeout=5000)
-            points = page.evaluate("window.events[0]")
-            opacities = page.evaluate("""() => Array.from(
-                document.querySelectorAll('.scatterlayer .trace')).map(function (t) {
-                    var pts = t.querySelectorAll('.point');
-                    return pts.length ? parseFloat(getComputedStyle(pts[0]).opacity) : 1; })""")
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 800, "height": 700})
+    try:
+        page = context.new_page()
+        page.goto(page_file.as_uri())
+        page.wait_for_selector(".js-plotly-plot .main-svg")
+        target = page.evaluate("""() => {
+            var gd = document.getElementById('plot'), r = gd.getBoundingClientRect();
+            var xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            return {x: r.left + xa._offset + xa.l2p(0.5), y: r.top + ya._offset + ya.l2p(-0.4)};
+        }""")
+        page.mouse.click(target["x"], target["y"])
+        page.wait_for_function("window.events.length > 0", timeout=5000)
+        points = page.evaluate("window.events[0]")
+        opacities = page.evaluate("""() => Array.from(
+            document.querySelectorAll('.scatterlayer .trace')).map(function (t) {
+                var pts = t.querySelectorAll('.point');
+                return pts.length ? parseFloat(getComputedStyle(pts[0]).opacity) : 1; })""")
+    finally:
+        context.close()
     assert len(points) == 1 and points[0]["c"] == grid_index
     assert points[0]["x"] == pytest.approx(0.5, abs=0.06)
     assert points[0]["y"] == pytest.approx(-0.4, abs=0.06)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from playground import exports
 from playground.compute import PlaygroundRun
+from playground.safe_text import plain
 from playground.setup import Setup
 from surfaces import Surface
 from viz import export as vx
@@ -93,3 +94,24 @@ def download_section(
         col.download_button(
             label, data=data, file_name=file_name, mime=mime, key=f"dl.{suffix}", on_click="ignore"
         )
+    script_downloads(setup)
+
+
+def script_downloads(setup: Setup) -> None:
+    """The setup as a runnable optax, PyTorch and Keras 3 script; what a script leaves out is said."""
+    st.markdown("**export as code**")
+    scripts = exports.script_files(setup)
+    cols = st.columns(len(scripts))
+    for col, script in zip(cols, scripts):
+        text = script.text
+        col.download_button(
+            f"{exports.SCRIPT_BUTTON_LABELS[script.framework]} script",
+            data="" if text is None else text,
+            file_name=script.filename,
+            mime="text/x-python",
+            key=f"dl.script.{script.framework}",
+            disabled=text is None,
+            on_click="ignore",
+        )
+        if not script.complete and script.note:
+            col.caption(plain(script.note))

@@ -8,6 +8,7 @@ from app_pages import playground_state as ps
 from app_pages import ui
 from optim_core import OPTIMIZERS, PRESETS, preset_support
 from optim_core.schedules import SCHEDULE_KINDS, SCHEDULE_LATEX, Schedule
+from playground import theory_view as tv
 from playground.compute import divergence_messages, run_setup
 from playground.lessons import LESSONS_BY_SLUG
 from playground.safe_text import plain
@@ -41,6 +42,7 @@ from surfaces import SURFACES, ExpressionError
 from viz import contour as vc
 from viz import curves as vcurves
 from viz import internals as vi
+from viz import theory_overlay as vt
 from viz.colors import color_for
 
 key = ps.key
@@ -75,6 +77,12 @@ def add_picked_optimizer() -> None:
     if ss[key("add")] != "—":
         ps.add_entry(ss[key("add")])
     ss[key("add")] = "—"
+
+
+def use_optimal(optimal: list[tuple[int, OptimizerEntry]]) -> None:
+    """The optimal-settings button: written into the widgets before they are drawn."""
+    for entry_id, entry in optimal:
+        ps.write_entry(entry_id, entry)
 
 
 def shown(control: str) -> bool:
@@ -124,6 +132,16 @@ with st.sidebar:
         else:
             surface_params[p.name] = base.surface_params.get(p.name, p.default)
     st.caption(surface.description)
+    quad = tv.quadratic_of(surface_name, surface_params) if expression_error is None else None
+    if quad is not None:
+        ss.setdefault(key("theory"), surface_name == "ravine")
+        st.checkbox(
+            "Show the theory",
+            key=key("theory"),
+            help="This surface is a quadratic: draw its Hessian's eigenvectors, the optimal α "
+            "(and β) and the predicted loss per step beside the measured one.",
+        )
+    show_theory = quad is not None and bool(ss.get(key("theory")))
 
     st.header("Run")
     if shown("steps"):
@@ -178,6 +196,7 @@ def read_schedule() -> Schedule:
 # 3. The optimizers, each with its own sliders, in a column beside the figures.
 figures_col, optimizers_col = st.columns([5, 2], gap="medium")
 entries: list[OptimizerEntry] = []
+entry_pairs: list[tuple[int, OptimizerEntry]] = []
 ids = list(ss[key("entry_ids")])
 with optimizers_col:
     st.subheader("Optimizers")
@@ -231,6 +250,7 @@ with optimizers_col:
                 st.caption(spec.description)
             st.caption(ui.hyperparam_summary(name, entry.hparams))
         entries.append(entry)
+        entry_pairs.append((entry_id, entry))
 
     if shown("optimizers") and len(ids) < MAX_OPTIMIZERS:
         st.selectbox(
@@ -278,6 +298,19 @@ with figures_col:
     if paths_tab.open:
         with paths_tab:
             fig = vc.contour_figure(surface, trajectories, surface_params, colors=colors)
+            if show_theory and quad is not None:
+                vt.add_eigenvectors(fig, tv.segments(quad, surface))
+                st.caption(tv.caption(quad))
+                optimal = tv.optimal_entries(quad, entry_pairs)
+                st.button(
+                    "Use the optimal α (and β)",
+                    key=key("use_optimal"),
+                    on_click=use_optimal,
+                    args=(optimal,),
+                    disabled=not optimal or not shown("hparams"),
+                    help="Set every SGD entry's α to gradient descent's optimum and every momentum "
+                    "entry's α and μ to heavy ball's.",
+                )
             event = st.plotly_chart(
                 fig, key=key("contour"), on_select="rerun", selection_mode="points", width="stretch"
             )
@@ -309,9 +342,15 @@ with figures_col:
 
     if curves_tab.open:
         with curves_tab:
-            st.plotly_chart(
-                vcurves.loss_figure(trajectories, surface, surface_params, colors=colors), width="stretch"
-            )
+            loss_fig = vcurves.loss_figure(trajectories, surface, surface_params, colors=colors)
+            if show_theory and quad is not None:
+                vt.add_predicted_lines(loss_fig, tv.predicted_curves(quad, trajectories, colors))
+            st.plotly_chart(loss_fig, width="stretch")
+            if show_theory:
+                st.caption(
+                    "Dashed: the loss the theory predicts for SGD and momentum at their settings, "
+                    "f(x₀)·rate^(2k); after the first steps the measured loss runs parallel to it."
+                )
             c1, c2 = st.columns(2)
             with c1:
                 st.plotly_chart(

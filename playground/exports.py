@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from playground import code_export as ce
 from playground import writers
 from playground.compute import PlaygroundRun
 from playground.setup import Setup, to_json
@@ -114,3 +115,12 @@ def data_files(setup: Setup, result: PlaygroundRun) -> list[DataFile]:
         ),
         ("setup JSON", "setup.json", "application/json", to_json(setup), "setup"),
     ]
+
+
+# The script buttons' labels ("optax script", ...), by code_export framework.
+SCRIPT_BUTTON_LABELS = {"optax": "optax", "pytorch": "PyTorch", "keras": "Keras 3"}
+
+
+def script_files(setup: Setup) -> list[ce.ScriptDownload]:
+    """The setup as an optax, a PyTorch and a Keras 3 script (text None: that one can't be made)."""
+    return ce.script_downloads(setup)

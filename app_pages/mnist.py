@@ -8,6 +8,7 @@ Stop asks it to end after the current chunk, keeping everything trained so far.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from html import escape
 from urllib.parse import urlencode
@@ -32,6 +33,7 @@ JOB = wkey("job")  # the running TrainingJob, if any
 SHOWN = wkey("shown")  # the last Outcome shown (finished or stopped)
 ERROR = wkey("error")  # why the last job failed
 ERROR_CHARS = 700  # a job's error is shown escaped, cut here
+SESSION_KEY = wkey("session_key")  # this session's key in the admission queue (one job each)
 
 ADADELTA_NOTE = (
     "**Why Adadelta barely learns here.** Zeiler designed Adadelta so that it needs *no* "
@@ -102,12 +104,17 @@ def start_run() -> None:
     ss.pop(ERROR, None)
     job = ss.get(JOB)
     if job is not None and job.running:
+        ss[ERROR] = "Your training is still queued or running: stop it before starting another one."
         return
     cached = mp.lookup(setup)
     if cached is not None:
         ss[SHOWN] = cached
         return
-    ss[JOB] = mp.start_job(setup, alive=session_alive())
+    key = ss.setdefault(SESSION_KEY, uuid.uuid4().hex)
+    try:
+        ss[JOB] = mp.start_job(setup, alive=session_alive(), session=key)
+    except mp.Refused as e:  # one per session, or not enough memory: the message says which
+        ss[ERROR] = str(e)
 
 
 def session_alive() -> Callable[[], bool] | None:

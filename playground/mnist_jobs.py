@@ -12,10 +12,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from playground.admission import ADMITTED, DROPPED, AdmissionQueue
 from playground.cache import BoundedCache
 from playground.mnist_setup import (
     MnistSetup,
     _record_speed,
+    estimate_seconds,
+    parameter_count,
+    snapshot_bytes,
 )
 from training import (
     DownloadError,
@@ -33,7 +37,10 @@ from training.data import FULL_FILES, default_cache_dir
 
 MAX_CACHE_ENTRIES = 12
 MAX_CACHE_BYTES = 1024 * 2**20
-MAX_PARALLEL_JOBS = 2  # trainings at once on this server (2 cores); later ones wait their turn
+# The one admission queue of this process: at most K trainings at once (one per core, or
+# OPTIM_PLAYGROUND_TRAINING_SLOTS), FIFO, one per session, a memory check (playground.admission).
+QUEUE = AdmissionQueue()
+MAX_PARALLEL_JOBS = QUEUE.capacity  # later ones wait their turn
 ORPHAN_TIMEOUT_S = 1200.0  # a job nobody has looked at for this long stops (a safety net)
 # A job whose visitor's session has been disconnected this long stops (a reconnect within it,
 # e.g. a network blip, keeps the job); the job checks between chunks and while it waits for a
@@ -117,12 +124,30 @@ def lookup(setup: MnistSetup) -> Outcome | None:
 
 # --- training jobs -------------------------------------------------------------------------------
 
-_slots = threading.BoundedSemaphore(MAX_PARALLEL_JOBS)
 _running_jobs: set[TrainingJob] = set()
 _running_lock = threading.Lock()
 
 QUEUED, LOADING, PREPARING, TRAINING = "queued", "loading", "preparing", "training"
 FINISHED, STOPPED, FAILED = "finished", "stopped", "failed"
+
+
+_DATA_IMAGES = {"sample": 10_000, "full": 70_000}  # every image of the set, held as float32
+_XLA_OVERHEAD_BYTES = 300 * 2**20  # compiled programs, buffers, the runtime's own arrays
+_STATE_COPIES = 6  # weights, gradients, up to three optimizer states, the update
+_CNN_ACTIVATIONS = 32 * 26 * 26 + 32 * 13 * 13 + 256  # floats per image in the CNN's forward pass
+
+
+def peak_bytes(setup: MnistSetup) -> int:
+    """A rough upper estimate of a training's peak memory: every optimizer's weights, gradients
+    and states, the snapshots kept for the landscape, the data set as float32, the activations
+    of a batch (forward and backward, CNN) and of an evaluation batch, and XLA's overhead."""
+    params = parameter_count(setup.model)
+    n = len(setup.optimizers)
+    states = 4 * params * n * _STATE_COPIES
+    data = 4 * 784 * _DATA_IMAGES.get(setup.data, 70_000)
+    per_image = _CNN_ACTIVATIONS if setup.model == "cnn" else 256
+    activations = 4 * per_image * (3 * setup.batch_size * n + 10_000)  # + one evaluation pass
+    return int(states + snapshot_bytes(setup) + data + activations + _XLA_OVERHEAD_BYTES)
 
 
 def _copy_curves(result: TrainResult) -> TrainResult:
@@ -171,8 +196,12 @@ class TrainingJob:
     keeping nothing, since nobody is left to see it) and frees its slot.
     """
 
-    def __init__(self, setup: MnistSetup, alive: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self, setup: MnistSetup, alive: Callable[[], bool] | None = None, session: str | None = None
+    ) -> None:
         self.setup = setup
+        self.session = session  # the admission queue allows one job per session
+        self.peak_bytes = peak_bytes(setup)
         self._alive = alive
         self._gone_since: float | None = None  # when alive() first said no (None: it says yes)
         self.phase = QUEUED
@@ -192,9 +221,31 @@ class TrainingJob:
 
     # -- control, from the page
     def start(self) -> TrainingJob:
+        """Queue the job and start its thread; raises admission.Refused (a message for the
+        student) if the queue refuses it (one per session, not enough memory)."""
         _start_jax_backend()
-        self._thread.start()
+        QUEUE.submit(self)
+        try:
+            self._thread.start()
+        except BaseException:
+            QUEUE.release(self)
+            raise
         return self
+
+    # -- what the admission queue asks
+    def gone(self) -> bool:
+        return self.session_gone()
+
+    def remaining_seconds(self) -> float:
+        frac = min(max(self.done / self.total, 0.0), 1.0) if self.total else 0.0
+        return estimate_seconds(self.setup) * (1.0 - frac)
+
+    def cancel(self, reason: str) -> None:
+        self.request_stop(reason)
+
+    def queue_text(self) -> str | None:
+        """ "Queued: position N of M, about T" while it waits; None once admitted."""
+        return QUEUE.status_text(self)
 
     def request_stop(self, reason: str = "you pressed Stop") -> None:
         if not self._stop.is_set():
@@ -257,11 +308,15 @@ class TrainingJob:
     def _run(self) -> None:
         _name_native_thread(self.name)
         try:
-            while not _slots.acquire(timeout=SLOT_POLL_S):  # a free slot, a Stop, or gone
+            while (state := QUEUE.try_admit(self)) != ADMITTED:  # a free slot, a Stop, or gone
+                if state == DROPPED:  # the queue dropped it: its visitor has left
+                    self.request_stop("the page was closed")
+                    raise SessionGone
                 self._check_session()
                 if self._should_stop():
                     self.phase = STOPPED
                     return
+                self._stop.wait(SLOT_POLL_S)
             try:
                 with _running_lock:
                     _running_jobs.add(self)
@@ -269,7 +324,6 @@ class TrainingJob:
             finally:
                 with _running_lock:
                     _running_jobs.discard(self)
-                _slots.release()
         except SessionGone:
             self.phase = STOPPED  # nothing kept: the visitor who would see it has left
         except DataUnavailable as e:
@@ -277,6 +331,7 @@ class TrainingJob:
         except Exception as e:  # shown on the page; the server must not lose the session
             self.error, self.phase = f"{type(e).__name__}: {e}", FAILED
         finally:
+            QUEUE.release(self)
             self.finished = time.monotonic()
 
     def _train(self) -> None:
@@ -304,9 +359,12 @@ class TrainingJob:
             self.phase = FINISHED
 
 
-def start_job(setup: MnistSetup, alive: Callable[[], bool] | None = None) -> TrainingJob:
-    """Train `setup` in the background; `alive()` says whether its visitor is still there."""
-    return TrainingJob(setup, alive).start()
+def start_job(
+    setup: MnistSetup, alive: Callable[[], bool] | None = None, session: str | None = None
+) -> TrainingJob:
+    """Train `setup` in the background; `alive()` says whether its visitor is still there;
+    `session` keys the one-job-per-session rule. Raises admission.Refused with a message."""
+    return TrainingJob(setup, alive, session).start()
 
 
 def format_duration(seconds: float) -> str:

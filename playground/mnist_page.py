@@ -20,6 +20,11 @@ No Streamlit in here: the page (app_pages/mnist.py) draws widgets and calls thes
   the visitor's session is still connected (this module never imports Streamlit). A job whose
   session has been gone for DISCONNECT_GRACE_S leaves the queue, or ends at its next chunk
   without evaluating anything, and frees its slot.
+* Admission (playground.admission): every job goes through the process's one `QUEUE` — FIFO,
+  at most K at once (one per core, or OPTIM_PLAYGROUND_TRAINING_SLOTS), one per session (a
+  second Run is refused with a message while one is queued or running), and a memory check
+  (`peak_bytes(setup)` against MemAvailable minus a reserve: refused if it could never fit,
+  kept queued until it fits otherwise). `progress_text` shows "Queued: position N of M, about T".
 * `CACHE`: finished (not stopped) runs, keyed by the (hashable) `MnistSetup`, least recently
   used first out, bounded in entries and in bytes of parameter snapshots. Returning to a finished setup
   shows its result at once; its loss landscapes are kept beside it.
@@ -27,6 +32,7 @@ No Streamlit in here: the page (app_pages/mnist.py) draws widgets and calls thes
 
 from __future__ import annotations
 
+from playground.admission import Refused
 from playground.mnist_jobs import (
     CACHE,
     DISCONNECT_GRACE_S,
@@ -39,6 +45,7 @@ from playground.mnist_jobs import (
     ORPHAN_TIMEOUT_S,
     POLL_S,
     PREPARING,
+    QUEUE,
     QUEUED,
     SLOT_POLL_S,
     STOPPED,
@@ -54,6 +61,7 @@ from playground.mnist_jobs import (
     has_snapshots,
     landscape_for,
     lookup,
+    peak_bytes,
     running_jobs,
     start_job,
 )
@@ -132,6 +140,9 @@ __all__ = [
     "LOADING",
     "PREPARING",
     "QUEUED",
+    "QUEUE",
+    "Refused",
+    "peak_bytes",
     "STOPPED",
     "TRAINING",
     "ADADELTA_FIXED_LR",

@@ -39,6 +39,8 @@ def progress_fraction(job: TrainingJob) -> float:
 
 
 def progress_text(job: TrainingJob) -> str:
+    if job.phase == QUEUED and (queued := job.queue_text()) is not None:
+        return f"{queued}. {PHASE_TEXT[QUEUED]}"
     if job.phase != TRAINING:
         return PHASE_TEXT.get(job.phase, job.phase)
     per_epoch = max(job.total // max(job.setup.epochs, 1), 1)

@@ -291,3 +291,52 @@ def test_preset_picker_says_what_a_framework_lacks() -> None:
     captions = "\n".join(c.value for c in at.caption)
     assert "Keras 3 has no RAdam" in captions
     assert "Keras 3 has no Adam" not in captions
+
+
+class _Holder:
+    """A fake job holding an admission slot (no training): the queue's capacity is taken."""
+
+    session: str | None = None
+    peak_bytes: int = 0
+
+    def gone(self) -> bool:
+        return False
+
+    def remaining_seconds(self) -> float:
+        return 120.0
+
+    def cancel(self, reason: str) -> None:
+        pass
+
+
+def test_a_training_memory_cannot_hold_is_refused_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mj.QUEUE, "_memory", lambda: 100 * 2**20)  # 100 MB free
+    monkeypatch.setattr(mj.QUEUE, "reserve", 0)
+    at = click(new_app(TINY), mp.wkey("run"))
+    assert not running(at)
+    error = texts(at.error)
+    assert "Not enough memory" in error and "100 MB free now" in error and "not queued" in error
+
+
+def test_a_run_waits_in_the_queue_and_shows_its_position(train_calls: list[int]) -> None:
+    holders = [_Holder() for _ in range(mj.QUEUE.capacity)]
+    for h in holders:
+        mj.QUEUE.submit(h)
+        assert mj.QUEUE.try_admit(h) == "admitted"
+    try:
+        at = click(new_app(TINY), mp.wkey("run"))
+        assert running(at)
+        job = at.session_state[JOB]
+        deadline = time.monotonic() + 30
+        while job.phase != mp.QUEUED or job.queue_text() is None:
+            assert time.monotonic() < deadline, "the job did not queue"
+            time.sleep(0.02)
+        at.run()
+        shown = " ".join(p.proto.text for p in at.get("progress"))
+        assert "Queued: position 1 of 1, about 2 min" in shown
+        assert train_calls == []
+    finally:
+        for h in holders:
+            mj.QUEUE.release(h)
+    finish(at)
+    assert train_calls == [1] and curve_figures(at)

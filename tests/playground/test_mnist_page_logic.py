@@ -573,13 +573,8 @@ def _slowed_train(monkeypatch: pytest.MonkeyPatch, started: threading.Event) -> 
 
 
 def _free_slots() -> int:
-    """How many training slots are free right now (taken and given back at once)."""
-    taken = 0
-    while taken < mp.MAX_PARALLEL_JOBS and mj._slots.acquire(blocking=False):
-        taken += 1
-    for _ in range(taken):
-        mj._slots.release()
-    return taken
+    """How many training slots of the admission queue are free right now."""
+    return mp.QUEUE.free_slots()
 
 
 def test_a_job_stops_when_its_session_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:

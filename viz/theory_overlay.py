@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-EIGEN_COLORS = ("#ffffff", "#ffd54f")  # flat direction, steep direction: readable on the contour
+# flat direction, steep direction: dark, so they read on the pale floor of the contour map
+EIGEN_COLORS = ("#263238", "#8e24aa")
+EIGEN_DASHES = ("dot", "dash")
 EIGEN_NAME_PREFIX = "eigenvector"
 PREDICTED_NAME = "predicted"
 
@@ -47,9 +49,9 @@ def add_eigenvectors(fig: go.Figure, segments: Sequence[Segment]) -> go.Figure:
                 x=[seg.start[0], seg.end[0]],
                 y=[seg.start[1], seg.end[1]],
                 mode="lines+text",
-                line=dict(color=color, width=2.5, dash="dash"),
+                line=dict(color=color, width=2.5, dash=EIGEN_DASHES[min(i, len(EIGEN_DASHES) - 1)]),
                 text=["", seg.label],
-                textposition="top center",
+                textposition="top left",
                 textfont=dict(color=color, size=13),
                 name=eigen_name(seg),
                 hovertemplate=f"{seg.label}<extra></extra>",

@@ -383,6 +383,8 @@ def check_file(name: str, data: bytes) -> str:
         assert all(len(r) == len(rows[0]) for r in rows), f"{name}: ragged rows"
     elif kind == "json":
         assert json.loads(data), name
+    elif kind == "py":  # the setup exported as an optax / PyTorch / Keras 3 script
+        compile(data.decode("utf-8"), name, "exec")
     elif kind == "gif":
         assert data[:6] in (b"GIF87a", b"GIF89a"), name
         with Image.open(io.BytesIO(data)) as image:
@@ -415,7 +417,8 @@ def test_every_download_returns_a_valid_file(page: Any, base_url: str, screensho
         kinds[kind] = kinds.get(kind, 0) + 1
         names.append(download.suggested_filename)
     assert_no_exception(page)
-    assert {"png", "svg", "pdf", "html", "csv", "json", "gif"} <= set(kinds), kinds
+    assert {"png", "svg", "pdf", "html", "csv", "json", "gif", "py"} <= set(kinds), kinds
+    assert kinds["py"] == 3, kinds
     assert len(set(names)) == len(names), f"duplicate file names: {names}"
     assert "setup.json" in names
 

@@ -131,22 +131,24 @@ QUEUED, LOADING, PREPARING, TRAINING = "queued", "loading", "preparing", "traini
 FINISHED, STOPPED, FAILED = "finished", "stopped", "failed"
 
 
-_DATA_IMAGES = {"sample": 10_000, "full": 70_000}  # every image of the set, held as float32
+_DATA_IMAGES = {"sample": 10_000, "full": 70_000}  # every image of the set (uint8, 784 bytes)
 _XLA_OVERHEAD_BYTES = 300 * 2**20  # compiled programs, buffers, the runtime's own arrays
 _STATE_COPIES = 6  # weights, gradients, up to three optimizer states, the update
 _CNN_ACTIVATIONS = 32 * 26 * 26 + 32 * 13 * 13 + 256  # floats per image in the CNN's forward pass
+_EVAL_BATCH = 500  # training.train.EVAL_BATCH: images evaluated at once
 
 
 def peak_bytes(setup: MnistSetup) -> int:
-    """A rough upper estimate of a training's peak memory: every optimizer's weights, gradients
-    and states, the snapshots kept for the landscape, the data set as float32, the activations
-    of a batch (forward and backward, CNN) and of an evaluation batch, and XLA's overhead."""
+    """A rough, generous estimate of a training's peak memory: every optimizer's weights,
+    gradients and states, the snapshots kept for the landscape, the data set (uint8, twice: host
+    and device), the float32 activations of a training batch per optimizer (forward and
+    backward) and of an evaluation batch, and XLA's overhead."""
     params = parameter_count(setup.model)
     n = len(setup.optimizers)
     states = 4 * params * n * _STATE_COPIES
-    data = 4 * 784 * _DATA_IMAGES.get(setup.data, 70_000)
-    per_image = _CNN_ACTIVATIONS if setup.model == "cnn" else 256
-    activations = 4 * per_image * (3 * setup.batch_size * n + 10_000)  # + one evaluation pass
+    data = 2 * 784 * _DATA_IMAGES.get(setup.data, 70_000)
+    per_image = _CNN_ACTIVATIONS if setup.model == "cnn" else 784 + 256 + 10
+    activations = 4 * per_image * (3 * setup.batch_size * n + _EVAL_BATCH)
     return int(states + snapshot_bytes(setup) + data + activations + _XLA_OVERHEAD_BYTES)
 
 

@@ -863,3 +863,14 @@ def test_the_page_logic_never_imports_streamlit() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_peak_memory_estimate_grows_with_model_data_and_optimizers() -> None:
+    """The admission queue's memory check compares this to MemAvailable."""
+    small = tiny("adam")
+    mlp = mp.peak_bytes(small)
+    assert mp.peak_bytes(small.with_changes(model="cnn")) > mlp
+    assert mp.peak_bytes(small.with_changes(data="full", train_size=60000)) > mlp
+    assert mp.peak_bytes(tiny("adam", "sgd", "rmsprop")) > mlp
+    assert mlp > mp.snapshot_bytes(small)  # the snapshots are part of it
+    assert mp.TrainingJob(small).peak_bytes == mlp

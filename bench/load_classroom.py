@@ -218,15 +218,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(log: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+STREAMLIT_RUN = ["-m", "streamlit", "run", "app.py"]
+
+
+def start_server(
+    log: Path,
+    extra: list[str],
+    *,
+    port: int | None = None,
+    start_args: list[str] | None = None,
+    timeout_s: float = 90,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The app on 127.0.0.1:`port` (a free one by default), started with `start_args` after the
+    venv's python (plain `streamlit run app.py` by default); returns once it is healthy."""
+    port = free_port() if port is None else port
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "python"),
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
+            *(STREAMLIT_RUN if start_args is None else start_args),
             "--server.port",
             str(port),
             "--server.headless",
@@ -241,16 +250,16 @@ def start_server(log: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], 
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {log.read_text()[-2000:]}")
+            raise RuntimeError(f"the app exited: {log.read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1):
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
                 return proc, url
         except OSError:
             time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
+    stop_server(proc)
     raise RuntimeError("the app did not become healthy")
 
 

@@ -60,6 +60,7 @@ from load_classroom import (  # noqa: E402
     sample_memory,
     server_pid_on,
     slider_value,
+    start_server,
     stop_server,
 )
 
@@ -226,36 +227,9 @@ def established(port: int) -> int:
 
 def start_single(port: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """One process as the README starts it (scripts/run_app.sh's start command), on `port`."""
-    proc = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "python"),
-            *app_start_args(),
-            "--server.port",
-            str(port),
-            "--server.address",
-            LOOPBACK,
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        stdout=open(log, "wb"),
-        stderr=subprocess.STDOUT,  # noqa: SIM115
-        start_new_session=True,
+    return start_server(
+        log, ["--server.address", LOOPBACK], port=port, start_args=app_start_args(), timeout_s=120
     )
-    url = f"http://{LOOPBACK}:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url + HEALTH_PATH, timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.2)
-    stop_server(proc)
-    raise RuntimeError("the app did not become healthy")
 
 
 @dataclass

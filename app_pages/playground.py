@@ -8,6 +8,7 @@ from app_pages import playground_state as ps
 from app_pages import ui
 from optim_core import OPTIMIZERS, PRESETS, preset_support
 from optim_core.schedules import SCHEDULE_KINDS, SCHEDULE_LATEX, Schedule
+from optim_core.theory import Quadratic
 from playground import theory_view as tv
 from playground.compute import divergence_messages, run_setup
 from playground.lessons import LESSONS_BY_SLUG
@@ -38,12 +39,13 @@ from playground.setup import (
     to_query,
     validate,
 )
-from surfaces import SURFACES, ExpressionError
+from surfaces import SURFACES, ExpressionError, Surface
 from viz import contour as vc
 from viz import curves as vcurves
 from viz import internals as vi
 from viz import theory_overlay as vt
 from viz.colors import color_for
+from viz.raster import surface_raster
 
 key = ps.key
 ss = st.session_state
@@ -193,101 +195,145 @@ def read_schedule() -> Schedule:
     )
 
 
-# 3. The optimizers, each with its own sliders, in a column beside the figures.
-figures_col, optimizers_col = st.columns([5, 2], gap="medium")
-entries: list[OptimizerEntry] = []
-entry_pairs: list[tuple[int, OptimizerEntry]] = []
-ids = list(ss[key("entry_ids")])
-with optimizers_col:
-    st.subheader("Optimizers")
-    for n, entry_id in enumerate(ids):
-        prefix = ps.entry_prefix(entry_id)
-        name = ss[prefix + ".name"]
-        spec = OPTIMIZERS[name]
-        with st.container(border=True):
-            head, remove = st.columns([4, 1], vertical_alignment="center")
-            head.markdown(
-                f"<span style='color:{color_for(n)};font-size:1.4em'>●</span> **{spec.label}**",
-                unsafe_allow_html=True,
+# 3. The optimizers and the figures: one fragment, so that a card's slider reruns the cards and
+# the figures only (the sidebar and the page header are not re-sent on every move).
+@st.fragment
+def workspace(
+    surface_name: str,
+    expression: str,
+    surface: Surface,
+    surface_params: dict[str, float],
+    quad: Quadratic | None,
+    show_theory: bool,
+    lesson_slug: str | None,
+) -> None:
+    figures_col, optimizers_col = st.columns([5, 2], gap="medium")
+    entries: list[OptimizerEntry] = []
+    entry_pairs: list[tuple[int, OptimizerEntry]] = []
+    ids = list(ss[key("entry_ids")])
+    open_id = ps.open_entry_id(ids)
+    with optimizers_col:
+        st.subheader("Optimizers")
+        for n, entry_id in enumerate(ids):
+            entry = optimizer_card(n, entry_id, entry_id == open_id, len(ids))
+            entries.append(entry)
+            entry_pairs.append((entry_id, entry))
+
+        if shown("optimizers") and len(ids) < MAX_OPTIMIZERS:
+            st.selectbox(
+                "Add an optimizer",
+                ["—", *OPTIMIZERS],
+                key=key("add"),
+                format_func=lambda k: k if k == "—" else OPTIMIZERS[k].label,
+                on_change=add_picked_optimizer,
             )
-            if shown("optimizers") and len(ids) > 1:
-                remove.button(
-                    "✕",
-                    key=prefix + ".remove",
-                    on_click=ps.remove_entry,
-                    args=(entry_id,),
-                    help=f"Remove {spec.label}",
-                )
-            with st.expander(
-                "Settings and update rule" if shown("optimizers") or shown("hparams") else "Update rule",
-                expanded=len(ids) <= 2,
-            ):
-                if shown("optimizers"):
-                    st.selectbox(
-                        "optimizer",
-                        list(OPTIMIZERS),
-                        key=prefix + ".name",
-                        format_func=lambda k: OPTIMIZERS[k].label,
-                        on_change=ps.change_optimizer,
-                        args=(entry_id,),
-                    )
-                if shown("hparams"):
-                    st.selectbox(
-                        "preset",
-                        list(PRESETS),
-                        key=prefix + ".preset",
-                        on_change=ps.apply_preset,
-                        args=(entry_id,),
-                        help="Defaults and ε placement as in optax, Keras or PyTorch.",
-                    )
-                    if (note := preset_support(name, ss[prefix + ".preset"])) is not None:
-                        st.caption(note)
-                    values = ui.hyperparam_editor(name, f"{prefix}.{name}", spec.defaults)
-                    entry = OptimizerEntry(name, values, ss[prefix + ".preset"])
-                else:  # classroom mode: no widget at all, the link's values
-                    entry = ps.hidden_entry(entry_id, name)
-                st.latex(spec.latex)
-                st.caption(spec.description)
-            st.caption(ui.hyperparam_summary(name, entry.hparams))
-        entries.append(entry)
-        entry_pairs.append((entry_id, entry))
 
-    if shown("optimizers") and len(ids) < MAX_OPTIMIZERS:
-        st.selectbox(
-            "Add an optimizer",
-            ["—", *OPTIMIZERS],
-            key=key("add"),
-            format_func=lambda k: k if k == "—" else OPTIMIZERS[k].label,
-            on_change=add_picked_optimizer,
+    ps.keep_keys([key("focus"), key("scrub")])  # the Internals tab's, kept while it is closed
+    start = (float(ss[key("x0")]), float(ss[key("y0")])) if shown("start") else base.resolved_start()
+    steps = int(ss[key("steps")]) if shown("steps") else base.steps
+    setup = Setup(
+        surface=surface_name,
+        expression=expression,
+        surface_params=surface_params,
+        noise=float(ss[key("noise")]) if shown("noise") else base.noise,
+        seed=int(ss[key("seed")]) if shown("noise") else base.seed,
+        steps=steps,
+        start=None if ss.get(key("start_is_default")) and start == surface.start else start,
+        schedule=read_schedule(),
+        optimizers=tuple(entries),
+        focus=min(int(ss.get(key("focus"), 0)), max(len(entries) - 1, 0)),
+        scrub=min(max(int(ss.get(key("scrub"), 0)), 0), steps),
+        classroom=base.classroom,
+        hidden=base.hidden,
+    )
+    # The one range policy: the widgets cannot leave it (no warning expected), and the link and
+    # the run cache see exactly the validated setup.
+    setup, adjusted = validate(setup)
+    with figures_col:
+        ui.show_warnings(adjusted, "Some values were adjusted")
+        figures(setup, surface, surface_params, quad, show_theory, entry_pairs)
+
+    lesson_param = {"lesson": lesson_slug} if lesson_slug is not None else {}
+    ui.sync_query({**to_query(setup), **lesson_param}, QUERY_STATE)
+
+
+def optimizer_card(n: int, entry_id: int, is_open: bool, count: int) -> OptimizerEntry:
+    """One optimizer's card. Only the open card draws its widgets (one card's sliders at a
+    time: fewer elements to send and draw on every move); the others show their values."""
+    prefix = ps.entry_prefix(entry_id)
+    name = ss[prefix + ".name"]
+    spec = OPTIMIZERS[name]
+    editable = shown("optimizers") or shown("hparams")
+    with st.container(border=True):
+        head, edit, remove = st.columns([5, 2, 1], vertical_alignment="center", gap="small")
+        head.markdown(
+            f"<span style='color:{color_for(n)};font-size:1.4em' aria-hidden='true'>●</span> "
+            f"**{spec.label}**",
+            unsafe_allow_html=True,
         )
+        if not is_open:
+            edit.button(
+                "Edit" if editable else "Rule",
+                key=prefix + ".open",
+                on_click=ps.open_entry,
+                args=(entry_id,),
+                help=f"Show {spec.label}'s settings and update rule",
+                width="stretch",
+            )
+        if shown("optimizers") and count > 1:
+            remove.button(
+                "✕",
+                key=prefix + ".remove",
+                on_click=ps.remove_entry,
+                args=(entry_id,),
+                help=f"Remove {spec.label}",
+            )
+        if not is_open:
+            ps.keep_entry(entry_id)
+            entry = ps.entry_from_state(entry_id) if shown("hparams") else ps.hidden_entry(entry_id, name)
+        else:
+            if shown("optimizers"):
+                st.selectbox(
+                    "optimizer",
+                    list(OPTIMIZERS),
+                    key=prefix + ".name",
+                    format_func=lambda k: OPTIMIZERS[k].label,
+                    on_change=ps.change_optimizer,
+                    args=(entry_id,),
+                )
+            if shown("hparams"):
+                st.selectbox(
+                    "preset",
+                    list(PRESETS),
+                    key=prefix + ".preset",
+                    on_change=ps.apply_preset,
+                    args=(entry_id,),
+                    help="Defaults and ε placement as in optax, Keras or PyTorch.",
+                )
+                if (note := preset_support(name, ss[prefix + ".preset"])) is not None:
+                    st.caption(note)
+                values = ui.hyperparam_editor(name, f"{prefix}.{name}", spec.defaults)
+                entry = OptimizerEntry(name, values, ss[prefix + ".preset"])
+            else:  # classroom mode: no widget at all, the link's values
+                entry = ps.hidden_entry(entry_id, name)
+            st.latex(spec.latex)
+            st.caption(spec.description)
+        st.caption(ui.hyperparam_summary(name, entry.hparams))
+    return entry
 
-start = (float(ss[key("x0")]), float(ss[key("y0")])) if shown("start") else base.resolved_start()
-steps = int(ss[key("steps")]) if shown("steps") else base.steps
-setup = Setup(
-    surface=surface_name,
-    expression=expression,
-    surface_params=surface_params,
-    noise=float(ss[key("noise")]) if shown("noise") else base.noise,
-    seed=int(ss[key("seed")]) if shown("noise") else base.seed,
-    steps=steps,
-    start=None if ss.get(key("start_is_default")) and start == surface.start else start,
-    schedule=read_schedule(),
-    optimizers=tuple(entries),
-    focus=min(int(ss.get(key("focus"), 0)), max(len(entries) - 1, 0)),
-    scrub=min(max(int(ss.get(key("scrub"), 0)), 0), steps),
-    classroom=base.classroom,
-    hidden=base.hidden,
-)
-# The one range policy: the widgets cannot leave it (no warning expected), and the link and the
-# run cache see exactly the validated setup.
-setup, adjusted = validate(setup)
-ui.show_warnings(adjusted, "Some values were adjusted")
 
-# 4. Run (cached, one batched jitted call) and show.
-result = run_setup(setup)
-trajectories = list(result.trajectories)
-colors = [color_for(i) for i in range(len(trajectories))]
-with figures_col:
+def figures(
+    setup: Setup,
+    surface: Surface,
+    surface_params: dict[str, float],
+    quad: Quadratic | None,
+    show_theory: bool,
+    entry_pairs: list[tuple[int, OptimizerEntry]],
+) -> None:
+    """Run (cached, one batched jitted call) and show the open tab."""
+    result = run_setup(setup)
+    trajectories = list(result.trajectories)
+    colors = [color_for(i) for i in range(len(trajectories))]
     for message in divergence_messages(result):
         st.warning(message, icon="💥")
 
@@ -297,7 +343,11 @@ with figures_col:
 
     if paths_tab.open:
         with paths_tab:
-            fig = vc.contour_figure(surface, trajectories, surface_params, colors=colors)
+            raster = surface_raster(surface, surface_params)
+            picture = ui.media_url(raster.png, "image/png", key("raster"))
+            fig = vc.contour_figure(
+                surface, trajectories, surface_params, colors=colors, background=(raster, picture)
+            )
             if show_theory and quad is not None:
                 vt.add_eigenvectors(fig, tv.segments(quad, surface))
                 st.caption(tv.caption(quad))
@@ -318,7 +368,7 @@ with figures_col:
             if point is not None and point != ss.get(key("last_click")) and shown("start"):
                 ss[key("last_click")] = point
                 ss[key("pending_start")] = point
-                st.rerun()
+                st.rerun(scope="app")  # the start point's inputs live in the sidebar
             st.caption(
                 "Click anywhere on the map to start every optimizer there. "
                 "★ known minima · ● start · ■ end · ✕ diverged"
@@ -404,7 +454,7 @@ with figures_col:
                 ss[key("url_warnings")] = ("The file had values that could not be used", warnings)
                 if loaded is not None:
                     ss[key("pending_setup")] = loaded
-                st.rerun()
+                st.rerun(scope="app")
             with st.expander("Classroom mode"):
                 st.caption("Share a link that hides chosen controls, so students focus on the rest.")
                 chosen = st.multiselect(
@@ -416,5 +466,13 @@ with figures_col:
                 classroom_setup = setup.with_changes(classroom=True, hidden=tuple(chosen))
                 st.code(query_string(to_query(classroom_setup)), language=None)
 
-lesson_param = {"lesson": lesson.slug} if lesson is not None else {}
-ui.sync_query({**to_query(setup), **lesson_param}, QUERY_STATE)
+
+workspace(
+    surface_name,
+    expression,
+    surface,
+    surface_params,
+    quad,
+    show_theory,
+    lesson.slug if lesson is not None else None,
+)

@@ -87,6 +87,52 @@ def add_entry(name: str) -> None:
     write_entry(entry_id, OptimizerEntry.default(name))
 
 
+def open_entry_id(ids: list[int]) -> int | None:
+    """The card whose widgets are drawn: the one last opened, else the first."""
+    chosen = st.session_state.get(key("open"))
+    return chosen if chosen in ids else (ids[0] if ids else None)
+
+
+def open_entry(entry_id: int) -> None:
+    st.session_state[key("open")] = entry_id
+
+
+def keep_keys(keys: list[str]) -> None:
+    """Keep the values of widgets that are not drawn in this run.
+
+    Streamlit forgets a widget's value when a run does not draw it; written back as plain
+    session state, the value survives until the widget is drawn again.
+    """
+    ss = st.session_state
+    for k in keys:
+        if k in ss:
+            ss[k] = ss[k]
+
+
+def keep_entry(entry_id: int) -> None:
+    """Keep every widget value of a card that is closed in this run."""
+    prefix = entry_prefix(entry_id)
+    name = st.session_state[prefix + ".name"]
+    values = f"{prefix}.{name}."
+    keep_keys(
+        [prefix + ".name", prefix + ".preset"]
+        + [k for k in list(st.session_state) if isinstance(k, str) and k.startswith(values)]
+    )
+
+
+def entry_from_state(entry_id: int) -> OptimizerEntry:
+    """A closed card's entry, from the values its widgets last had (defaults where unset)."""
+    ss = st.session_state
+    prefix = entry_prefix(entry_id)
+    name = ss[prefix + ".name"]
+    spec = OPTIMIZERS[name]
+    values = {
+        h.name: float(ss.get(f"{prefix}.{name}.{h.name}", spec.defaults.get(h.name, h.default)))
+        for h in spec.hyperparams
+    }
+    return OptimizerEntry(name, values, ss.get(prefix + ".preset", "optax"))
+
+
 def remove_entry(entry_id: int) -> None:
     ss = st.session_state
     ss[key("entry_ids")] = [i for i in ss[key("entry_ids")] if i != entry_id]

@@ -12,11 +12,22 @@ from optim_core import OPTIMIZERS, HyperParam
 from playground.safe_text import plain, warning_lines
 from playground.setup import widget_range
 
+LOG_STOPS_PER_DECADE = 10
 
-def log_options(low: float, high: float, per_decade: int = 6) -> list[float]:
+
+def log_options(low: float, high: float, per_decade: int = LOG_STOPS_PER_DECADE) -> list[float]:
     """Log-spaced slider stops from low to high, rounded to 3 significant digits."""
     n = max(2, int(round(math.log10(high / low) * per_decade)) + 1)
     return sorted({float(f"{v:.3g}") for v in np.geomspace(low, high, n)})
+
+
+def slider_options(low: float, high: float, value: float) -> list[float]:
+    """The log slider's stops plus the value in use, so that the slider shows exactly that value
+    (a typed 0.035 is shown as 0.035, not as the nearest stop)."""
+    options = log_options(low, high)
+    if low <= value <= high and value not in options:
+        options = sorted([*options, value])
+    return options
 
 
 def _nearest(options: list[float], value: float) -> float:
@@ -58,12 +69,12 @@ def log_slider(
     The slider's stops run from `low` to `high`; the box takes any value in `box_range`
     (default: the same), and the slider then sits at the nearest stop.
     """
-    options = log_options(low, high)
     box_low, box_high = box_range if box_range is not None else (low, high)
     if key not in st.session_state:
         st.session_state[key] = float(default)
     value = clamp(st.session_state[key], box_low, box_high)  # never more than the box can show
     st.session_state[key] = value
+    options = slider_options(low, high, value)
     st.session_state[key + ".slider"] = _nearest(options, value)
     st.session_state[key + ".box"] = value
     left, right = st.columns([3, 2], vertical_alignment="bottom")
@@ -142,6 +153,22 @@ def hyperparam_summary(name: str, values: Mapping[str, float], limit: int = 4) -
         if h.kind != "bool" and h.name in values
     ][:limit]
     return " · ".join(parts)
+
+
+def media_url(data: bytes, mimetype: str, coordinates: str) -> str:
+    """A URL the browser can fetch `data` from, served by Streamlit's media endpoint.
+
+    The same bytes give the same URL, so a figure that names it is re-sent as a short string and
+    the browser draws its cached copy. Relative (no leading slash), so it also works under a
+    `server.baseUrlPath`. Outside a running server (bare script mode) the data is inlined.
+    """
+    from streamlit import runtime
+
+    if runtime.exists():
+        return runtime.get_instance().media_file_mgr.add(data, mimetype, coordinates).lstrip("/")
+    import base64
+
+    return f"data:{mimetype};base64," + base64.b64encode(data).decode("ascii")
 
 
 def show_warnings(warnings: list[str], title: str = "Some values were not usable") -> None:

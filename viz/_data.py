@@ -43,6 +43,13 @@ def _params_key(params: Mapping[str, float] | None) -> tuple[tuple[str, float], 
 
 @lru_cache(maxsize=64)
 def _grid_cached(surface: Surface, params_key: tuple[tuple[str, float], ...], n: int, domain: Domain) -> Grid:
+    return evaluate_grid(surface, params_key, n, domain)
+
+
+def evaluate_grid(
+    surface: Surface, params_key: tuple[tuple[str, float], ...], n: int, domain: Domain
+) -> Grid:
+    """f on an n x n grid over `domain`, not cached (large grids drawn once, e.g. rasters)."""
     (x0, x1), (y0, y1) = domain
     x = np.linspace(x0, x1, n)
     y = np.linspace(y0, y1, n)

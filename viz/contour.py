@@ -30,6 +30,7 @@ from viz.colors import (
     resolve_colors,
     with_alpha,
 )
+from viz.raster import SurfaceRaster, colorbar_trace, layout_image
 
 if TYPE_CHECKING:
     from optim_core.trajectory import Trajectory
@@ -262,16 +263,27 @@ def contour_figure(
     clickable: bool = True,
     title: str | None = None,
     max_path_points: int = MAX_PATH_POINTS,
+    background: tuple[SurfaceRaster, str] | None = None,
 ) -> go.Figure:
     """Filled contour of the surface with every path, its start, its end and the known minima.
 
     Trace order: surface contour, click grid (when `clickable`; named CLICK_GRID_NAME), every
     path (named by `display_label`), every end marker, then "start" and "known minimum".
     Diverged runs end in an x at their last visible point.
+
+    `background` = (raster, URL): the surface is that picture (`viz.raster`), laid under the
+    paths as a layout image, and the first trace only draws its colour bar: the figure then
+    carries no surface grid at all (the live Playground; exports keep the vector contour).
     """
     colors_ = resolve_colors(len(trajectories), colors)
-    contour, _ = _contour_trace(surface, surface_params, grid_points)
-    data = [contour]
+    images: list[dict[str, Any]] = []
+    if background is not None:
+        raster, source = background
+        data = [colorbar_trace(raster)]
+        images = [layout_image(raster, source)]
+    else:
+        contour, _ = _contour_trace(surface, surface_params, grid_points)
+        data = [contour]
     if clickable:
         data.append(_click_grid_trace(surface, surface_params))
     # All paths first, then all end markers: a later path must not cover an earlier end.
@@ -295,6 +307,8 @@ def contour_figure(
         uirevision=surface.key,
         **_domain_axes(surface.domain),
     )
+    if images:
+        layout["images"] = images
     return make_figure(data, layout)
 
 

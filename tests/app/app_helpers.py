@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import pathlib
+import re
 from typing import Any
 
 import numpy as np
@@ -40,13 +41,38 @@ def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def widget(at: AppTest, key: str) -> Any:
-    """The widget with this session-state key, whatever kind it is."""
+def _find(at: AppTest, key: str) -> Any:
     for kind in WIDGET_KINDS:
         for w in at.get(kind):
             if getattr(w, "key", None) == key:
                 return w
-    raise KeyError(f"no widget with key {key!r} on the page")
+    return None
+
+
+CARD_KEY = re.compile(r"^(pg\.e\.\d+)\.")
+
+
+def widget(at: AppTest, key: str) -> Any:
+    """The widget with this session-state key, whatever kind it is.
+
+    A Playground optimizer card draws its widgets only while it is open: a widget of a closed
+    card is reached as a user reaches it, by pressing that card's Edit button first.
+    """
+    found = _find(at, key)
+    if found is None and (card := CARD_KEY.match(key)) is not None:
+        edit = _find(at, card.group(1) + ".open")
+        if edit is not None:
+            edit.click().run()
+            found = _find(at, key)
+    if found is None:
+        raise KeyError(f"no widget with key {key!r} on the page")
+    return found
+
+
+def is_map(fig: dict[str, Any]) -> bool:
+    """A map of the surface: a vector contour trace, or the surface picture (a layout image)
+    under the paths, as the live Playground draws it."""
+    return any(t.get("type") == "contour" for t in fig["data"]) or bool(fig["layout"].get("images"))
 
 
 def figures(at: AppTest) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import assert_clean, figures, open_page
+from app_helpers import assert_clean, figures, is_map, open_page
 
 from playground.lessons import LESSONS, lesson_query
 
@@ -20,7 +20,7 @@ def test_lesson_opens_with_its_claims_and_paths(lesson) -> None:
     for claim in lesson.claims:
         assert claim.text in box
     assert not at.warning, [str(w.value) for w in at.warning]
-    contour = next(f for f in figures(at) if any(t.get("type") == "contour" for t in f["data"]))
+    contour = next(f for f in figures(at) if is_map(f))
     names = [str(t.get("name", "")) for t in contour["data"]]
     assert sum(name.split(" ")[0] in {"SGD", "Momentum", "Adam", "RMSprop"} for name in names) >= len(
         lesson.query["o"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from app_helpers import assert_clean, decode, figures, open_page, widget
+from app_helpers import assert_clean, decode, figures, is_map, open_page, widget
 from streamlit.testing.v1 import AppTest
 
 from optim_core import OPTIMIZERS
@@ -64,7 +64,7 @@ def paths(fig: dict[str, Any]) -> dict[str, np.ndarray]:
 def contour(at: AppTest) -> dict[str, Any]:
     """The map with the paths (the first figure holding a contour trace)."""
     for fig in figures(at):
-        if any(t.get("type") == "contour" for t in fig["data"]):
+        if is_map(fig):
             return fig
     raise AssertionError(f"no contour map among {len(figures(at))} figures")
 
@@ -314,3 +314,42 @@ def test_preset_picker_says_what_a_framework_lacks_and_divergence_names_its_caus
     warnings = "\n".join(w.value for w in at.warning)
     assert "RMSprop diverged at step" in warnings and "centered and bias correction" in warnings
     assert "try a smaller α" not in warnings
+
+
+def test_only_the_open_card_draws_its_sliders_and_closed_cards_keep_their_values() -> None:
+    at = new_app()
+    slider_keys = {s.key for s in at.get("select_slider")} | {s.key for s in at.slider}
+    assert any(k and k.startswith("pg.e.0.") for k in slider_keys)  # the first card is open
+    assert not any(k and k.startswith(("pg.e.1.", "pg.e.2.", "pg.e.3.")) for k in slider_keys)
+    widget(at, "pg.e.3.adam.b1").set_value(0.5).run()  # opens Adam's card, closes SGD's
+    widget(at, "pg.e.1.momentum.momentum").set_value(0.5).run()  # opens momentum's
+    assert_clean(at)
+    assert "adam(b1=0.5)" in at.query_params["o"], "Adam's value was lost when its card closed"
+    assert any(o.startswith("momentum(") and "momentum=0.5" in o for o in at.query_params["o"])
+    # Reopened, the card shows the value it kept.
+    assert widget(at, "pg.e.3.adam.b1").value == 0.5
+
+
+def test_a_typed_learning_rate_is_the_value_the_slider_shows() -> None:
+    at = new_app()
+    widget(at, "pg.e.0.sgd.learning_rate.box").set_value(0.035).run()
+    assert_clean(at)
+    assert widget(at, "pg.e.0.sgd.learning_rate.slider").value == 0.035
+    assert "sgd(learning_rate=0.035)" in at.query_params["o"]
+
+
+def test_log_sliders_have_ten_stops_per_decade() -> None:
+    at = new_app()
+    options = [float(o) for o in widget(at, "pg.e.0.sgd.learning_rate.slider").options]
+    decades = np.log10(max(options) / min(options))
+    assert len(options) >= 10 * decades
+
+
+def test_internals_choices_in_the_link_survive_while_that_tab_is_closed() -> None:
+    query = {"s": "rosenbrock", "o": ["sgd", "adam"], "focus": "1", "scrub": "7"}
+    at = new_app(query)
+    widget(at, "pg.noise").set_value(0.01).run()  # a rerun of the Paths tab
+    assert_clean(at)
+    assert (at.query_params["focus"], at.query_params["scrub"]) == ("1", "7")
+    setup, warnings = from_query(at.query_params)
+    assert not warnings and (setup.focus, setup.scrub) == (1, 7)

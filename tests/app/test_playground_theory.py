@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from app_helpers import assert_clean, decode, figures, open_page, widget
+from app_helpers import assert_clean, decode, figures, is_map, open_page, widget
 from streamlit.testing.v1 import AppTest
 
 from optim_core import theory as th
@@ -22,7 +22,7 @@ RAVINE = {"s": "ravine", "sp.condition": "10", "o": ["sgd", "momentum"]}
 
 
 def contour(at: AppTest) -> dict[str, Any]:
-    return next(f for f in figures(at) if any(t.get("type") == "contour" for t in f["data"]))
+    return next(f for f in figures(at) if is_map(f))
 
 
 def loss_fig(at: AppTest) -> dict[str, Any]:

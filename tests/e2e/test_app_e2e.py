@@ -99,7 +99,7 @@ READ_FIGURES = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
 def contour_paths(page: Any) -> dict[str, np.ndarray]:
     """Optimizer paths on the first contour map: legend name -> (n, 2) points."""
     for fig in page.evaluate(READ_FIGURES):
-        if any(t["type"] == "contour" for t in fig):
+        if any(t["type"] == "contour" or t["name"] == "click-grid" for t in fig):
             return {
                 t["name"]: np.column_stack([decode(t["x"]), decode(t["y"])])
                 for t in fig

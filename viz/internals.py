@@ -493,6 +493,8 @@ def effective_step_figure(
     with a vertical line at `step`. For optimizers that do not adapt per coordinate it shows
     the learning rate instead and says so."""
     color = color or color_for(0)
+    if _kind(trajectory) == "sam":
+        return _sam_rise_figure(trajectory, step, color, title)
     title = title if title is not None else f"{trajectory.label}: effective step size"
     k = None if step is None else _clamp_step(trajectory, step)
     n = trajectory.steps
@@ -612,6 +614,66 @@ def effective_step_figure(
         xaxis=dict(title=dict(text="step"), range=[0, n + 1]),
         yaxis=dict(title=dict(text=y_title), **main_axis, **(dict(domain=[0.0, 0.5]) if panels else {})),
         **panels,
+    )
+    return make_figure(data, layout)
+
+
+def _sam_rise_figure(trajectory: Trajectory, step: int | None, color: str, title: str | None) -> go.Figure:
+    """SAM's side figure: per SAM step, how much higher the loss is at the probe than at θ
+    (SAM's step sizes are fixed, α for the descent and ρ for the probe: a plot of them would
+    only alternate)."""
+    title = title if title is not None else f"{trajectory.label}: the loss at the probe"
+    loss = np.asarray(trajectory.loss, dtype=np.float64)
+    n = trajectory.steps
+    pairs = np.arange(0, max(last_valid_step(trajectory) - 1, 0), 2)  # ascent updates 1, 3, … (0-based)
+    rise = loss[pairs + 1] - loss[pairs]
+    x, y = drawable_curve(pairs + 2, rise)  # at the SAM step's descent update
+    alpha, rho = (trajectory.hparams.get(h) for h in ("learning_rate", "rho"))
+    name = "f(probe) − f(θ): how much higher the loss is at the probe"
+    data = [
+        dict(
+            type="scatter",
+            x=x.astype(np.int32),
+            y=f32(y),
+            mode="lines+markers",
+            name=name,
+            line=dict(color=PROBE_COLOR, width=2),
+            marker=dict(size=4, color=PROBE_COLOR),
+            hovertemplate="SAM step ending at update %{x}<br>rise %{y:.4g}<extra></extra>",
+        )
+    ]
+    fixed = (
+        f"SAM's step sizes are fixed: ρ = {fmt_num(float(rho))} uphill, then α = {fmt_num(float(alpha))} down"
+        if alpha is not None and rho is not None
+        else "SAM's step sizes are fixed"
+    )
+    annotations: list[dict[str, Any]] = [
+        dict(
+            text=fixed,
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=1.0,
+            xanchor="left",
+            yanchor="bottom",
+            showarrow=False,
+            font=dict(size=12, color="#555555"),
+        )
+    ]
+    shapes = []
+    if step is not None:
+        ia, paired = sam_pair(trajectory, step)
+        if paired:
+            shapes.append(_step_line(ia + 2))
+    layout = layout_for(
+        data,
+        title,
+        height=420,
+        shapes=shapes,
+        annotations=annotations,
+        margin=dict(t=80),
+        xaxis=dict(title=dict(text="step (each SAM step drawn at its descent update)"), range=[0, n + 1]),
+        yaxis=dict(title=dict(text="loss rise at the probe")),
     )
     return make_figure(data, layout)
 

@@ -311,3 +311,30 @@ def test_other_optimizers_keep_the_plain_drawing(runs):
     for key in ("sf_adamw", "lookahead", "prodigy", "sam"):
         valid(vi.moments_figure(runs[key], 30))
         valid(vi.effective_step_figure(runs[key], 30))
+
+
+def rosen(p: np.ndarray) -> np.ndarray:
+    x, y = p[..., 0], p[..., 1]
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def test_sam_side_figure_plots_the_loss_rise_at_the_probe(runs):
+    t = runs["sam"]
+    fig = valid(vi.effective_step_figure(t, 41))
+    tr = trace(fig, "f(probe) − f(θ): how much higher the loss is at the probe")
+    path = np.asarray(t.path, dtype=np.float64)
+    thetas, probes = path[0:STEPS:2], path[1:STEPS:2]
+    np.testing.assert_array_equal(np.asarray(tr.x), np.arange(2, STEPS + 1, 2))
+    np.testing.assert_allclose(
+        np.asarray(tr.y, dtype=np.float64), rosen(probes) - rosen(thetas), rtol=1e-4, atol=1e-5
+    )
+    assert [s.x0 for s in fig.layout.shapes] == [42]  # update 41 belongs to the SAM step ending at 42
+    # the claim "SAM's step sizes are fixed: ρ = 0.05 uphill, then α = 0.001 down", every SAM step
+    assert (
+        "SAM's step sizes are fixed: ρ = 0.05 uphill, then α = 0.001 down" in fig.layout.annotations[0].text
+    )
+    rho, alpha = t.hparams["rho"], t.hparams["learning_rate"]
+    np.testing.assert_allclose(np.linalg.norm(probes - thetas, axis=1), rho, rtol=1e-4)
+    assert np.all(rosen(probes) > rosen(thetas))  # uphill, as the map's legend says
+    g_probe = np.array([rosen_grad(p) for p in probes])
+    np.testing.assert_allclose(path[2 : STEPS + 1 : 2], thetas - alpha * g_probe, rtol=1e-4, atol=1e-4)

@@ -3,6 +3,8 @@
 Every lesson states what it shows as checkable sentences (`claims`): each claim's text is part
 of the lesson's text on the page, and its `check` tests it on the runs the page shows
 (a `PlaygroundRun`: trajectories and metrics, in the order of the lesson's optimizers).
+Every lesson also asks one question first (`question`, a `playground.quiz.Question`), whose
+right answer the same run decides; the Lessons page shows the run only after the student answers.
 tests/playground/test_lessons.py runs every claim at the lesson's setup, with the start's x and
 y and every α nudged by ±10 % (one at a time), and over ten noise seeds where there is noise
 (`playground.lesson_runs`). A claim holds in all of those runs, or says "in N of 10 seeds" and
@@ -19,6 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from optim_core.trajectory import Trajectory
+from playground.numbers import format_number
+from playground.quiz import Question, clear_winner, first_to_tolerance, reach_sentences, who_reaches
 
 if TYPE_CHECKING:
     from playground.compute import PlaygroundRun
@@ -41,6 +45,7 @@ class Lesson:
     summary: str  # one line for the home page and the Lessons page
     explain: str  # what to look at and why, shown above the figures
     query: dict[str, str | list[str]]  # the Playground setup, in share-link form
+    question: Question  # asked before the run is shown; the run decides the answer
     claims: tuple[Claim, ...] = ()
 
     @property
@@ -186,6 +191,132 @@ def _frameworks_later_claim(run: PlaygroundRun) -> bool:
     return keras is not None and pytorch is not None and 1.5 * pytorch <= keras <= 3 * pytorch
 
 
+# --- the questions: each answer and its reason come from the run ----------------------------
+
+
+def _n(value: float) -> str:
+    return format_number(value, 3)
+
+
+def _pattern(run: PlaygroundRun, table: Mapping[tuple[bool, ...], int]) -> int | None:
+    """The choice for who reaches the tolerance (a tuple of booleans, one per optimizer)."""
+    return table.get(who_reaches(run))
+
+
+def _ravine_answer(run: PlaygroundRun) -> int | None:
+    return first_to_tolerance(run, none_choice=2)
+
+
+def _ravine_why(run: PlaygroundRun) -> str:
+    sgd, momentum = run.metrics
+    return (
+        f"{reach_sentences(run)} SGD's zig-zag is {sgd.zigzag:.2f}: {sgd.zigzag:.0%} of its path went "
+        f"back and forth across the valley; momentum's is {momentum.zigzag:.2f}. A smaller α did not "
+        "make momentum slow: its velocity adds up the small pushes along the floor, which all point "
+        "the same way, and cancels the pushes across it, which alternate."
+    )
+
+
+def _rosenbrock_why(run: PlaygroundRun) -> str:
+    by_50 = max(float(t.loss[50]) for t in run.trajectories)
+    return (
+        f"{reach_sentences(run)} By step 50 every loss was below {_n(by_50)}: all four found the "
+        "valley fast. Following its flat, curved floor is what separates them: Adam scales each "
+        "coordinate's step by its recent gradient size and adds momentum on top; RMSprop scales but "
+        "has no momentum; SGD's α is capped by the steep walls."
+    )
+
+
+def _saddle_answer(run: PlaygroundRun) -> int | None:
+    stuck = [i for i, t in enumerate(run.trajectories) if off_ridge_step(t) is None]
+    if not stuck:
+        return 3
+    return stuck[0] if len(stuck) == 1 else None
+
+
+def _saddle_why(run: PlaygroundRun) -> str:
+    parts = []
+    for t in run.trajectories:
+        step = off_ridge_step(t)
+        if step is None:
+            parts.append(f"{t.label} was still within 1 of the ridge after {t.steps} steps")
+        else:
+            parts.append(f"{t.label} left it (|y| > 1) at step {step}")
+    return (
+        "; ".join(parts) + ". The noise tips every run a little off the ridge. From there SGD's "
+        "distance from the ridge grows only by 1 + 2α = 1.1 per step, momentum compounds that growth, "
+        "and Adam divides by √v̂, so its step in y stays about α however small the gradient is."
+    )
+
+
+def _late_distance(traj: Trajectory) -> float:
+    """Mean distance from the minimum (0, 0) over the last 100 steps."""
+    return float(np.mean(distances(traj)[-100:]))
+
+
+def _noise_answer(run: PlaygroundRun) -> int | None:
+    late = [_late_distance(t) for t in run.trajectories]
+    if max(late) < 1.25 * min(late):
+        return 2
+    return clear_winner(late, margin=1.5)
+
+
+def _noise_why(run: PlaygroundRun) -> str:
+    big, small = run.trajectories
+    arrive = [_first(distances(t) < 1.0) for t in (big, small)]
+    when = [f"at step {a}" if a is not None else "never" for a in arrive]
+    return (
+        f"Over the last 100 steps the large step stayed on average {_n(_late_distance(big))} from the "
+        f"minimum, the small one {_n(_late_distance(small))}. But the large step came within 1 of it "
+        f"{when[0]}, the small one {when[1]}. Each noisy gradient moves SGD by α times the noise: a "
+        "large α arrives fast and then rattles around; a small one arrives late and settles closer. "
+        "A decaying schedule gets both."
+    )
+
+
+def _bias_why(run: PlaygroundRun) -> str:
+    corrected, uncorrected = run.trajectories
+    ratio = first_step_length(uncorrected) / first_step_length(corrected)
+    return (
+        f"{reach_sentences(run, ('The corrected Adam', 'the uncorrected one'))} "
+        "The uncorrected first step was "
+        f"{ratio:.2f} times as long as the corrected one's ({_n(first_step_length(uncorrected))} against "
+        f"{_n(first_step_length(corrected))}): without the correction, m and v start near zero and "
+        "the early steps are set by β₁ and β₂, not by α; on this surface they throw it out of the "
+        "central basin."
+    )
+
+
+def _extreme_answer(run: PlaygroundRun) -> int | None:
+    return clear_winner([m.path_ratio for m in run.metrics], lowest=False, margin=1.5)
+
+
+def _extreme_why(run: PlaygroundRun) -> str:
+    ratios = ", ".join(f"{m.label}: {m.path_ratio:.2f}" for m in run.metrics)
+    return (
+        f"Path length divided by the straight line from start to end: {ratios} (1 is a straight "
+        "line). With β₂ = 0.5, v̂ follows only the last few squared gradients, so the step size jumps "
+        "whenever the gradient changes. With ε = 1 the path stays straight but slow: the denominator "
+        f"is mostly ε, so the step is about α·m̂, like SGD with momentum. {reach_sentences(run)}"
+    )
+
+
+FRAMEWORK_NAMES = ("Keras's Adam", "PyTorch's Adam")
+
+
+def _frameworks_why(run: PlaygroundRun) -> str:
+    keras, pytorch = run.trajectories
+    alpha = keras.hparams["learning_rate"]
+    first = [float(np.max(np.abs(t.updates[0]))) / alpha for t in (keras, pytorch)]
+    return (
+        f"{reach_sentences(run, FRAMEWORK_NAMES)} The first step was "
+        f"{first[0]:.1%} of α for Keras and {first[1]:.0%} of α for PyTorch. The slope here is "
+        "about 10⁻⁷: Keras adds ε = 10⁻⁷ to the uncorrected √v, which is then smaller than ε, so ε "
+        "sets the step; PyTorch adds ε = 10⁻⁸ to the bias-corrected √v̂, and its first step is "
+        "close to α."
+    )
+
+
 LESSONS: tuple[Lesson, ...] = (
     Lesson(
         slug="ravine",
@@ -207,6 +338,14 @@ LESSONS: tuple[Lesson, ...] = (
             "y0": "-1",
             "o": ["sgd(learning_rate=0.018)", "momentum(learning_rate=0.004,momentum=0.9)"],
         },
+        question=Question(
+            "SGD (α = 0.018) and momentum (α = 0.004, μ = 0.9) start together at (−2.8, −1) in a "
+            "ravine 100 times steeper across than along. Momentum's α is 4.5 times smaller. Which "
+            "one reaches the minimum first, within 100 steps?",
+            ("SGD", "Momentum", "Neither, in 100 steps"),
+            _ravine_answer,
+            _ravine_why,
+        ),
         claims=(
             Claim(
                 "After 100 steps momentum has reached the tolerance and SGD has not (it is "
@@ -237,6 +376,14 @@ LESSONS: tuple[Lesson, ...] = (
                 "rmsprop(learning_rate=0.005)",
             ],
         },
+        question=Question(
+            "Four optimizers start at (−1.2, 1) on the Rosenbrock function and take 1000 steps: SGD "
+            "(α = 0.001), momentum (α = 0.001, μ = 0.9), Adam (α = 0.3) and RMSprop (α = 0.005). "
+            "Which one reaches the minimum at (1, 1) first?",
+            ("SGD", "Momentum", "Adam", "RMSprop"),
+            first_to_tolerance,
+            _rosenbrock_why,
+        ),
         claims=(
             Claim(
                 "By step 50 every loss is below 5: all four are on the valley floor. After 1000 "
@@ -268,6 +415,14 @@ LESSONS: tuple[Lesson, ...] = (
             "seed": "0",
             "o": ["sgd(learning_rate=0.05)", "momentum(learning_rate=0.05)", "adam(learning_rate=0.05)"],
         },
+        question=Question(
+            "f = x² − y². SGD, momentum and Adam (each α = 0.05) start on the ridge at (1, 0), where "
+            "the gradient points straight at the saddle point, with a little gradient noise "
+            "(σ = 0.02). Which one is still on the ridge (|y| ≤ 1) after 35 steps?",
+            ("SGD", "Momentum", "Adam", "None: all three leave it"),
+            _saddle_answer,
+            _saddle_why,
+        ),
         claims=(
             Claim(
                 "In 10 of 10 noise seeds, within these 35 steps Adam and momentum move "
@@ -305,6 +460,14 @@ LESSONS: tuple[Lesson, ...] = (
             "steps": "400",
             "o": ["sgd(learning_rate=0.3)", "sgd(learning_rate=0.03)"],
         },
+        question=Question(
+            "A bowl whose gradients carry noise (σ = 1). SGD with a large step (α = 0.3) and with a "
+            "small one (α = 0.03), 400 steps each. Which one stays closer to the minimum over the "
+            "last 100 steps?",
+            ("The large step, α = 0.3", "The small step, α = 0.03", "About the same"),
+            _noise_answer,
+            _noise_why,
+        ),
         claims=(
             Claim(
                 "In 10 of 10 noise seeds the large step comes within 1 of the minimum in "
@@ -342,6 +505,15 @@ LESSONS: tuple[Lesson, ...] = (
             "y0": "-1.5",
             "o": ["adam(learning_rate=0.2)", "adam(learning_rate=0.2,bias_correction=0)"],
         },
+        question=Question(
+            "Goldstein–Price from (−1, −1.5), 300 steps, two Adams with the same α = 0.2: #1 with "
+            "bias correction, #2 without it. Which reaches the global minimum (f = 3)?",
+            ("Both", "Only the corrected Adam (#1)", "Only the uncorrected Adam (#2)", "Neither"),
+            lambda run: _pattern(
+                run, {(True, True): 0, (True, False): 1, (False, True): 2, (False, False): 3}
+            ),
+            _bias_why,
+        ),
         claims=(
             Claim(
                 "Same α = 0.2: the uncorrected Adam's first step is 3.16 times as long as the "
@@ -375,6 +547,14 @@ LESSONS: tuple[Lesson, ...] = (
                 "adam(learning_rate=0.05,b2=0.5)",
             ],
         },
+        question=Question(
+            "Three Adams (α = 0.05) on a smooth bowl from (−2.5, 2), 300 steps: #1 with the "
+            "defaults, #2 with ε = 1, #3 with β₂ = 0.5. Whose path wanders the most (the longest "
+            "path for the distance it covers)?",
+            ("#1, the defaults", "#2, ε = 1", "#3, β₂ = 0.5"),
+            _extreme_answer,
+            _extreme_why,
+        ),
         claims=(
             Claim(
                 "With ε = 1 Adam needs at least 1.5 times the default's steps to reach the "
@@ -405,6 +585,16 @@ LESSONS: tuple[Lesson, ...] = (
             "y0": "2.5",
             "o": ["adam(learning_rate=0.05)@keras", "adam(learning_rate=0.05)@pytorch"],
         },
+        question=Question(
+            "A wide plateau (slope about 10⁻⁷ at the start) around a narrow well. Adam with "
+            "α = 0.05, once as Keras computes it and once as PyTorch does, 70 steps each. Which one "
+            "gets down into the well?",
+            ("Keras's Adam", "PyTorch's Adam", "Both: Adam is Adam", "Neither"),
+            lambda run: _pattern(
+                run, {(True, False): 0, (False, True): 1, (True, True): 2, (False, False): 3}
+            ),
+            _frameworks_why,
+        ),
         claims=(
             Claim(
                 "Same α = 0.05: Keras's first step is under 3 % of α in each coordinate, "

@@ -159,10 +159,11 @@ def _chunk_fn(model_name: str, opt_name: str) -> Callable[..., Any]:
     (params, state, hparams, alphas (K,), x_all, y_all, idx (K, B), valid (K,), key, offset)
       -> (params, state, losses (K,))
     """
-    from optim_core import OPTIMIZERS, apply_updates
+    from optim_core import apply_updates
+    from training.optimizers import NETWORK_OPTIMIZERS
 
     model = get_model(model_name)
-    opt = OPTIMIZERS[opt_name].optimizer
+    opt = NETWORK_OPTIMIZERS[opt_name].optimizer
     grad_fn = jax.value_and_grad(lambda p, x, y, k: loss_and_logits(model, p, x, y, k, True)[0])
 
     def chunk(params, state, hparams, alphas, x_all, y_all, idx, valid, key, offset):
@@ -223,7 +224,10 @@ def lr_find(
     settings = (
         OptimizerSettings(optimizer, preset=DEFAULT_PRESET) if isinstance(optimizer, str) else optimizer
     )
-    hp_values = settings.resolved()  # ValueError for an unknown optimizer or bad value
+    from training.optimizers import resolve_network_hparams
+
+    # ValueError for an unknown optimizer or bad value
+    hp_values = resolve_network_hparams(settings.name, settings.hparams, settings.preset)
     get_model(model)
     if not (math.isfinite(alpha_min) and math.isfinite(alpha_max) and 0 < alpha_min < alpha_max <= 100):
         raise ValueError(f"need 0 < alpha_min < alpha_max <= 100, got ({alpha_min}, {alpha_max})")
@@ -257,11 +261,11 @@ def lr_find(
     alphas_padded = np.concatenate([alphas, np.full(pad, alpha_max)]).astype(np.float32)
     valid = np.arange(n_chunks * k) < n
 
-    from optim_core import OPTIMIZERS
+    from training.optimizers import NETWORK_OPTIMIZERS
 
     mdl = get_model(model)
     params = mdl.init(k_init)
-    state = OPTIMIZERS[settings.name].optimizer.init(params)
+    state = NETWORK_OPTIMIZERS[settings.name].optimizer.init(params)
     hparams = {name: jnp.float32(v) for name, v in hp_values.items()}
     fn = _chunk_fn(model, settings.name)
     losses: list[np.ndarray] = []

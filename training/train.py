@@ -338,9 +338,11 @@ def unflatten_params(flat: Any, like: Any) -> Any:
 
 def _optim_core() -> tuple[Any, Any, Any]:
     # Imported here so that data/models work (and their tests run) without optim_core.
-    from optim_core import OPTIMIZERS, apply_updates, resolve_hparams
+    # The registry is optim_core's plus the network-only optimizers (Muon).
+    from optim_core import apply_updates
+    from training.optimizers import NETWORK_OPTIMIZERS, resolve_network_hparams
 
-    return OPTIMIZERS, apply_updates, resolve_hparams
+    return NETWORK_OPTIMIZERS, apply_updates, resolve_network_hparams
 
 
 def _to_float(x: jax.Array) -> jax.Array:
@@ -480,7 +482,7 @@ def _resolve(
         c = OptimizerSettings(c, preset=DEFAULT_PRESET) if isinstance(c, str) else c
         if c.name not in registry:
             raise ValueError(f"unknown optimizer {c.name!r}; choose from {sorted(registry)}")
-        hp = c.resolved()
+        hp = resolve_hparams(c.name, c.hparams, c.preset)
         label = (labels[i] if labels is not None else None) or registry[c.name].label
         if label in seen:  # two Adams with different settings: tell them apart
             base = resolve_hparams(c.name, None, c.preset)

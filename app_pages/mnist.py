@@ -19,7 +19,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app_pages import ui
 from app_pages.downloads import figure_downloads
-from optim_core import OPTIMIZERS, PRESETS, preset_support
+from optim_core import PRESETS
 from playground import mnist_page as mp
 from playground.safe_text import plain
 from viz.colors import color_for
@@ -48,7 +48,31 @@ ADADELTA_NOTE = (
 
 
 def label_of(name: str) -> str:
-    return OPTIMIZERS[name].label
+    return mp.NETWORK_OPTIMIZERS[name].label
+
+
+def hyperparam_editor(name: str, key_prefix: str, values: dict[str, float]) -> dict[str, float]:
+    """ui.hyperparam_editor over the page's optimizers (optim_core's and the network-only Muon)."""
+    return {
+        h.name: ui.hyperparam_widget(h, f"{key_prefix}.{h.name}", values.get(h.name, h.default))
+        for h in mp.NETWORK_OPTIMIZERS[name].hyperparams
+    }
+
+
+def hyperparam_summary(name: str, values: dict[str, float], limit: int = 4) -> str:
+    """ui.hyperparam_summary over the page's optimizers."""
+    parts = [
+        f"${h.symbol}$ = {values[h.name]:.3g}"
+        for h in mp.NETWORK_OPTIMIZERS[name].hyperparams
+        if h.kind != "bool" and h.name in values
+    ][:limit]
+    return " · ".join(parts)
+
+
+def compare_muon() -> None:
+    """The optimizers become SGD and Adam (Keras's defaults) and Muon (optax's); then run."""
+    mp.seed_widgets(ss, mp.muon_comparison(mp.read_setup(ss)))
+    start_run()
 
 
 def metrics_row(result: mp.TrainResult) -> None:
@@ -257,7 +281,7 @@ with optimizers_col:
             with st.expander("Settings", expanded=False):
                 st.selectbox(
                     "optimizer",
-                    list(OPTIMIZERS),
+                    list(mp.OPTIMIZER_NAMES),
                     key=prefix + ".name",
                     format_func=label_of,
                     on_change=mp.change_optimizer,
@@ -271,20 +295,28 @@ with optimizers_col:
                     args=(ss, entry_id),
                     help="Defaults (and ε placement) as in optax, Keras or PyTorch. The article used Keras.",
                 )
-                if (note := preset_support(name, ss[prefix + ".preset"])) is not None:
+                if (note := mp.network_preset_support(name, ss[prefix + ".preset"])) is not None:
                     st.caption(note)
-                values = ui.hyperparam_editor(name, f"{prefix}.{name}", mp.default_entry(name).hparams)
-                st.latex(OPTIMIZERS[name].latex)
-            st.caption(ui.hyperparam_summary(name, values))
+                values = hyperparam_editor(name, f"{prefix}.{name}", dict(mp.default_entry(name).hparams))
+                st.latex(mp.NETWORK_OPTIMIZERS[name].latex)
+            st.caption(hyperparam_summary(name, values))
     if len(ids) < mp.MAX_OPTIMIZERS:
         ss.setdefault(wkey("add"), "—")
         st.selectbox(
             "Add an optimizer",
-            ["—", *OPTIMIZERS],
+            ["—", *mp.OPTIMIZER_NAMES],
             key=wkey("add"),
             format_func=lambda k: k if k == "—" else label_of(k),
             on_change=add_optimizer,
         )
+    st.button(
+        "Muon vs Adam vs SGD",
+        key=wkey("compare_muon"),
+        on_click=compare_muon,
+        help="Replace the optimizers by SGD and Adam (Keras's defaults, as in the article) and "
+        "Muon (optax.contrib.muon: orthogonalized updates for the weight matrices, Adam for the "
+        "biases), and train them.",
+    )
 
 setup = mp.read_setup(ss)
 ss[SETUP] = setup
@@ -361,6 +393,8 @@ def show_outcome(outcome: mp.Outcome) -> None:
         "the same time and share the server's CPU. Compiling the network for new "
         f"settings took another {compile_s:.1f} s (0 when it was already compiled)."
     )
+    if (muon := mp.muon_note(result)) is not None:
+        st.info(muon)
     for metric, title in mp.EPOCH_METRICS.items():
         st.markdown(f"**{title.capitalize()} after every epoch** (as in the article)")
         frame = mp.epoch_frame(result, metric)

@@ -81,6 +81,8 @@ from playground.mnist_setup import (
     MAX_UNKNOWN_KEYS_NAMED,
     MODEL_LABELS,
     MODEL_NAMES,
+    MUON_COMPARISON,
+    OPTIMIZER_NAMES,
     PAGE_PRESET,
     QUERY_KEYS,
     SETUP_FORMAT,
@@ -92,6 +94,7 @@ from playground.mnist_setup import (
     estimate_seconds,
     fix_adadelta,
     from_query,
+    muon_comparison,
     nearest,
     needs_adadelta_fix,
     parameter_count,
@@ -107,6 +110,7 @@ from playground.mnist_views import (
     epoch_frame,
     hidden_paths,
     hidden_paths_note,
+    muon_note,
     preset_names,
     progress_fraction,
     progress_text,
@@ -133,6 +137,7 @@ from playground.mnist_widgets import (
     write_entry,
 )
 from training import DownloadError, Landscape, TrainResult
+from training.optimizers import NETWORK_OPTIMIZERS, network_preset_support
 
 __all__ = [
     "FAILED",
@@ -164,6 +169,12 @@ __all__ = [
     "MAX_CHUNK_BATCHES",
     "MAX_EPOCHS",
     "MAX_OPTIMIZERS",
+    "MUON_COMPARISON",
+    "NETWORK_OPTIMIZERS",
+    "OPTIMIZER_NAMES",
+    "muon_comparison",
+    "muon_note",
+    "network_preset_support",
     "MAX_PARALLEL_JOBS",
     "MAX_TRAIN",
     "MAX_UNKNOWN_KEYS_NAMED",

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from optim_core import OptimizerSettings, resolve_hparams
+from optim_core import PRESETS, OptimizerSettings
 from playground.numbers import format_number
 from playground.safe_text import shown
 from playground.setup import (
@@ -22,11 +22,13 @@ from playground.setup import (
     Reader,
     first_value,
     parse_optimizer_text,
+    widget_range,
 )
 from training import (
     TrainConfig,
     TrainResult,
 )
+from training.optimizers import NETWORK_ONLY, NETWORK_OPTIMIZERS, resolve_network_hparams
 
 # --- caps and choices ----------------------------------------------------------------------------
 # Every value a link can ask for is bounded: one student's link must not tie up the server.
@@ -48,6 +50,10 @@ DATA_LABELS = {
 }
 PAGE_PRESET = "keras"  # the seed article's framework; registry defaults are tuned for 2D
 DEFAULT_OPTIMIZER_NAMES = ("sgd", "momentum", "adam", "adadelta")
+# Every optimizer the page offers: optim_core's and the network-only Muon (training.optimizers).
+OPTIMIZER_NAMES: tuple[str, ...] = tuple(NETWORK_OPTIMIZERS)
+# The "Muon vs Adam vs SGD" comparison: Muon at optax's defaults beside the article's two.
+MUON_COMPARISON = (("sgd", PAGE_PRESET), ("adam", PAGE_PRESET), ("muon", "optax"))
 SETUP_FORMAT = "optimizer-playground/mnist-setup@1"
 SNAPSHOT_BUDGET_BYTES = 256 * 2**20  # parameter snapshots one run may hold (for the landscape)
 # Images per optimizer one compiled chunk trains. Stop, and a visitor who left, take effect at
@@ -65,7 +71,7 @@ _measured_speed: dict[str, float] = {}
 
 
 def default_entry(name: str, preset: str = PAGE_PRESET) -> OptimizerEntry:
-    return OptimizerEntry(name, resolve_hparams(name, None, preset), preset)
+    return OptimizerEntry(name, resolve_network_hparams(name, None, preset), preset)
 
 
 def _default_optimizers() -> tuple[OptimizerEntry, ...]:
@@ -96,7 +102,7 @@ class MnistSetup:
         labels two Adams by what sets them apart ("Adam (learning_rate=0.01)")."""
         out = []
         for e in self.optimizers:
-            base = resolve_hparams(e.name, None, e.preset)
+            base = resolve_network_hparams(e.name, None, e.preset)
             changed = {
                 k: float(v)
                 for k, v in e.hparams.items()
@@ -191,7 +197,7 @@ def to_json(setup: MnistSetup) -> str:
 
 def encode_optimizer(entry: OptimizerEntry) -> str:
     """adadelta(learning_rate=1)@keras: the preset always, values only where they differ."""
-    base = resolve_hparams(entry.name, None, entry.preset)
+    base = resolve_network_hparams(entry.name, None, entry.preset)
     changed = [
         f"{k}={format_number(v)}"
         for k, v in entry.hparams.items()
@@ -212,10 +218,36 @@ def to_query(setup: MnistSetup) -> dict[str, str | list[str]]:
     }
 
 
+def _network_only_entry(
+    name: str, preset: object, hparams: Mapping[str, object], reader: Reader
+) -> OptimizerEntry:
+    """Reader.optimizer for the network-only optimizers (Muon), which optim_core's registry
+    (hence Reader.optimizer) does not hold: the same reading, to the same widget ranges."""
+    spec = NETWORK_ONLY[name]
+    preset = reader.choice(preset, f"{name} preset", PAGE_PRESET, tuple(PRESETS))
+    values = resolve_network_hparams(name, None, preset)
+    unknown = []
+    for key, raw in reader.capped(hparams, f"{spec.label} hyperparameters"):
+        if key not in values:
+            unknown.append(shown(str(key), 30))
+            continue
+        h = spec.hyperparam(key)
+        if h.kind == "bool":
+            values[key] = float(reader.boolean(raw, f"{spec.label} {key}", bool(values[key])))
+        else:
+            low, high = widget_range(h)
+            values[key] = reader.number(raw, f"{spec.label} {key}", values[key], low, high)
+    if unknown:
+        reader.warn(f"{spec.label}: no hyperparameter {', '.join(unknown)}; ignored.")
+    return OptimizerEntry(name, values, preset)
+
+
 def _parse_optimizer(text: str, reader: Reader) -> OptimizerEntry | None:
     parsed = parse_optimizer_text(text, reader, default_preset=PAGE_PRESET)
     if parsed is None:
         return None
+    if parsed["name"] in NETWORK_ONLY:
+        return _network_only_entry(parsed["name"], parsed["preset"], parsed["hparams"], reader)
     # The app's one range policy (playground.setup.widget_range), as on the Playground.
     return reader.optimizer(parsed["name"], parsed["preset"], parsed["hparams"])
 
@@ -306,6 +338,11 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[MnistSetup, list[s
 # --- Adadelta at Keras defaults ------------------------------------------------------------------
 
 ADADELTA_FIXED_LR = 1.0  # PyTorch's default: Zeiler's method as published
+
+
+def muon_comparison(setup: MnistSetup) -> MnistSetup:
+    """The setup with SGD and Adam (Keras's defaults, the article's) and Muon (optax's)."""
+    return setup.with_changes(optimizers=tuple(default_entry(n, p) for n, p in MUON_COMPARISON))
 
 
 def needs_adadelta_fix(setup: MnistSetup) -> bool:

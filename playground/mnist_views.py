@@ -179,3 +179,36 @@ def widened_paths(hidden: Mapping[str, str]) -> list[str]:
 
 def preset_names() -> list[str]:
     return list(PRESETS)
+
+
+MUON_TEACHES = (
+    "**What Muon teaches:** the gradient of a weight matrix is dominated by a few directions. "
+    "Muon replaces the matrix's momentum by the nearest matrix whose singular values are all "
+    "about 1 (five Newton-Schulz steps), so rare directions get as large a step as common ones; "
+    "biases, which are not matrices, still get Adam."
+)
+
+
+def muon_note(result: TrainResult) -> str | None:
+    """The 'what it teaches' line under the results when Muon ran: its accuracy beside Adam's
+    and SGD's (when they ran too) and what its orthogonalization cost in time."""
+    runs = [r for r in result.runs if r.epochs]
+    muon = next((r for r in runs if r.optimizer == "muon"), None)
+    if muon is None:
+        return None
+    epochs = len(muon.epochs)
+    parts = [f"Muon {_pct(muon.epochs[-1].val_acc):.1f}%"]
+    for name in ("adam", "sgd"):
+        other = next((r for r in runs if r.optimizer == name), None)
+        if other is not None:
+            parts.append(f"{other.label} {_pct(other.epochs[-1].val_acc):.1f}%")
+    text = (
+        f"{MUON_TEACHES} Validation accuracy after {epochs} epoch{'s' * (epochs != 1)}: {', '.join(parts)}."
+    )
+    adam = next((r for r in runs if r.optimizer == "adam"), None)
+    if adam is not None and adam.total_time > 0 and muon.total_time > 0:
+        text += (
+            f" The price: Muon's training took {muon.total_time / adam.total_time:.1f}× Adam's time "
+            "(its matrix products cost more than the gradient itself on small batches)."
+        )
+    return text

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from optim_core import OPTIMIZERS, resolve_hparams
 from playground.mnist_setup import (
     ADADELTA_FIXED_LR,
     BATCH_SIZES,
@@ -21,6 +20,7 @@ from playground.mnist_setup import (
 from playground.setup import (
     OptimizerEntry,
 )
+from training.optimizers import NETWORK_OPTIMIZERS, resolve_network_hparams
 
 # --- widget state --------------------------------------------------------------------------------
 
@@ -53,7 +53,7 @@ def hparam_key(entry_id: int, name: str, hp: str) -> str:
 def write_entry(state: WidgetState, entry_id: int, entry: OptimizerEntry) -> None:
     state[entry_prefix(entry_id) + ".name"] = entry.name
     state[entry_prefix(entry_id) + ".preset"] = entry.preset
-    for h in OPTIMIZERS[entry.name].hyperparams:
+    for h in NETWORK_OPTIMIZERS[entry.name].hyperparams:
         value = entry.hparams.get(h.name, h.default)
         state[hparam_key(entry_id, entry.name, h.name)] = bool(value) if h.kind == "bool" else float(value)
 
@@ -89,8 +89,8 @@ def widgets_seeded(state: WidgetState) -> bool:
 def read_entry(state: WidgetState, entry_id: int) -> OptimizerEntry:
     name = state[entry_prefix(entry_id) + ".name"]
     preset = state[entry_prefix(entry_id) + ".preset"]
-    values = resolve_hparams(name, None, preset)
-    for h in OPTIMIZERS[name].hyperparams:
+    values = resolve_network_hparams(name, None, preset)
+    for h in NETWORK_OPTIMIZERS[name].hyperparams:
         key = hparam_key(entry_id, name, h.name)
         if key in state:
             values[h.name] = float(state[key])
@@ -115,7 +115,7 @@ def read_setup(state: WidgetState) -> MnistSetup:
 
 def add_entry(state: WidgetState, name: str) -> None:
     ids = list(state[wkey("entry_ids")])
-    if name not in OPTIMIZERS or len(ids) >= MAX_OPTIMIZERS:
+    if name not in NETWORK_OPTIMIZERS or len(ids) >= MAX_OPTIMIZERS:
         return
     entry_id = int(state[wkey("next_id")])
     state[wkey("next_id")] = entry_id + 1

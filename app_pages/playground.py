@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages import live_scrub, ui
 from app_pages import playground_state as ps
-from app_pages import ui
 from optim_core import OPTIMIZERS, PRESETS, preset_support
 from optim_core.schedules import SCHEDULE_KINDS, SCHEDULE_LATEX, Schedule
 from optim_core.theory import Quadratic
+from optim_core.trajectory import Trajectory
 from playground import theory_view as tv
-from playground.compute import divergence_messages, run_setup
+from playground.compare_state import hp_symbol
+from playground.compute import divergence_messages, entry_label, run_setup
 from playground.lessons import LESSONS_BY_SLUG
 from playground.safe_text import plain
+from playground.scrub import run_scrub, scrubbable
 from playground.setup import (
     CUSTOM,
     DECAY_EVERY_RANGE,
@@ -45,7 +49,8 @@ from viz import curves as vcurves
 from viz import internals as vi
 from viz import theory_overlay as vt
 from viz.colors import color_for
-from viz.raster import surface_raster
+from viz.raster import SurfaceRaster, surface_raster
+from viz.scrub import live_scrub_figure
 
 key = ps.key
 ss = st.session_state
@@ -265,29 +270,29 @@ def optimizer_card(n: int, entry_id: int, is_open: bool, count: int) -> Optimize
     spec = OPTIMIZERS[name]
     editable = shown("optimizers") or shown("hparams")
     with st.container(border=True):
-        head, edit, remove = st.columns([5, 2, 1], vertical_alignment="center", gap="small")
-        head.markdown(
-            f"<span style='color:{color_for(n)};font-size:1.4em' aria-hidden='true'>●</span> "
-            f"**{spec.label}**",
-            unsafe_allow_html=True,
-        )
-        if not is_open:
-            edit.button(
-                "Edit" if editable else "Rule",
-                key=prefix + ".open",
-                on_click=ps.open_entry,
-                args=(entry_id,),
-                help=f"Show {spec.label}'s settings and update rule",
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.markdown(
+                f"<span style='color:{color_for(n)};font-size:1.4em' aria-hidden='true'>●</span> "
+                f"**{spec.label}**",
+                unsafe_allow_html=True,
                 width="stretch",
             )
-        if shown("optimizers") and count > 1:
-            remove.button(
-                "✕",
-                key=prefix + ".remove",
-                on_click=ps.remove_entry,
-                args=(entry_id,),
-                help=f"Remove {spec.label}",
-            )
+            if not is_open:
+                st.button(
+                    "Edit" if editable else "Rule",
+                    key=prefix + ".open",
+                    on_click=ps.open_entry,
+                    args=(entry_id,),
+                    help=f"Show {spec.label}'s settings and update rule",
+                )
+            if shown("optimizers") and count > 1:
+                st.button(
+                    "✕",
+                    key=prefix + ".remove",
+                    on_click=ps.remove_entry,
+                    args=(entry_id,),
+                    help=f"Remove {spec.label}",
+                )
         if not is_open:
             ps.keep_entry(entry_id)
             entry = ps.entry_from_state(entry_id) if shown("hparams") else ps.hidden_entry(entry_id, name)
@@ -322,6 +327,84 @@ def optimizer_card(n: int, entry_id: int, is_open: bool, count: int) -> Optimize
     return entry
 
 
+def live_choice(setup: Setup) -> tuple[int, str] | None:
+    """The live-scrub controls: off, or (optimizer index, hyperparameter) to scrub."""
+    c1, c2, c3 = st.columns([2, 3, 3], vertical_alignment="bottom")
+    c1.toggle(
+        "Scrub live",
+        key=key("live"),
+        help="A slider above the map moves one hyperparameter: the path follows the thumb "
+        "at once, computed ahead for every stop. Release it to keep the value.",
+    )
+    if not ss.get(key("live")):
+        return None
+    labels = [entry_label(setup, i) for i in range(len(setup.optimizers))]
+    ss[key("live.entry")] = min(max(int(ss.get(key("live.entry"), len(labels) - 1)), 0), len(labels) - 1)
+    index = c2.selectbox(
+        "Optimizer to scrub", range(len(labels)), key=key("live.entry"), format_func=lambda i: labels[i]
+    )
+    name = setup.optimizers[index].name
+    choices = scrubbable(name)
+    if ss.get(key("live.hp")) not in choices:
+        ss[key("live.hp")] = "learning_rate" if "learning_rate" in choices else choices[0]
+    hparam = c3.selectbox(
+        "Hyperparameter",
+        choices,
+        key=key("live.hp"),
+        format_func=lambda h: f"{hp_symbol(name, h)} · {h}",
+    )
+    return int(index), str(hparam)
+
+
+def live_figure(
+    setup: Setup,
+    live: tuple[int, str],
+    entry_pairs: list[tuple[int, OptimizerEntry]],
+    trajectories: list[Trajectory],
+    surface: Surface,
+    colors: list[str],
+    background: tuple[SurfaceRaster, str],
+) -> go.Figure:
+    """The Paths map with the live-scrub slider, and the bridge that reports its release."""
+    index, hparam = live
+    scrub = run_scrub(setup, index, hparam)
+    entry_id, entry = entry_pairs[index]
+    token = f"{hash(scrub.key) & 0xFFFFFFFF:08x}"
+    ss[key("live.shown")] = (token, entry_id, entry.name, hparam, scrub.values)
+    label = f"{entry_label(setup, index)} {hp_symbol(entry.name, hparam)}"
+    fig = live_scrub_figure(
+        surface,
+        trajectories,
+        scrub.trajectories,
+        scrub.values,
+        scrub.current,
+        index,
+        label,
+        dict(setup.surface_params),
+        colors=colors,
+        background=background,
+        frames_key=scrub.key,
+    )
+    live_scrub.bridge(key("live.bridge"), token, apply_released)
+    st.caption("Drag the slider above the map: the path follows at once. Release it to keep the value.")
+    return fig
+
+
+def apply_released() -> None:
+    """The thumb was released: that value goes into the optimizer's own slider (and the link)."""
+    shown_scrub = ss.get(key("live.shown"))
+    if shown_scrub is None:
+        return
+    token, entry_id, name, hparam, values = shown_scrub
+    index = live_scrub.released_index(ss.get(key("live.bridge")), token, len(values))
+    if index is None or entry_id not in ss[key("entry_ids")]:
+        return
+    if ss.get(ps.entry_prefix(entry_id) + ".name") != name:
+        return
+    ps.set_hparam(entry_id, name, hparam, values[index])
+    ss[key("open")] = entry_id  # show the slider that now holds the value
+
+
 def figures(
     setup: Setup,
     surface: Surface,
@@ -344,10 +427,14 @@ def figures(
     if paths_tab.open:
         with paths_tab:
             raster = surface_raster(surface, surface_params)
-            picture = ui.media_url(raster.png, "image/png", key("raster"))
-            fig = vc.contour_figure(
-                surface, trajectories, surface_params, colors=colors, background=(raster, picture)
-            )
+            background = (raster, ui.media_url(raster.png, "image/png", key("raster")))
+            live = live_choice(setup) if shown("hparams") else None
+            if live is None:
+                fig = vc.contour_figure(
+                    surface, trajectories, surface_params, colors=colors, background=background
+                )
+            else:
+                fig = live_figure(setup, live, entry_pairs, trajectories, surface, colors, background)
             if show_theory and quad is not None:
                 vt.add_eigenvectors(fig, tv.segments(quad, surface))
                 st.caption(tv.caption(quad))

@@ -32,6 +32,14 @@ def write_entry(entry_id: int, entry: OptimizerEntry) -> None:
         st.session_state[hp_key] = bool(value) if kind == "bool" else float(value)
 
 
+def set_hparam(entry_id: int, name: str, hparam: str, value: float) -> None:
+    """One hyperparameter of one card, as if its own widget had been moved."""
+    kind = OPTIMIZERS[name].hyperparam(hparam).kind
+    st.session_state[f"{entry_prefix(entry_id)}.{name}.{hparam}"] = (
+        bool(value) if kind == "bool" else float(value)
+    )
+
+
 def seed(setup: Setup) -> None:
     """Write a whole setup into the widget state."""
     ss = st.session_state

@@ -5,26 +5,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-import numpy as np
 import streamlit as st
 
 from optim_core import OPTIMIZERS, HyperParam
 from playground.safe_text import plain, warning_lines
-from playground.setup import widget_range
-
-LOG_STOPS_PER_DECADE = 10
-
-
-def log_options(low: float, high: float, per_decade: int = LOG_STOPS_PER_DECADE) -> list[float]:
-    """Log-spaced slider stops from low to high, rounded to 3 significant digits."""
-    n = max(2, int(round(math.log10(high / low) * per_decade)) + 1)
-    return sorted({float(f"{v:.3g}") for v in np.geomspace(low, high, n)})
+from playground.setup import linear_step, log_stops, widget_range
 
 
 def slider_options(low: float, high: float, value: float) -> list[float]:
     """The log slider's stops plus the value in use, so that the slider shows exactly that value
     (a typed 0.035 is shown as 0.035, not as the nearest stop)."""
-    options = log_options(low, high)
+    options = log_stops(low, high)
     if low <= value <= high and value not in options:
         options = sorted([*options, value])
     return options
@@ -117,14 +108,13 @@ def hyperparam_widget(h: HyperParam, key: str, default: float, disabled: bool = 
         )
     # The readers clamp to the same range; this only guards a value set by other code.
     st.session_state[key] = clamp(st.session_state.get(key, default), low, high)
-    step = (h.high - h.low) / 200
     return float(
         st.slider(
             label,
             min_value=float(h.low),
             max_value=float(h.high),
             key=key,
-            step=float(f"{step:.2g}"),
+            step=linear_step(h),
             help=h.help,
             disabled=disabled,
             format="%.4g",

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy as np
+
 from optim_core import OPTIMIZERS, PRESETS, HParams, HyperParam, OptimizerSettings, resolve_hparams
 from optim_core.schedules import SCHEDULE_KINDS, Schedule
 from playground.numbers import format_number
@@ -131,6 +133,20 @@ def widget_range(h: HyperParam) -> tuple[float, float]:
     if h.log:
         return h.valid_range
     return (float(h.low), float(h.high))
+
+
+LOG_STOPS_PER_DECADE = 10  # log sliders: at least this many stops per decade
+
+
+def log_stops(low: float, high: float, per_decade: int = LOG_STOPS_PER_DECADE) -> list[float]:
+    """A log slider's stops from low to high, rounded to 3 significant digits."""
+    n = max(2, int(round(math.log10(high / low) * per_decade)) + 1)
+    return sorted({float(f"{v:.3g}") for v in np.geomspace(low, high, n)})
+
+
+def linear_step(h: HyperParam) -> float:
+    """A linear slider's step: 200 steps over its range, rounded to 2 significant digits."""
+    return float(f"{(h.high - h.low) / 200:.2g}")
 
 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

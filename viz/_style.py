@@ -8,11 +8,12 @@ import plotly.graph_objects as go
 
 FONT_FAMILY = "Inter, 'Helvetica Neue', Arial, sans-serif"
 FONT_SIZE = 14
+TEXT_COLOR = "#222222"
 AXIS_GRID = "#e6e6e6"
 
 TEMPLATE = go.layout.Template(
     layout=dict(
-        font=dict(family=FONT_FAMILY, size=FONT_SIZE, color="#222222"),
+        font=dict(family=FONT_FAMILY, size=FONT_SIZE, color=TEXT_COLOR),
         title=dict(font=dict(size=17), x=0.01, xanchor="left"),
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",

@@ -254,7 +254,7 @@ def _group(i: int) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def contour_figure(
+def contour_spec(
     surface: Surface,
     trajectories: Sequence[Trajectory],
     surface_params: Mapping[str, float] | None = None,
@@ -264,8 +264,8 @@ def contour_figure(
     title: str | None = None,
     max_path_points: int = MAX_PATH_POINTS,
     background: tuple[SurfaceRaster, str] | None = None,
-) -> go.Figure:
-    """Filled contour of the surface with every path, its start, its end and the known minima.
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The data and layout of `contour_figure` as plain dicts (for figures built on it).
 
     Trace order: surface contour, click grid (when `clickable`; named CLICK_GRID_NAME), every
     path (named by `display_label`), every end marker, then "start" and "known minimum".
@@ -309,7 +309,43 @@ def contour_figure(
     )
     if images:
         layout["images"] = images
-    return make_figure(data, layout)
+    return data, layout
+
+
+def contour_figure(
+    surface: Surface,
+    trajectories: Sequence[Trajectory],
+    surface_params: Mapping[str, float] | None = None,
+    colors: Sequence[str] | None = None,
+    grid_points: int = 80,  # smooth on screen, light for the browser to draw
+    clickable: bool = True,
+    title: str | None = None,
+    max_path_points: int = MAX_PATH_POINTS,
+    background: tuple[SurfaceRaster, str] | None = None,
+) -> go.Figure:
+    """Filled contour of the surface with every path, its start, its end and the known minima.
+
+    Trace order: surface contour, click grid (when `clickable`; named CLICK_GRID_NAME), every
+    path (named by `display_label`), every end marker, then "start" and "known minimum".
+    Diverged runs end in an x at their last visible point.
+
+    `background` = (raster, URL): the surface is that picture (`viz.raster`), laid under the
+    paths as a layout image, and the first trace only draws its colour bar: the figure then
+    carries no surface grid at all (the live Playground; exports keep the vector contour).
+    """
+    return make_figure(
+        *contour_spec(
+            surface=surface,
+            trajectories=trajectories,
+            surface_params=surface_params,
+            colors=colors,
+            grid_points=grid_points,
+            clickable=clickable,
+            title=title,
+            max_path_points=max_path_points,
+            background=background,
+        )
+    )
 
 
 def clicked_point(fig: go.Figure, selection: Mapping[str, Any] | None) -> tuple[float, float] | None:

@@ -107,9 +107,9 @@ def live_scrub_figure(
         )
         for i, v in enumerate(values)
     ]
-    layout["margin"] = dict(
-        layout.get("margin", {}), t=int(layout.get("margin", {}).get("t", 60)) + SLIDER_BAND_PX
-    )
+    # The slider's caption takes the title's place (the sidebar names the surface).
+    layout.pop("title", None)
+    layout["margin"] = dict(layout.get("margin", {}), t=25 + SLIDER_BAND_PX)
     layout["height"] = int(layout.get("height", 640)) + SLIDER_BAND_PX
     layout["sliders"] = [
         dict(

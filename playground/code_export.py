@@ -12,6 +12,12 @@ exactly is not exported: the script names it and says why instead of running som
 (`supported` says the same before you download). The rules, each checked against the real
 framework by tests/playground/test_code_export.py and tests/optim_core/test_frameworks.py:
 
+- The 2026 optimizers are written as the optax transforms their rules follow (optax.contrib.
+  schedule_free_sgd / schedule_free_adamw / prodigy / sam, optax.yogi, optax.adan,
+  optax.lookahead around optax.adam, whose params are optax.LookaheadParams: the script's point is
+  the fast weights). Schedule-Free and SAM are refused with a schedule (optax counts its steps
+  differently). torch.optim and Keras 3 have none of them (Keras's ScheduleFreeAdamW is not
+  checked against the app's rule yet): refused by name.
 - optax runs every optimizer at optax's own settings (the registry defaults follow optax); the
   switches that only Keras or PyTorch have (Adam's ε-hat form, bias correction off, ε outside
   the root for Adagrad, AMSGrad's max of the raw v, Adamax's ε outside, NAdam's momentum
@@ -82,6 +88,15 @@ EXPORTABLE: dict[str, frozenset[str]] = {
             "radam",
             "adabelief",
             "lion",
+            # the 2026 optimizers (optim_core.optimizers_modern), each as the optax transform its
+            # rule follows (optax.contrib for Schedule-Free, Prodigy and SAM)
+            "schedule_free_sgd",
+            "schedule_free_adamw",
+            "prodigy",
+            "yogi",
+            "adan",
+            "lookahead_adam",
+            "sam",
         }
     ),
     "pytorch": frozenset(
@@ -117,6 +132,11 @@ EXPORTABLE: dict[str, frozenset[str]] = {
         }
     ),
 }
+# The 2026 optimizers: optax has them all; torch.optim and Keras 3 none (Keras's own
+# ScheduleFreeAdamW is not checked against the app's rule yet).
+_MODERN = frozenset(
+    {"schedule_free_sgd", "schedule_free_adamw", "prodigy", "yogi", "adan", "lookahead_adam", "sam"}
+)
 _REQUIRES = {
     "optax": "numpy, jax, optax",
     "pytorch": "numpy, torch",
@@ -316,6 +336,59 @@ def _optax_code(name: str, hp: Mapping[str, float], schedule: Schedule) -> Optim
         return OptimizerCode(
             f"optax.lion(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, weight_decay={n['weight_decay']})"
         )
+    return _optax_modern_code(name, hp, schedule)
+
+
+def _optax_modern_code(name: str, hp: Mapping[str, float], schedule: Schedule) -> OptimizerCode:
+    """The 2026 optimizers as optax writes them (the transforms optim_core.optimizers_modern
+    follows step for step; tests/optim_core/test_optimizers_modern.py checks each)."""
+    n = {k: _num(v) for k, v in hp.items()}
+    scheduled = schedule.kind != "constant"
+    if name in ("schedule_free_sgd", "schedule_free_adamw", "sam") and scheduled:
+        when = (
+            "optax's Schedule-Free evaluates a schedule one step later (at count + 1)"
+            if name != "sam"
+            else "optax's SAM advances its inner SGD's schedule on descent steps only"
+        )
+        return _refuse(f"{OPTIMIZERS[name].label} with a learning-rate schedule: {when} than the app")
+    if name == "schedule_free_sgd":
+        return OptimizerCode(
+            f"optax.contrib.schedule_free_sgd(learning_rate=LR, b1={n['b1']}, "
+            f"weight_decay={n['weight_decay']}, weight_lr_power={n['weight_lr_power']})",
+            "the point is y, where the gradient is taken (optax.contrib.schedule_free_eval_params gives x)",
+        )
+    if name == "schedule_free_adamw":
+        return OptimizerCode(
+            f"optax.contrib.schedule_free_adamw(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, "
+            f"eps={n['eps']}, weight_decay={n['weight_decay']}, weight_lr_power={n['weight_lr_power']})",
+            "the point is y, where the gradient is taken (optax.contrib.schedule_free_eval_params gives x)",
+        )
+    if name == "prodigy":
+        return OptimizerCode(
+            f"optax.contrib.prodigy(learning_rate=LR, betas=({n['b1']}, {n['b2']}), eps={n['eps']}, "
+            f"estim_lr0={n['estim_lr0']}, weight_decay={n['weight_decay']})"
+        )
+    if name == "yogi":
+        return OptimizerCode(f"optax.yogi(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']})")
+    if name == "adan":
+        return OptimizerCode(
+            f"optax.adan(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, b3={n['b3']}, eps={n['eps']}, "
+            f"eps_root={n['eps_root']}, weight_decay={n['weight_decay']})"
+        )
+    if name == "lookahead_adam":
+        period = max(1, round(float(hp["sync_period"])))  # the app rounds k the same way
+        return OptimizerCode(
+            f"(optax.lookahead(optax.adam(learning_rate=LR, b1={n['b1']}, b2={n['b2']}, eps={n['eps']}), "
+            f"sync_period={period}, slow_step_size={n['slow_step_size']}), "
+            "optax.LookaheadParams.init_synced)",
+            "fast and slow weights (optax.LookaheadParams); the point is the fast weights",
+        )
+    if name == "sam":
+        return OptimizerCode(
+            f"optax.contrib.sam(optax.sgd(learning_rate=LR), optax.chain(optax.contrib.normalize(), "
+            f"optax.sgd(learning_rate={n['rho']})), sync_period=2)",
+            "one gradient per step, alternating: ascent to the probe θ + ρ·g/‖g‖, then descent from θ",
+        )
     return _refuse(f"the export does not know {OPTIMIZERS[name].label} yet")
 
 
@@ -483,7 +556,7 @@ def _torch_code(name: str, hp: Mapping[str, float], schedule: Schedule) -> Optim
                 f"torch.optim.RAdam(params, lr=LR, betas=({n['b1']}, {n['b2']}), eps={n['eps']})"
             )
         )
-    if name in ("adabelief", "lion"):
+    if name in ("adabelief", "lion") or name in _MODERN:
         return _refuse(f"torch.optim has no {OPTIMIZERS[name].label}")
     return _refuse(f"the export does not know {OPTIMIZERS[name].label} yet")
 
@@ -649,7 +722,12 @@ def _keras_code(name: str, hp: Mapping[str, float], schedule: Schedule) -> Optim
         return OptimizerCode(
             f"keras.optimizers.Lion(learning_rate=LR, beta_1={n['b1']}, beta_2={n['b2']}{wd})"
         )
-    if name in ("radam", "adabelief"):
+    if name == "schedule_free_adamw":
+        return _refuse(
+            f"Keras's own {OPTIMIZERS[name].label} (keras.optimizers.ScheduleFreeAdamW) is not yet "
+            "checked step for step against the app's rule (optax's), so it is not exported"
+        )
+    if name in ("radam", "adabelief") or name in _MODERN:
         return _refuse(f"keras.optimizers has no {OPTIMIZERS[name].label}")
     return _refuse(f"the export does not know {OPTIMIZERS[name].label} yet")
 
@@ -1047,27 +1125,35 @@ if __name__ == "__main__":
 _RUN = {
     "optax": '''
 
+def point(params):
+    """The point drawn and differentiated: Lookahead's fast weights, else the params themselves."""
+    return params.fast if isinstance(params, optax.LookaheadParams) else params
+
+
 def run(make):
     """Returns (last point inside the picture, None or the step at which the run left it)."""
-    optimizer = make()
+    made = make()
+    # Lookahead's make() also says how its params hold the point (fast and slow weights)
+    plain = isinstance(made, optax.GradientTransformation)
+    optimizer, wrap = (made, lambda start: start) if plain else made
     value_and_grad = jax.value_and_grad(lambda p: f(p[0], p[1]))
 
     @jax.jit
     def step(params, state, grad):
         updates, state = optimizer.update(grad, state, params)
         params = optax.apply_updates(params, updates)
-        return params, state, *value_and_grad(params)
+        return params, state, *value_and_grad(point(params))
 
-    params = jnp.asarray(START, dtype=jnp.float64)
+    params = wrap(jnp.asarray(START, dtype=jnp.float64))
     state = optimizer.init(params)
     noise = gradient_noise()
-    loss, grad = value_and_grad(params)
+    loss, grad = value_and_grad(point(params))
     for t in range(STEPS):
         new_params, state, loss, grad = step(params, state, grad + noise[t])
-        if left_the_picture(new_params, loss):
-            return np.asarray(params), t + 1
+        if left_the_picture(point(new_params), loss):
+            return np.asarray(point(params)), t + 1
         params = new_params
-    return np.asarray(params), None
+    return np.asarray(point(params)), None
 ''',
     "pytorch": '''
 

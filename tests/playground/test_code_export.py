@@ -72,8 +72,7 @@ def _setups() -> dict[str, list[Setup]]:
             _setup(
                 "rosenbrock",
                 [
-                    # the 2026 optimizers (optim_core.optimizers_modern) are not exported yet
-                    *(_entry(n) for n in OPTIMIZERS if n not in _MODERN),
+                    *(_entry(n) for n in OPTIMIZERS),  # the 2026 optimizers included
                     _entry("sgd", learning_rate=0.01),  # leaves the picture
                     _entry("adadelta", weight_decay=0.01),
                     _entry("adamw", weight_decay=0.01),
@@ -87,9 +86,27 @@ def _setups() -> dict[str, list[Setup]]:
                     _entry("momentum", learning_rate=0.03, momentum=0.8),
                     _entry("rmsprop", momentum=0.5, nesterov=1.0, eps_inside=0.0, initial_scale=0.5),
                     _entry("lion", learning_rate=0.01),
+                    # the 2026 optimizers whose optax schedules count steps as the app does
+                    _entry("prodigy", learning_rate=0.5, b1=0.5, weight_decay=0.01),
+                    _entry("yogi", learning_rate=0.05),
+                    _entry("adan", learning_rate=0.02, weight_decay=0.01),
+                    _entry("lookahead_adam", learning_rate=0.05, sync_period=3.0, slow_step_size=0.3),
+                    # refused with a schedule: optax counts their steps differently
+                    _entry("schedule_free_sgd", learning_rate=0.01),
+                    _entry("sam", learning_rate=0.003),
                 ],
                 schedule=warmup,
                 **ravine,
+            ),
+            _setup(
+                "custom",
+                [
+                    _entry("schedule_free_sgd", learning_rate=0.02, b1=0.5, weight_decay=0.01),
+                    _entry("schedule_free_adamw", learning_rate=0.05, weight_lr_power=3.0),
+                    _entry("sam", learning_rate=0.004, rho=0.2),
+                    _entry("lookahead_adam", learning_rate=0.1, sync_period=2.6),  # k rounds to 3
+                ],
+                **custom,
             ),
             _setup(
                 "custom",
@@ -443,9 +460,14 @@ def test_refusals_are_named_in_the_script_and_by_supported(script_results):
     # missing optimizers
     assert "no Lion" in ce.supported(_setup("rosenbrock", [_entry("lion")]), "pytorch")[1]
     assert "no RAdam" in ce.supported(_setup("rosenbrock", [_entry("radam")]), "keras")[1]
-    for name in _MODERN:  # refused by name, not silently exported wrong
-        ok, why = ce.supported(_setup("rosenbrock", [_entry(name)]), "optax")
-        assert not ok and OPTIMIZERS[name].label in why, name
+    for name in _MODERN:  # optax has every 2026 optimizer; torch.optim and Keras none, by name
+        assert ce.supported(_setup("rosenbrock", [_entry(name)]), "optax") == (True, ""), name
+        for framework in ("pytorch", "keras"):
+            ok, why = ce.supported(_setup("rosenbrock", [_entry(name)]), framework)
+            assert not ok and OPTIMIZERS[name].label in why, (name, framework)
+    # Schedule-Free and SAM with a schedule: refused, saying why
+    ok, why = ce.supported(SETUPS["optax"][1], "optax")
+    assert not ok and "Schedule-Free" in why and "count + 1" in why and "descent steps only" in why
 
 
 def test_scripts_are_standalone_python_with_a_main(script_results):

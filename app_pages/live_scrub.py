@@ -8,6 +8,7 @@ then sets the real hyperparameter slider, and with it the link, to that value.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -69,7 +70,9 @@ def released_index(state: Any, token: str, count: int) -> int | None:
     if not isinstance(payload, Mapping) or payload.get("token") != token:
         return None
     index = payload.get("index")
-    if isinstance(index, bool) or not isinstance(index, (int, float)) or index != int(index):
+    if isinstance(index, bool) or not isinstance(index, (int, float)) or not math.isfinite(index):
+        return None
+    if index != int(index):
         return None
     return int(index) if 0 <= int(index) < count else None
 

@@ -53,7 +53,10 @@ def scrub_values(name: str, hparam: str, current: float) -> tuple[tuple[float, .
         step = linear_step(h)
         n = max(MIN_SCRUB_VALUES, 2)
         stops = [float(f"{v:.6g}") for v in np.linspace(h.low, h.high, n)]
-        stops = sorted({round(v / step) * step for v in stops} | {float(h.low), float(h.high)})
+        # On the real slider's steps, never past its ends (0.999 must not round up to 1).
+        stops = sorted(
+            {min(max(round(v / step) * step, h.low), h.high) for v in stops} | {float(h.low), float(h.high)}
+        )
         stops = [float(f"{v:.6g}") for v in stops]
     values = sorted(set(stops) | {float(current)})
     return tuple(values), values.index(float(current))

@@ -373,6 +373,12 @@ def bench_apptest(moves: int) -> dict[str, Any]:
     at.switch_page("app_pages/playground.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    opener = [b for b in at.button if b.key == "pg.e.3.open"]  # cards that draw sliders when open
+    if opener:
+        opener[0].click().run()
+    if not any(s.key == "pg.e.3.adam.b1" for s in at.slider):
+        print("  whole page script via AppTest: SKIPPED (no slider with key pg.e.3.adam.b1)")
+        return {}
     b1 = next(s for s in at.slider if s.key == "pg.e.3.adam.b1")
     b1.set_value(0.5).run()
     times = []

@@ -327,6 +327,13 @@ def optimizer_card(n: int, entry_id: int, is_open: bool, count: int) -> Optimize
     return entry
 
 
+def surface_picture(surface: Surface, surface_params: dict[str, float]) -> tuple[SurfaceRaster, str]:
+    """The surface's picture and the URL the browser fetches it from (once: same picture, same
+    URL)."""
+    raster = surface_raster(surface, surface_params)
+    return raster, ui.media_url(raster.png, "image/png", key("raster"))
+
+
 def live_choice(setup: Setup) -> tuple[int, str] | None:
     """The live-scrub controls: off, or (optimizer index, hyperparameter) to scrub."""
     c1, c2, c3 = st.columns([2, 3, 3], vertical_alignment="bottom")
@@ -426,8 +433,7 @@ def figures(
 
     if paths_tab.open:
         with paths_tab:
-            raster = surface_raster(surface, surface_params)
-            background = (raster, ui.media_url(raster.png, "image/png", key("raster")))
+            background = surface_picture(surface, surface_params)
             live = live_choice(setup) if shown("hparams") else None
             if live is None:
                 fig = vc.contour_figure(
@@ -463,8 +469,11 @@ def figures(
 
     if anim_tab.open:
         with anim_tab:
+            background = surface_picture(surface, surface_params)
             st.plotly_chart(
-                vc.animated_contour_figure(surface, trajectories, surface_params, colors=colors),
+                vc.animated_contour_figure(
+                    surface, trajectories, surface_params, colors=colors, background=background
+                ),
                 width="stretch",
             )
             st.caption(

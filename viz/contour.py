@@ -501,6 +501,7 @@ def animated_contour_figure(
     grid_points: int = 80,
     frame_ms: int = 60,
     title: str | None = None,
+    background: tuple[SurfaceRaster, str] | None = None,
 ) -> go.Figure:
     """Contour map on which every optimizer moves together: play, pause and a step slider, all
     in the browser (no server round trip per frame).
@@ -510,15 +511,19 @@ def animated_contour_figure(
     now", holds every run's head (an x once it diverged). A long trail means a fast optimizer.
     `trail_frames=None` grows the whole path instead, whose JSON grows with frames squared.
     Frames hold only the trail and head traces (the contour stays out of them) and play with
-    redraw=False; at most `max_frames` frames.
+    redraw=False; at most `max_frames` frames. `background` = (raster, URL) draws the surface as
+    that picture, as `contour_figure` does: it stays in place whatever a frame redraws.
     """
     if max_frames < 2:
         raise ValueError("max_frames must be at least 2")
     colors_ = resolve_colors(len(trajectories), colors)
     total = max((t.steps for t in trajectories), default=0)
     frame_steps = _frame_steps(total, max_frames)
-    contour, _ = _contour_trace(surface, surface_params, grid_points)
-    data = [contour]
+    if background is not None:
+        data = [colorbar_trace(background[0])]
+    else:
+        contour, _ = _contour_trace(surface, surface_params, grid_points)
+        data = [contour]
     for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
         ghost = _path_traces(traj, color, _group(i), surface.domain)[0]
         ghost.update(
@@ -658,6 +663,8 @@ def animated_contour_figure(
         ],
         uirevision=surface.key,
     )
+    if background is not None:
+        layout["images"] = [layout_image(*background)]
     return make_figure(data, layout, frames)
 
 

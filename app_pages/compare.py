@@ -257,7 +257,8 @@ if tabs[0].open:
         run = cmp.run_panels(state)
         for message in divergence_messages(run):
             st.warning(message, icon="💥")
-        fig = cmp.panels_figure(run, surface_params)
+        picture = ui.surface_picture(run.surface, surface_params, "cmp.picture")
+        fig = cmp.panels_figure(run, surface_params, background=picture)
         st.plotly_chart(fig, width="stretch", key="cmp.sm.chart")
         st.caption(
             "**How to read it:** every panel shows the same surface with the same axes and colour "

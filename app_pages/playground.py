@@ -49,7 +49,7 @@ from viz import curves as vcurves
 from viz import internals as vi
 from viz import theory_overlay as vt
 from viz.colors import color_for
-from viz.raster import SurfaceRaster, surface_raster
+from viz.raster import SurfaceRaster
 from viz.scrub import live_scrub_figure
 
 key = ps.key
@@ -327,13 +327,6 @@ def optimizer_card(n: int, entry_id: int, is_open: bool, count: int) -> Optimize
     return entry
 
 
-def surface_picture(surface: Surface, surface_params: dict[str, float]) -> tuple[SurfaceRaster, str]:
-    """The surface's picture and the URL the browser fetches it from (once: same picture, same
-    URL)."""
-    raster = surface_raster(surface, surface_params)
-    return raster, ui.media_url(raster.png, "image/png", key("raster"))
-
-
 def live_choice(setup: Setup) -> tuple[int, str] | None:
     """The live-scrub controls: off, or (optimizer index, hyperparameter) to scrub."""
     c1, c2, c3 = st.columns([2, 3, 3], vertical_alignment="bottom")
@@ -433,7 +426,7 @@ def figures(
 
     if paths_tab.open:
         with paths_tab:
-            background = surface_picture(surface, surface_params)
+            background = ui.surface_picture(surface, surface_params, key("picture"))
             live = live_choice(setup) if shown("hparams") else None
             if live is None:
                 fig = vc.contour_figure(
@@ -469,7 +462,7 @@ def figures(
 
     if anim_tab.open:
         with anim_tab:
-            background = surface_picture(surface, surface_params)
+            background = ui.surface_picture(surface, surface_params, key("picture"))
             st.plotly_chart(
                 vc.animated_contour_figure(
                     surface, trajectories, surface_params, colors=colors, background=background

@@ -10,6 +10,8 @@ import streamlit as st
 from optim_core import OPTIMIZERS, HyperParam
 from playground.safe_text import plain, warning_lines
 from playground.setup import linear_step, log_stops, widget_range
+from surfaces import Surface
+from viz.raster import SurfaceRaster, surface_raster
 
 
 def slider_options(low: float, high: float, value: float) -> list[float]:
@@ -159,6 +161,15 @@ def media_url(data: bytes, mimetype: str, coordinates: str) -> str:
     import base64
 
     return f"data:{mimetype};base64," + base64.b64encode(data).decode("ascii")
+
+
+def surface_picture(
+    surface: Surface, surface_params: Mapping[str, float], coordinates: str
+) -> tuple[SurfaceRaster, str]:
+    """The surface's picture (`viz.raster`) and the URL the browser fetches it from: the same
+    picture keeps the same URL, so a slider move re-sends a short string, not the surface."""
+    raster = surface_raster(surface, surface_params)
+    return raster, media_url(raster.png, "image/png", coordinates)
 
 
 def show_warnings(warnings: list[str], title: str = "Some values were not usable") -> None:

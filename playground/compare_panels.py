@@ -28,11 +28,16 @@ from playground.compare_state import (
 )
 from surfaces import Surface
 from viz import basin_figure, heatmap_figure, small_multiples_figure
+from viz.raster import SurfaceRaster
 
 # --- figures ---------------------------------------------------------------------------------
 
 
-def panels_figure(run: PanelRun, surface_params: Mapping[str, float] | None = None) -> go.Figure:
+def panels_figure(
+    run: PanelRun,
+    surface_params: Mapping[str, float] | None = None,
+    background: tuple[SurfaceRaster, str] | None = None,
+) -> go.Figure:
     return small_multiples_figure(
         run.surface,
         list(run.trajectories),
@@ -40,6 +45,7 @@ def panels_figure(run: PanelRun, surface_params: Mapping[str, float] | None = No
         surface_params=surface_params,
         colors=list(run.colors),
         title=f"{run.surface.label}: same start, same steps",
+        background=background,
     )
 
 

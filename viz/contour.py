@@ -678,10 +678,13 @@ def small_multiples_figure(
     grid_points: int = 60,
     max_path_points: int = 400,
     title: str | None = None,
+    background: tuple[SurfaceRaster, str] | None = None,
 ) -> go.Figure:
     """One panel per trajectory, shared axes and one shared contour scale (one colour bar).
 
     `titles` default to the trajectories' labels; `cols` defaults to up to 4 per row.
+    `background` = (raster, URL): every panel shows that one picture of the surface (fetched
+    once by the browser) instead of its own contour trace.
     """
     n = len(trajectories)
     if n == 0:
@@ -708,10 +711,15 @@ def small_multiples_figure(
     scaling: ColorScaling | None = None
     for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
         r, c = divmod(i, cols_)
-        contour, scaling = _contour_trace(
-            surface, surface_params, grid_points, scaling=scaling, showscale=(i == 0)
-        )
-        fig.add_trace(contour, row=r + 1, col=c + 1)
+        if background is not None:
+            fig.add_layout_image(layout_image(*background), row=r + 1, col=c + 1)
+            if i == 0:
+                fig.add_trace(colorbar_trace(background[0]), row=1, col=1)
+        else:
+            contour, scaling = _contour_trace(
+                surface, surface_params, grid_points, scaling=scaling, showscale=(i == 0)
+            )
+            fig.add_trace(contour, row=r + 1, col=c + 1)
         for tr in _path_traces(traj, color, _group(i), surface.domain, max_path_points, showlegend=False):
             fig.add_trace(tr, row=r + 1, col=c + 1)
         start = _start_trace([traj], surface)

@@ -701,13 +701,15 @@ class Moves:
                     break
             else:
                 unchanged_px += 2
-                if unchanged_px > 80:  # the end of the track: turn round
-                    self.direction, unchanged_px = -self.direction, 0.0
+                if unchanged_px > 80:  # the end of the track: back to the thumb, turn round
+                    self.direction, unchanged_px, dx = -self.direction, 0.0, 0.0
         else:
             page.mouse.up()
             raise RuntimeError(f"{self.name}: the slider never showed a new value")
         self.visited.add(last)
         self.values.append(last)
+        if not self.fresh:  # to and fro, never drifting to an end
+            self.direction = -self.direction
         page.evaluate("() => window.__bench.arm()")
         t_release = time.perf_counter()
         page.mouse.up()

@@ -188,11 +188,17 @@ def test_lessons_page_opens_a_lesson_in_the_playground(
     page: Any, base_url: str, screenshots_dir: pathlib.Path
 ) -> None:
     open_page(page, f"{base_url}/lessons", charts=0)
-    links = page.get_by_role("link", name=re.compile("Open this lesson"))
-    links.first.wait_for()
+    questions = page.get_by_role("radiogroup", name="Your prediction")
+    questions.first.wait_for()
     wait_idle(page)
     assert_no_exception(page)
-    assert links.count() >= 6
+    assert questions.count() >= 6  # every lesson asks first
+    links = page.get_by_role("link", name=re.compile("Open this lesson"))
+    assert links.count() == 0  # nothing runs before an answer
+    questions.first.get_by_role("radio").first.check(force=True)  # predict, then see
+    links.first.wait_for(timeout=120_000)
+    wait_idle(page)
+    assert_no_exception(page)
     shoot(page, screenshots_dir, "lessons")
     links.first.click()
     page.wait_for_url(re.compile(r"/playground\?"))
@@ -257,7 +263,7 @@ def test_clicking_the_map_moves_the_start(page: Any, base_url: str, screenshots_
     # The plot area of the contour map, and its axes' data ranges.
     area = page.evaluate("""() => {
         const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
-            .find(g => (g.data || []).some(t => t.type === 'contour'));
+            .find(g => (g.data || []).some(t => t.name === 'click-grid'));
         gd.scrollIntoView();
         const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
         const grid = gd._fullData.find(t => t.name === 'click-grid');

@@ -424,7 +424,7 @@ class Server:
 
     extra_flags: list[str] = []  # from --streamlit-flag
 
-    def __init__(self, kind: str, cache_dir: str, log: Path) -> None:
+    def __init__(self, kind: str, cache_dir: str, log: Path, watch: bool = True) -> None:
         self.kind = kind
         self.port = take_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -435,6 +435,9 @@ class Server:
             "127.0.0.1",
             "--server.headless",
             "true",
+            # Without the file watcher, an edit of the app's files during a run (others work
+            # in this checkout) cannot put up a "source changed" status widget mid-measure.
+            *([] if watch else ["--server.fileWatcherType", "none"]),
             *self.extra_flags,
         ]
         command = {
@@ -729,7 +732,10 @@ class Moves:
                 if time.perf_counter() - t_release > 20:
                     raise RuntimeError(f"{self.name}: the script ran but no chart's data changed")
             if time.perf_counter() > deadline:
-                raise RuntimeError(f"{self.name}: no redraw within 120 s")
+                status = page.locator(STATUS_WIDGET).all_inner_texts()
+                raise RuntimeError(
+                    f"{self.name}: no redraw within 120 s (script finished: {done}, status widget: {status})"
+                )
             page.wait_for_timeout(10)
         t_idle = time.perf_counter() - t_release
         errors = page.locator('[data-testid="stException"]')
@@ -834,8 +840,8 @@ def bench_moves(browser: Any, moves: int, workdir: Path, warm_cache: str, cases:
         "visited in that case, and every case has its own noise seed in the URL (σ = 0, so the "
         "paths are the default ones), so every move is a new run, never a cache hit."
     )
-    app = Server("app", warm_cache, workdir / "moves_app.log")
-    floor = Server("floor", "off", workdir / "moves_floor.log")
+    app = Server("app", warm_cache, workdir / "moves_app.log", watch=False)
+    floor = Server("floor", "off", workdir / "moves_floor.log", watch=False)
     out: dict[str, Any] = {"cases": {}}
     try:
         app.wait_healthy()

@@ -10,6 +10,15 @@
 4. First compile of a new configuration, persistent cache off (target < 1 s).
 5. Moving any hyperparameter, the start, the seed, noise or surface parameters does not
    recompile: counted by JAX's own backend-compile events and by the engine's trace counter.
+6. The Python API per call, what a notebook user pays (target <= 1.5x optax each): `run()` of
+   Adam x 1000 steps on Rosenbrock against optax.adam + lax.scan jitted once (alpha, beta1,
+   beta2, eps traced) + jax.device_get of the path and loss; `run_batch` of SGD, momentum,
+   RMSprop and Adam against the same four in one jitted optax function; a NumPy loop beside
+   them. p50 of single calls, the contenders taking turns.
+7. The live scrub's batch: 41 values of Adam's alpha + 3 other optimizers x 500 steps, path
+   and loss only (`internals=False`), one `run_batch` call (target <= 50 ms).
+
+    .venv/bin/python bench/bench_core.py --api     # sections 6 and 7 only
 """
 
 from __future__ import annotations
@@ -170,13 +179,161 @@ def ours_core(steps: int):
     )
 
 
+def p50_interleaved(fns: dict, rounds: int, calls: int = 20) -> dict[str, float]:
+    """p50 of single calls: each round gives every contender `calls` calls in turn, so load
+    on a shared machine hits them all alike."""
+    for fn in fns.values():
+        for _ in range(3):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                fn()
+                samples[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def _rosen(p: jax.Array) -> jax.Array:
+    return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+
+
+def _optax_scan(opt, p0: jax.Array, steps: int) -> tuple[jax.Array, jax.Array]:
+    """Path and loss of `opt` from p0 (both without the start: the fair minimum of work)."""
+    value_and_grad = jax.value_and_grad(_rosen)
+
+    def body(carry, _):
+        p, s = carry
+        _, g = value_and_grad(p)
+        u, s = opt.update(g, s)
+        p = p + u
+        return (p, s), (p, _rosen(p))
+
+    return jax.lax.scan(body, (p0, opt.init(p0)), None, length=steps)[1]
+
+
+def optax_adam_fetch(steps: int):
+    """One Adam run in optax: jitted once, alpha, beta1, beta2, eps traced, path and loss fetched."""
+    import optax
+
+    @jax.jit
+    def one(h, p0):
+        return _optax_scan(optax.adam(h[0], b1=h[1], b2=h[2], eps=h[3]), p0, steps)
+
+    h = np.array([0.02, 0.9, 0.999, 1e-8], np.float32)
+    p0 = np.array(START, np.float32)
+    return lambda: jax.device_get(one(h, p0))
+
+
+def optax_four_fetch(steps: int):
+    """SGD, momentum, RMSprop and Adam in one jitted optax function, hyperparameters traced."""
+    import optax
+
+    @jax.jit
+    def four(h, p0):
+        return (
+            _optax_scan(optax.sgd(h[0]), p0, steps),
+            _optax_scan(optax.sgd(h[1], momentum=h[2]), p0, steps),
+            _optax_scan(optax.rmsprop(h[3], decay=h[4], eps=h[5]), p0, steps),
+            _optax_scan(optax.adam(h[6], b1=h[7], b2=h[8], eps=h[9]), p0, steps),
+        )
+
+    h = np.array([1e-3, 1e-3, 0.9, 1e-2, 0.9, 1e-8, 0.02, 0.9, 0.999, 1e-8], np.float32)
+    p0 = np.array(START, np.float32)
+    return lambda: jax.device_get(four(h, p0))
+
+
+def numpy_adam_one(steps: int) -> np.ndarray:
+    """One Adam run the notebook way (the per-run cost of `numpy_adam_loop`)."""
+    p = np.array(START, np.float64)
+    m, v = np.zeros(2), np.zeros(2)
+    path, losses = np.empty((steps + 1, 2)), np.empty(steps + 1)
+    path[0] = p
+    for t in range(1, steps + 1):
+        x, y = p
+        losses[t - 1] = (1 - x) ** 2 + 100 * (y - x * x) ** 2
+        g = np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        p = p - 0.02 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        path[t] = p
+    return path
+
+
+def api_per_call(quick: bool) -> None:
+    """Sections 6 and 7: the public API against optax, per call."""
+    from optim_core import run
+
+    steps, rounds = 1000, (5 if quick else 25)
+    print("\n6. The Python API per call, p50 of single calls, contenders taking turns")
+    four = [RunConfig(n, start=START) for n in ("sgd", "momentum", "rmsprop", "adam")]
+    compiles = COMPILES["n"]
+    t = p50_interleaved(
+        {
+            "optax_one": optax_adam_fetch(steps),
+            "run": lambda: run("rosenbrock", "adam", start=START, steps=steps),
+            "optax_four": optax_four_fetch(steps),
+            "batch": lambda: run_batch("rosenbrock", four, steps=steps),
+            "batch_lean": lambda: run_batch("rosenbrock", four, steps=steps, internals=False),
+        },
+        rounds=rounds,
+    )
+    t_numpy = statistics.median(timeit_interleaved({"np": lambda: numpy_adam_one(steps)}, 3, 1).values())
+    print("   Adam × 1000 steps on Rosenbrock, path and loss to NumPy:")
+    print(f"   NumPy per-step loop (baseline)         {t_numpy * 1e3:8.3f} ms")
+    print(f"   optax + lax.scan + device_get          {t['optax_one'] * 1e3:8.3f} ms")
+    print(
+        f"   ours, run()                            {t['run'] * 1e3:8.3f} ms   "
+        f"{t['run'] / t['optax_one']:.2f}× optax (target ≤ 1.5×), {t_numpy / t['run']:.0f}× faster than NumPy"
+    )
+    print("   SGD, momentum, RMSprop, Adam × 1000 steps in one call:")
+    print(f"   optax, one jitted function + get       {t['optax_four'] * 1e3:8.3f} ms")
+    print(
+        f"   ours, run_batch (all internals)        {t['batch'] * 1e3:8.3f} ms   "
+        f"{t['batch'] / t['optax_four']:.2f}× optax (target ≤ 1.5×)"
+    )
+    print(
+        f"   ours, run_batch(internals=False)       {t['batch_lean'] * 1e3:8.3f} ms   "
+        f"{t['batch_lean'] / t['optax_four']:.2f}× optax (path and loss only, like optax's)"
+    )
+
+    print("\n7. Live scrub batch: Adam × 41 values of α + SGD, momentum, RMSprop, × 500 steps")
+    alphas = np.geomspace(1e-3, 1e-1, 41)
+    scrub = [RunConfig("adam", {"learning_rate": float(a)}) for a in alphas]
+    scrub += [RunConfig(n) for n in ("sgd", "momentum", "rmsprop")]
+    t7 = p50_interleaved(
+        {
+            "lean": lambda: run_batch("rosenbrock", scrub, steps=500, internals=False),
+            "full": lambda: run_batch("rosenbrock", scrub, steps=500),
+        },
+        rounds=max(3, rounds // 3),
+        calls=5,
+    )
+    print(f"   run_batch(internals=False)             {t7['lean'] * 1e3:8.2f} ms   (target ≤ 50 ms)")
+    print(f"   run_batch with all internals           {t7['full'] * 1e3:8.2f} ms")
+    moved = [RunConfig("adam", {"learning_rate": float(a) * 1.01}) for a in alphas] + scrub[41:]
+    before = COMPILES["n"]
+    run_batch("rosenbrock", moved, steps=500, internals=False)
+    run("rosenbrock", "adam", {"learning_rate": 0.0123}, start=START, steps=steps)
+    print(
+        f"   backend compiles when α moves: {COMPILES['n'] - before} "
+        f"(sections 6 and 7 compiled {before - compiles} programs in all, optax's included)"
+    )
+
+
 def main() -> None:
     from optim_core import configure_jax
 
     configure_jax()  # before the first compile
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--api", action="store_true", help="only sections 6 and 7 (the API per call)")
     args = parser.parse_args()
+    if args.api:
+        print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} cores")
+        api_per_call(args.quick)
+        return
     repeats = 5 if args.quick else 20
     steps = 1000
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} cores\n")
@@ -290,6 +447,8 @@ def main() -> None:
         f"   total over {len(moves)} moves: {COMPILES['n'] - c0} backend compiles, "
         f"{engine.trace_count() - t0_} engine traces"
     )
+
+    api_per_call(args.quick)
 
 
 if __name__ == "__main__":

@@ -189,8 +189,8 @@ def _stepper(surface: Surface, optimizer_name: str, record: str):
         # The true loss and gradient at the new point: the gradient is reused by the next step.
         new_loss, new_grad = value_and_grad(new_xy, sp)
         if record != "summary":
-            # Recorded runs keep no bookkeeping in the loop: divergence is found on the host
-            # from the rows (_mark_divergence), which keeps the loop as lean as optax's.
+            # Recorded runs keep no bookkeeping in the loop: divergence is found after it from
+            # the rows (_finish_rows), which keeps the loop as lean as optax's.
             row = [new_xy, new_loss[None]]
             if record == "full":
                 row += [hp_t["learning_rate"][None], g, update, *(internals[k] for k in present)]
@@ -232,17 +232,6 @@ def _internals_present(optimizer_name: str) -> list[str]:
     hp = {k: jnp.float32(v) for k, v in spec.defaults.items()}
     _, _, internals = jax.eval_shape(lambda: spec.optimizer.update(xy, spec.optimizer.init(xy), xy, hp))
     return [k for k in INTERNAL_KEYS if k in internals]
-
-
-def _unpack_rows(rows: np.ndarray, present: list[str]) -> dict[str, Any]:
-    """Packed per-step rows (runs, steps, width) back into named NumPy views."""
-    out: dict[str, Any] = {"path": rows[..., 0:2], "loss": rows[..., 2]}
-    if rows.shape[-1] > 3:
-        out["lr"] = rows[..., 3]
-        out["grads"] = rows[..., 4:6]
-        out["updates"] = rows[..., 6:8]
-        out["internals"] = {k: rows[..., 8 + 2 * i : 10 + 2 * i] for i, k in enumerate(present)}
-    return out
 
 
 def _pack_summary(carry) -> jax.Array:
@@ -292,15 +281,65 @@ def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts
                 t, noise_t, lr_factor_t = xs
                 return step(carry, hp_run, t, noise_t, lr_factor_t, shared)
 
-            carry, rows = jax.lax.scan(body, init(hp_run, start, shared), (ts, noise, lr_factors))
-            return _pack_summary(carry), rows
+            carry0 = init(hp_run, start, shared)
+            carry, rows = jax.lax.scan(body, carry0, (ts, noise, lr_factors))
+            if record == "summary":
+                return _pack_summary(carry), None
+            rows, diverged = _finish_rows(carry0, rows, ts, shared)
+            # The final carry stays an output (as when divergence was marked on the host): with
+            # it dead, XLA compiles the loop differently and the losses move by an ulp.
+            return jnp.concatenate([_pack_summary(carry), diverged.astype(jnp.float32)[None]]), rows
 
-        # rows: (runs, steps, width), unmasked; _launch masks divergence on the host.
+        # Recorded: (runs, 7), the summary and the divergence index (exact in float32), and rows
+        # (runs, steps + 1, width), row 0 the start, NaN from the divergence on.
+        # Summary: (runs, 6) and None.
         results.append(jax.vmap(simulate)(hp, starts))
     return results
 
 
+def _finish_rows(carry0, rows, ts, shared):
+    """After the loop, not in it (the loop stays as lean as optax's): the start row put in
+    front, the first diverged path index found, and the rows from it on set to NaN.
+
+    A path index k diverges when its position or loss is non-finite or |x| or |y| exceeds the
+    bound; only the requested steps count (the rest of the bucket is padding). Index 0 (the
+    start) diverged when the start's loss is not finite.
+    """
+    start, start_loss, start_diverged = carry0[0], carry0[1], carry0[6]
+    path, loss = rows[:, 0:2], rows[:, 2]
+    bad = (
+        ~jnp.isfinite(loss)
+        | ~jnp.all(jnp.isfinite(path), axis=-1)
+        | jnp.any(jnp.abs(path) > shared["bound"], axis=-1)
+    ) & (ts < shared["total_steps"])
+    first = jnp.where(jnp.any(bad), jnp.argmax(bad).astype(jnp.int32) + 1, -1)
+    diverged = jnp.where(start_diverged == 0, 0, first)
+    head = jnp.zeros((1, rows.shape[1]), rows.dtype)
+    head = head.at[0, 0:2].set(start).at[0, 2].set(start_loss)
+    rows = jnp.concatenate([head, rows])
+    dead = (diverged >= 0) & (jnp.arange(rows.shape[0]) >= diverged)
+    return jnp.where(dead[:, None], jnp.float32(jnp.nan), rows), diverged
+
+
+def _exact(value: float) -> tuple[float, float]:
+    """A cache key for a float that tells -0.0 from 0.0 (equal, but not the same bits)."""
+    return (value, math.copysign(1.0, value))
+
+
+# Small per-process caches of the per-call host work (validated, hashable keys only).
+# Bounded by clearing when full: entries are cheap to rebuild.
+_SHARED_CACHE: dict[tuple[Any, ...], tuple[dict[str, Any], float]] = {}
+_RESOLVED_CACHE: dict[tuple[Any, ...], tuple[dict[str, float], tuple[float, ...]]] = {}
+_SHARED_CACHE_SIZE = 64
+_RESOLVED_CACHE_SIZE = 4096
+
+
 def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
+    """The inputs every run of a call shares (validated), and f* at these surface parameters.
+
+    Built once per distinct (surface, parameters, seed, noise, schedule, steps, tol) and
+    kept on the device: a call that only moves hyperparameters or starts reuses them.
+    """
     sp = surface.resolve_params(surface_params)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be a whole number, got {seed!r}")
@@ -312,8 +351,20 @@ def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
     if not (math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol={tol} must be positive")
     schedule = schedule or Schedule()
+    key = (
+        surface,
+        tuple((k, *_exact(float(v))) for k, v in sorted(sp.items())),
+        int(seed),
+        _exact(noise),
+        (schedule.kind, _exact(schedule.decay_rate), schedule.decay_every)
+        + (_exact(schedule.final_fraction), schedule.warmup_steps),
+        int(steps),
+        _exact(float(tol)),
+    )
+    hit = _SHARED_CACHE.get(key)
+    if hit is not None:
+        return hit
     f_star = _cached_minimum_loss(surface, tuple(sorted(sp.items())))
-    # NumPy scalars, not jnp: each eager jnp op costs a dispatch; jit converts these at once.
     shared = {
         "surface_params": {k: np.float32(v) for k, v in sp.items()},
         "noise": np.float32(noise) * _noise_table(int(seed), step_bucket(steps)),
@@ -323,7 +374,12 @@ def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
         "f_star": np.float32(f_star if math.isfinite(f_star) else -np.inf),
         "tol": np.float32(tol),
     }
-    return shared, f_star
+    # On the device once: a call then passes buffers instead of copying eight arrays in.
+    entry = (jax.device_put(shared), f_star)
+    if len(_SHARED_CACHE) >= _SHARED_CACHE_SIZE:
+        _SHARED_CACHE.clear()
+    _SHARED_CACHE[key] = entry
+    return entry
 
 
 @functools.lru_cache(maxsize=64)
@@ -343,48 +399,99 @@ def _cached_minimum_loss(surface: Surface, params: tuple[tuple[str, float], ...]
     return minimum_loss(surface, dict(params))
 
 
-def _launch(surface, names_hps_starts, steps, record, shared):
-    """Group (name, hparams, start) triples by optimizer, run, return per-item results in order."""
-    order: dict[str, list[int]] = {}
-    for i, (name, _, _) in enumerate(names_hps_starts):
-        order.setdefault(name, []).append(i)
-    groups = tuple((name, len(idx)) for name, idx in order.items())
-    group_hparams, group_starts = [], []
-    for name, idx in order.items():
-        group_hparams.append(
-            np.asarray([[names_hps_starts[i][1][k] for k in _hparam_names(name)] for i in idx], np.float32)
-        )
-        group_starts.append(np.asarray([names_hps_starts[i][2] for i in idx], np.float32))
-    results = _simulate_groups(
-        surface, groups, step_bucket(steps), record, tuple(group_hparams), tuple(group_starts), shared
-    )
-    unpacked = []
-    for (name, _), (packed, rows) in zip(groups, jax.device_get(results)):
-        summary = _unpack_summary(packed)
-        if rows is not None:
-            summary["diverged_at"] = _mark_divergence(
-                rows, summary["diverged_at"], steps, float(shared["bound"])
-            )
-            # Step t produced path index t + 1: NaN from the divergence on.
-            diverged = summary["diverged_at"][:, None]
-            dead = (diverged >= 0) & (np.arange(1, rows.shape[1] + 1)[None, :] >= diverged)
-            rows = np.where(dead[:, :, None], np.float32(np.nan), rows)
-            rows = _unpack_rows(rows, _internals_present(name))
-        unpacked.append((summary, rows))
-    return order, unpacked
+_EXACT_TYPES = (float, np.float64, np.float32)
 
 
-def _mark_divergence(rows: np.ndarray, at_start: np.ndarray, steps: int, bound: float) -> np.ndarray:
-    """First path index whose position or loss is non-finite or out of bounds, per run (-1: none).
+def _resolved(
+    name: str, hparams: Mapping[str, float], preset: str | None
+) -> tuple[dict[str, float], tuple[float, ...]]:
+    """resolve_hparams (validated) and its values in the group's column order, cached.
 
-    `rows` is (runs, steps, width) with x, y, loss first; `at_start` is 0 where the start
-    itself was not finite.
+    Only plain numbers form a key, with their type and the sign of zero (True, 1 and 1.0
+    validate differently; -0.0 and 0.0 are not the same bits); anything else is resolved anew.
+    The returned dict is shared: copy it before handing it out.
     """
-    path, loss = rows[:, :steps, 0:2], rows[:, :steps, 2]
-    with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(loss) | ~np.all(np.isfinite(path), axis=-1) | np.any(np.abs(path) > bound, axis=-1)
-    first = np.where(bad.any(axis=1), bad.argmax(axis=1) + 1, -1)
-    return np.where(at_start == 0, 0, first)
+    key: tuple[Any, ...] | None = None
+    parts: list[tuple[Any, ...]] = []
+    for k, v in hparams.items():
+        t = type(v)
+        if t in _EXACT_TYPES:
+            parts.append((k, t, v, math.copysign(1.0, v)))
+        elif t is int or t is bool:
+            parts.append((k, t, v))
+        else:
+            break
+    else:
+        key = (name, preset, tuple(parts))
+    if key is not None:
+        hit = _RESOLVED_CACHE.get(key)
+        if hit is not None:
+            return hit
+    resolved = resolve_hparams(name, hparams, preset)
+    entry = (resolved, tuple(resolved[k] for k in _hparam_names(name)))
+    if key is not None:
+        if len(_RESOLVED_CACHE) >= _RESOLVED_CACHE_SIZE:
+            _RESOLVED_CACHE.clear()
+        _RESOLVED_CACHE[key] = entry
+    return entry
+
+
+def _check_optimizer(name: str) -> None:
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+def _run_items(
+    surface: Surface,
+    items: Sequence[tuple[str, dict[str, float], tuple[float, ...], tuple[float, float], str | None]],
+    steps: int,
+    record: str,
+    shared: dict[str, Any],
+) -> list[Trajectory]:
+    """Run validated (name, resolved hparams, hparam row, start, label) items in one call.
+
+    Items are grouped by optimizer; the program returns, per group, its packed rows (start row
+    first, NaN from the divergence on) and the divergence indices, fetched in one
+    device_get. The Trajectory arrays are views into those rows.
+    """
+    order: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        order.setdefault(item[0], []).append(i)
+    groups = tuple((name, len(idx)) for name, idx in order.items())
+    group_hparams = tuple(np.array([items[i][2] for i in idx], np.float32) for idx in order.values())
+    group_starts = tuple(np.array([items[i][3] for i in idx], np.float32) for idx in order.values())
+    results = jax.device_get(
+        _simulate_groups(surface, groups, step_bucket(steps), record, group_hparams, group_starts, shared)
+    )
+    full = record == "full"
+    out: list[Trajectory | None] = [None] * len(items)
+    empty_steps, empty_lr = np.empty((0, 2), np.float32), np.empty((0,), np.float32)
+    for (name, idx), (packed, rows) in zip(order.items(), results):
+        present = _internals_present(name)
+        for j, i in enumerate(idx):
+            _, hp, _, _, label = items[i]
+            own = rows[j, : steps + 1]
+            path = own[:, 0:2]
+            d = int(packed[j, 6])
+            if full:
+                st = own[1:]
+                lr, grads, updates = st[:, 3], st[:, 4:6], st[:, 6:8]
+                internals = {k: st[:, 8 + 2 * m : 10 + 2 * m] for m, k in enumerate(present)}
+            else:
+                lr, grads, updates, internals = empty_lr, empty_steps, np.diff(path, axis=0), {}
+            out[i] = Trajectory(
+                optimizer=name,
+                label=label or OPTIMIZERS[name].label,
+                hparams=dict(hp),
+                path=path,
+                loss=own[:, 2],
+                grads=grads,
+                updates=updates,
+                lr=lr,
+                internals=internals,
+                diverged_at=None if d < 0 else d,
+            )
+    return out  # type: ignore[return-value]
 
 
 def run_batch(
@@ -398,16 +505,22 @@ def run_batch(
     surface_params: Mapping[str, float] | None = None,
     tol: float = 1e-3,
     record: str = "full",
+    internals: bool = True,
 ) -> list[Trajectory]:
     """Run many configurations in one jitted call; one Trajectory per config, in order.
 
     All configurations share the surface, step count, seed (so every optimizer sees the same
-    gradient noise at step t), noise σ, schedule and surface parameters. `record="path"` keeps
-    only positions and losses (faster): `updates` are then the path's differences and
-    `grads`, `lr` and `internals` are empty.
+    gradient noise at step t), noise σ, schedule and surface parameters. `record="path"`, or
+    `internals=False`, keeps only positions and losses (faster; what a live scrub over many
+    values needs): `updates` are then the path's differences, `grads` and `lr` are empty
+    arrays and `internals` is an empty mapping. Path and loss are the same either way.
+
+    The arrays of the returned trajectories are views into one buffer per optimizer group.
     """
     if record not in ("full", "path"):
         raise ValueError(f"record must be 'full' or 'path', got {record!r}")
+    if not internals:
+        record = "path"
     surface = get_surface(surface)
     steps = _resolve_steps(steps)
     if not configs:
@@ -416,36 +529,12 @@ def run_batch(
         raise ValueError(f"{len(configs)} configurations exceed the maximum of {MAX_BATCH}")
     items = []
     for cfg in configs:
-        if cfg.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        hp = cfg.settings.resolved()
-        items.append((cfg.optimizer, hp, _resolve_start(surface, cfg.start)))
+        settings = cfg.settings
+        _check_optimizer(settings.name)
+        hp, row = _resolved(settings.name, settings.hparams, settings.preset)
+        items.append((settings.name, hp, row, _resolve_start(surface, cfg.start), cfg.label))
     shared, _ = _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol)
-    order, results = _launch(surface, items, steps, record, shared)
-    trajectories: list[Trajectory | None] = [None] * len(items)
-    for (name, idx), (summary, out) in zip(order.items(), results):
-        for j, i in enumerate(idx):
-            cfg, (_, hp, start) = configs[i], items[i]
-            path = np.concatenate([np.asarray([start], np.float32), out["path"][j, :steps]])
-            loss = np.concatenate([[summary["start_loss"][j]], out["loss"][j, :steps]])
-            diverged = int(summary["diverged_at"][j])
-            if diverged == 0:  # the start itself is non-finite
-                path[:] = np.nan
-                loss[:] = np.nan
-            full = record == "full"
-            trajectories[i] = Trajectory(
-                optimizer=name,
-                label=cfg.label or OPTIMIZERS[name].label,
-                hparams=hp,
-                path=path,
-                loss=loss.astype(np.float32),
-                grads=out["grads"][j, :steps] if full else np.empty((0, 2), np.float32),
-                updates=out["updates"][j, :steps] if full else np.diff(path, axis=0),
-                lr=out["lr"][j, :steps] if full else np.empty((0,), np.float32),
-                internals=({k: v[j, :steps] for k, v in out["internals"].items()} if full else {}),
-                diverged_at=None if diverged < 0 else diverged,
-            )
-    return trajectories  # type: ignore[return-value]
+    return _run_items(surface, items, steps, record, shared)
 
 
 def run(
@@ -462,10 +551,13 @@ def run(
     surface_params: Mapping[str, float] | None = None,
 ) -> Trajectory:
     """Run one optimizer on a surface. Missing hyperparameters take their (preset's) defaults."""
-    cfg = RunConfig(optimizer, hparams, preset, start)
-    return run_batch(
-        surface, [cfg], steps=steps, seed=seed, noise=noise, schedule=schedule, surface_params=surface_params
-    )[0]
+    surface = get_surface(surface)
+    steps = _resolve_steps(steps)
+    _check_optimizer(optimizer)
+    hp, row = _resolved(optimizer, HParams(hparams), preset or DEFAULT_PRESET)
+    item = (optimizer, hp, row, _resolve_start(surface, start), None)
+    shared, _ = _shared_inputs(surface, surface_params, seed, noise, schedule, steps, 1e-3)
+    return _run_items(surface, [item], steps, "full", shared)[0]
 
 
 def run_grid(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -102,6 +103,26 @@ def install() -> None:
         starlette_server._get_uvicorn_config_kwargs = uvicorn_kwargs
 
 
+def start_warm_up() -> threading.Thread:
+    """Load the app's modules and run its default views in the background while the server
+    starts (`playground.warmup`): the first visitor finds JAX imported, the programs loaded from
+    the persistent cache (or compiled into it) and the default runs and surface picture in the
+    in-process caches. A failure only costs the head start: the page computes as usual."""
+
+    def warm() -> None:
+        try:
+            from playground.warmup import warm_up
+
+            seconds = warm_up()
+            print(f"  Warm-up: default views ready in {seconds:.1f} s.", flush=True)
+        except Exception as exc:  # noqa: BLE001 - never take the server down
+            print(f"  Warm-up skipped: {type(exc).__name__}: {exc}", flush=True)
+
+    thread = threading.Thread(target=warm, name="playground-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """`streamlit` with the changes installed; argv as for the `streamlit` command."""
     from streamlit.web import cli
@@ -110,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     configure_jax()  # app.py does it too; here it is in place before anything can compile
     install()
+    start_warm_up()
     args = list(sys.argv[1:] if argv is None else argv)
     sys.argv = ["streamlit", *args]
     sys.exit(cli.main())

@@ -1,7 +1,8 @@
 """Compile the default views once, into JAX's persistent cache, before the server starts.
 
-`scripts/run_app.sh` runs this first, so even the very first visitor after a fresh install
-gets a warm start (about 2 s less to the first chart). Cheap when the cache is already warm.
+`app_pages.serve` (what `scripts/run_app.sh` starts) runs it in a background thread while the
+server starts, so even the very first visitor after a fresh install gets a warm start; run on
+its own it fills JAX's persistent cache (the Docker image does this at build time).
 
     .venv/bin/python -m playground.warmup
 """
@@ -16,9 +17,14 @@ from playground.setup import Setup
 
 
 def warm_up() -> float:
-    """Run the Playground's default setup and the home demo; return the seconds it took."""
+    """Run the Playground's default setup and the home demo, and draw the default surface's
+    picture; return the seconds it took."""
+    from viz.raster import surface_raster
+
     start = time.perf_counter()
-    run_setup(Setup())
+    setup = Setup()
+    run_setup(setup)
+    surface_raster(setup.resolved_surface(), dict(setup.surface_params))
     run_setup(demo_setup(DEMO_SGD_DEFAULT))
     return time.perf_counter() - start
 

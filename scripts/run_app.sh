@@ -3,7 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements.txt
-# Compile the default views into JAX's persistent cache first: a warm first start.
-.venv/bin/python -m playground.warmup
-# app_pages.serve = `streamlit` that answers over-long links with the page and a message.
+# app_pages.serve = `streamlit` that answers over-long links with the page and a message, and
+# warms up the default views in the background while the server starts.
 exec .venv/bin/python -m app_pages.serve run app.py "$@"

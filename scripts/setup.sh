@@ -29,4 +29,14 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
+# pip only when the requirements changed since the last successful install (a stamp of their
+# contents, the files they include with -r too): a start of an installed app skips ~3 s of pip.
+stamp=".venv/.installed-$(basename "$requirements").sha256"
+files=("$requirements")
+while read -r included; do files+=("$(dirname "$requirements")/$included"); done \
+  < <(sed -n 's/^-r[[:space:]]*//p' "$requirements")
+digest="$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
+  echo "$digest" > "$stamp"
+fi

@@ -890,6 +890,91 @@ def bench_moves(browser: Any, moves: int, workdir: Path, warm_cache: str, cases:
     return out
 
 
+# In-page recorder for the live scrub: one requestAnimationFrame callback per drawn frame, noting
+# whether the scrubbed path (Adam's SVG line) changed since the previous frame.
+SCRUB_RECORDER = """() => {
+    const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .find(g => (g.layout.sliders || []).some(s => s.name === 'live-scrub'));
+    const line = () => {
+        for (const el of gd.querySelectorAll('.scatterlayer .trace')) {
+            const trace = el.__data__ && el.__data__[0] && el.__data__[0].trace;
+            if (trace && trace.name === 'Adam') {
+                const path = el.querySelector('.js-line');
+                return path ? path.getAttribute('d') : '';
+            }
+        }
+        return '';
+    };
+    const rec = {times: [], changed: 0, last: line(), on: true};
+    const tick = (t) => {
+        if (!rec.on) return;
+        rec.times.push(t);
+        const now = line();
+        if (now !== rec.last) { rec.changed += 1; rec.last = now; }
+        requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    window.__scrubRec = rec;
+}"""
+
+
+def bench_scrub(browser: Any, drags: int, workdir: Path, warm_cache: str) -> dict[str, Any]:
+    """d. The live scrub: frames drawn per second while the thumb moves (rAF timestamps in the
+    page), how many of them showed a new path, and the messages the page sent meanwhile."""
+    print("\nd. Live scrub: Adam's α dragged across the map's slider (target >= 30 frames/s, no rerun)")
+    app = Server("app", warm_cache, workdir / "scrub_app.log", watch=False)
+    fps, updates, sent = [], [], []
+    try:
+        app.wait_healthy()
+        page, trace = open_page(browser, app.url + "/playground?seed=7")
+        page.get_by_text("Scrub live", exact=True).click()
+        page.wait_for_selector(".slider-grip-rect", timeout=120_000)
+        wait_idle(page)
+        for i in range(drags):
+            rail = page.locator(".slider-rail-rect").last.bounding_box()
+            grip = page.locator(".slider-grip-rect").last.bounding_box()
+            if rail is None or grip is None:
+                page.locator(".slider-rail-rect").last.scroll_into_view_if_needed()
+                rail = page.locator(".slider-rail-rect").last.bounding_box()
+                grip = page.locator(".slider-grip-rect").last.bounding_box()
+            assert rail is not None and grip is not None, "the live scrub's slider is not drawn"
+            y = grip["y"] + grip["height"] / 2
+            x = grip["x"] + grip["width"] / 2
+            # Alternate directions; 60 moves over most of the rail (a hand's sweep of ~1 s).
+            target = rail["x"] + rail["width"] * (0.1 if i % 2 == 0 else 0.9)
+            page.evaluate(SCRUB_RECORDER)
+            before = len(trace.events) - len(trace.received)
+            page.mouse.move(x, y)
+            page.mouse.down()
+            t0 = time.perf_counter()
+            for k in range(1, 61):
+                page.mouse.move(x + (target - x) * k / 60, y)
+            seconds = time.perf_counter() - t0
+            rec = page.evaluate("() => { const r = window.__scrubRec; r.on = false; return r; }")
+            sent.append(len(trace.events) - len(trace.received) - before)
+            page.mouse.up()
+            wait_idle(page)
+            times = rec["times"]
+            span = (times[-1] - times[0]) / 1000 if len(times) > 1 else seconds
+            fps.append((len(times) - 1) / span if span > 0 else 0.0)
+            updates.append(rec["changed"] / span if span > 0 else 0.0)
+        page.close()
+    finally:
+        app.stop()
+    out: dict[str, Any] = {
+        "frames_per_s": {"p50": round(pct(fps, 50), 1), "min": round(min(fps), 1)},
+        "path_updates_per_s": {"p50": round(pct(updates, 50), 1), "min": round(min(updates), 1)},
+        "messages_sent_while_dragging": sent,
+    }
+    print(
+        f"  frames drawn while dragging: p50 {out['frames_per_s']['p50']}/s, min "
+        f"{out['frames_per_s']['min']}/s (target >= 30) {'OK' if min(fps) >= 30 else 'MISSED'}"
+    )
+    print(f"  of which showed a new path: p50 {out['path_updates_per_s']['p50']}/s")
+    print(f"  messages sent by the page while dragging: {sent} (a rerun would send one)")
+    return out
+
+
 def warm_jax_cache(workdir: Path) -> str:
     """A JAX cache directory warmed as run_app.sh warms it (python -m playground.warmup)."""
     cache = tempfile.mkdtemp(prefix="jaxcache-warm-", dir=workdir)
@@ -921,6 +1006,7 @@ def main() -> None:
     parser.add_argument("--skip-browser", action="store_true", help="only (a)")
     parser.add_argument("--skip-rerun", action="store_true", help="only (b) and (c)")
     parser.add_argument("--skip-startup", action="store_true", help="no (b)")
+    parser.add_argument("--skip-moves", action="store_true", help="no (c)")
     parser.add_argument(
         "--streamlit-flag",
         action="append",
@@ -956,9 +1042,11 @@ def main() -> None:
                 try:
                     if not args.skip_startup:
                         results["startup"] = bench_startup(browser, starts, workdir, warm_cache)
-                    results["moves"] = bench_moves(
-                        browser, drags, workdir, warm_cache, args.case or [c[0] for c in CASES]
-                    )
+                    if not args.skip_moves:
+                        results["moves"] = bench_moves(
+                            browser, drags, workdir, warm_cache, args.case or [c[0] for c in CASES]
+                        )
+                    results["scrub"] = bench_scrub(browser, max(drags // 2, 3), workdir, warm_cache)
                 finally:
                     browser.close()
         finally:

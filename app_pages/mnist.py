@@ -20,9 +20,12 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from app_pages import ui
 from app_pages.downloads import figure_downloads
 from optim_core import PRESETS
+from playground import mnist_lr_find as lrf
 from playground import mnist_page as mp
 from playground.safe_text import plain
+from playground.setup import widget_range
 from viz.colors import color_for
+from viz.lr_find import lr_find_figure
 from viz.training import curves_figure, digits_figure, landscape_figure
 
 ss = st.session_state
@@ -34,6 +37,12 @@ SHOWN = wkey("shown")  # the last Outcome shown (finished or stopped)
 ERROR = wkey("error")  # why the last job failed
 ERROR_CHARS = 700  # a job's error is shown escaped, cut here
 SESSION_KEY = wkey("session_key")  # this session's key in the admission queue (one job each)
+LRF_ENTRY = wkey("lrf", "entry")  # which of the page's optimizers the range test runs (entry id)
+LRF_MIN, LRF_MAX = wkey("lrf", "min"), wkey("lrf", "max")  # the test's α range
+LRF_JOB = wkey("lrf", "job")  # the running RangeTestJob, if any, and the entry id it tests
+LRF_SHOWN = wkey("lrf", "shown")  # (entry id, RangeTest, LRFindResult) last shown
+LRF_ERROR = wkey("lrf", "error")  # why the last test could not run
+LRF_NOTE = wkey("lrf", "note")  # what 'Use this α' did
 
 ADADELTA_NOTE = (
     "**Why Adadelta barely learns here.** Zeiler designed Adadelta so that it needs *no* "
@@ -527,6 +536,222 @@ def export_section(outcome: mp.Outcome, fig: object, land: mp.Landscape | None) 
             )
 
 
+# --- the learning-rate range test ----------------------------------------------------------------
+
+
+def lrf_entry_ids() -> list[int]:
+    return list(ss[wkey("entry_ids")])[: mp.MAX_OPTIMIZERS]
+
+
+def lrf_entry_label(entry_id: int) -> str:
+    ids = lrf_entry_ids()
+    if entry_id not in ids:
+        return "(removed)"
+    prefix = mp.entry_prefix(entry_id)
+    return f"{ids.index(entry_id) + 1}. {label_of(ss[prefix + '.name'])} · {ss[prefix + '.preset']}"
+
+
+def lrf_sanitize() -> None:
+    """The section's own widget values, made valid before it draws them (a removed optimizer,
+    values from an old session)."""
+    ids = lrf_entry_ids()
+    if ss.get(LRF_ENTRY) not in ids:
+        ss[LRF_ENTRY] = ids[0]
+    if ss.get(LRF_MIN) not in lrf.ALPHA_MINS:
+        ss[LRF_MIN] = lrf.DEFAULT_ALPHA_MIN
+    if ss.get(LRF_MAX) not in lrf.ALPHA_MAXS:
+        ss[LRF_MAX] = lrf.DEFAULT_ALPHA_MAX
+
+
+def lrf_current() -> tuple[int, lrf.RangeTest]:
+    """The test the section's widgets and the page's setup describe, and its entry id."""
+    lrf_sanitize()
+    entry_id = ss[LRF_ENTRY]
+    test = lrf.RangeTest.from_setup(
+        mp.read_setup(ss), lrf_entry_ids().index(entry_id), ss[LRF_MIN], ss[LRF_MAX]
+    )
+    return entry_id, test
+
+
+def start_lr_find() -> None:
+    """Find: a test run before comes from the cache; anything else goes through the queue."""
+    ss.pop(LRF_ERROR, None)
+    ss.pop(LRF_NOTE, None)
+    try:
+        entry_id, test = lrf_current()
+        why = test.check()
+    except (ValueError, KeyError) as e:  # a widget value nobody should be able to set
+        ss[LRF_ERROR] = f"These settings cannot be tested: {e}"
+        return
+    if why is not None:
+        ss[LRF_ERROR] = why
+        return
+    training = ss.get(JOB)
+    if (training is not None and training.running) or lrf_testing():
+        ss[LRF_ERROR] = (
+            "Your training or range test is still running: wait for it to end, then start the test."
+        )
+        return
+    cached = lrf.lookup(test)
+    if cached is not None:
+        ss[LRF_SHOWN] = (entry_id, test, cached)
+        return
+    key = ss.setdefault(SESSION_KEY, uuid.uuid4().hex)
+    try:
+        ss[LRF_JOB] = (entry_id, lrf.start_job(test, alive=session_alive(), session=key))
+    except mp.Refused as e:
+        ss[LRF_ERROR] = str(e)
+
+
+def use_alpha() -> None:
+    """Write the shown suggestion into the tested optimizer's learning-rate widget."""
+    shown = ss.get(LRF_SHOWN)
+    if shown is None:
+        return
+    entry_id, test, result = shown
+    alpha = lrf.applied_alpha(result)
+    if alpha is None or not lrf_entry_matches(entry_id, test):
+        return
+    name = test.entry.name
+    spec = next(h for h in mp.NETWORK_OPTIMIZERS[name].hyperparams if h.name == "learning_rate")
+    low, high = widget_range(spec)
+    value = min(max(alpha, low), high)
+    ss[mp.hparam_key(entry_id, name, "learning_rate")] = value
+    ss[LRF_NOTE] = (
+        f"{label_of(name)}'s learning rate is now α = {value:g} (in its settings and in the "
+        "link). Press **▶ Run** to train with it."
+    )
+
+
+def lrf_entry_matches(entry_id: int, test: lrf.RangeTest) -> bool:
+    """The tested optimizer is still on the page (same entry, same optimizer and preset)."""
+    prefix = mp.entry_prefix(entry_id)
+    return (
+        entry_id in lrf_entry_ids()
+        and ss.get(prefix + ".name") == test.entry.name
+        and ss.get(prefix + ".preset") == test.entry.preset
+    )
+
+
+def lrf_testing() -> bool:
+    held = ss.get(LRF_JOB)
+    return held is not None and held[1].running
+
+
+def lr_find_live() -> None:
+    """The running test's status; reruns itself every POLL_S seconds until the test ends."""
+    held = ss.get(LRF_JOB)
+    if held is None or not held[1].running:
+        st.rerun(scope="app")
+    st.info(f"⏳ {held[1].status_text()}", icon="🔎")
+
+
+def lr_find_section() -> None:
+    held = ss.get(LRF_JOB)
+    if held is not None and not held[1].running:  # the test ended since the last run
+        del ss[LRF_JOB]
+        entry_id, job = held
+        if job.result is not None:
+            ss[LRF_SHOWN] = (entry_id, job.test, job.result)
+        elif job.phase == mp.FAILED:
+            ss[LRF_ERROR] = f"The range test failed: {job.error}"
+        held = None
+    testing = held is not None
+    shown = ss.get(LRF_SHOWN)
+    with st.expander(
+        "🔎 Find a learning rate: the range test (fast.ai's lr_find)",
+        expanded=testing or shown is not None or LRF_ERROR in ss,
+    ):
+        st.markdown(
+            "Train **one epoch** while the learning rate α grows exponentially, from tiny to "
+            "huge, one α per batch, and plot the loss against α. While α is too small the "
+            "loss hardly moves; then it falls; past a point every step overshoots and the loss "
+            "blows up. A good α lies where the loss falls **fastest**."
+        )
+        lrf_sanitize()
+        c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
+        labels = {i: lrf_entry_label(i) for i in lrf_entry_ids()}
+        c1.selectbox(
+            "Optimizer to test",
+            list(labels),
+            key=LRF_ENTRY,
+            format_func=lambda i: labels.get(i, "(removed)"),
+            help="One of this page's optimizers, with its preset and its other settings (β, ε…); "
+            "the test sets α itself. The network, data, batch size and seed are the sidebar's.",
+        )
+        c2.select_slider("α from", lrf.ALPHA_MINS, key=LRF_MIN, format_func=lambda v: f"{v:g}")
+        c3.select_slider("α to", lrf.ALPHA_MAXS, key=LRF_MAX, format_func=lambda v: f"{v:g}")
+        entry_id, test = lrf_current()
+        training = ss.get(JOB) is not None
+        b1, b2 = st.columns([2, 3], vertical_alignment="center")
+        b1.button(
+            "🔎 Run the range test",
+            key=wkey("lrf", "go"),
+            on_click=start_lr_find,
+            disabled=testing or training,
+            width="stretch",
+        )
+        if training:
+            b2.caption("Wait for the training to end: one job per visitor.")
+        elif (why := test.check()) is not None:
+            b2.caption(plain(why))
+        elif shown is not None and shown[:2] == (entry_id, test):
+            b2.caption("The result below is for these settings.")
+        elif lrf.lookup(test) is not None:
+            b2.caption("Tested before on this server: the result shows at once.")
+        else:
+            b2.caption(
+                f"{test.describe()}. About {mp.format_duration(test.estimate_seconds())}, plus "
+                "a few seconds to compile a new optimizer or network."
+            )
+        if LRF_ERROR in ss:
+            st.error(plain(ss[LRF_ERROR], limit=ERROR_CHARS), icon="🚫")
+        if testing:
+            st.fragment(lr_find_live, run_every=mp.POLL_S)()
+        elif shown is not None:
+            shown_id, shown_test, shown_result = shown
+            lr_find_result(shown_id, shown_test, shown_result, current=(entry_id, test))
+
+
+def lr_find_result(
+    entry_id: int, test: lrf.RangeTest, result: lrf.LRFindResult, current: tuple[int, lrf.RangeTest]
+) -> None:
+    if (entry_id, test) != current:
+        st.info(
+            f"Showing your last test ({plain(test.describe())}). The settings have changed "
+            "since: press **Run the range test** to test them.",
+            icon="↩️",
+        )
+    st.plotly_chart(lr_find_figure(result), key=wkey("lrf", "chart"), width="stretch")
+    st.markdown(f"**{lrf.suggestion_sentence(result)}**")
+    st.caption(
+        f"**How to read it:** grey, the loss of each batch (noisy: every batch holds other "
+        "digits); blue, its moving average (the smoothed loss). ★ marks the suggested α, ✕ the "
+        f"step where the smoothed loss passed 4× its lowest value. {lrf.stop_sentence(result)} "
+        "Why not the α of the lowest loss? There the network is already at the edge of "
+        "diverging; at the steepest point it still learns fast and stays stable. The test is a "
+        "rule of thumb: one epoch at a changing α is not a training, so check the suggestion "
+        "with **▶ Run**."
+    )
+    alpha = lrf.applied_alpha(result)
+    matches = lrf_entry_matches(entry_id, test)
+    label = label_of(test.entry.name)
+    if alpha is None:
+        return
+    st.button(
+        f"Use this α: set {label}'s learning rate to {alpha:g}",
+        key=wkey("lrf", "use"),
+        on_click=use_alpha,
+        type="primary",
+        disabled=not matches,
+        help="Writes the suggestion into this optimizer's learning-rate setting (and the link).",
+    )
+    if not matches:
+        st.caption(f"The tested {label} is no longer on the page (removed or changed): run the test again.")
+    if LRF_NOTE in ss:
+        st.success(ss[LRF_NOTE], icon="✅")
+
+
 # 5. Run / Stop, then the live view or the results.
 with main_col:
     c_run, c_stop, c_info = st.columns([1, 1, 4], vertical_alignment="center")
@@ -535,7 +760,7 @@ with main_col:
         key=wkey("run"),
         type="primary",
         on_click=start_run,
-        disabled=running,
+        disabled=running or lrf_testing(),
         width="stretch",
         help="Train these settings (instant if they were trained before on this server).",
     )
@@ -571,6 +796,7 @@ with main_col:
     shown = None if running else cached or ss.get(SHOWN)
     if mp.needs_adadelta_fix(setup) and (shown is None or not weak_adadelta(shown)):
         adadelta_box(expanded=False)
+    lr_find_section()
     if running:
         st.fragment(live_view, run_every=mp.POLL_S)()
     else:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from app_pages import ui
 from app_pages.downloads import figure_downloads
+from app_pages.tune_panel import tune_panel
 from optim_core import OPTIMIZERS
 from playground import compare as cmp
 from playground import writers
@@ -48,6 +49,20 @@ def seeded(key: str, value: object) -> str:
 
 def label_of(name: str) -> str:
     return OPTIMIZERS[name].label
+
+
+def apply_tuned(tuned: Setup) -> None:
+    """The tuning panel's "Apply": each panel's hyperparameter widgets take the tuned values
+    (the keys `ui.hyperparam_editor` reads in "one panel per optimizer"), and the page state
+    too, so the link carries them. Runs as an on_click callback, before any widget is drawn."""
+    for entry in tuned.optimizers:
+        spec = OPTIMIZERS[entry.name]
+        for hp, value in entry.hparams.items():
+            kind = spec.hyperparam(hp).kind
+            ss[f"{W}po.{entry.name}.{hp}"] = bool(value) if kind == "bool" else float(value)
+    ss[W + "po.names"] = [e.name for e in tuned.optimizers]
+    state_now: cmp.CompareState = ss[STATE]
+    ss[STATE] = state_now.with_changes(setup=state_now.setup.with_changes(optimizers=tuned.optimizers))
 
 
 def data_buttons(name: str, csv_text: Callable[[], str], json_text: Callable[[], str], key: str) -> None:
@@ -281,6 +296,14 @@ if tabs[0].open:
                 lambda: writers.trajectories_csv(trajectories),
                 lambda: writers.trajectories_json(trajectories),
                 key="cmp.dl.sm.data",
+            )
+        st.divider()
+        if panels == "optimizers" and entries:
+            tune_panel(state.setup, "cmp.tune", apply_tuned, tol=state.tol)
+        else:
+            st.caption(
+                "**Tune each optimizer:** switch Panels to *one panel per optimizer* to tune every "
+                "optimizer's α (and β₁ / μ) on this surface and compare them at their best."
             )
 
 # 4. Sensitivity heatmap: two hyperparameters of one optimizer, one batched run.

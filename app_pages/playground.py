@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import live_scrub, ui
+from app_pages import map_bridge, ui
 from app_pages import playground_state as ps
 from optim_core import OPTIMIZERS, PRESETS, preset_support
 from optim_core.schedules import SCHEDULE_KINDS, SCHEDULE_LATEX, Schedule
@@ -364,8 +364,8 @@ def live_figure(
     surface: Surface,
     colors: list[str],
     background: tuple[SurfaceRaster, str],
-) -> go.Figure:
-    """The Paths map with the live-scrub slider, and the bridge that reports its release."""
+) -> tuple[go.Figure, str]:
+    """The Paths map with the live-scrub slider, and the token that names its values."""
     index, hparam = live
     scrub = run_scrub(setup, index, hparam)
     entry_id, entry = entry_pairs[index]
@@ -385,9 +385,8 @@ def live_figure(
         background=background,
         frames_key=scrub.key,
     )
-    live_scrub.bridge(key("live.bridge"), token, apply_released)
     st.caption("Drag the slider above the map: the path follows at once. Release it to keep the value.")
-    return fig
+    return fig, token
 
 
 def apply_released() -> None:
@@ -396,13 +395,23 @@ def apply_released() -> None:
     if shown_scrub is None:
         return
     token, entry_id, name, hparam, values = shown_scrub
-    index = live_scrub.released_index(ss.get(key("live.bridge")), token, len(values))
+    index = map_bridge.released_index(ss.get(key("bridge")), token, len(values))
     if index is None or entry_id not in ss[key("entry_ids")]:
         return
     if ss.get(ps.entry_prefix(entry_id) + ".name") != name:
         return
     ps.set_hparam(entry_id, name, hparam, values[index])
     ss[key("open")] = entry_id  # show the slider that now holds the value
+
+
+def apply_click() -> None:
+    """A click on the map (the bridge reports it): every optimizer starts there."""
+    surface = ss.get(key("bridge.surface"))
+    if surface is None or not shown("start"):
+        return
+    point = map_bridge.clicked_point(ss.get(key("bridge")), surface.domain, vc.CLICK_GRID_POINTS)
+    if point is not None:
+        ss[key("map_click")] = point
 
 
 def figures(
@@ -428,12 +437,13 @@ def figures(
         with paths_tab:
             background = ui.surface_picture(surface, surface_params, key("picture"))
             live = live_choice(setup) if shown("hparams") else None
+            token = ""
             if live is None:
                 fig = vc.contour_figure(
                     surface, trajectories, surface_params, colors=colors, background=background
                 )
             else:
-                fig = live_figure(setup, live, entry_pairs, trajectories, surface, colors, background)
+                fig, token = live_figure(setup, live, entry_pairs, trajectories, surface, colors, background)
             if show_theory and quad is not None:
                 vt.add_eigenvectors(fig, tv.segments(quad, surface))
                 st.caption(tv.caption(quad))
@@ -447,12 +457,10 @@ def figures(
                     help="Set every SGD entry's α to gradient descent's optimum and every momentum "
                     "entry's α and μ to heavy ball's.",
                 )
-            event = st.plotly_chart(
-                fig, key=key("contour"), on_select="rerun", selection_mode="points", width="stretch"
-            )
-            point = vc.clicked_point(fig, event)
-            if point is not None and point != ss.get(key("last_click")) and shown("start"):
-                ss[key("last_click")] = point
+            st.plotly_chart(fig, key=key("contour"), width="stretch")
+            ss[key("bridge.surface")] = surface
+            map_bridge.bridge(key("bridge"), token, apply_released, apply_click)
+            if (point := ss.pop(key("map_click"), None)) is not None:
                 ss[key("pending_start")] = point
                 st.rerun(scope="app")  # the start point's inputs live in the sidebar
             st.caption(

@@ -42,6 +42,11 @@ if TYPE_CHECKING:
 CLICK_GRID_NAME = "click-grid"
 CLICK_GRID_POINTS = 30  # per side: 900 points (each is an SVG node the browser redraws)
 
+# On the surface picture (`background`), one transparent heatmap takes clicks instead: the browser
+# draws it as a single image, where the grid's 900 invisible markers cost ~250 ms on every redraw.
+# Streamlit reports no selection from a heatmap: the page listens to Plotly's click event on it.
+CLICK_LAYER_NAME = "click-layer"
+
 START_NAME = "start"
 MINIMA_NAME = "known minimum"
 
@@ -110,6 +115,24 @@ def _click_grid_trace(
         selected=dict(marker=dict(opacity=0)),
         unselected=dict(marker=dict(opacity=0)),
         hovertemplate="x = %{x:.3g}, y = %{y:.3g}<br>loss = %{customdata:.4g}"
+        "<br><i>click to start here</i><extra></extra>",
+        showlegend=False,
+    )
+
+
+def _click_layer_trace(
+    surface: Surface, params: Mapping[str, float] | None, n: int = CLICK_GRID_POINTS
+) -> dict[str, Any]:
+    grid = surface_grid(surface, params, n)
+    return dict(
+        type="heatmap",
+        x=f32(grid.x),
+        y=f32(grid.y),
+        z=f32(grid.z),
+        opacity=0,
+        showscale=False,
+        name=CLICK_LAYER_NAME,
+        hovertemplate="x = %{x:.3g}, y = %{y:.3g}<br>loss = %{z:.4g}"
         "<br><i>click to start here</i><extra></extra>",
         showlegend=False,
     )
@@ -273,7 +296,8 @@ def contour_spec(
 
     `background` = (raster, URL): the surface is that picture (`viz.raster`), laid under the
     paths as a layout image, and the first trace only draws its colour bar: the figure then
-    carries no surface grid at all (the live Playground; exports keep the vector contour).
+    carries no surface grid at all (the live Playground; exports keep the vector contour), and
+    clicks land on a transparent heatmap named CLICK_LAYER_NAME instead of the click grid.
     """
     colors_ = resolve_colors(len(trajectories), colors)
     images: list[dict[str, Any]] = []
@@ -285,7 +309,11 @@ def contour_spec(
         contour, _ = _contour_trace(surface, surface_params, grid_points)
         data = [contour]
     if clickable:
-        data.append(_click_grid_trace(surface, surface_params))
+        data.append(
+            _click_grid_trace(surface, surface_params)
+            if background is None
+            else _click_layer_trace(surface, surface_params)
+        )
     # All paths first, then all end markers: a later path must not cover an earlier end.
     per_run = [
         _path_traces(traj, color, _group(i), surface.domain, max_path_points)
@@ -331,7 +359,8 @@ def contour_figure(
 
     `background` = (raster, URL): the surface is that picture (`viz.raster`), laid under the
     paths as a layout image, and the first trace only draws its colour bar: the figure then
-    carries no surface grid at all (the live Playground; exports keep the vector contour).
+    carries no surface grid at all (the live Playground; exports keep the vector contour), and
+    clicks land on a transparent heatmap named CLICK_LAYER_NAME instead of the click grid.
     """
     return make_figure(
         *contour_spec(

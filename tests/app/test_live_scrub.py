@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from app_helpers import assert_clean, figures, open_page, widget
 
-from app_pages.live_scrub import released_index
+from app_pages.map_bridge import clicked_point, released_index
 from optim_core import OPTIMIZERS
 
 
@@ -52,3 +52,26 @@ def test_turning_on_the_live_scrub_draws_one_frame_per_value_over_the_picture() 
     fig = next(f for f in figures(at) if f["layout"].get("sliders"))
     labels = [s["label"] for s in fig["layout"]["sliders"][0]["steps"]]
     assert "0.9" in labels and float(labels[0]) == 0.0
+
+
+DOMAIN = ((-2.0, 2.0), (-1.0, 3.0))
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"clicked": {"x": 0.0, "y": 1.0}}, (0.0, 1.0)),  # grid points: -2, -1.6, ..., 2 (11)
+        ({"clicked": {"x": 0.15, "y": 0.95}}, (0.0, 1.0)),  # snapped to the nearest
+        ({"clicked": {"x": 0.25, "y": 1.0}}, (0.4, 1.0)),
+        ({"clicked": {"x": 2.5, "y": 1.0}}, None),  # outside the map
+        ({"clicked": {"x": float("inf"), "y": 1.0}}, None),
+        ({"clicked": {"x": "0", "y": 1.0}}, None),
+        ({"clicked": {"x": True, "y": 1.0}}, None),
+        ({"clicked": [0, 1]}, None),
+        ({}, None),
+        (None, None),
+    ],
+)
+def test_a_click_counts_only_inside_the_map_snapped_to_its_grid(payload: Any, expected: Any) -> None:
+    point = clicked_point(payload, DOMAIN, 11)
+    assert point == (pytest.approx(expected) if expected is not None else None)

@@ -99,7 +99,7 @@ READ_FIGURES = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
 def contour_paths(page: Any) -> dict[str, np.ndarray]:
     """Optimizer paths on the first contour map: legend name -> (n, 2) points."""
     for fig in page.evaluate(READ_FIGURES):
-        if any(t["type"] == "contour" or t["name"] == "click-grid" for t in fig):
+        if any(t["type"] == "contour" or t["name"] in ("click-grid", "click-layer") for t in fig):
             return {
                 t["name"]: np.column_stack([decode(t["x"]), decode(t["y"])])
                 for t in fig
@@ -263,10 +263,10 @@ def test_clicking_the_map_moves_the_start(page: Any, base_url: str, screenshots_
     # The plot area of the contour map, and its axes' data ranges.
     area = page.evaluate("""() => {
         const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
-            .find(g => (g.data || []).some(t => t.name === 'click-grid'));
+            .find(g => (g.data || []).some(t => t.name === 'click-layer'));
         gd.scrollIntoView();
         const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
-        const grid = gd._fullData.find(t => t.name === 'click-grid');
+        const grid = gd._fullData.find(t => t.name === 'click-layer');
         return {x: box.x, y: box.y, w: box.width, h: box.height,
                 xr: gd._fullLayout.xaxis.range, yr: gd._fullLayout.yaxis.range,
                 gx: Array.from(grid.x), gy: Array.from(grid.y)};

@@ -30,7 +30,7 @@ MIN_DISTINCT_PATHS = 10
 # A chart by what it holds: "map" (the Paths map: its click grid), "frames" (an animation), or
 # the name of a Plotly slider on it.
 FIND_CHART = """(which) => Array.from(document.querySelectorAll('.js-plotly-plot')).find(gd =>
-    which === 'map' ? (gd.data || []).some(t => t.name === 'click-grid')
+    which === 'map' ? (gd.data || []).some(t => t.name === 'click-layer')
     : which === 'frames' ? !!(gd._transitionData && (gd._transitionData._frames || []).length)
     : ((gd.layout && gd.layout.sliders) || []).some(s => s.name === which))"""
 
@@ -140,7 +140,8 @@ def turn_on_live_scrub(page: Any) -> None:
     wait_idle(page)
     # The bridge binds to the chart once both are drawn; it polls every 100 ms until then.
     page.wait_for_function(
-        f"() => {{ const gd = ({FIND_CHART})({json.dumps(SCRUB)}); return !!(gd && gd.__liveScrub); }}",
+        f"() => {{ const gd = ({FIND_CHART})({json.dumps(SCRUB)});"
+        " return !!(gd && gd.__mapBridge && gd.__mapBridge.token); }",
         timeout=30_000,
     )
 
@@ -318,7 +319,7 @@ def test_a_slider_move_does_not_resend_the_surface(page: Any, base_url: str) -> 
     received = wire.received_since(mark)
     # The map was sent again (its paths moved) but without a contour trace, and with the same
     # picture of the surface (same URL: the browser does not fetch it again).
-    assert any(b'"click-grid"' in frame for frame in received), "the map was not re-sent"
+    assert any(b'"click-layer"' in frame for frame in received), "the map was not re-sent"
     assert any(SCATTER.search(frame) for frame in received)
     for frame in received:
         assert not CONTOUR.search(frame), "a contour trace was sent on a slider move"

@@ -93,6 +93,25 @@ def test_contour_traces_names_and_colors(four_runs, rosenbrock):
     assert fig.layout.yaxis.scaleanchor == "x"
 
 
+def test_contour_on_the_surface_picture_has_no_grid_and_one_transparent_click_layer(four_runs, rosenbrock):
+    from viz.contour import CLICK_LAYER_NAME
+    from viz.raster import surface_raster
+
+    raster = surface_raster(rosenbrock, {}, pixels=64)
+    fig = F.contour_figure(rosenbrock, four_runs, background=(raster, "media/x.png"))
+    go.Figure(fig.to_dict())  # valid for plotly's validating constructor
+    assert not any(t.type in ("contour", "heatmap") and t.name != CLICK_LAYER_NAME for t in fig.data)
+    assert F.CLICK_GRID_NAME not in names(fig)
+    layer = trace(fig, CLICK_LAYER_NAME)
+    assert layer.type == "heatmap" and layer.opacity == 0 and len(layer.x) == CLICK_GRID_POINTS
+    (image,) = fig.layout.images
+    assert image.source == "media/x.png" and image.layer == "below"
+    assert (image.x, image.y, image.sizex, image.sizey) == (-2.0, 3.0, 4.0, 4.0)
+    # The colour bar still explains the picture's colours.
+    bar = fig.data[0]
+    assert bar.marker.showscale and (bar.marker.cmin, bar.marker.cmax) == raster.c_range
+
+
 def test_contour_without_click_grid(four_runs, rosenbrock):
     fig = F.contour_figure(rosenbrock, four_runs, clickable=False)
     assert F.CLICK_GRID_NAME not in names(fig)

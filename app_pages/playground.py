@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages import map_bridge, ui
 from app_pages import playground_state as ps
+from app_pages.tune_panel import tune_panel
 from optim_core import OPTIMIZERS, PRESETS, preset_support
 from optim_core.schedules import SCHEDULE_KINDS, SCHEDULE_LATEX, Schedule
 from optim_core.theory import Quadratic
@@ -404,6 +405,12 @@ def apply_released() -> None:
     ss[key("open")] = entry_id  # show the slider that now holds the value
 
 
+def apply_tuned(tuned: Setup) -> None:
+    """The tuning panel's Apply: every card takes its tuned values."""
+    for entry_id, entry in zip(ss[key("entry_ids")], tuned.optimizers, strict=False):
+        ps.write_entry(entry_id, entry)
+
+
 def apply_click() -> None:
     """A click on the map (the bridge reports it): every optimizer starts there."""
     surface = ss.get(key("bridge.surface"))
@@ -535,6 +542,8 @@ def figures(
             from app_pages import downloads
 
             downloads.metrics_table(result)
+            if shown("hparams"):
+                tune_panel(setup, "pgtune", apply_tuned)
             downloads.download_section(setup, result, surface, surface_params, colors)
             uploaded = st.file_uploader(
                 "Load a saved setup (JSON)",

@@ -78,13 +78,13 @@ def download_section(
     st.subheader("Download")
     for name, make in exports.download_figures(result, surface, surface_params, colors).items():
         st.markdown(f"**{name}**")
-        figure_downloads(name, make, key=f"dl.{name}")
+        figure_downloads(exports.download_name(setup, name), make, key=f"dl.{name}")
     st.markdown("**animation and data**")
     cols = st.columns(6)
     cols[0].download_button(
         "GIF",
         data=exports.animation_payload(result, surface, surface_params, colors),
-        file_name="animation.gif",
+        file_name=exports.download_name(setup, "animation.gif"),
         mime="image/gif",
         key="dl.gif",
         disabled=not vx.export_available(),
@@ -92,7 +92,12 @@ def download_section(
     )
     for col, (label, file_name, mime, data, suffix) in zip(cols[1:], exports.data_files(setup, result)):
         col.download_button(
-            label, data=data, file_name=file_name, mime=mime, key=f"dl.{suffix}", on_click="ignore"
+            label,
+            data=data,
+            file_name=exports.download_name(setup, file_name),
+            mime=mime,
+            key=f"dl.{suffix}",
+            on_click="ignore",
         )
     script_downloads(setup)
 

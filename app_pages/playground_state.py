@@ -169,6 +169,8 @@ def surface_changed() -> None:
         return
     ss[key("x0")], ss[key("y0")] = float(start[0]), float(start[1])
     ss[key("start_is_default")] = True
+    # A surface made for noise (the noisy bowl) starts with its noise, not with the last one's σ.
+    ss[key("noise")] = float(setup.resolved_surface().default_noise)
 
 
 def start_typed() -> None:

@@ -111,6 +111,9 @@ def start_warm_up() -> threading.Thread:
 
     def warm() -> None:
         try:
+            from optim_core import configure_jax
+
+            configure_jax()  # the persistent compilation cache, before the first compile
             from playground.warmup import warm_up
 
             seconds = warm_up()
@@ -127,11 +130,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """`streamlit` with the changes installed; argv as for the `streamlit` command."""
     from streamlit.web import cli
 
-    from optim_core import configure_jax
-
-    configure_jax()  # app.py does it too; here it is in place before anything can compile
     install()
-    start_warm_up()
+    start_warm_up()  # configures JAX first (app.py does too): the server starts meanwhile
     args = list(sys.argv[1:] if argv is None else argv)
     sys.argv = ["streamlit", *args]
     sys.exit(cli.main())

@@ -6,6 +6,7 @@ tests can use it too. Figures and files are built only when asked for (callables
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import plotly.graph_objects as go
@@ -13,7 +14,7 @@ import plotly.graph_objects as go
 from playground import code_export as ce
 from playground import writers
 from playground.compute import PlaygroundRun
-from playground.setup import Setup, to_json
+from playground.setup import CUSTOM, Setup, to_json
 from surfaces import Surface
 from viz import contour as vc
 from viz import curves as vcurves
@@ -91,6 +92,26 @@ def animation_payload(
 
 
 DataFile = tuple[str, str, str, Callable[[], str] | str, str]
+
+
+MAX_STEM_CHARS = 60
+
+
+def download_name(setup: Setup, name: str) -> str:
+    """A downloaded file's name, after the setup it shows: `rosenbrock_sgd-adam_paths.png`.
+
+    Built from the surface's and the optimizers' registry keys only (never a typed formula), so
+    it is always a plain, short, safe file name; a folder of downloads from several setups stays
+    readable.
+    """
+    surface = "custom" if setup.surface == CUSTOM else setup.surface
+    names: list[str] = []
+    for entry in setup.optimizers:
+        if entry.name not in names:
+            names.append(entry.name)
+    stem = f"{surface}_{'-'.join(names)}" if names else surface
+    stem = re.sub(r"[^a-z0-9_-]", "", stem.lower())[:MAX_STEM_CHARS].rstrip("-_")
+    return f"{stem}_{name}"
 
 
 def data_files(setup: Setup, result: PlaygroundRun) -> list[DataFile]:

@@ -353,3 +353,14 @@ def test_internals_choices_in_the_link_survive_while_that_tab_is_closed() -> Non
     assert (at.query_params["focus"], at.query_params["scrub"]) == ("1", "7")
     setup, warnings = from_query(at.query_params)
     assert not warnings and (setup.focus, setup.scrub) == (1, 7)
+
+
+def test_picking_the_noisy_bowl_starts_with_its_noise() -> None:
+    at = new_app()
+    assert widget(at, "pg.noise").value == 0.0
+    widget(at, "pg.surface").set_value("noisy_bowl").run()
+    assert_clean(at)
+    from surfaces import SURFACES
+
+    assert widget(at, "pg.noise").value == SURFACES["noisy_bowl"].default_noise > 0
+    assert float(at.query_params["noise"]) == SURFACES["noisy_bowl"].default_noise

@@ -126,9 +126,7 @@ with right:
     lr = slider("learning rate α", "adam.gd.lr")
     sizes = [1, int(batch), ad.DATA_POINTS]
     paths, w_star = ad.minibatch_paths(sizes, lr, seed=seed)
-    st.plotly_chart(
-        vadam.gd_figure(paths, sizes, w_star, ad.DATA_POINTS), width="stretch", key="adam.gd.chart"
-    )
+    ui.chart(vadam.gd_figure(paths, sizes, w_star, ad.DATA_POINTS), width="stretch", key="adam.gd.chart")
     spread = [float(np.std(p[-30:])) for p in paths]
     st.caption(
         f"Spread of w over the last 30 steps: {spread[0]:.3f} (B = 1), {spread[1]:.3f} "
@@ -162,7 +160,7 @@ with right:
     kind = stream_picker("adam.mom.stream")
     b1 = slider("β (how much of the past to keep)", "adam.mom.b1")
     run = ad.run_stream("adam", ad.gradient_stream(kind, seed=seed), ad.adam_hparams(b1=b1))
-    st.plotly_chart(vadam.momentum_figure(run, b1), width="stretch", key="adam.mom.chart")
+    ui.chart(vadam.momentum_figure(run, b1), width="stretch", key="adam.mom.chart")
     st.caption(
         "Grey dots: the gradients. Blue line: their running average $m_t$ "
         "(Adam's first moment, straight from its code)."
@@ -199,7 +197,7 @@ with right:
         scale = choice("gradient scale", "adam.rms.scale")
     grads = ad.gradient_stream(kind, seed=seed, scale=scale)
     run = ad.run_stream("rmsprop", grads, {"learning_rate": 1.0, "decay": b2})
-    st.plotly_chart(vadam.rmsprop_figure(run), width="stretch", key="adam.rms.chart")
+    ui.chart(vadam.rmsprop_figure(run), width="stretch", key="adam.rms.chart")
     st.caption(
         "Log scale. Grey: gradient sizes; orange: their running RMS √v; blue: the step "
         "RMSProp takes, in units of α (optim_core's RMSprop)."
@@ -242,7 +240,7 @@ with right:
         "adam", [grads, grads], [ad.adam_hparams(b1, b2), ad.adam_hparams(b1, b2, bias_correction=False)]
     )
     shown = on if bc else off
-    st.plotly_chart(vadam.adam_moments_figure(shown), width="stretch", key="adam.adam.chart")
+    ui.chart(vadam.adam_moments_figure(shown), width="stretch", key="adam.adam.chart")
     st.caption(
         "Solid: the raw averages m and v. Dashed: the corrected m̂ and v̂ "
         + (
@@ -251,7 +249,7 @@ with right:
             else "(with the correction off they are the same as the raw ones)."
         )
     )
-    st.plotly_chart(vadam.bias_step_figure(on, off), width="stretch", key="adam.bc.chart")
+    ui.chart(vadam.bias_step_figure(on, off), width="stretch", key="adam.bc.chart")
     c1, c2 = st.columns(2)
     c1.metric("first step, corrected", f"{on.relative_step[0]:.2f} α")
     c2.metric("first step, uncorrected", f"{off.relative_step[0]:.2f} α")
@@ -301,7 +299,7 @@ with right:
     c1, c2 = st.columns(2)
     c1.metric("first step, optax / PyTorch", f"{optax_at:.2f} α")
     c2.metric("first step, Keras", f"{keras_at:.2f} α")
-    st.plotly_chart(
+    ui.chart(
         vadam.eps_first_step_figure(g_values, optax_curve, keras_curve, g, optax_at, keras_at, eps, eps_hat),
         width="stretch",
         key="adam.eps.chart",
@@ -310,7 +308,7 @@ with right:
     p_optax, p_keras = ad.run_streams(
         "adam", [plateau, plateau], [ad.adam_hparams(eps=eps), ad.adam_hparams(eps=eps_hat, eps_hat=True)]
     )
-    st.plotly_chart(vadam.eps_plateau_figure(p_optax, p_keras, g), width="stretch", key="adam.eps.plateau")
+    ui.chart(vadam.eps_plateau_figure(p_optax, p_keras, g), width="stretch", key="adam.eps.plateau")
     st.caption(
         "Top: the first step for every gradient size; the dotted line is the |g| you "
         "picked. Bottom: the same tiny gradient for 2000 steps. The Keras form "
@@ -343,7 +341,7 @@ with right:
     b2 = slider("β₂", "adam.b2.b2")
     grads = ad.gradient_stream(kind, seed=seed)
     small, usual = ad.run_streams("adam", [grads, grads], [ad.adam_hparams(b2=b2), ad.adam_hparams(b2=0.999)])
-    st.plotly_chart(vadam.beta2_figure(small, usual, b2), width="stretch", key="adam.b2.chart")
+    ui.chart(vadam.beta2_figure(small, usual, b2), width="stretch", key="adam.b2.chart")
     c1, c2 = st.columns(2)
     c1.metric(f"largest step, β₂ = {b2:g}", f"{small.relative_step.max():.3g} α")
     c2.metric("largest step, β₂ = 0.999", f"{usual.relative_step.max():.3g} α")

@@ -274,7 +274,7 @@ if tabs[0].open:
             st.warning(message, icon="💥")
         picture = ui.surface_picture(run.surface, surface_params, "cmp.picture")
         fig = cmp.panels_figure(run, surface_params, background=picture)
-        st.plotly_chart(fig, width="stretch", key="cmp.sm.chart")
+        ui.chart(fig, width="stretch", key="cmp.sm.chart")
         st.caption(
             "**How to read it:** every panel shows the same surface with the same axes and colour "
             "scale, so you can compare paths by eye. ● is the start, ■ where the run ended, ★ a "
@@ -395,7 +395,7 @@ if tabs[1].open:
             with st.spinner(f"Running {resolution * resolution} optimizations…"):
                 result = cmp.run_heatmap(state)
             hfig = cmp.heatmap_fig(result, metric)
-            st.plotly_chart(hfig, width="stretch", key="cmp.hm.chart")
+            ui.chart(hfig, width="stretch", key="cmp.hm.chart")
             default = result.default_point()
             where = (
                 "★ marks the default setting."
@@ -466,7 +466,7 @@ if tabs[2].open:
             if note:
                 st.info(note)
             bfig = cmp.basin_fig(basin, metric, surface, surface_params, start=state.setup.resolved_start())
-            st.plotly_chart(bfig, width="stretch", key="cmp.bm.chart")
+            ui.chart(bfig, width="stretch", key="cmp.bm.chart")
             radius = cmp.reach_radius(surface)
             st.caption(
                 f"**How to read it:** {label_of(name)} was started from every point of a "

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from app_pages import ui
 from optim_core import OPTIMIZERS
 from playground.compute import run_setup
 from playground.home import DEMO_OPTIMIZERS, DEMO_SGD_DEFAULT, DEMO_SGD_RATES, DEMO_TEXT, demo_setup
@@ -42,7 +43,7 @@ def render_home(pages: Mapping[str, st.Page]) -> None:
             colors=[color_for(i) for i in range(len(DEMO_OPTIMIZERS))],
         )
         fig.update_layout(height=420)
-        st.plotly_chart(fig, width="stretch", key="home.demo")
+        ui.chart(fig, width="stretch", key="home.demo")
 
     st.subheader("Where to go")
     cols = st.columns(4)

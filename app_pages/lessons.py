@@ -10,6 +10,7 @@ import math
 
 import streamlit as st
 
+from app_pages import ui
 from playground.compute import PlaygroundRun, run_setup
 from playground.lesson_runs import lesson_setup
 from playground.lessons import LESSONS, Lesson, lesson_query
@@ -59,15 +60,13 @@ def _result(lesson: Lesson, picked: int, key: str) -> None:
     st.dataframe(_measured(run), hide_index=True)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(
+        ui.chart(
             contour_figure(run.surface, run.trajectories, params, clickable=False, title="The paths"),
             width="stretch",
             key=f"{key}_map",
         )
     with right:
-        st.plotly_chart(
-            loss_figure(run.trajectories, run.surface, params), width="stretch", key=f"{key}_loss"
-        )
+        ui.chart(loss_figure(run.trajectories, run.surface, params), width="stretch", key=f"{key}_loss")
     st.info(f"**What to look at.** {lesson.explain}", icon="🎓")
     go, again = st.columns([3, 1])
     with go:

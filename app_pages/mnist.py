@@ -342,7 +342,7 @@ def live_view() -> None:
     partial = job.partial
     if partial is not None and partial.runs and partial.runs[0].epochs:
         metrics_row(partial)
-        st.plotly_chart(curves_figure(partial), key=wkey("live_chart"), width="stretch")
+        ui.chart(curves_figure(partial), key=wkey("live_chart"), width="stretch")
     else:
         st.caption("The curves appear after the first epoch.")
 
@@ -368,7 +368,7 @@ def show_outcome(outcome: mp.Outcome) -> None:
             )
     metrics_row(result)
     fig = curves_figure(result)
-    st.plotly_chart(fig, key=wkey("curves"), width="stretch")
+    ui.chart(fig, key=wkey("curves"), width="stretch")
     st.caption(
         "**How to read it:** top, the loss (lower is better); bottom, the share of "
         "digits classified correctly. *Training* values are averaged over each epoch's "
@@ -474,9 +474,7 @@ def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
         bar.empty()
         slot.empty()
     hidden = mp.hidden_paths(land)
-    st.plotly_chart(
-        landscape_figure(land, wide=mp.widened_paths(hidden)), key=wkey("landscape"), width="stretch"
-    )
+    ui.chart(landscape_figure(land, wide=mp.widened_paths(hidden)), key=wkey("landscape"), width="stretch")
     ev = land.explained_variance
     st.caption(
         f"**How to read it:** colours are log₁₀ of the loss on {land.subset:,} training "
@@ -722,7 +720,7 @@ def lr_find_result(
             "since: press **Run the range test** to test them.",
             icon="↩️",
         )
-    st.plotly_chart(lr_find_figure(result), key=wkey("lrf", "chart"), width="stretch")
+    ui.chart(lr_find_figure(result), key=wkey("lrf", "chart"), width="stretch")
     st.markdown(f"**{lrf.suggestion_sentence(result)}**")
     st.caption(
         f"**How to read it:** grey, the loss of each batch (noisy: every batch holds other "
@@ -815,7 +813,7 @@ with main_col:
                 "the time."
             )
             sample = mp.dataset("sample")
-            st.plotly_chart(
+            ui.chart(
                 digits_figure(sample.x_train, sample.y_train),
                 key=wkey("digits"),
                 width="stretch",

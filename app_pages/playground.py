@@ -464,7 +464,7 @@ def figures(
                     help="Set every SGD entry's α to gradient descent's optimum and every momentum "
                     "entry's α and μ to heavy ball's.",
                 )
-            st.plotly_chart(fig, key=key("contour"), width="stretch")
+            ui.chart(fig, key=key("contour"), width="stretch")
             ss[key("bridge.surface")] = surface
             map_bridge.bridge(key("bridge"), token, apply_released, apply_click)
             if (point := ss.pop(key("map_click"), None)) is not None:
@@ -478,7 +478,7 @@ def figures(
     if anim_tab.open:
         with anim_tab:
             background = ui.surface_picture(surface, surface_params, key("picture"))
-            st.plotly_chart(
+            ui.chart(
                 vc.animated_contour_figure(
                     surface, trajectories, surface_params, colors=colors, background=background
                 ),
@@ -490,7 +490,7 @@ def figures(
 
     if view3d_tab.open:
         with view3d_tab:
-            st.plotly_chart(
+            ui.chart(
                 vc.surface3d_figure(surface, trajectories, surface_params, colors=colors), width="stretch"
             )
 
@@ -499,7 +499,7 @@ def figures(
             loss_fig = vcurves.loss_figure(trajectories, surface, surface_params, colors=colors)
             if show_theory and quad is not None:
                 vt.add_predicted_lines(loss_fig, tv.predicted_curves(quad, trajectories, colors))
-            st.plotly_chart(loss_fig, width="stretch")
+            ui.chart(loss_fig, width="stretch")
             if show_theory:
                 st.caption(
                     "Dashed: the loss the theory predicts for SGD and momentum at their settings, "
@@ -507,11 +507,9 @@ def figures(
                 )
             c1, c2 = st.columns(2)
             with c1:
-                st.plotly_chart(
-                    vcurves.distance_figure(surface, trajectories, colors=colors), width="stretch"
-                )
+                ui.chart(vcurves.distance_figure(surface, trajectories, colors=colors), width="stretch")
             with c2:
-                st.plotly_chart(vcurves.step_length_figure(trajectories, colors=colors), width="stretch")
+                ui.chart(vcurves.step_length_figure(trajectories, colors=colors), width="stretch")
 
     if internals_tab.open:
         with internals_tab:
@@ -526,15 +524,15 @@ def figures(
             c2.slider("Step", 0, setup.steps, key=key("scrub"))
             traj = trajectories[focus]
             step = int(ss[key("scrub")])
-            st.plotly_chart(
+            ui.chart(
                 vi.internals_arrows_figure(surface, traj, step, surface_params, color=colors[focus]),
                 width="stretch",
             )
             c1, c2 = st.columns(2)
             with c1:
-                st.plotly_chart(vi.effective_step_figure(traj, step, color=colors[focus]), width="stretch")
+                ui.chart(vi.effective_step_figure(traj, step, color=colors[focus]), width="stretch")
             with c2:
-                st.plotly_chart(vi.moments_figure(traj, step, color=colors[focus]), width="stretch")
+                ui.chart(vi.moments_figure(traj, step, color=colors[focus]), width="stretch")
             st.latex(OPTIMIZERS[traj.optimizer].latex)
 
     if metrics_tab.open:

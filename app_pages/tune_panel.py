@@ -115,7 +115,7 @@ def tune_panel(
         colors=[color_for(i) for i in range(len(view.labels))],
         title="How each optimizer's result depends on α",
     )
-    st.plotly_chart(fig, width="stretch", key=f"{key_prefix}.curves")
+    ui.chart(fig, width="stretch", key=f"{key_prefix}.curves")
     st.caption(
         "**How to read it:** one line per optimizer, one point per learning rate tried. "
         "○ is the default α, ★ the tuned one (the best by the criterion). A wide flat valley means "
@@ -135,7 +135,7 @@ def tune_panel(
     else:
         st.info("Every optimizer is already at its best setting on this grid: nothing to apply.")
     with st.expander("Paths: default vs tuned, side by side", expanded=False):
-        st.plotly_chart(_paths_figure(view, key_prefix), width="stretch", key=f"{key_prefix}.paths")
+        ui.chart(_paths_figure(view, key_prefix), width="stretch", key=f"{key_prefix}.paths")
         st.caption(
             "Tuned settings can look wild: the criterion only asks how soon the loss settles near "
             "a minimum (any minimum), so a huge α that jumps across the map and lands in another "

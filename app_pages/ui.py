@@ -83,7 +83,7 @@ def log_slider(
         disabled=disabled,
     )
     right.number_input(
-        "exact",
+        f"{label}, exact value",
         min_value=float(box_low),
         max_value=float(box_high),
         key=key + ".box",
@@ -99,7 +99,8 @@ def log_slider(
 
 def hyperparam_widget(h: HyperParam, key: str, default: float, disabled: bool = False) -> float:
     """The right widget for one hyperparameter: log slider, linear slider or toggle."""
-    label = f"${h.symbol}$ · {h.name}"
+    # Plain text, not LaTeX: a screen reader reads the name as written ("α · learning_rate").
+    label = f"{h.text_symbol} · {h.name}" if h.text_symbol != h.name else h.name
     if h.kind == "bool":
         if key not in st.session_state:
             st.session_state[key] = bool(default)

@@ -54,6 +54,31 @@ INTERNAL_KEYS: tuple[str, ...] = (
 )
 
 
+# LaTeX symbol -> plain text, for every symbol the registry uses; anything else reads as its name.
+TEXT_SYMBOLS: dict[str, str] = {
+    r"\alpha": "α",
+    r"\alpha_s": "α_s",
+    r"\beta_1": "β₁",
+    r"\beta_2": "β₂",
+    r"\beta_3": "β₃",
+    r"\epsilon": "ε",
+    r"\bar\epsilon": "ε̄",
+    r"\hat\epsilon": "ε̂",
+    r"\epsilon_{\text{in}}": "ε_in",
+    r"\epsilon_{\text{out}}": "ε_out",
+    r"\mu": "μ",
+    r"\rho": "ρ",
+    r"\rho_{\min}": "ρ_min",
+    r"\lambda": "λ",
+    r"\psi": "ψ",
+    "G_0": "G₀",
+    "d_0": "d₀",
+    "v_0": "v₀",
+    "k": "k",
+    "p": "p",
+}
+
+
 @dataclass(frozen=True)
 class HyperParam:
     """One hyperparameter: its optax name, its symbol, default, slider range and valid range."""
@@ -67,6 +92,11 @@ class HyperParam:
     help: str = ""  # one-line meaning
     kind: str = "float"  # "float" or "bool" (bool passed as 0.0 / 1.0)
     valid: tuple[float, float] | None = None  # closed valid interval; None means (low, high)
+
+    @property
+    def text_symbol(self) -> str:
+        """The symbol in plain text (widget names, plot titles, screen readers): "α", "β₁"."""
+        return TEXT_SYMBOLS.get(self.symbol, self.name)
 
     @property
     def valid_range(self) -> tuple[float, float]:

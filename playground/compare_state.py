@@ -73,17 +73,6 @@ DEFAULT_SWEEPS: dict[str, tuple[float, ...]] = {
     "learning_rate": (0.003, 0.01, 0.03, 0.1),
     "momentum": (0.0, 0.5, 0.9, 0.99),
 }
-_SYMBOLS = {
-    r"\alpha": "α",
-    r"\beta_1": "β₁",
-    r"\beta_2": "β₂",
-    r"\epsilon": "ε",
-    r"\mu": "μ",
-    r"\rho": "ρ",
-    r"\lambda": "λ",
-    r"\bar\epsilon": "ε̄",
-    r"\hat\epsilon": "ε̂",
-}
 
 
 # --- hyperparameter helpers -------------------------------------------------------------------
@@ -91,7 +80,7 @@ _SYMBOLS = {
 
 def hp_symbol(optimizer: str, name: str) -> str:
     """A plain-text symbol for a hyperparameter (plot titles cannot use LaTeX offline)."""
-    return _SYMBOLS.get(OPTIMIZERS[optimizer].hyperparam(name).symbol, name)
+    return OPTIMIZERS[optimizer].hyperparam(name).text_symbol
 
 
 def sweepable_hparams(optimizer: str) -> list[str]:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from optim_core import OPTIMIZERS
 from optim_core.metrics import minimum_loss
 from optim_core.tuning import CRITERION, OptimizerTuning, Score, TuningResult, tune
 from playground.cache import BoundedCache
@@ -26,7 +27,6 @@ from playground.setup import Setup
 
 __all__ = [
     "DEFAULT_TOL",
-    "SECOND_SYMBOLS",
     "TuneRow",
     "TuneView",
     "criterion_sentence",
@@ -36,7 +36,6 @@ __all__ = [
 
 DEFAULT_TOL = 1e-3  # the Compare page's default "steps to tolerance" tolerance
 MAX_CACHED_TUNINGS = 16
-SECOND_SYMBOLS: dict[str, str] = {"b1": "β₁", "momentum": "μ"}
 
 
 @dataclass(frozen=True)
@@ -253,7 +252,7 @@ def display_rows(view: TuneView) -> list[dict[str, object]]:
             "α tuned": f"{r.alpha_tuned:.3g}",
         }
         if show_second:
-            symbol = SECOND_SYMBOLS.get(r.second or "", "")
+            symbol = "" if r.second is None else OPTIMIZERS[r.name].hyperparam(r.second).text_symbol
             row["β₁ / μ default"] = "—" if r.second is None else f"{symbol} = {r.second_default:.3g}"
             row["β₁ / μ tuned"] = "—" if r.second is None else f"{symbol} = {r.second_tuned:.3g}"
         row["Default"] = r.default_outcome

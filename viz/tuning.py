@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from optim_core import OPTIMIZERS
 from optim_core.tuning import OptimizerTuning, Score
 from viz._data import f32
 from viz._style import layout_for, log_ticks, make_figure, message
@@ -26,7 +27,6 @@ DEFAULT_MARK = "default α"
 TUNED_MARK = "tuned α"
 DIVERGED_MARK = "diverged"
 GAP_FLOOR = 1e-12  # loss − f* at or below this is drawn at this height (a log axis has no 0)
-_SECOND_SYMBOLS = {"b1": "β₁", "momentum": "μ"}
 
 
 def mark_name(label: str, mark: str) -> str:
@@ -115,7 +115,8 @@ def tuning_curve_figure(
         group = f"opt{i}"
         at = ""
         if t.second is not None:
-            at = f" at {_SECOND_SYMBOLS.get(t.second, t.second)} = {t.tuned.hparams[t.second]:.3g}"
+            symbol = OPTIMIZERS[t.tuned.name].hyperparam(t.second).text_symbol
+            at = f" at {symbol} = {t.tuned.hparams[t.second]:.3g}"
         for p in panels:
             ys = c["steps_to_tol"] if p == "steps" else _gap(c["final_loss"], f_star)
             what = "steps to tol" if p == "steps" else ("loss − f*" if log_loss else "final loss")

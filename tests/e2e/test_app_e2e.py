@@ -426,7 +426,10 @@ def test_every_download_returns_a_valid_file(page: Any, base_url: str, screensho
     assert {"png", "svg", "pdf", "html", "csv", "json", "gif", "py"} <= set(kinds), kinds
     assert kinds["py"] == 3, kinds
     assert len(set(names)) == len(names), f"duplicate file names: {names}"
-    assert "setup.json" in names
+    # Every file is named after the setup it shows (surface, optimizers, then what it is).
+    stem = "rosenbrock_sgd-momentum-rmsprop-adam_"
+    assert stem + "setup.json" in names and stem + "paths.png" in names, names
+    assert all(n.startswith(stem) or n.startswith("playground_rosenbrock_") for n in names), names
 
 
 # --- the app's start -------------------------------------------------------------------------------------

@@ -203,6 +203,23 @@ def read_schedule() -> Schedule:
 
 # 3. The optimizers and the figures: one fragment, so that a card's slider reruns the cards and
 # the figures only (the sidebar and the page header are not re-sent on every move).
+STICKY_FIGURES = "pg-figures"
+# On a wide screen the figures stay in view while the cards beside them scroll: a lecturer moves a
+# slider of the last card and sees the map move. (Streamlit gives a keyed container the class
+# st-key-<key>; its column is stretched to the row's height so that it has room to stick.)
+STICKY_CSS = f"""<style>
+@media (min-width: 1280px) {{
+  [data-testid="stColumn"]:has(.st-key-{STICKY_FIGURES}) {{ align-self: stretch; }}
+  [data-testid="stColumn"]:has(.st-key-{STICKY_FIGURES}) > [data-testid="stVerticalBlock"] {{
+    height: 100%;
+  }}
+  [data-testid="stLayoutWrapper"]:has(> .st-key-{STICKY_FIGURES}) {{
+    position: sticky; top: 3.75rem; z-index: 2; background: white;
+  }}
+}}
+</style>"""
+
+
 @st.fragment
 def workspace(
     surface_name: str,
@@ -213,6 +230,7 @@ def workspace(
     show_theory: bool,
     lesson_slug: str | None,
 ) -> None:
+    st.html(STICKY_CSS)
     figures_col, optimizers_col = st.columns([5, 2], gap="medium")
     entries: list[OptimizerEntry] = []
     entry_pairs: list[tuple[int, OptimizerEntry]] = []
@@ -255,7 +273,7 @@ def workspace(
     # The one range policy: the widgets cannot leave it (no warning expected), and the link and
     # the run cache see exactly the validated setup.
     setup, adjusted = validate(setup)
-    with figures_col:
+    with figures_col, st.container(key=STICKY_FIGURES):
         ui.show_warnings(adjusted, "Some values were adjusted")
         figures(setup, surface, surface_params, quad, show_theory, entry_pairs)
 

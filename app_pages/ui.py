@@ -48,6 +48,9 @@ def clamp(value: float, low: float, high: float) -> float:
     return float(min(max(value, low), high))
 
 
+LOG_BOX_PX = 130
+
+
 def log_slider(
     label: str,
     key: str,
@@ -71,8 +74,9 @@ def log_slider(
     options = slider_options(low, high, value)
     st.session_state[key + ".slider"] = _nearest(options, value)
     st.session_state[key + ".box"] = value
-    left, right = st.columns([3, 2], vertical_alignment="bottom")
-    left.select_slider(
+    # The slider as wide as a linear one (a narrow log slider jumps decades per pixel); the box for
+    # an exact value under it.
+    st.select_slider(
         label,
         options=options,
         key=key + ".slider",
@@ -82,8 +86,9 @@ def log_slider(
         args=(key,),
         disabled=disabled,
     )
-    right.number_input(
+    st.number_input(
         f"{label}, exact value",
+        width=LOG_BOX_PX,
         min_value=float(box_low),
         max_value=float(box_high),
         key=key + ".box",

@@ -448,3 +448,30 @@ def test_deep_link_as_first_request_uses_the_app_navigation(
         assert page.title() == "Playground" or "Optimizer Playground" in page.title(), page.title()
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("viewport", [(1440, 1000), (1280, 800)])
+def test_the_map_stays_in_view_while_the_last_cards_slider_is_moved(
+    page: Any, base_url: str, viewport: tuple[int, int]
+) -> None:
+    width, height = viewport
+    page.set_viewport_size({"width": width, "height": height})
+    open_page(page, f"{base_url}/playground")
+    page.get_by_role("button", name="Edit").last.click()  # Adam's card, the last one
+    alpha = page.get_by_role("slider", name="α · learning_rate")
+    alpha.wait_for()
+    wait_idle(page)
+    alpha.scroll_into_view_if_needed()
+    page.wait_for_function(
+        """() => { const gd = document.querySelector('.js-plotly-plot');
+                   const r = gd.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight / 2; }""",
+        timeout=10_000,
+    )
+    chart = page.locator(".js-plotly-plot").first.bounding_box()
+    slider = alpha.bounding_box()
+    assert chart is not None and slider is not None
+    assert 0 <= slider["y"] <= height and 0 <= chart["y"] and chart["y"] + chart["height"] / 2 <= height
+    # The log slider is as wide as the linear β1 slider of the same card.
+    beta1 = page.get_by_role("slider", name="β₁ · b1").bounding_box()
+    track = lambda s: s.locator("xpath=..").bounding_box()["width"]  # noqa: E731
+    assert beta1 is not None and track(alpha) >= 0.9 * track(page.get_by_role("slider", name="β₁ · b1"))

@@ -40,7 +40,7 @@ from playground.setup import (
     Setup,
     from_query,
     load_json,
-    query_string,
+    share_url,
     to_query,
     validate,
 )
@@ -275,7 +275,7 @@ def workspace(
     setup, adjusted = validate(setup)
     with figures_col, st.container(key=STICKY_FIGURES):
         ui.show_warnings(adjusted, "Some values were adjusted")
-        figures(setup, surface, surface_params, quad, show_theory, entry_pairs)
+        figures(setup, surface, surface_params, quad, show_theory, entry_pairs, lesson_slug)
 
     lesson_param = {"lesson": lesson_slug} if lesson_slug is not None else {}
     ui.sync_query({**to_query(setup), **lesson_param}, QUERY_STATE)
@@ -446,6 +446,7 @@ def figures(
     quad: Quadratic | None,
     show_theory: bool,
     entry_pairs: list[tuple[int, OptimizerEntry]],
+    lesson_slug: str | None,
 ) -> None:
     """Run (cached, one batched jitted call) and show the open tab."""
     result = run_setup(setup)
@@ -586,7 +587,13 @@ def figures(
                     key=key("hide_pick"),
                 )
                 classroom_setup = setup.with_changes(classroom=True, hidden=tuple(chosen))
-                st.code(query_string(to_query(classroom_setup)), language=None)
+                lesson = {"lesson": lesson_slug} if lesson_slug is not None else {}
+                st.caption("The link (the button at its right copies it), with the lesson's text:")
+                st.code(
+                    share_url(st.context.url, {**to_query(classroom_setup), **lesson}),
+                    language=None,
+                    wrap_lines=True,
+                )
 
 
 workspace(

@@ -762,6 +762,13 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[Setup, list[str]]:
     return _build(reader, data), reader.warnings
 
 
+def share_url(page_url: str | None, query: Mapping[str, str | list[str]]) -> str:
+    """The full link to a page with `query`: the page's address as the browser has it (its own
+    query string dropped), or the bare `?...` when the address is not known."""
+    base = (page_url or "").split("#", 1)[0].split("?", 1)[0]
+    return base + query_string(query)
+
+
 def query_string(query: Mapping[str, str | list[str]]) -> str:
     """`?k=v&...` with every key and value URL-encoded (repeated keys for lists)."""
     return "?" + urlencode({k: v for k, v in query.items()}, doseq=True)

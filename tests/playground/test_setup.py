@@ -562,3 +562,13 @@ def test_validate_is_the_one_range_policy_and_the_setup_is_the_cache_key() -> No
     first = compute.run_setup(fixed)
     assert compute.run_setup(fixed.with_changes(focus=0, scrub=5, classroom=True)) is first
     assert compute.RUNS.info().entries == 1
+
+
+def test_share_url_is_the_page_address_with_the_setups_query() -> None:
+    from playground.setup import share_url
+
+    query = {"s": "custom", "f": "x**2 + y", "o": ["sgd", "adam"], "lesson": "ravine"}
+    url = share_url("https://class.example/playground?s=rosenbrock&x0=1#top", query)
+    assert url.startswith("https://class.example/playground?") and "x0=" not in url and "#" not in url
+    assert "f=x%2A%2A2+%2B+y" in url and url.count("o=") == 2 and "lesson=ravine" in url
+    assert share_url(None, {"s": "ravine"}) == "?s=ravine"

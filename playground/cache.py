@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -27,6 +27,15 @@ class CacheInfo:
     misses: int
     entries: int
     nbytes: int
+
+
+class _Flight:
+    """A computation in progress: its result, or that it failed, once `done` is set."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: object = None
+        self.failed = False
 
 
 class BoundedCache(Generic[K, V]):
@@ -42,6 +51,7 @@ class BoundedCache(Generic[K, V]):
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self._size_of = size_of
         self._items: OrderedDict[K, V] = OrderedDict()
+        self._in_flight: dict[K, _Flight] = {}
         self._lock = threading.Lock()
         self._hits = self._misses = 0
 
@@ -66,16 +76,44 @@ class BoundedCache(Generic[K, V]):
                 self._items.popitem(last=False)
 
     def get_or_compute(self, key: K, compute: Callable[[], V]) -> V:
-        """The cached value for `key`, computed (outside the lock) and stored on a miss."""
+        """The cached value for `key`, computed (outside the lock) and stored on a miss.
+
+        One computation per key at a time: a caller that finds the same key being computed by
+        another thread waits for that result instead of computing it again (twenty students
+        opening one shared link, or the server's warm-up and its first visitor, compile and run
+        it once). If that computation fails, the waiter computes it itself.
+        """
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 self._hits += 1
                 return self._items[key]
-            self._misses += 1
-        value = compute()
-        self.put(key, value)
-        return value
+            flight = self._in_flight.get(key)
+            if flight is None:
+                flight = self._in_flight[key] = _Flight()
+                self._misses += 1
+                owner = True
+            else:
+                self._hits += 1
+                owner = False
+        if not owner:
+            flight.done.wait()
+            if flight.failed:
+                return self.get_or_compute(key, compute)
+            return cast(V, flight.value)
+        try:
+            value = compute()
+        except BaseException:
+            flight.failed = True
+            raise
+        else:
+            self.put(key, value)
+            flight.value = value
+            return value
+        finally:
+            with self._lock:
+                self._in_flight.pop(key, None)
+            flight.done.set()
 
     def _nbytes(self) -> int:
         size_of = self._size_of

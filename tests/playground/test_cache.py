@@ -67,3 +67,72 @@ def test_parallel_sessions_never_exceed_the_bound() -> None:
     for t in threads:
         t.join()
     assert len(cache) == 8
+
+
+def test_concurrent_misses_of_one_key_compute_it_once() -> None:
+    import threading
+
+    from playground.cache import BoundedCache
+
+    cache: BoundedCache[str, int] = BoundedCache(4)
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def slow() -> int:
+        calls.append(threading.current_thread().name)
+        started.set()
+        release.wait(10)
+        return 42
+
+    results: list[int] = []
+    owner = threading.Thread(target=lambda: results.append(cache.get_or_compute("k", slow)), name="owner")
+    owner.start()
+    assert started.wait(10)
+    waiters = [
+        threading.Thread(target=lambda: results.append(cache.get_or_compute("k", slow)), name=f"w{i}")
+        for i in range(3)
+    ]
+    for w in waiters:
+        w.start()
+    release.set()
+    for t in [owner, *waiters]:
+        t.join(10)
+    assert results == [42, 42, 42, 42] and calls == ["owner"]
+
+
+def test_a_failed_computation_is_not_shared_the_waiter_computes_itself() -> None:
+    import threading
+
+    import pytest
+
+    from playground.cache import BoundedCache
+
+    cache: BoundedCache[str, int] = BoundedCache(4)
+    started, release = threading.Event(), threading.Event()
+
+    def failing() -> int:
+        started.set()
+        release.wait(10)
+        raise RuntimeError("boom")
+
+    errors: list[BaseException] = []
+
+    def own() -> None:
+        try:
+            cache.get_or_compute("k", failing)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    owner = threading.Thread(target=own)
+    owner.start()
+    assert started.wait(10)
+    got: list[int] = []
+    waiter = threading.Thread(target=lambda: got.append(cache.get_or_compute("k", lambda: 7)))
+    waiter.start()
+    release.set()
+    owner.join(10)
+    waiter.join(10)
+    assert len(errors) == 1 and got == [7] and cache.get("k") == 7
+    with pytest.raises(ZeroDivisionError):  # and nothing is left waiting on the failed key
+        cache.get_or_compute("z", lambda: 1 // 0)
+    assert cache.get_or_compute("z", lambda: 3) == 3

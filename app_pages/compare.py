@@ -416,9 +416,9 @@ if tabs[1].open:
                 st.page_link(
                     "app_pages/playground.py",
                     icon="🎢",
-                    label=f"Open the fastest setting ({cmp.hp_symbol(name, x)} = {best[0]:.3g}, "
-                    f"{cmp.hp_symbol(name, y)} = {best[1]:.3g}) next to the default in the "
-                    "Playground →",
+                    label=f"Open the best setting ({cmp.hp_symbol(name, x)} = {best[0]:.3g}, "
+                    f"{cmp.hp_symbol(name, y)} = {best[1]:.3g}: the fastest run that ends within "
+                    "the tolerance, else the lowest final loss) next to the default in the Playground →",
                     query_params=cmp.playground_query(
                         state.setup, [OptimizerEntry(name, OPTIMIZERS[name].defaults), best_entry]
                     ),

@@ -328,13 +328,19 @@ def heatmap_values(result: HeatmapResult, metric: str) -> tuple[np.ndarray, str,
 
 
 def best_cell(result: HeatmapResult) -> tuple[float, float] | None:
-    """(x, y) of the fastest cell (fewest steps to tolerance); if none gets there, the one with
-    the lowest final loss. None when every run diverged.
+    """(x, y) of the fastest cell (fewest steps to tolerance) among those that also end within
+    the tolerance; if none does, the one with the lowest final loss. None when every run
+    diverged.
 
     Speed, not the lowest loss, picks the winner: many cells end at the minimum to float32
-    precision, and the smallest of those numbers is noise.
+    precision, and the smallest of those numbers is noise. A run that passed through the
+    tolerance and left it again (a bounce) is not a fast one.
     """
     steps = heatmap_values(result, "steps")[0]
+    if math.isfinite(result.f_star):
+        with np.errstate(invalid="ignore"):
+            ends_within = (result.final_loss - result.f_star <= result.tol) & ~result.diverged
+        steps = np.where(ends_within, steps, np.nan)
     z = steps if np.isfinite(steps).any() else heatmap_values(result, "loss")[0]
     if not np.isfinite(z).any():
         return None

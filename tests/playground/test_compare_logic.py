@@ -7,6 +7,7 @@ call" promise by counting calls to the engine.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -256,14 +257,35 @@ def test_default_star_only_inside_the_grid() -> None:
 
 def test_best_cell_is_the_fastest() -> None:
     result = cmp.run_heatmap(momentum_heatmap_state())
-    steps = np.where(result.steps_to_tol >= 0, result.steps_to_tol, np.iinfo(np.int32).max)
+    settled = (result.steps_to_tol >= 0) & (result.final_loss - result.f_star <= result.tol)
+    steps = np.where(settled, result.steps_to_tol, np.iinfo(np.int32).max)
     best = cmp.best_cell(result)
-    if (result.steps_to_tol >= 0).any():
+    if settled.any():
         i, j = np.unravel_index(np.argmin(steps), steps.shape)
     else:
         z = cmp.heatmap_values(result, "loss")[0]
         i, j = np.unravel_index(np.nanargmin(z), z.shape)
     assert best == (pytest.approx(result.x_values[j]), pytest.approx(result.y_values[i]))
+
+
+def test_the_fastest_cell_ends_within_the_tolerance_a_bounce_does_not_count() -> None:
+    result = cmp.run_heatmap(momentum_heatmap_state())
+    steps = result.steps_to_tol.copy()
+    final = result.final_loss.copy()
+    # A cell that reached the tolerance at step 1 but ended far away (it bounced out).
+    steps[0, 0], final[0, 0] = 1, result.f_star + 0.5
+    bounced = dataclasses.replace(
+        result, steps_to_tol=steps, final_loss=final, diverged_at=result.diverged_at * 0 - 1
+    )
+    best = cmp.best_cell(bounced)
+    assert best != (pytest.approx(result.x_values[0]), pytest.approx(result.y_values[0]))
+    i = list(result.y_values).index(best[1])
+    j = list(result.x_values).index(best[0])
+    gap = bounced.final_loss - result.f_star
+    if (gap <= result.tol).any():  # the fastest of the cells that end within the tolerance
+        assert gap[i, j] <= result.tol
+    else:  # none ends there (some only passed through): the lowest final loss
+        assert gap[i, j] == np.nanmin(gap)
 
 
 def test_heatmap_downloads_parse() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -383,13 +386,14 @@ def live_figure(
     surface: Surface,
     colors: list[str],
     background: tuple[SurfaceRaster, str],
-) -> tuple[go.Figure, str]:
-    """The Paths map with the live-scrub slider, and the token that names its values."""
+) -> tuple[go.Figure, str, Callable[[], None]]:
+    """The Paths map with the live-scrub slider, the token that names its values, and what a
+    release of its thumb does."""
     index, hparam = live
     scrub = run_scrub(setup, index, hparam)
     entry_id, entry = entry_pairs[index]
     token = f"{hash(scrub.key) & 0xFFFFFFFF:08x}"
-    ss[key("live.shown")] = (token, entry_id, entry.name, hparam, scrub.values)
+    on_release = functools.partial(apply_released, token, entry_id, entry.name, hparam, scrub.values)
     label = f"{entry_label(setup, index)} {hp_symbol(entry.name, hparam)}"
     fig = live_scrub_figure(
         surface,
@@ -405,15 +409,11 @@ def live_figure(
         frames_key=scrub.key,
     )
     st.caption("Drag the slider above the map: the path follows at once. Release it to keep the value.")
-    return fig, token
+    return fig, token, on_release
 
 
-def apply_released() -> None:
+def apply_released(token: str, entry_id: int, name: str, hparam: str, values: tuple[float, ...]) -> None:
     """The thumb was released: that value goes into the optimizer's own slider (and the link)."""
-    shown_scrub = ss.get(key("live.shown"))
-    if shown_scrub is None:
-        return
-    token, entry_id, name, hparam, values = shown_scrub
     index = map_bridge.released_index(ss.get(key("bridge")), token, len(values))
     if index is None or entry_id not in ss[key("entry_ids")]:
         return
@@ -429,12 +429,11 @@ def apply_tuned(tuned: Setup) -> None:
         ps.write_entry(entry_id, entry)
 
 
-def apply_click() -> None:
+def apply_click(domain: tuple[tuple[float, float], tuple[float, float]]) -> None:
     """A click on the map (the bridge reports it): every optimizer starts there."""
-    surface = ss.get(key("bridge.surface"))
-    if surface is None or not shown("start"):
+    if not shown("start"):
         return
-    point = map_bridge.clicked_point(ss.get(key("bridge")), surface.domain, vc.CLICK_GRID_POINTS)
+    point = map_bridge.clicked_point(ss.get(key("bridge")), domain, vc.CLICK_GRID_POINTS)
     if point is not None:
         ss[key("map_click")] = point
 
@@ -464,12 +463,15 @@ def figures(
             background = ui.surface_picture(surface, surface_params, key("picture"))
             live = live_choice(setup) if shown("hparams") else None
             token = ""
+            on_release: Callable[[], None] = functools.partial(apply_released, "", -1, "", "", ())
             if live is None:
                 fig = vc.contour_figure(
                     surface, trajectories, surface_params, colors=colors, background=background
                 )
             else:
-                fig, token = live_figure(setup, live, entry_pairs, trajectories, surface, colors, background)
+                fig, token, on_release = live_figure(
+                    setup, live, entry_pairs, trajectories, surface, colors, background
+                )
             if show_theory and quad is not None:
                 vt.add_eigenvectors(fig, tv.segments(quad, surface))
                 st.caption(tv.caption(quad))
@@ -484,8 +486,8 @@ def figures(
                     "entry's α and μ to heavy ball's.",
                 )
             ui.chart(fig, key=key("contour"), width="stretch")
-            ss[key("bridge.surface")] = surface
-            map_bridge.bridge(key("bridge"), token, apply_released, apply_click)
+            on_click = functools.partial(apply_click, surface.domain)
+            map_bridge.bridge(key("bridge"), token, on_release, on_click)
             if (point := ss.pop(key("map_click"), None)) is not None:
                 ss[key("pending_start")] = point
                 st.rerun(scope="app")  # the start point's inputs live in the sidebar

@@ -59,19 +59,26 @@ def _run(setup: Setup) -> PlaygroundRun:
         RunConfig(e.name, dict(e.hparams), e.preset, start, entry_label(setup, i))
         for i, e in enumerate(setup.optimizers)
     ]
-    trajectories = run_batch(
-        surface,
+    trajectories = run_configs(setup, configs)
+    metrics = tuple(
+        compute_metrics(t, surface, surface_params=dict(setup.surface_params)) for t in trajectories
+    )
+    return PlaygroundRun(surface, tuple(trajectories), metrics)
+
+
+def run_configs(setup: Setup, configs: Sequence[RunConfig], internals: bool = True) -> list[Trajectory]:
+    """`configs` as one batched engine call on the setup's surface, with its steps, seed, noise,
+    schedule and surface parameters (what every run of a setup shares)."""
+    return run_batch(
+        setup.resolved_surface(),
         configs,
         steps=setup.steps,
         seed=setup.seed,
         noise=setup.noise,
         schedule=setup.schedule,
         surface_params=dict(setup.surface_params),
+        internals=internals,
     )
-    metrics = tuple(
-        compute_metrics(t, surface, surface_params=dict(setup.surface_params)) for t in trajectories
-    )
-    return PlaygroundRun(surface, tuple(trajectories), metrics)
 
 
 class Runs(Protocol):

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from optim_core import OPTIMIZERS
-from optim_core.engine import RunConfig, run_batch
+from optim_core.engine import RunConfig
 from optim_core.trajectory import Trajectory
 from playground.cache import BoundedCache
-from playground.compute import entry_label
+from playground.compute import entry_label, run_configs
 from playground.setup import Setup, linear_step, log_stops
 
 MIN_SCRUB_VALUES = 41  # the floor: at least this many values across the slider
@@ -99,15 +99,4 @@ def _run(setup: Setup, entry_index: int, hparam: str, values: tuple[float, ...])
     configs = [
         RunConfig(entry.name, {**dict(entry.hparams), hparam: v}, entry.preset, start, label) for v in values
     ]
-    return tuple(
-        run_batch(
-            setup.resolved_surface(),
-            configs,
-            steps=setup.steps,
-            seed=setup.seed,
-            noise=setup.noise,
-            schedule=setup.schedule,
-            surface_params=dict(setup.surface_params),
-            internals=False,
-        )
-    )
+    return tuple(run_configs(setup, configs, internals=False))

@@ -351,17 +351,8 @@ def contour_figure(
     max_path_points: int = MAX_PATH_POINTS,
     background: tuple[SurfaceRaster, str] | None = None,
 ) -> go.Figure:
-    """Filled contour of the surface with every path, its start, its end and the known minima.
-
-    Trace order: surface contour, click grid (when `clickable`; named CLICK_GRID_NAME), every
-    path (named by `display_label`), every end marker, then "start" and "known minimum".
-    Diverged runs end in an x at their last visible point.
-
-    `background` = (raster, URL): the surface is that picture (`viz.raster`), laid under the
-    paths as a layout image, and the first trace only draws its colour bar: the figure then
-    carries no surface grid at all (the live Playground; exports keep the vector contour), and
-    clicks land on a transparent heatmap named CLICK_LAYER_NAME instead of the click grid.
-    """
+    """Filled contour of the surface with every path, its start, its end and the known minima:
+    the figure of `contour_spec` (trace order, `clickable` and `background` as described there)."""
     return make_figure(
         *contour_spec(
             surface=surface,

@@ -67,6 +67,19 @@ def _arrow(
     )
 
 
+def _position(point: np.ndarray, name: str) -> dict[str, Any]:
+    """A hollow marker at the point an update starts from."""
+    return dict(
+        type="scatter",
+        x=f32(point[:1]),
+        y=f32(point[1:2]),
+        mode="markers",
+        name=name,
+        marker=dict(size=11, color="#ffffff", line=dict(width=2, color=OUTLINE_COLOR)),
+        hovertemplate="x = %{x:.5g}, y = %{y:.5g}<extra></extra>",
+    )
+
+
 def _line(
     points: np.ndarray,
     name: str,
@@ -288,15 +301,7 @@ def _sam_layer(
             notes.append("the two steps are scaled up by the same factor to be visible")
     traces += [
         _line(np.array([probe]), f"probe of SAM step {j}", PROBE_COLOR, mode="markers", size=12),
-        dict(
-            type="scatter",
-            x=f32(theta[:1]),
-            y=f32(theta[1:2]),
-            mode="markers",
-            name=f"θ before SAM step {j}",
-            marker=dict(size=11, color="#ffffff", line=dict(width=2, color=OUTLINE_COLOR)),
-            hovertemplate="x = %{x:.5g}, y = %{y:.5g}<extra></extra>",
-        ),
+        _position(theta, f"θ before SAM step {j}"),
     ]
     updates = f"updates {ia + 1} and {ia + 2}" if paired else f"update {ia + 1}, its descent not taken"
     return traces, fit, notes, f"{trajectory.label}: SAM step {j} ({updates}), up close"
@@ -407,17 +412,7 @@ def internals_arrows_figure(
                 _arrow(p, -m * g_scale, f"−m, first moment (×{fmt_num(g_scale)})", MOMENT_COLOR, "dash", 3)
             )
         data.append(_arrow(p, u * u_scale, f"actual update (×{fmt_num(u_scale)})", color, "solid", 4))
-        data.append(
-            dict(
-                type="scatter",
-                x=f32(p[:1]),
-                y=f32(p[1:2]),
-                mode="markers",
-                name=f"position before update {k}",
-                marker=dict(size=11, color="#ffffff", line=dict(width=2, color=OUTLINE_COLOR)),
-                hovertemplate="x = %{x:.5g}, y = %{y:.5g}<extra></extra>",
-            )
-        )
+        data.append(_position(p, f"position before update {k}"))
         notes.insert(0, "arrows rescaled to be visible; the legend gives each factor")
         if m is None:
             notes.insert(1, f"{trajectory.label} keeps no first moment m")

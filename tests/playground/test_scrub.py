@@ -54,13 +54,13 @@ def test_scrub_is_one_engine_call_and_each_path_equals_a_separate_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls = []
-    real = scrub.run_batch
+    real = scrub.run_configs
 
     def counting(*args, **kwargs):
         calls.append(len(args[1]))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(scrub, "run_batch", counting)
+    monkeypatch.setattr(scrub, "run_configs", counting)
     setup = SETUP.with_changes(steps=150)
     run = run_scrub(setup, 3, "learning_rate")
     assert calls == [len(run.values)], "the scrub must be one batched engine call"
@@ -82,7 +82,7 @@ def test_scrub_is_one_engine_call_and_each_path_equals_a_separate_run(
 def test_releasing_on_a_stop_reuses_the_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     first = run_scrub(SETUP, 3, "learning_rate")
     calls = []
-    monkeypatch.setattr(scrub, "run_batch", lambda *a, **k: calls.append(1) or [])
+    monkeypatch.setattr(scrub, "run_configs", lambda *a, **k: calls.append(1) or [])
     stop = first.values[5]
     entry = SETUP.optimizers[3]
     moved = SETUP.with_changes(

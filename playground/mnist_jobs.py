@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Self
 
 from playground.admission import ADMITTED, DROPPED, AdmissionQueue
 from playground.cache import BoundedCache
@@ -190,41 +191,41 @@ def _start_jax_backend() -> None:
     jax.block_until_ready(jnp.zeros(()) + 1)
 
 
-class TrainingJob:
-    """One setup trained in a background thread; the page polls its fields.
+class BackgroundJob:
+    """What every MNIST background job shares: a thread admitted by QUEUE, one per session, and
+    the check that its visitor is still there. Subclasses set the work in `_run`.
 
-    The thread never touches Streamlit. `request_stop()` makes the next chunk callback return
-    False, so `train()` evaluates what it has and returns it (`result.stopped`). `alive()`, if
-    given, says whether the visitor's session is still connected; once it has said no for
-    DISCONNECT_GRACE_S the job ends (queued: it leaves the queue; training: at the next chunk,
-    keeping nothing, since nobody is left to see it) and frees its slot.
-    """
+    `alive()`, if given, says whether the visitor's session is still connected; once it has said
+    no for DISCONNECT_GRACE_S (or fails: a server shutting down has no sessions left) the job
+    counts as gone."""
 
     def __init__(
-        self, setup: MnistSetup, alive: Callable[[], bool] | None = None, session: str | None = None
+        self, name: str, peak_bytes: int, alive: Callable[[], bool] | None, session: str | None
     ) -> None:
-        self.setup = setup
         self.session = session  # the admission queue allows one job per session
-        self.peak_bytes = peak_bytes(setup)
+        self.peak_bytes = peak_bytes
         self._alive = alive
         self._gone_since: float | None = None  # when alive() first said no (None: it says yes)
         self.phase = QUEUED
-        self.done = 0  # batches trained (every optimizer), of `total`
-        self.total = setup.epochs * (setup.train_size // setup.batch_size)
-        self.partial: TrainResult | None = None  # curves up to the last finished epoch
-        self.outcome: Outcome | None = None
         self.error: str | None = None
-        self.stop_reason: str | None = None
         self.created = time.monotonic()
-        self.started: float | None = None  # training began (after queue and data)
+        self.started: float | None = None  # the work began (after queue and data)
         self.finished: float | None = None
-        self.last_seen = time.monotonic()
         self._stop = threading.Event()
-        self.name = f"mnist-job-{next(_job_numbers)}"
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self.name = name
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def remaining_seconds(self) -> float:
+        raise NotImplementedError
+
+    def cancel(self, reason: str) -> None:
+        raise NotImplementedError
 
     # -- control, from the page
-    def start(self) -> TrainingJob:
+    def start(self) -> Self:
         """Queue the job and start its thread; raises admission.Refused (a message for the
         student) if the queue refuses it (one per session, not enough memory)."""
         _start_jax_backend()
@@ -240,25 +241,9 @@ class TrainingJob:
     def gone(self) -> bool:
         return self.session_gone()
 
-    def remaining_seconds(self) -> float:
-        frac = min(max(self.done / self.total, 0.0), 1.0) if self.total else 0.0
-        return estimate_seconds(self.setup) * (1.0 - frac)
-
-    def cancel(self, reason: str) -> None:
-        self.request_stop(reason)
-
     def queue_text(self) -> str | None:
         """ "Queued: position N of M, about T" while it waits; None once admitted."""
         return QUEUE.status_text(self)
-
-    def request_stop(self, reason: str = "you pressed Stop") -> None:
-        if not self._stop.is_set():
-            self.stop_reason = reason
-            self._stop.set()
-
-    def touch(self) -> None:
-        """The page is still watching (a job nobody watches stops after a while)."""
-        self.last_seen = time.monotonic()
 
     @property
     def running(self) -> bool:
@@ -268,13 +253,8 @@ class TrainingJob:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def elapsed(self) -> float:
-        return (self.finished or time.monotonic()) - (self.started or self.created)
-
-    # -- the thread
     def session_gone(self) -> bool:
-        """The visitor's session has been disconnected for DISCONNECT_GRACE_S (or its check
-        fails: a server shutting down has no sessions left)."""
+        """The visitor's session has been disconnected for DISCONNECT_GRACE_S."""
         if self._alive is None:
             return False
         try:
@@ -289,6 +269,49 @@ class TrainingJob:
             self._gone_since = now
         return now - self._gone_since >= DISCONNECT_GRACE_S
 
+
+class TrainingJob(BackgroundJob):
+    """One setup trained in a background thread; the page polls its fields.
+
+    The thread never touches Streamlit. `request_stop()` makes the next chunk callback return
+    False, so `train()` evaluates what it has and returns it (`result.stopped`). `alive()`, if
+    given, says whether the visitor's session is still connected; once it has said no for
+    DISCONNECT_GRACE_S the job ends (queued: it leaves the queue; training: at the next chunk,
+    keeping nothing, since nobody is left to see it) and frees its slot.
+    """
+
+    def __init__(
+        self, setup: MnistSetup, alive: Callable[[], bool] | None = None, session: str | None = None
+    ) -> None:
+        super().__init__(f"mnist-job-{next(_job_numbers)}", peak_bytes(setup), alive, session)
+        self.setup = setup
+        self.done = 0  # batches trained (every optimizer), of `total`
+        self.total = setup.epochs * (setup.train_size // setup.batch_size)
+        self.partial: TrainResult | None = None  # curves up to the last finished epoch
+        self.outcome: Outcome | None = None
+        self.stop_reason: str | None = None
+        self.last_seen = time.monotonic()
+
+    def remaining_seconds(self) -> float:
+        frac = min(max(self.done / self.total, 0.0), 1.0) if self.total else 0.0
+        return estimate_seconds(self.setup) * (1.0 - frac)
+
+    def cancel(self, reason: str) -> None:
+        self.request_stop(reason)
+
+    def request_stop(self, reason: str = "you pressed Stop") -> None:
+        if not self._stop.is_set():
+            self.stop_reason = reason
+            self._stop.set()
+
+    def touch(self) -> None:
+        """The page is still watching (a job nobody watches stops after a while)."""
+        self.last_seen = time.monotonic()
+
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - (self.started or self.created)
+
+    # -- the thread
     def _should_stop(self) -> bool:
         if time.monotonic() - self.last_seen > ORPHAN_TIMEOUT_S:
             self.request_stop("nobody was watching the page any more")

@@ -15,7 +15,6 @@ queued, and one already running ends on its own (at most MAX_SECONDS, by `check`
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -31,8 +30,8 @@ from playground.mnist_jobs import (
     SLOT_POLL_S,
     STOPPED,
     TRAINING,
+    BackgroundJob,
     DataUnavailable,
-    _start_jax_backend,
     dataset,
     format_duration,
     peak_bytes,
@@ -47,7 +46,6 @@ ALPHA_MAXS = (0.1, 1.0, 10.0, 100.0)  # where it ends
 DEFAULT_ALPHA_MIN, DEFAULT_ALPHA_MAX = 1e-5, 10.0  # fast.ai's range is 1e-7 … 10
 MIN_STEPS = 8  # fewer batches than this cannot show a curve worth reading
 MAX_SECONDS = 60.0  # a longer test is refused (it cannot be stopped once it runs)
-GONE_GRACE_S = 3.0  # as mnist_jobs.DISCONNECT_GRACE_S
 MAX_CACHE_ENTRIES = 32
 
 
@@ -158,57 +156,18 @@ def lookup(test: RangeTest) -> LRFindResult | None:
 _numbers = itertools.count(1)
 
 
-class RangeTestJob:
+class RangeTestJob(BackgroundJob):
     """One range test in a background thread, admitted by the page's QUEUE like a training.
 
-    The page polls `phase`, `result` and `error`. `alive()`, if given, says whether the
-    visitor's session is still connected; a queued job whose visitor has been gone for
-    GONE_GRACE_S leaves the queue."""
+    The page polls `phase`, `result` and `error`. A queued job whose visitor has gone (see
+    BackgroundJob) leaves the queue."""
 
     def __init__(
         self, test: RangeTest, alive: Callable[[], bool] | None = None, session: str | None = None
     ) -> None:
+        super().__init__(f"mnist-lrfind-{next(_numbers)}", test.peak_bytes(), alive, session)
         self.test = test
-        self.session = session
-        self.peak_bytes = test.peak_bytes()
-        self._alive = alive
-        self._gone_since: float | None = None
-        self.phase = QUEUED
         self.result: LRFindResult | None = None
-        self.error: str | None = None
-        self.created = time.monotonic()
-        self.started: float | None = None
-        self.finished: float | None = None
-        self._stop = threading.Event()
-        self.name = f"mnist-lrfind-{next(_numbers)}"
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-
-    def start(self) -> RangeTestJob:
-        """Queue the job and start its thread; raises admission.Refused with a message."""
-        _start_jax_backend()
-        QUEUE.submit(self)
-        try:
-            self._thread.start()
-        except BaseException:
-            QUEUE.release(self)
-            raise
-        return self
-
-    # -- what the admission queue asks
-    def gone(self) -> bool:
-        if self._alive is None:
-            return False
-        try:
-            connected = bool(self._alive())
-        except Exception:  # noqa: BLE001 - a broken check: nobody can see this job any more
-            connected = False
-        if connected:
-            self._gone_since = None
-            return False
-        now = time.monotonic()
-        if self._gone_since is None:
-            self._gone_since = now
-        return now - self._gone_since >= GONE_GRACE_S
 
     def remaining_seconds(self) -> float:
         total = self.test.estimate_seconds()
@@ -219,17 +178,6 @@ class RangeTestJob:
     def cancel(self, reason: str) -> None:
         """Honoured while queued; a running test ends on its own (it cannot be interrupted)."""
         self._stop.set()
-
-    def queue_text(self) -> str | None:
-        return QUEUE.status_text(self)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
 
     def status_text(self) -> str:
         """What the page shows while the job runs."""

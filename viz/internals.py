@@ -67,6 +67,22 @@ def _arrow(
     )
 
 
+def _note(text: str, **kwargs: Any) -> dict[str, Any]:
+    """A small grey note above the plot's top-left corner."""
+    return dict(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=1.0,
+        xanchor="left",
+        yanchor="bottom",
+        showarrow=False,
+        font=dict(size=12, color="#555555"),
+        **kwargs,
+    )
+
+
 def _position(point: np.ndarray, name: str) -> dict[str, Any]:
     """A hollow marker at the point an update starts from."""
     return dict(
@@ -418,18 +434,7 @@ def internals_arrows_figure(
             notes.insert(1, f"{trajectory.label} keeps no first moment m")
     if k != step and trajectory.diverged_at is not None and step > k:
         notes.append(f"showing update {k}: the run diverged at step {trajectory.diverged_at}")
-    note = dict(
-        text="<br>".join(notes),
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=1.0,
-        xanchor="left",
-        yanchor="bottom",
-        showarrow=False,
-        font=dict(size=12, color="#555555"),
-        align="left",
-    )
+    note = _note("<br>".join(notes), align="left")
     axis = dict(showgrid=False, zeroline=False, constrain="domain")
     extra: dict[str, Any] = {}
     if kind != "plain":
@@ -642,19 +647,7 @@ def _sam_rise_figure(trajectory: Trajectory, step: int | None, color: str, title
         if alpha is not None and rho is not None
         else "SAM's step sizes are fixed"
     )
-    annotations: list[dict[str, Any]] = [
-        dict(
-            text=fixed,
-            xref="paper",
-            yref="paper",
-            x=0,
-            y=1.0,
-            xanchor="left",
-            yanchor="bottom",
-            showarrow=False,
-            font=dict(size=12, color="#555555"),
-        )
-    ]
+    annotations: list[dict[str, Any]] = [_note(fixed)]
     shapes = []
     if step is not None:
         ia, paired = sam_pair(trajectory, step)

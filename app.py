@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import style
 from app_pages.serve import DROPPED_LINK_PARAM, dropped_link_message
 from optim_core import configure_jax
 
@@ -27,6 +28,7 @@ PAGES = {
     "mnist": st.Page("app_pages/mnist.py", title="MNIST", icon="✍️", url_path="mnist"),
 }
 
+style.inject()
 page = st.navigation(list(PAGES.values()), position="sidebar")
 # A link too long for Streamlit to read arrives as one marker (see app_pages/serve.py): say so
 # above the page, for as long as the visitor stays on that page, and drop the marker.

@@ -26,7 +26,7 @@ from playground.safe_text import plain
 from playground.setup import widget_range
 from viz.colors import color_for
 from viz.lr_find import lr_find_figure
-from viz.training import curves_figure, digits_figure, landscape_figure
+from viz.training import curves_figure, digits_figure, landscape_figure, run_colors
 
 ss = st.session_state
 wkey = mp.wkey
@@ -43,17 +43,10 @@ LRF_JOB = wkey("lrf", "job")  # the running RangeTestJob, if any, and the entry 
 LRF_SHOWN = wkey("lrf", "shown")  # (entry id, RangeTest, LRFindResult) last shown
 LRF_ERROR = wkey("lrf", "error")  # why the last test could not run
 LRF_NOTE = wkey("lrf", "note")  # what 'Use this α' did
-
-ADADELTA_NOTE = (
-    "**Why Adadelta barely learns here.** Zeiler designed Adadelta so that it needs *no* "
-    "learning rate: each step is the gradient times RMS(recent steps) ÷ RMS(recent gradients), "
-    "a ratio that gives the step its own size, in the units of the weights. Keras still "
-    "multiplies that step by a learning rate, and its default is 0.001: every step is a "
-    "thousandth of the paper's. And since the numerator is made of the steps already taken, "
-    "tiny steps keep the next ones tiny. After a few epochs the weights have barely left the "
-    "start, and the accuracy stays near chance (10%). PyTorch multiplies by 1.0, which is the "
-    "method as published."
-)
+JOB_INTO = wkey("job_into")  # where the running job's outcome goes: SHOWN, or FIX_OUTCOME
+FIX_OUTCOME = wkey("fix_outcome")  # the last Adadelta fix trained beside a run (maybe stopped)
+FIX_BASE = wkey("fix_base")  # the Outcome the running fix is trained beside
+ARTICLE_SET = wkey("article_set")  # the setup the article button set (its note shows while kept)
 
 
 def label_of(name: str) -> str:
@@ -84,19 +77,22 @@ def compare_muon() -> None:
     start_run()
 
 
-def metrics_row(result: mp.TrainResult) -> None:
-    """The latest validation accuracy of every optimizer, side by side, in its curve colour."""
+def metrics_row(result: mp.TrainResult, twins: dict[str, str] | None = None) -> None:
+    """The latest validation accuracy of every optimizer, side by side, in its curve colour
+    (a fix's run, named in `twins`, in its original's colour, marked ◆ as in the chart)."""
     st.caption("Validation accuracy after the last epoch (and its change since the start)")
     cols = st.columns(len(result.runs))
-    for i, (col, run) in enumerate(zip(cols, result.runs, strict=True)):
+    colors = run_colors(result, twins)
+    for col, run, color in zip(cols, result.runs, colors, strict=True):
         if not run.epochs:
             continue
         last, label = run.epochs[-1], escape(run.label, quote=True)
+        mark = "◆" if twins and run.label in twins else "●"
         # One line per label (ellipsis), so the numbers of all optimizers line up.
         col.markdown(
             f"<div title='{label}' style='white-space:nowrap;overflow:hidden;"
-            f"text-overflow:ellipsis'><span style='color:{color_for(i)};"
-            f"font-size:1.2em'>●</span> <b>{label}</b></div>",
+            f"text-overflow:ellipsis'><span style='color:{color};"
+            f"font-size:1.2em'>{mark}</span> <b>{label}</b></div>",
             unsafe_allow_html=True,
         )
         col.metric(
@@ -108,46 +104,81 @@ def metrics_row(result: mp.TrainResult) -> None:
         )
 
 
-def weak_adadelta(outcome: mp.Outcome) -> bool:
-    """The shown run has an Adadelta at a tiny learning rate, and the widgets still do."""
-    return mp.needs_adadelta_fix(outcome.setup) and mp.needs_adadelta_fix(setup)
+FIX_BUTTON = f"Train Adadelta at α = {mp.ADADELTA_FIXED_LR:g} beside this run (as PyTorch does)"
 
 
-def adadelta_box(expanded: bool) -> None:
-    with st.expander(
-        "💡 Why Adadelta barely learns at Keras defaults, and a one-click fix", expanded=expanded
-    ):
-        st.markdown(ADADELTA_NOTE)
+def adadelta_box(expanded: bool, outcome: mp.Outcome | None = None) -> None:
+    """The explanation; with a finished `outcome` whose fix is not shown yet, the fix button."""
+    with st.expander("💡 Why Adadelta barely learns at Keras defaults, and the fix", expanded=expanded):
+        st.markdown(mp.adadelta_note())
+        if outcome is None:
+            st.caption(
+                f"Press **▶ Run**: with the curves on screen, this box trains Adadelta at "
+                f"α = {mp.ADADELTA_FIXED_LR:g} beside them (same start, same batches), and the "
+                "chart shows before and after together."
+            )
+            return
         st.button(
-            "Fix it: set Adadelta's learning rate to 1.0 (as PyTorch does) and run",
+            FIX_BUTTON,
             key=wkey("fix_adadelta"),
             on_click=fix_adadelta,
+            args=(outcome,),
             type="primary",
+            help="Trains only Adadelta again, at the fixed α, from the same initial weights on the "
+            "same batches; the original curve stays.",
         )
 
 
-def fix_adadelta() -> None:
-    mp.fix_adadelta_widgets(ss)
-    start_run()
+def fix_adadelta(outcome: mp.Outcome) -> None:
+    """Train the shown run's slow Adadelta(s) at the fixed α, beside it."""
+    companion = mp.adadelta_companion(outcome.setup)
+    if companion is not None and launch(companion, FIX_OUTCOME):
+        ss[FIX_BASE] = outcome
+
+
+def fix_outcome_for(outcome: mp.Outcome) -> mp.Outcome | None:
+    """The Adadelta fix trained beside `outcome`, if any: from the cache, or this session's last
+    (maybe stopped) fix."""
+    companion = mp.adadelta_companion(outcome.setup)
+    if companion is None:
+        return None
+    kept = ss.get(FIX_OUTCOME)
+    return mp.lookup(companion) or (kept if kept is not None and kept.setup == companion else None)
+
+
+def set_article(quick: bool) -> None:
+    """The article's setting (or its quick version) into the widgets; the seed stays."""
+    seed = int(ss[wkey("seed")])
+    chosen = mp.article_quick_setup(seed) if quick else mp.article_setup(seed)
+    mp.seed_widgets(ss, chosen)
+    ss[ARTICLE_SET] = chosen
 
 
 def start_run() -> None:
     """Run: a finished setup comes from the cache at once; anything else trains in a thread."""
-    setup = mp.read_setup(ss)
+    launch(mp.read_setup(ss), SHOWN)
+
+
+def launch(setup: mp.MnistSetup, into: str) -> bool:
+    """Show `setup`'s result from the cache in ss[into], or start training it (its outcome goes
+    to ss[into] when it ends); False, with the reason in ss[ERROR], when it cannot start."""
     ss.pop(ERROR, None)
     job = ss.get(JOB)
     if job is not None and job.running:
         ss[ERROR] = "Your training is still queued or running: stop it before starting another one."
-        return
+        return False
     cached = mp.lookup(setup)
     if cached is not None:
-        ss[SHOWN] = cached
-        return
+        ss[into] = cached
+        return True
     key = ss.setdefault(SESSION_KEY, uuid.uuid4().hex)
     try:
         ss[JOB] = mp.start_job(setup, alive=session_alive(), session=key)
     except mp.Refused as e:  # one per session, or not enough memory: the message says which
         ss[ERROR] = str(e)
+        return False
+    ss[JOB_INTO] = into
+    return True
 
 
 def session_alive() -> Callable[[], bool] | None:
@@ -185,6 +216,26 @@ st.caption(
     "weights and sees the same batches in the same order, so the curves differ only "
     "by the optimizer."
 )
+art, quick, _ = st.columns([2, 2, 3], vertical_alignment="center")
+art.button(
+    "📄 The article's setting",
+    key=wkey("article"),
+    on_click=set_article,
+    args=(False,),
+    width="stretch",
+    help=f"Sets the article's experiment: its CNN, its {len(mp.ARTICLE_OPTIMIZERS)} optimizers at "
+    f"Keras's defaults, batch {mp.ARTICLE_BATCH_SIZE}, {mp.ARTICLE_EPOCHS} epochs on the full "
+    "MNIST set. Then press Run.",
+)
+quick.button(
+    "⚡ The article's setting, quick",
+    key=wkey("article_quick"),
+    on_click=set_article,
+    args=(True,),
+    width="stretch",
+    help=f"The same network, optimizers, defaults and batch size on {mp.QUICK_TRAIN_SIZE:,} images "
+    f"of the offline sample, {mp.QUICK_EPOCHS} epochs: a few minutes, for a lecture. Then press Run.",
+)
 
 # 1. A new URL (first visit, a shared link) seeds the widgets; coming back from another page
 #    (an empty URL) restores the last setup instead of the defaults.
@@ -204,8 +255,9 @@ elif not mp.widgets_seeded(ss):
 job: mp.TrainingJob | None = ss.get(JOB)
 if job is not None and not job.running:
     del ss[JOB]
+    into = ss.pop(JOB_INTO, SHOWN)
     if job.outcome is not None:
-        ss[SHOWN] = job.outcome
+        ss[into] = job.outcome
     elif job.phase == mp.FAILED:
         ss[ERROR] = job.error
     job = None
@@ -329,6 +381,8 @@ with optimizers_col:
 
 setup = mp.read_setup(ss)
 ss[SETUP] = setup
+if ss.get(ARTICLE_SET) != setup:  # the article's note shows while its setting is kept
+    ss.pop(ARTICLE_SET, None)
 
 
 def live_view() -> None:
@@ -340,15 +394,24 @@ def live_view() -> None:
     st.caption(f"Training: {job.setup.describe()}")
     st.progress(mp.progress_fraction(job), text=mp.progress_text(job))
     partial = job.partial
+    base = ss.get(FIX_BASE) if ss.get(JOB_INTO) == FIX_OUTCOME else None
     if partial is not None and partial.runs and partial.runs[0].epochs:
-        metrics_row(partial)
-        ui.chart(curves_figure(partial), key=wkey("live_chart"), width="stretch")
+        twins: dict[str, str] = {}
+        if base is not None:  # the fix trains: its curves grow beside the original's
+            partial, twins, _ = mp.merge_fix(base.setup, base.result, partial)
+        metrics_row(partial, twins)
+        ui.chart(curves_figure(partial, twins=twins), key=wkey("live_chart"), width="stretch")
     else:
         st.caption("The curves appear after the first epoch.")
 
 
 def show_outcome(outcome: mp.Outcome) -> None:
     result = outcome.result
+    fix = fix_outcome_for(outcome)
+    twins: dict[str, str] = {}
+    pairs: list[mp.FixPair] = []
+    if fix is not None:  # Adadelta's fix beside it: both curves, before and after
+        result, twins, pairs = mp.merge_fix(outcome.setup, result, fix.result)
     if outcome.setup != setup:
         st.info(
             f"Showing your last run ({outcome.setup.describe()}). The settings have changed "
@@ -366,9 +429,13 @@ def show_outcome(outcome: mp.Outcome) -> None:
                 ),
                 icon="💥",
             )
-    metrics_row(result)
-    fig = curves_figure(result)
+    metrics_row(result, twins)
+    fig = curves_figure(result, twins=twins)
     ui.chart(fig, key=wkey("curves"), width="stretch")
+    for pair in pairs:
+        st.markdown(f"**Adadelta, before and after the fix** (dashed, ◆): {mp.fix_sentence(pair)}")
+    if fix is not None and fix.result.stopped:
+        st.caption("The fix's training was stopped: its curve ends early.")
     st.caption(
         "**How to read it:** top, the loss (lower is better); bottom, the share of "
         "digits classified correctly. *Training* values are averaged over each epoch's "
@@ -378,8 +445,11 @@ def show_outcome(outcome: mp.Outcome) -> None:
         "overfitting."
     )
 
-    if weak_adadelta(outcome):
-        adadelta_box(expanded=True)
+    if mp.needs_adadelta_fix(outcome.setup):
+        if fix is None:
+            adadelta_box(expanded=True, outcome=outcome)
+        else:
+            adadelta_box(expanded=False)
 
     st.subheader("Results")
     summary = mp.summary_frame(result)
@@ -419,7 +489,7 @@ def show_outcome(outcome: mp.Outcome) -> None:
         )
 
     land = landscape_section(outcome)
-    export_section(outcome, fig, land)
+    export_section(outcome, result, fig, land)
 
 
 def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
@@ -487,7 +557,10 @@ def landscape_section(outcome: mp.Outcome) -> mp.Landscape | None:
     return land
 
 
-def export_section(outcome: mp.Outcome, fig: object, land: mp.Landscape | None) -> None:
+def export_section(
+    outcome: mp.Outcome, result: mp.TrainResult, fig: object, land: mp.Landscape | None
+) -> None:
+    """Downloads; `result` is what the curves show (the run, with a fix beside it if any)."""
     with st.expander("Share and download"):
         st.caption(
             "The address bar holds these settings: copy it to share this exact experiment. It ends in:"
@@ -499,7 +572,6 @@ def export_section(outcome: mp.Outcome, fig: object, land: mp.Landscape | None) 
         )
         st.markdown("**Curves**")
         figure_downloads("mnist-curves", lambda: fig, key=wkey("dl.curves"))
-        result = outcome.result
         c1, c2, c3, _ = st.columns(4)
         c1.download_button(
             "curves CSV",
@@ -788,11 +860,17 @@ with main_col:
             )
         )
 
+    if ARTICLE_SET in ss:
+        st.success(mp.article_note(setup), icon="📄")
     if ERROR in ss:
         st.error(plain(ss[ERROR], limit=ERROR_CHARS), icon="🚫")
 
     shown = None if running else cached or ss.get(SHOWN)
-    if mp.needs_adadelta_fix(setup) and (shown is None or not weak_adadelta(shown)):
+    if (
+        not running
+        and mp.needs_adadelta_fix(setup)
+        and (shown is None or not mp.needs_adadelta_fix(shown.setup))
+    ):
         adadelta_box(expanded=False)
     lr_find_section()
     if running:

@@ -33,6 +33,27 @@ No Streamlit in here: the page (app_pages/mnist.py) draws widgets and calls thes
 from __future__ import annotations
 
 from playground.admission import Refused
+from playground.mnist_article import (
+    ARTICLE_BATCH_SIZE,
+    ARTICLE_DATA,
+    ARTICLE_EPOCHS,
+    ARTICLE_MODEL,
+    ARTICLE_OPTIMIZERS,
+    ARTICLE_PRESET,
+    ARTICLE_TRAIN_SIZE,
+    QUICK_EPOCHS,
+    QUICK_TRAIN_SIZE,
+    FixPair,
+    adadelta_companion,
+    adadelta_note,
+    article_note,
+    article_quick_setup,
+    article_setup,
+    first_step_bound,
+    fix_sentence,
+    is_article_setting,
+    merge_fix,
+)
 from playground.mnist_jobs import (
     CACHE,
     DISCONNECT_GRACE_S,
@@ -140,6 +161,25 @@ from training import DownloadError, Landscape, TrainResult
 from training.optimizers import NETWORK_OPTIMIZERS, network_preset_support
 
 __all__ = [
+    "ARTICLE_BATCH_SIZE",
+    "ARTICLE_DATA",
+    "ARTICLE_EPOCHS",
+    "ARTICLE_MODEL",
+    "ARTICLE_OPTIMIZERS",
+    "ARTICLE_PRESET",
+    "ARTICLE_TRAIN_SIZE",
+    "QUICK_EPOCHS",
+    "QUICK_TRAIN_SIZE",
+    "FixPair",
+    "adadelta_companion",
+    "adadelta_note",
+    "article_quick_setup",
+    "article_setup",
+    "first_step_bound",
+    "fix_sentence",
+    "article_note",
+    "is_article_setting",
+    "merge_fix",
     "FAILED",
     "FINISHED",
     "LOADING",

@@ -4,7 +4,7 @@ with the palette of the 2D playground (one colour per optimizer, in order)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # types only: drawing a result needs no JAX
     from training.landscape import Landscape
     from training.train import TrainResult
 
-__all__ = ["curves_figure", "digits_figure", "landscape_figure"]
+__all__ = ["curves_figure", "digits_figure", "landscape_figure", "run_colors"]
 
 _PANELS = (
     ("train_loss", "training loss", 1, 1),
@@ -28,14 +28,31 @@ _PANELS = (
 )
 
 
-def curves_figure(result: TrainResult, title: str | None = None) -> go.Figure:
+def run_colors(result: TrainResult, twins: Mapping[str, str] | None = None) -> list[str]:
+    """The colour of each run: the palette in order, except that a run named in `twins`
+    ({label: label of its twin}, e.g. a fix beside the original) takes its twin's colour."""
+    twins = twins or {}
+    order = [r.label for r in result.runs if r.label not in twins]
+    colors = {label: color_for(i) for i, label in enumerate(order)}
+    return [colors.get(twins.get(r.label, r.label), color_for(len(order))) for r in result.runs]
+
+
+def curves_figure(
+    result: TrainResult, title: str | None = None, twins: Mapping[str, str] | None = None
+) -> go.Figure:
     """2×2 panels (train/validation × loss/accuracy) against epoch; validation curves start
-    at epoch 0 (the shared initial weights)."""
+    at epoch 0 (the shared initial weights).
+
+    `twins` ({label: label of its twin}) draws each named run in its twin's colour, dashed,
+    with diamond markers: a before/after pair reads as one optimizer, two ways.
+    """
     fig = make_subplots(
         rows=2, cols=2, subplot_titles=[p[1] for p in _PANELS], horizontal_spacing=0.08, vertical_spacing=0.12
     )
-    for i, run in enumerate(result.runs):
-        color = color_for(i)
+    twins = twins or {}
+    colors = run_colors(result, twins)
+    for run, color in zip(result.runs, colors, strict=True):
+        twin = run.label in twins
         for key, _, row, col in _PANELS:
             x = [e.epoch for e in run.epochs]
             y = list(run.curve(key))
@@ -50,8 +67,8 @@ def curves_figure(result: TrainResult, title: str | None = None) -> go.Figure:
                     name=run.label,
                     legendgroup=run.label,
                     showlegend=(row, col) == (1, 1),
-                    line={"color": color, "width": 2},
-                    marker={"size": 5},
+                    line={"color": color, "width": 2, "dash": "dash" if twin else "solid"},
+                    marker={"size": 7 if twin else 5, "symbol": "diamond" if twin else "circle"},
                     hovertemplate=f"{run.label}<br>epoch %{{x}}<br>%{{y:.4f}}<extra></extra>",
                 ),
                 row=row,

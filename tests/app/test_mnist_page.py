@@ -114,8 +114,9 @@ def test_renders_with_defaults_and_writes_the_link() -> None:
     assert at.query_params["model"] == "mlp"
     assert at.query_params["o"] == ["sgd@keras", "momentum@keras", "adam@keras", "adadelta@keras"]
     assert (at.query_params["epochs"], at.query_params["n"]) == ("5", "4000")
-    # Adadelta at Keras's learning rate is in the default list: the explanation is offered.
-    assert at.button(key=mp.wkey("fix_adadelta"))
+    # Adadelta at Keras's learning rate is in the default list: the explanation is offered (the
+    # fix itself trains beside a run: tests/app/test_mnist_article_page.py).
+    assert "Why Adadelta barely learns" in texts(at.markdown)
 
 
 def test_run_trains_and_shows_curves_and_tables(train_calls: list[int]) -> None:
@@ -185,27 +186,6 @@ def test_stop_keeps_what_was_trained(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (acc["Adam"].iloc[1:] > 10).all()  # what it trained was kept, and it learned
     assert len(mp.CACHE) == 0
     assert curve_names(curve_figures(at)[0]) == {"Adam"}, "the stopped run's curves are shown"
-
-
-def test_adadelta_fix_sets_learning_rate_one_and_runs(train_calls: list[int]) -> None:
-    at = new_app({**TINY, "o": ["adadelta@keras"]})
-    [eid] = at.session_state[mp.wkey("entry_ids")]
-    lr_key = mp.hparam_key(eid, "adadelta", "learning_rate")
-    assert at.session_state[lr_key] == pytest.approx(0.001)
-    assert "Why Adadelta barely learns" in texts(at.markdown)
-
-    click(at, mp.wkey("fix_adadelta"))
-    assert at.session_state[lr_key] == 1.0
-    assert running(at)  # one click: fixed and training
-    finish(at)
-    assert train_calls == [1]
-    assert at.query_params["o"] == "adadelta(learning_rate=1)@keras" or at.query_params["o"] == [
-        "adadelta(learning_rate=1)@keras"
-    ]
-    summary = table(at, "accuracy (%)")
-    assert summary["accuracy (%)"].iloc[0] > 50  # learning rate 1: it learns
-    with pytest.raises(Exception):  # noqa: B017 - the offer is gone once fixed
-        at.button(key=mp.wkey("fix_adadelta"))
 
 
 def test_bad_link_values_give_warnings_and_clamped_widgets() -> None:

@@ -1,11 +1,12 @@
 """One admission queue per process for the MNIST trainings. No Streamlit.
 
-FIFO order; at most `capacity` jobs running at once (default: one per core, or the env variable
-OPTIM_PLAYGROUND_TRAINING_SLOTS); one job per session key (a second one is refused while the
-first is queued or running); jobs whose session is gone are dropped (queued: removed at once;
-running: asked to stop, their slot is freed when they end); a memory check before admitting:
-a job that could never fit (its estimated peak exceeds what is free now plus what the running
-jobs hold, minus a reserve) is refused at submission, one that fits later waits in the queue.
+FIFO order; at most `capacity` jobs running at once (default: cores - 1, at least 1, leaving a
+core for the pages; or the env variable OPTIM_PLAYGROUND_TRAINING_SLOTS); one job per session
+key (a second one is refused while the first is queued or running); jobs whose session is gone
+are dropped (queued: removed at once; running: asked to stop, their slot is freed when they
+end); a memory check before admitting: a job that could never fit (its estimated peak exceeds
+what is free now plus what the running jobs hold, minus a reserve) is refused at submission,
+one that fits later waits in the queue.
 """
 
 from __future__ import annotations
@@ -45,12 +46,27 @@ class QueuedJob(Protocol):
         ...
 
 
+def default_slots(cores: int | None = None) -> int:
+    """K when nothing is configured: one core left free for the pages' reruns (cores - 1, at
+    least 1).
+
+    Why: XLA runs every program of the process (the trainings' and the Playground's) on one
+    pool of worker threads, one per core (measured on 2 cores, bench/probe_training_share.py
+    and bench/load_lecture.py --training): with a CNN training per core, a Playground engine run
+    waits for a worker until a training's chunk ends (p50 about 1.3 s instead of 13 ms); with
+    one core left free it mostly finds one. Niceness cannot help: it is per OS thread, and the
+    training's work runs on XLA's shared pool threads, not on the job's own thread."""
+    cores = cores if cores is not None else os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
 def slots_from_env(default: int | None = None) -> int:
-    """K: OPTIM_PLAYGROUND_TRAINING_SLOTS if it is a positive integer, else one per core."""
+    """K: OPTIM_PLAYGROUND_TRAINING_SLOTS if it is a positive integer, else `default`, else
+    default_slots() (cores - 1, at least 1)."""
     text = os.environ.get(ENV_SLOTS, "").strip()
     if text.isdigit() and int(text) > 0:
         return int(text)
-    return default or os.cpu_count() or 1
+    return default or default_slots()
 
 
 def reserve_from_env() -> int:

@@ -38,7 +38,7 @@ from training.data import FULL_FILES, default_cache_dir
 
 MAX_CACHE_ENTRIES = 12
 MAX_CACHE_BYTES = 1024 * 2**20
-# The one admission queue of this process: at most K trainings at once (one per core, or
+# The one admission queue of this process: at most K trainings at once (cores - 1, at least 1, or
 # OPTIM_PLAYGROUND_TRAINING_SLOTS), FIFO, one per session, a memory check (playground.admission).
 QUEUE = AdmissionQueue()
 MAX_PARALLEL_JOBS = QUEUE.capacity  # later ones wait their turn

@@ -60,11 +60,23 @@ def test_capacity_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert AdmissionQueue(memory=lambda: None).capacity == 5
     monkeypatch.setenv(adm.ENV_SLOTS, "zero")
     monkeypatch.setattr(adm.os, "cpu_count", lambda: 3)
-    assert AdmissionQueue(memory=lambda: None).capacity == 3  # bad value: one per core
+    assert AdmissionQueue(memory=lambda: None).capacity == 2  # bad value: the default
     monkeypatch.delenv(adm.ENV_SLOTS)
-    assert adm.slots_from_env() == 3
+    assert adm.slots_from_env() == 2
+    assert adm.slots_from_env(default=5) == 5
     with pytest.raises(ValueError):
         AdmissionQueue(0)
+
+
+@pytest.mark.parametrize(("cores", "slots"), [(None, 1), (1, 1), (2, 1), (3, 2), (8, 7), (64, 63)])
+def test_default_leaves_one_core_for_the_pages(
+    monkeypatch: pytest.MonkeyPatch, cores: int | None, slots: int
+) -> None:
+    """K = cores - 1, at least 1 (os.cpu_count() may be None: then one)."""
+    monkeypatch.delenv(adm.ENV_SLOTS, raising=False)
+    monkeypatch.setattr(adm.os, "cpu_count", lambda: cores)
+    assert adm.default_slots() == slots
+    assert AdmissionQueue(memory=lambda: None).capacity == slots
 
 
 def test_one_job_per_session_while_queued_or_running() -> None:

@@ -179,3 +179,9 @@ def test_fix_trains_adadelta_beside_the_run_and_shows_before_and_after(
     assert_clean(other)
     assert set(traces(next(f for f in figures(other) if traces(f)))) == {"SGD", before, after}
     assert len(trained_setups) == 2
+
+    mp.CACHE.clear()  # evicted from the server's cache: this visitor still has both
+    at.run()
+    assert_clean(at)
+    assert set(traces(next(f for f in figures(at) if traces(f)))) == {"SGD", before, after}
+    assert not has_button(at, mp.wkey("fix_adadelta"))

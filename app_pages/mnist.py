@@ -107,10 +107,14 @@ def metrics_row(result: mp.TrainResult, twins: dict[str, str] | None = None) -> 
 FIX_BUTTON = f"Train Adadelta at α = {mp.ADADELTA_FIXED_LR:g} beside this run (as PyTorch does)"
 
 
-def adadelta_box(expanded: bool, outcome: mp.Outcome | None = None) -> None:
-    """The explanation; with a finished `outcome` whose fix is not shown yet, the fix button."""
+def adadelta_box(expanded: bool, outcome: mp.Outcome | None = None, fixed: bool = False) -> None:
+    """The explanation; with a finished `outcome` whose fix is not shown yet, the fix button;
+    `fixed`: the fix is on the chart."""
     with st.expander("💡 Why Adadelta barely learns at Keras defaults, and the fix", expanded=expanded):
         st.markdown(mp.adadelta_note())
+        if fixed:
+            st.caption("The fix is on the chart above: dashed, ◆, in Adadelta's colour.")
+            return
         if outcome is None:
             st.caption(
                 f"Press **▶ Run**: with the curves on screen, this box trains Adadelta at "
@@ -449,7 +453,7 @@ def show_outcome(outcome: mp.Outcome) -> None:
         if fix is None:
             adadelta_box(expanded=True, outcome=outcome)
         else:
-            adadelta_box(expanded=False)
+            adadelta_box(expanded=False, fixed=True)
 
     st.subheader("Results")
     summary = mp.summary_frame(result)

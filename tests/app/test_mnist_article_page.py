@@ -172,6 +172,8 @@ def test_fix_trains_adadelta_beside_the_run_and_shows_before_and_after(
     assert f"From the same start ({acc_before[0]:.1%})" in sentence
 
     assert not has_button(at, mp.wkey("fix_adadelta"))  # shown: no second offer
+    assert "The fix is on the chart above" in texts(at.caption)
+    assert "this box trains Adadelta" not in texts(at.caption)
     summary = next(df.value for df in at.dataframe if "accuracy (%)" in df.value.columns)
     assert list(summary["optimizer"]) == ["SGD", before, after]
 

@@ -54,6 +54,9 @@ class Rerun:
     status: int | None = None  # ForwardMsg.ScriptFinishedStatus, None while running
     exceptions: list[str] = field(default_factory=list)
     widgets: dict[str, Any] = field(default_factory=dict)  # label -> element proto
+    progress: list[str] = field(default_factory=list)  # st.progress texts
+    alerts: list[tuple[str, str]] = field(default_factory=list)  # (format, body): st.error, ...
+    headings: list[str] = field(default_factory=list)
     charts: int = 0
     messages: int = 0
     bytes: int = 0
@@ -76,6 +79,10 @@ class Student:
         self.bytes: list[int] = []
         self.errors: list[str] = []
         self._current: Rerun | None = None
+        # A fragment's run_every as the server asked for it (interval s, fragment id); None
+        # when the last full run registered none. The frontend reruns it on a timer. (A
+        # fragment's own run also starts with new_session, so that message cannot reset it.)
+        self.auto_rerun: tuple[float, str] | None = None
         self._finished: asyncio.Event = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
 
@@ -108,7 +115,11 @@ class Student:
         if run is not None:
             run.messages += 1
             run.bytes += len(frame)
-        if kind == "navigation":  # the page that ran: reruns name it, as the frontend does
+        if kind == "auto_rerun":
+            self.auto_rerun = (msg.auto_rerun.interval, msg.auto_rerun.fragment_id)
+        elif kind == "stop_auto_rerun":
+            self.auto_rerun = None
+        elif kind == "navigation":  # the page that ran: reruns name it, as the frontend does
             self.page_script_hash = msg.navigation.page_script_hash or self.page_script_hash
         elif kind == "page_info_changed":
             self.query_string = msg.page_info_changed.query_string  # what the page wrote
@@ -119,23 +130,47 @@ class Student:
                 run.exceptions.append(f"{element.exception.type}: {element.exception.message}")
             elif etype == "plotly_chart":
                 run.charts += 1
-            elif etype == "slider":
-                run.widgets[element.slider.label] = element.slider
+            elif etype in ("slider", "button"):
+                widget = getattr(element, etype)
+                run.widgets[widget.label] = widget
+            elif etype == "progress":
+                run.progress.append(element.progress.text)
+            elif etype == "alert":
+                run.alerts.append((element.alert.Format.Name(element.alert.format), element.alert.body))
+            elif etype == "heading":
+                run.headings.append(element.heading.body)
         elif kind == "script_finished" and run is not None:
             run.status = msg.script_finished
             self._finished.set()
 
-    async def rerun(self, widget_values: dict[str, list[float]] | None = None, page_name: str = "") -> Rerun:
-        """Send rerun_script (with slider values by label) and wait for script_finished."""
+    async def rerun(
+        self,
+        widget_values: dict[str, list[float]] | None = None,
+        page_name: str = "",
+        *,
+        press: str | None = None,
+        fragment_id: str = "",
+    ) -> Rerun:
+        """Send rerun_script (with slider values by label; `press`: a button's label, clicked)
+        and wait for script_finished. With `fragment_id`, only that fragment reruns (as the
+        frontend's run_every timer does)."""
         back = BackMsg()
         state = back.rerun_script
         state.query_string = self.query_string  # the URL as the page last wrote it
         state.page_script_hash = self.page_script_hash
         state.page_name = page_name
+        if fragment_id:
+            state.fragment_id, state.is_auto_rerun = fragment_id, True
         for label, value in (widget_values or {}).items():
             widget = state.widget_states.widgets.add()
             widget.id = self.widgets[label].id
             widget.double_array_value.data.extend(value)
+        if press is not None:
+            widget = state.widget_states.widgets.add()
+            widget.id = self.widgets[press].id
+            widget.trigger_value = True
+        if not fragment_id:  # a full run: its fragments register anew
+            self.auto_rerun = None
         self._current = run = Rerun()
         self._finished.clear()
         t0 = time.perf_counter()
@@ -148,7 +183,8 @@ class Student:
                 return run
             if run.status is None:  # the connection closed
                 return run
-            if run.status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:  # never expected here
+            if run.status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:  # a full rerun follows (st.rerun)
+                self.auto_rerun = None
                 self._finished.clear()
                 run.status = None
                 continue
@@ -159,7 +195,8 @@ class Student:
         self.widgets.update(run.widgets)
         if run.exceptions:
             self.errors.extend(run.exceptions)
-        if run.status != ForwardMsg.FINISHED_SUCCESSFULLY:
+        ok = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
+        if run.status not in ok:
             self.errors.append(f"script finished with status {run.status}")
         return run
 

@@ -3,6 +3,8 @@ replicas behind HAProxy (`scripts/run_lecture.sh`), in the same run, then a repl
 
     .venv/bin/python bench/load_lecture.py [--sessions 40,80] [--replicas 2] [--duration 60]
         [--interval 3] [--port 8660] [--single-port 8650] [--failover-sessions 40] [--quick]
+    nice -n 10 .venv/bin/python bench/load_lecture.py --training [--sliders 10] [--trainees 10]
+        [--baseline 40] [--bound 300] [--slots 1,2] [--single-port 8650] [--quick]
 
 Loopback only, bounded: a fixed number of sessions per run, a fixed duration, a timeout per
 rerun (bench/load_classroom.py's simulated students, imported from there: each speaks
@@ -23,6 +25,13 @@ the new replica renders the same setup (the same URL parameters and the slider v
 set). Also measured: the time until HAProxy marks the dead replica DOWN (bound by health checks
 alone: interval + (fall - 1) x fast interval) and the connections it sent there after that.
 run_lecture.sh restarts the killed replica; moved students stay where they landed.
+
+--training (bench/load_training.py): the issue's training load on one process: 10 sessions
+press Run on the MNIST page together (a small but real CNN training each, through the page's
+Run button and the admission queue) while 10 others drag Playground sliders; the sliders'
+p50/p95/max with the trainings running beside a no-training baseline measured before and after
+in the same run on the same sessions, the queue as the trainees saw it (most running at once,
+positions shown), errors. --slots 1,2 repeats it with K = 1 and K = 2, one fresh server each.
 """
 
 from __future__ import annotations
@@ -65,6 +74,7 @@ from load_classroom import (  # noqa: E402
 )
 
 from deploy.lecture import COOKIE_NAME, HEALTH_PATH, app_start_args, down_within_s, read_stats  # noqa: E402
+from playground.admission import ENV_SLOTS, default_slots  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 
@@ -475,6 +485,48 @@ def print_run(label: str, r: dict[str, Any]) -> None:
     print(f"      CPU cores busy {r['cpu_cores']}; RSS MB (after warm-up, max, end) {r['rss_mb']}")
 
 
+def training_main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """The training load (bench/load_training.py) against one process per K value."""
+    from load_training import print_training, training_hall
+
+    if not (
+        1 <= args.sliders <= 50
+        and 1 <= args.trainees <= 50
+        and 5 <= args.baseline <= 300
+        and 10 <= args.bound <= 900
+        and args.interval >= 0.2
+    ):
+        parser.error("sliders, trainees 1..50, baseline 5..300 s, bound 10..900 s")
+    if args.quick:
+        args.sliders, args.trainees, args.baseline, args.bound = 3, 3, 10.0, 60.0
+    load = lambda: ", ".join(f"{x:.1f}" for x in os.getloadavg())  # noqa: E731
+    print(f"load average before: {load()} ({os.cpu_count()} cores)")
+    for slots in args.slots.split(",") if args.slots else [""]:
+        env_before = os.environ.get(ENV_SLOTS)
+        if slots:
+            os.environ[ENV_SLOTS] = slots
+        else:
+            os.environ.pop(ENV_SLOTS, None)
+        single = None
+        with tempfile.TemporaryDirectory(prefix="load_training_") as tmp:
+            try:
+                single, url = start_single(args.single_port, Path(tmp) / "single.log")
+                r = asyncio.run(
+                    training_hall(
+                        url, single.pid, args.sliders, args.trainees, args.baseline, args.bound, args.interval
+                    )
+                )
+                print_training(r, slots or f"the default ({default_slots()})")
+            finally:
+                if single is not None:
+                    stop_server(single)
+                if env_before is None:
+                    os.environ.pop(ENV_SLOTS, None)
+                else:
+                    os.environ[ENV_SLOTS] = env_before
+    print(f"load average after: {load()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", default="40,80", help="comma-separated session counts")
@@ -485,7 +537,25 @@ def main() -> None:
     parser.add_argument("--single-port", type=int, default=8650, help="the single process")
     parser.add_argument("--failover-sessions", type=int, default=40, help="0: no failover run")
     parser.add_argument("--quick", action="store_true", help="a short validation run")
+    parser.add_argument(
+        "--training",
+        action="store_true",
+        help="only the training load: sliders vs students pressing Run on MNIST, one process",
+    )
+    parser.add_argument("--sliders", type=int, default=10, help="--training: slider sessions")
+    parser.add_argument("--trainees", type=int, default=10, help="--training: sessions pressing Run")
+    parser.add_argument("--baseline", type=float, default=40.0, help="--training: seconds per baseline")
+    parser.add_argument("--bound", type=float, default=300.0, help="--training: Stop pressed after (s)")
+    parser.add_argument(
+        "--slots",
+        default="",
+        help="--training: comma-separated K values to run in turn, one server each "
+        "(OPTIM_PLAYGROUND_TRAINING_SLOTS; empty: the app's default)",
+    )
     args = parser.parse_args()
+    if args.training:
+        training_main(args, parser)
+        return
     if args.quick:
         args.sessions, args.duration, args.failover_sessions = "6,12", 12.0, min(args.failover_sessions, 8)
     sessions = [int(s) for s in args.sessions.split(",")]

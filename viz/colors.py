@@ -1,4 +1,6 @@
-"""Colours: one colour-blind-friendly palette, so each optimizer keeps its colour in every figure.
+"""Colours and line styles: one colour-blind-friendly palette, so each optimizer keeps its colour in
+every figure, and a dash pattern, width and end-marker shape per slot, so that colour is never
+the only difference between two paths (`path_style`).
 
 The palette is Okabe & Ito's (2008) without its yellow, which vanishes on the pale contour
 background, plus Paul Tol's wine for an eighth optimizer. The first four are the most distinct
@@ -8,6 +10,7 @@ under deuteranopia and protanopia, so a typical 4-optimizer comparison uses them
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 PALETTE: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -69,3 +72,68 @@ def with_alpha(hex_color: str, alpha: float) -> str:
     h = hex_color.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha:g})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Line styles: colour is never the only difference between two paths
+# ---------------------------------------------------------------------------------------------
+
+# Per slot, beside its colour: a dash pattern and a width. Paths are drawn in slot order, so a
+# later path lies on an earlier one: the earlier one is wider (a rim of it shows on both sides)
+# and the later one dashed (its gaps show what lies under it). Plotly scales its named dashes
+# ("dot") with the width; the px patterns are fixed, short enough to follow a zig-zag.
+DASHES: tuple[str, ...] = (
+    "solid",
+    "10px,4px",  # dash
+    "dot",  # round-ish dots as wide as the line
+    "10px,3px,3px,3px",  # dash-dot
+    "18px,4px",  # long dash
+    "18px,4px,3px,4px",  # long dash-dot
+    "9px,3px,2px,3px,2px,3px",  # dash-dot-dot
+    "5px,2px,5px,6px",  # double dash
+)
+# 3D scenes (WebGL) know only Plotly's named dashes.
+DASHES_3D: tuple[str, ...] = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+WIDTHS: tuple[float, ...] = (4.5, 3.8, 3.2, 2.7, 2.3, 2.0, 1.8, 1.6)
+
+# End markers: a shape per slot and sizes shrinking with the slot. Markers are drawn in slot
+# order, so a later (smaller) one can sit on an earlier one at the same point, and the earlier
+# one's corners or tips still stick out around it: two runs that end together both stay visible.
+END_SYMBOLS: tuple[str, ...] = (
+    "square",
+    "diamond",
+    "circle",
+    "triangle-up",
+    "pentagon",
+    "hexagon",
+    "triangle-down",
+    "star-square",
+)
+END_SYMBOLS_3D: tuple[str, ...] = ("square", "diamond", "circle")  # what scatter3d draws
+END_SIZE_MAX = 16.5
+END_SIZE_STEP = 1.3
+
+
+@dataclass(frozen=True)
+class PathStyle:
+    """How the optimizer in one slot is drawn, beside its colour."""
+
+    dash: str  # line dash (2D figures)
+    width: float  # line width, px
+    end_symbol: str  # marker symbol of its end (and of its head in the animation)
+    end_size: float  # marker size of its end
+    dash_3d: str  # line dash in a 3D scene
+    end_symbol_3d: str  # end marker in a 3D scene
+
+
+def path_style(index: int) -> PathStyle:
+    """The line style of the optimizer in slot `index` (wraps around after eight, as colours do)."""
+    i = index % len(DASHES)
+    return PathStyle(
+        dash=DASHES[i],
+        width=WIDTHS[i],
+        end_symbol=END_SYMBOLS[i],
+        end_size=round(END_SIZE_MAX - END_SIZE_STEP * i, 2),
+        dash_3d=DASHES_3D[i % len(DASHES_3D)],
+        end_symbol_3d=END_SYMBOLS_3D[i % len(END_SYMBOLS_3D)],
+    )

@@ -27,6 +27,7 @@ from viz.colors import (
     OUTLINE_COLOR,
     START_COLOR,
     SURFACE_COLORSCALE,
+    path_style,
     resolve_colors,
     with_alpha,
 )
@@ -152,15 +153,20 @@ def _path_traces(
     domain: Domain,
     max_points: int = MAX_PATH_POINTS,
     showlegend: bool = True,
+    slot: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The path (line + a marker per drawn step) and its end marker (x when it diverged)."""
+    """The path (line + a marker per drawn step) and its end marker (x when it diverged), in the
+    colour, dash, width and end shape of run `slot` (default: the run number of `group`)."""
+    style = path_style(_slot(group) if slot is None else slot)
     steps, pts = drawable_path(traj, max_points)
     loss = np.asarray(traj.loss, dtype=np.float64)[steps] if steps.size else np.zeros(0)
     name = display_label(traj)
     # Dots show individual steps on short paths; on long ones they read as a blur and cost the
-    # browser an SVG node each, so long paths are drawn as lines only.
-    marker_size = 5
+    # browser an SVG node each, so long paths are drawn as lines only. The dots are rings (beads
+    # on the line), and steps too close to the last bead get none: a band of dots would cover
+    # the dash's gaps, through which the path under this one shows.
     with_markers = steps.size <= 120
+    marker_size = _bead_sizes(pts, domain, style.width + 3.5) if with_markers else style.width + 3.5
     path = dict(
         type="scatter",
         x=f32(pts[:, 0]),
@@ -170,16 +176,32 @@ def _path_traces(
         name=name,
         legendgroup=group,
         showlegend=showlegend,
-        line=dict(color=color, width=2.2),
-        marker=dict(color=color, size=marker_size),
+        line=dict(color=color, width=style.width, dash=style.dash),
+        marker=dict(color=color, size=marker_size, symbol="circle-open", line=dict(width=1.3, color=color)),
         unselected=dict(marker=dict(opacity=1)),  # a click on the map must not dim the paths
         hovertemplate=_path_hover(traj.label),
     )
     traces = [path]
     if steps.size:
-        end = _end_marker(traj, pts, steps, loss, color, group, domain)
+        end = _end_marker(traj, pts, steps, loss, color, group, domain, style.end_symbol, style.end_size)
         traces.append(end)
     return traces
+
+
+def _bead_sizes(pts: np.ndarray, domain: Domain, size: float, spacing: float = 0.012) -> list[float]:
+    """A marker size per point: `size` where the point is at least `spacing` (a share of the
+    domain's larger side, about 6 px on the map) from the last point that got a bead, else 0."""
+    (x0, x1), (y0, y1) = domain
+    gap = spacing * max(x1 - x0, y1 - y0)
+    sizes: list[float] = []
+    last: np.ndarray | None = None
+    for p in np.asarray(pts, dtype=np.float64):
+        if last is None or not np.all(np.isfinite(p)) or float(np.hypot(*(p - last))) >= gap:
+            sizes.append(round(size, 2))
+            last = p if np.all(np.isfinite(p)) else last
+        else:
+            sizes.append(0.0)
+    return sizes
 
 
 def _end_marker(
@@ -190,20 +212,36 @@ def _end_marker(
     color: str,
     group: str,
     domain: Domain,
+    symbol: str = "square",
+    size: float = 11.0,
 ) -> dict[str, Any]:
+    """The end of a path: `symbol` at `size`, outlined, on its last point; an x on the last
+    finite point when it diverged. A run whose end lies outside the view is marked where it was
+    last seen, as a hollow `symbol` (a cross when it diverged), and the hover says where it ended."""
     diverged_at = traj.diverged_at
     diverged = diverged_at is not None
     k = len(pts) - 1
     note = ""
+    (x0, x1), (y0, y1) = domain
+    inside = (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
+    left_view = not inside[k] and bool(inside.any())
+    if left_view:
+        # A run that leaves the view (a diverging one, often long before it turns NaN) would
+        # have its end drawn off the map: put the mark where it was last seen, and say so.
+        end = pts[k]
+        k = int(np.flatnonzero(inside)[-1])
+        note = f"<br>left the view after step {int(steps[k])}"
+        if not diverged:
+            note += f"<br>ended outside it at x = {end[0]:.4g}, y = {end[1]:.4g}"
     if diverged_at is not None:
-        # A diverged run often leaves the view long before it turns NaN: put the cross where it
-        # was last seen, and say when.
-        (x0, x1), (y0, y1) = domain
-        inside = (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
-        if not inside[k] and inside.any():
-            k = int(np.flatnonzero(inside)[-1])
-            note = f"<br>left the view after step {int(steps[k])}"
         note += f"<br>diverged at step {int(diverged_at)}"
+    if diverged:
+        marker = dict(symbol="x", size=size + 2, color=color, line=dict(width=1.5, color="#ffffff"))
+    elif left_view:
+        marker = dict(symbol=f"{symbol}-open", size=size, color=color, line=dict(width=3, color=color))
+    else:
+        marker = dict(symbol=symbol, size=size, color=color, line=dict(width=1.5, color=OUTLINE_COLOR))
+    where = " (last finite point)" if diverged else " (last point in view)" if left_view else " end"
     return dict(
         type="scatter",
         x=f32(pts[k : k + 1, 0]),
@@ -213,14 +251,9 @@ def _end_marker(
         name=f"{traj.label} end",
         legendgroup=group,
         showlegend=False,
-        marker=dict(
-            symbol="x" if diverged else "square",
-            size=15 if diverged else 11,
-            color=color,
-            line=dict(width=1.5, color=OUTLINE_COLOR if not diverged else "#ffffff"),
-        ),
+        marker=marker,
         unselected=dict(marker=dict(opacity=1)),
-        hovertemplate=_path_hover(traj.label + (" (last finite point)" if diverged else " end"), note),
+        hovertemplate=_path_hover(traj.label + where, note),
     )
 
 
@@ -233,7 +266,7 @@ def _start_trace(trajectories: Sequence[Trajectory], surface: Surface) -> dict[s
         y=f32(pts[:, 1]),
         mode="markers",
         name=START_NAME,
-        marker=dict(symbol="circle", size=14, color=START_COLOR, line=dict(width=2.5, color=OUTLINE_COLOR)),
+        marker=dict(symbol="circle", size=12, color=START_COLOR, line=dict(width=2.2, color=OUTLINE_COLOR)),
         unselected=dict(marker=dict(opacity=1)),
         hovertemplate="start<br>x = %{x:.4g}, y = %{y:.4g}<extra></extra>",
     )
@@ -249,7 +282,14 @@ def _minima_trace(surface: Surface) -> dict[str, Any] | None:
         y=f32(pts[:, 1]),
         mode="markers",
         name=MINIMA_NAME,
-        marker=dict(symbol="star", size=17, color=MINIMUM_COLOR, line=dict(width=1.2, color=OUTLINE_COLOR)),
+        # Half-transparent gold: an end marker under the star (a run that reached the minimum)
+        # shows through it.
+        marker=dict(
+            symbol="star",
+            size=16,
+            color=with_alpha(MINIMUM_COLOR, 0.4),
+            line=dict(width=1.2, color=OUTLINE_COLOR),
+        ),
         unselected=dict(marker=dict(opacity=1)),
         hovertemplate="known minimum<br>x = %{x:.4g}, y = %{y:.4g}<extra></extra>",
     )
@@ -270,6 +310,11 @@ def _domain_axes(domain: Domain, equal: bool = True) -> dict[str, Any]:
 
 def _group(i: int) -> str:
     return f"run{i}"
+
+
+def _slot(group: str) -> int:
+    """The run number of a legend group made by `_group` (0 for any other group)."""
+    return int(group[3:]) if group.startswith("run") and group[3:].isdigit() else 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -435,6 +480,7 @@ def surface3d_figure(
         x[~inside] = y[~inside] = z[~inside] = np.nan  # 3D scenes do not clip: hide what is out
         loss = np.asarray(traj.loss, dtype=np.float64)[steps]
         hover = _path_hover(traj.label)
+        style = path_style(i)
         data.append(
             dict(
                 type="scatter3d",
@@ -444,7 +490,7 @@ def surface3d_figure(
                 mode="lines",
                 name=display_label(traj),
                 legendgroup=_group(i),
-                line=dict(color=color, width=6),
+                line=dict(color=color, width=style.width + 2.5, dash=style.dash_3d),
                 customdata=np.column_stack([steps, loss]).astype(np.float32),
                 hovertemplate=hover,
             )
@@ -461,9 +507,9 @@ def surface3d_figure(
                 legendgroup=_group(i),
                 showlegend=False,
                 marker=dict(
-                    size=[6, 7],
+                    size=[6, round(style.end_size / 2, 2)],
                     color=[START_COLOR, color],
-                    symbol=["circle", "x" if traj.diverged_at is not None else "square"],
+                    symbol=["circle", "x" if traj.diverged_at is not None else style.end_symbol_3d],
                     line=dict(width=2, color=OUTLINE_COLOR),
                 ),
                 customdata=np.column_stack([steps[ends], loss[ends]]).astype(np.float32),
@@ -547,7 +593,7 @@ def animated_contour_figure(
     for i, (traj, color) in enumerate(zip(trajectories, colors_, strict=True)):
         ghost = _path_traces(traj, color, _group(i), surface.domain)[0]
         ghost.update(
-            line=dict(color=with_alpha(color, 0.45), width=1.5),
+            line=dict(color=with_alpha(color, 0.45), width=1.5, dash=path_style(i).dash),
             mode="lines",
             showlegend=False,
             name=f"{traj.label} (whole path)",
@@ -585,7 +631,7 @@ def animated_contour_figure(
             out.append(dict(type="scatter", x=as_list(trail[:, 0]), y=as_list(trail[:, 1])))
             heads.append(trail[-1] if len(trail) else np.array([np.nan, np.nan]))
             diverged_now = traj.diverged_at is not None and frame_steps[j] >= n_ok
-            symbols.append("x" if diverged_now else "circle")
+            symbols.append("x" if diverged_now else path_style(len(symbols)).end_symbol)
         h = np.array(heads).reshape(-1, 2)
         out.append(dict(type="scatter", x=as_list(h[:, 0]), y=as_list(h[:, 1]), marker=dict(symbol=symbols)))
         return out
@@ -603,7 +649,7 @@ def animated_contour_figure(
                 mode="lines",
                 name=display_label(traj),
                 legendgroup=_group(i),
-                line=dict(color=color, width=3.5),
+                line=dict(color=color, width=path_style(i).width + 0.5, dash=path_style(i).dash),
                 hoverinfo="skip",
             )
         )
@@ -618,7 +664,7 @@ def animated_contour_figure(
             hoverinfo="skip",
             marker=dict(
                 color=colors_,
-                size=13,
+                size=[path_style(i).end_size for i in range(n_runs)],
                 symbol=opening[-1]["marker"]["symbol"],
                 line=dict(width=1.5, color=OUTLINE_COLOR),
             ),

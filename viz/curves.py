@@ -1,4 +1,5 @@
-"""Per-step curves, one trace per run in its colour: loss, distance to a minimum, step length."""
+"""Per-step curves, one trace per run in its colour and dash: loss, distance to a minimum, step
+length."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from viz._data import (
     nearest_minimum_distance,
 )
 from viz._style import layout_for, log_ticks, make_figure, message
-from viz.colors import resolve_colors
+from viz.colors import path_style, resolve_colors
 from viz.contour import display_label
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ def _series_figure(
                 mode="lines",
                 name=display_label(traj),
                 legendgroup=f"run{i}",
-                line=dict(color=color, width=2),
+                # Dash and width per run as on the map: two curves that run together both show.
+                line=dict(color=color, width=max(path_style(i).width - 0.6, 1.4), dash=path_style(i).dash),
                 hovertemplate=f"<b>{traj.label}</b><br>step %{{x}}<br>{value_name} = %{{y:.4g}}"
                 "<extra></extra>",
             )

@@ -12,7 +12,7 @@ import pytest
 
 from viz import figures as F
 from viz._data import decimate_indices, drawable_path
-from viz.colors import PALETTE, color_for, resolve_colors
+from viz.colors import PALETTE, color_for, path_style, resolve_colors
 from viz.contour import CLICK_GRID_POINTS
 
 
@@ -248,7 +248,7 @@ def test_animation_moves_everyone_together_and_marks_divergence(four_runs, rosen
     last = fig.frames[-1].data[-1]  # the heads
     assert len(last.x) == 4
     assert last.x[2] == pytest.approx(four_runs[2].path[-1, 0], abs=1e-4)
-    assert list(last.marker.symbol) == ["circle", "circle", "circle", "x"]
+    assert list(last.marker.symbol) == [path_style(i).end_symbol for i in range(3)] + ["x"]
     colors = fig.data[fig.frames[0].traces[-1]].marker.color
     assert list(colors) == [color_for(i) for i in range(4)]
 

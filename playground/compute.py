@@ -14,6 +14,7 @@ from optim_core.engine import RunConfig, run_batch
 from optim_core.metrics import Metrics, compute_metrics
 from optim_core.trajectory import Trajectory
 from playground.cache import BoundedCache
+from playground.numbers import format_number
 from playground.setup import Setup
 from surfaces import Surface
 
@@ -27,15 +28,92 @@ class PlaygroundRun:
     metrics: tuple[Metrics, ...]
 
 
+MAX_LABEL_CHARS = 40
+
+# How a switch reads in a label, (on, off); other switches read "name" / "no name".
+_SWITCH_WORDS: dict[str, tuple[str, str]] = {
+    "bias_correction": ("bias correction", "no bias correction"),
+    "nesterov": ("Nesterov", "no Nesterov"),
+    "centered": ("centered", "not centered"),
+    "eps_inside": ("ε inside √", "ε outside √"),
+    "eps_outside": ("ε outside √", "ε inside √"),
+    "eps_hat": ("ε-hat", "no ε-hat"),
+    "max_raw": ("max of raw v", "max of v̂"),
+}
+_PRESET_WORDS = {"optax": "optax", "keras": "Keras", "pytorch": "PyTorch"}
+
+
+def _setting_text(optimizer: str, name: str, value: float) -> str:
+    from optim_core import OPTIMIZERS
+
+    h = OPTIMIZERS[optimizer].hyperparam(name)
+    if h.kind == "bool":
+        on, off = _SWITCH_WORDS.get(name, (name.replace("_", " "), "no " + name.replace("_", " ")))
+        return on if value else off
+    return f"{h.text_symbol}={format_number(value, 3)}"
+
+
+def _differences(setup: Setup, index: int) -> list[str]:
+    """The settings that set entry `index` apart from the other entries of the same optimizer:
+    each one whose values differ, beyond what their presets make differ (shown on the entries off
+    their preset's default when some entry keeps the default, on every entry otherwise)."""
+    from optim_core import OPTIMIZERS, resolve_hparams
+
+    entry = setup.optimizers[index]
+    same = [e for e in setup.optimizers if e.name == entry.name]
+    parts: list[str] = []
+    defaults = [resolve_hparams(e.name, None, e.preset) for e in same]
+    own_default = resolve_hparams(entry.name, None, entry.preset)
+    for h in OPTIMIZERS[entry.name].hyperparams:
+        values = [e.hparams.get(h.name, d.get(h.name)) for e, d in zip(same, defaults, strict=True)]
+        off_default = [v != d.get(h.name) for v, d in zip(values, defaults, strict=True)]
+        if len(set(values)) < 2 or not any(off_default):
+            continue  # the same everywhere, or differing only as the presets differ
+        value = entry.hparams.get(h.name, own_default.get(h.name))
+        if value is None or (not all(off_default) and value == own_default.get(h.name)):
+            continue
+        parts.append(_setting_text(entry.name, h.name, float(value)))
+    return parts
+
+
+def _with_parts(base: str, preset: str | None, parts: list[str]) -> str:
+    """`base` with the preset in its brackets and `parts` after it, cut to MAX_LABEL_CHARS."""
+    label = base
+    if preset is not None:
+        label = f"{base[:-1]}, {preset})" if base.endswith(")") else f"{base} ({preset})"
+    for k, part in enumerate(parts):
+        switch = not any(c in part for c in "=")
+        sep = ", " if k or switch else " "
+        room = MAX_LABEL_CHARS - (0 if k == len(parts) - 1 else len(", …"))
+        if len(label) + len(sep) + len(part) > room:
+            return label + (", …" if k else " …")
+        label += sep + part
+    return label
+
+
 def entry_label(setup: Setup, index: int) -> str:
-    """A display label; numbered when the same optimizer appears twice."""
+    """A display label, unique in the setup: the optimizer's name, and when the same optimizer
+    appears more than once, what sets this entry apart ("Adam α=0.02", "Adam (Keras)",
+    "Adam α=0.001, no bias correction"); "#2" only for an exact copy of an earlier entry.
+    At most about MAX_LABEL_CHARS characters (the last settings give way to "…")."""
     from optim_core import OPTIMIZERS
 
     entry = setup.optimizers[index]
-    label = OPTIMIZERS[entry.name].label
-    if sum(e.name == entry.name for e in setup.optimizers) > 1:
-        label += f" #{sum(e.name == entry.name for e in setup.optimizers[: index + 1])}"
-    return label
+    base = OPTIMIZERS[entry.name].label
+    same = [i for i, e in enumerate(setup.optimizers) if e.name == entry.name]
+    if len(same) < 2:
+        return base
+    presets = len({setup.optimizers[i].preset for i in same}) > 1
+
+    def raw(i: int) -> str:
+        preset = setup.optimizers[i].preset
+        return _with_parts(
+            base, _PRESET_WORDS.get(preset, preset) if presets else None, _differences(setup, i)
+        )
+
+    label = raw(index)
+    copies = sum(raw(i) == label for i in same if i < index)
+    return label if not copies else f"{label} #{copies + 1}"
 
 
 def run_setup(setup: Setup) -> PlaygroundRun:

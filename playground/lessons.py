@@ -448,8 +448,9 @@ LESSONS: tuple[Lesson, ...] = (
         title="Noise versus learning rate",
         summary="With noisy gradients a large step rattles around the minimum; a small one is "
         "precise but slow.",
-        explain="The bowl's gradients carry Gaussian noise (σ = 1); SGD #1 has α = 0.3, SGD #2 "
-        "α = 0.03. A large learning rate gets close fast and then jitters at a distance "
+        explain="The bowl's gradients carry Gaussian noise (σ = 1); one SGD has α = 0.3, the "
+        "other α = 0.03 (the legend names each by its α). A large learning rate gets close "
+        "fast and then jitters at a distance "
         "that grows like σ·√α (on this bowl the root-mean-square distance settles at "
         "σ·√(2α/(2 − α)): 0.59 for α = 0.3, 0.17 for α = 0.03); a small one gets closer in "
         "the end but takes longer. The Curves tab shows the distance over time. A decaying "
@@ -477,7 +478,7 @@ LESSONS: tuple[Lesson, ...] = (
                 _noise_claim,
             ),
             Claim(
-                "Set the schedule to cosine: SGD #1 still comes within 1 of the minimum in "
+                "Set the schedule to cosine: SGD α=0.3 still comes within 1 of the minimum in "
                 "under 10 steps, and over its last 100 steps it stays within 0.25 of it on "
                 "average, in 10 of 10 seeds.",
                 _cosine_claim,
@@ -496,8 +497,9 @@ LESSONS: tuple[Lesson, ...] = (
         "(1 − β₁)/√(1 − β₂) ≈ 3.16·α at the first step, more over the next few (√(1 − β₂ᵗ) "
         "grows slowly), and back to about α only after some thousand steps. On a smooth bowl "
         "that merely makes it faster; on Goldstein–Price, with steep walls and local minima "
-        "around the central basin, the same α throws it out. Adam #1 is corrected, Adam #2 "
-        "is not. Open Internals to compare m with m̂ and v with v̂.",
+        "around the central basin, the same α throws it out. In the legend, "
+        '"Adam" is corrected and "Adam, no bias correction" is not. '
+        "Open Internals to compare m with m̂ and v with v̂.",
         query={
             "s": "goldstein_price",
             "steps": "300",
@@ -506,9 +508,9 @@ LESSONS: tuple[Lesson, ...] = (
             "o": ["adam(learning_rate=0.2)", "adam(learning_rate=0.2,bias_correction=0)"],
         },
         question=Question(
-            "Goldstein–Price from (−1, −1.5), 300 steps, two Adams with the same α = 0.2: #1 with "
-            "bias correction, #2 without it. Which reaches the global minimum (f = 3)?",
-            ("Both", "Only the corrected Adam (#1)", "Only the uncorrected Adam (#2)", "Neither"),
+            "Goldstein–Price from (−1, −1.5), 300 steps, two Adams with the same α = 0.2: one with "
+            "bias correction, one without it. Which reaches the global minimum (f = 3)?",
+            ("Both", "Only the corrected Adam", "Only the uncorrected Adam", "Neither"),
             lambda run: _pattern(
                 run, {(True, True): 0, (True, False): 1, (False, True): 2, (False, False): 3}
             ),
@@ -528,8 +530,8 @@ LESSONS: tuple[Lesson, ...] = (
         slug="extreme-eps-beta2",
         title="Extreme ε and β₂",
         summary="A huge ε turns Adam into SGD with momentum; a small β₂ makes its step size jumpy.",
-        explain="Three Adams on a smooth bowl (noise off): #1 with the defaults, #2 with ε = 1, "
-        "#3 with β₂ = 0.5. With ε = 1 the denominator √v̂ + ε is "
+        explain='Three Adams on a smooth bowl (noise off): "Adam" with the defaults, "Adam ε=1" '
+        'and "Adam β₂=0.5". With ε = 1 the denominator √v̂ + ε is '
         "dominated by ε as soon as the gradients shrink below 1, so Adam loses its adaptive "
         "scaling: its step becomes about α·m̂, SGD with momentum, and it creeps in as the "
         "gradient fades. With β₂ = 0.5, v̂ follows only the last few squared "
@@ -548,10 +550,10 @@ LESSONS: tuple[Lesson, ...] = (
             ],
         },
         question=Question(
-            "Three Adams (α = 0.05) on a smooth bowl from (−2.5, 2), 300 steps: #1 with the "
-            "defaults, #2 with ε = 1, #3 with β₂ = 0.5. Whose path wanders the most (the longest "
+            "Three Adams (α = 0.05) on a smooth bowl from (−2.5, 2), 300 steps: one with the "
+            "defaults, one with ε = 1, one with β₂ = 0.5. Whose path wanders the most (the longest "
             "path for the distance it covers)?",
-            ("#1, the defaults", "#2, ε = 1", "#3, β₂ = 0.5"),
+            ("The defaults", "ε = 1", "β₂ = 0.5"),
             _extreme_answer,
             _extreme_why,
         ),
@@ -571,8 +573,8 @@ LESSONS: tuple[Lesson, ...] = (
         title="Same name, different optimizer",
         summary="Adam in Keras and in PyTorch are not quite the same formula; on a plateau it shows.",
         explain="A wide plateau around a narrow well, f = 1 − 1/(1 + (4(x² + y²))⁴): at the start "
-        "the slope is about 10⁻⁷. Adam #1 runs with the Keras preset, Adam #2 with "
-        "PyTorch's. Keras adds ε = 10⁻⁷ to the uncorrected √v and folds the "
+        'the slope is about 10⁻⁷. "Adam (Keras)" runs with the Keras preset, '
+        '"Adam (PyTorch)" with PyTorch\'s. Keras adds ε = 10⁻⁷ to the uncorrected √v and folds the '
         "bias corrections into the step size; PyTorch (like optax) adds ε = 10⁻⁸ to √v̂. "
         "With gradients this small, ε dominates Keras's denominator, and Keras's Adam speeds "
         "up only as v grows. (At a gradient of 10⁻⁶ the first steps would be 0.24·α and "

@@ -122,7 +122,7 @@ def test_repeated_optimizer_and_cache() -> None:
         )
     )
     view = tune_setup(setup)
-    assert view.labels == ("Adam #1", "Adam #2", "SGD")
+    assert view.labels == ("Adam", "Adam β₁=0.5", "SGD")
     assert len(view.results) == 2  # tune() takes each name once per call
     assert view.tuned_setup.optimizers[1].hparams["b1"] == 0.5
     assert tune_setup(setup) is view  # cached by the setup

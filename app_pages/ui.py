@@ -102,10 +102,26 @@ def log_slider(
     return float(st.session_state[key])
 
 
-def hyperparam_widget(h: HyperParam, key: str, default: float, disabled: bool = False) -> float:
-    """The right widget for one hyperparameter: log slider, linear slider or toggle."""
-    # Plain text, not LaTeX: a screen reader reads the name as written ("α · learning_rate").
-    label = f"{h.text_symbol} · {h.name}" if h.text_symbol != h.name else h.name
+def hyperparam_label(h: HyperParam, owner: str = "") -> str:
+    """A widget's name in plain text, the optimizer first: "Adam learning rate α".
+
+    Plain text, not LaTeX (a screen reader reads the name as written), and the owner makes it
+    unique per card: two cards' "learning rate α" sliders are "Adam learning rate α" and
+    "SGD learning rate α". The optax name stays in it (with spaces), the symbol last.
+    """
+    words = h.name.replace("_", " ")
+    symbol = h.text_symbol if h.text_symbol != h.name else ""
+    return " ".join(part for part in (owner.strip(), words, symbol) if part)
+
+
+def hyperparam_widget(
+    h: HyperParam, key: str, default: float, disabled: bool = False, owner: str = ""
+) -> float:
+    """The right widget for one hyperparameter: log slider, linear slider or toggle.
+
+    `owner` (e.g. "Adam", or "Adam #2" when a page shows two) starts the widget's name.
+    """
+    label = hyperparam_label(h, owner)
     if h.kind == "bool":
         if key not in st.session_state:
             st.session_state[key] = bool(default)
@@ -132,16 +148,36 @@ def hyperparam_widget(h: HyperParam, key: str, default: float, disabled: bool = 
 
 
 def hyperparam_editor(
-    name: str, key_prefix: str, values: Mapping[str, float], disabled: bool = False
+    name: str,
+    key_prefix: str,
+    values: Mapping[str, float],
+    disabled: bool = False,
+    owner: str | None = None,
 ) -> dict[str, float]:
-    """Every hyperparameter widget of one optimizer; returns the values they show."""
+    """Every hyperparameter widget of one optimizer; returns the values they show.
+
+    The widgets are named after `owner` (default: the optimizer's label, "Adam learning rate α");
+    a page that shows the same optimizer twice passes "Adam #2".
+    """
     spec = OPTIMIZERS[name]
+    owner = spec.label if owner is None else owner
     return {
         h.name: hyperparam_widget(
-            h, f"{key_prefix}.{h.name}", values.get(h.name, h.default), disabled=disabled
+            h, f"{key_prefix}.{h.name}", values.get(h.name, h.default), disabled=disabled, owner=owner
         )
         for h in spec.hyperparams
     }
+
+
+def card_names(labels: list[str]) -> list[str]:
+    """Each card's name for its controls ("Adam", "SGD"), numbered where a label repeats
+    ("Adam #1", "Adam #2"): a screen reader's "Remove Adam #2" says which card it acts on."""
+    seen: dict[str, int] = {}
+    names = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        names.append(f"{label} #{seen[label]}" if labels.count(label) > 1 else label)
+    return names
 
 
 def hyperparam_summary(name: str, values: Mapping[str, float], limit: int = 4) -> str:
@@ -179,10 +215,92 @@ def surface_picture(
     return raster, media_url(raster.png, "image/png", coordinates)
 
 
+def is_phone() -> bool:
+    """True when the browser says it is a phone ("Mobi" in its User-Agent, as browsers on
+    phones send): the pages then lay out for a 360-430 px screen. False outside a server."""
+    try:
+        agent = st.context.headers.get("User-Agent") or ""
+    except Exception:  # no session (bare script, some tests)
+        return False
+    return "Mobi" in agent
+
+
+# On a phone the charts span the screen (SMALL_SCREEN_CSS) and keep narrow margins, and a
+# single colour bar lies above the plot instead of beside it: a 390 px screen then shows a square
+# map 340 px wide instead of 177 px. The axes' automargin still makes room for their labels.
+PHONE_MARGIN = dict(l=36, r=10)
+PHONE_COLORBAR_PX = 56  # room above the plot for a horizontal colour bar and its title
+
+
+def _colorbar_holders(trace: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dicts of a trace that hold a shown colour bar (the trace, or its marker)."""
+    holders = []
+    if trace.get("showscale") and trace.get("type") in ("contour", "heatmap", "surface", "histogram2d"):
+        holders.append(trace)
+    marker = trace.get("marker")
+    if isinstance(marker, dict) and marker.get("showscale"):
+        holders.append(marker)
+    return holders
+
+
+def phone_figure(fig: Any) -> Any:
+    """A copy of `fig` laid out for a phone (the figure itself is left as it is: figures may be
+    cached and shared with other sessions)."""
+    import plotly.graph_objects as go
+
+    spec = fig.to_dict()  # a deep copy
+    layout = spec.setdefault("layout", {})
+    margin = dict(layout.get("margin") or {})
+    for side, px in PHONE_MARGIN.items():
+        margin[side] = min(int(margin.get(side, 80)), px)
+    holders = [h for trace in spec.get("data", []) for h in _colorbar_holders(trace)]
+    if len(holders) == 1:  # one colour bar: above the plot, as wide as it
+        bar = holders[0].setdefault("colorbar", {})
+        title = dict(bar.get("title") or {})
+        title["side"] = "top"
+        bar.update(
+            orientation="h",
+            x=0.5,
+            xanchor="center",
+            y=1.0,
+            yanchor="bottom",
+            ypad=6,
+            len=1.0,
+            lenmode="fraction",
+            thickness=10,
+            title=title,
+        )
+        margin["t"] = int(margin.get("t", 80)) + PHONE_COLORBAR_PX
+        if isinstance(layout.get("height"), (int, float)):  # the plot keeps its height
+            layout["height"] = int(layout["height"]) + PHONE_COLORBAR_PX
+    layout["margin"] = margin
+    for name, axis in layout.items():
+        if name.startswith("xaxis") and isinstance(axis, dict):
+            axis.setdefault("automargin", True)  # the title below the tick labels, not on them
+        # A map's y axis (equal units): whole-number ticks and no "y" beside them; the x axis
+        # below still says which is which, and the hover names both.
+        if name.startswith("yaxis") and isinstance(axis, dict) and axis.get("scaleanchor"):
+            axis.pop("title", None)
+            axis["ticklen"] = 3
+            if "tickvals" not in axis:
+                axis.setdefault("nticks", 6)
+    return go.Figure(spec, _validate=False)
+
+
+def side_panel(key: str) -> Any:
+    """Where a page's settings go: the sidebar; on a phone a bordered box in the page itself
+    (a phone hides the sidebar behind a button, the box is reached by scrolling)."""
+    if is_phone():
+        return st.container(border=True, key=key)
+    return st.sidebar
+
+
 def chart(fig: Any, **kwargs: Any) -> Any:
     """st.plotly_chart with the figure's own template (theme=None): what the page shows is what
     the downloads export, and the browser skips re-theming every figure on every rerun (~65 ms
-    of a Paths redraw in Chromium)."""
+    of a Paths redraw in Chromium). On a phone, the figure laid out for its narrow screen."""
+    if is_phone():
+        fig = phone_figure(fig)
     return st.plotly_chart(fig, theme=None, **kwargs)
 
 

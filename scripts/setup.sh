@@ -15,14 +15,20 @@ fi
 if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
   missing+=(haproxy)
 fi
+# The browser tests' accessibility check takes axe-core from the npm registry (dev setup only).
+dev_tools=false
+[ "$(basename "$requirements")" = "requirements-dev.txt" ] && dev_tools=true
+if "$dev_tools" && ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing from Debian: ${missing[*]} (Chromium: image export, browser tests; HAProxy: lectures)..."
+    echo "Installing from Debian: ${missing[*]} (Chromium: image export, browser tests; HAProxy: lectures; npm: the accessibility test)..."
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
     echo "Not installed: ${missing[*]}. Chromium is needed for image export, HAProxy for"
-    echo "scripts/run_lecture.sh (run: sudo apt-get install ${missing[*]})."
+    echo "scripts/run_lecture.sh, npm for the accessibility tests (run: sudo apt-get install ${missing[*]})."
   fi
 fi
 
@@ -39,4 +45,20 @@ digest="$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
   echo "$digest" > "$stamp"
+fi
+
+# Test tools from the npm registry (axe-core, injected into the pages by the accessibility test):
+# installed from tests/e2e/npm's lock file into .venv/npm (git ignores .venv), again only when the
+# lock file changed.
+if "$dev_tools"; then
+  npm_src=tests/e2e/npm
+  npm_stamp=".venv/.installed-npm.sha256"
+  npm_digest="$(cat "$npm_src/package.json" "$npm_src/package-lock.json" | sha256sum | cut -d' ' -f1)"
+  if [ ! -f "$npm_stamp" ] || [ "$(cat "$npm_stamp")" != "$npm_digest" ] \
+    || [ ! -f .venv/npm/node_modules/axe-core/axe.min.js ]; then
+    mkdir -p .venv/npm
+    cp "$npm_src/package.json" "$npm_src/package-lock.json" .venv/npm/
+    (cd .venv/npm && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$npm_digest" > "$npm_stamp"
+  fi
 fi

@@ -26,7 +26,7 @@ def render_home(pages: Mapping[str, st.Page]) -> None:
     )
     left, right = st.columns([3, 2])
     with right:
-        st.subheader("Try it here")
+        st.header("Try it here")
         lr = st.select_slider(
             "SGD's learning rate α", list(DEMO_SGD_RATES), value=DEMO_SGD_DEFAULT, key="home.lr"
         )
@@ -45,7 +45,7 @@ def render_home(pages: Mapping[str, st.Page]) -> None:
         fig.update_layout(height=420)
         ui.chart(fig, width="stretch", key="home.demo")
 
-    st.subheader("Where to go")
+    st.header("Where to go")
     cols = st.columns(4)
     blurbs = {
         "playground": "One surface, up to eight optimizers, every slider. Paths, 3D, "
@@ -59,7 +59,7 @@ def render_home(pages: Mapping[str, st.Page]) -> None:
             st.page_link(pages[name])
             st.caption(text)
 
-    st.subheader("Guided lessons")
+    st.header("Guided lessons")
     lesson_cols = st.columns(3)
     for i, lesson in enumerate(LESSONS):
         with lesson_cols[i % 3], st.container(border=True):

@@ -53,10 +53,11 @@ def label_of(name: str) -> str:
     return mp.NETWORK_OPTIMIZERS[name].label
 
 
-def hyperparam_editor(name: str, key_prefix: str, values: dict[str, float]) -> dict[str, float]:
-    """ui.hyperparam_editor over the page's optimizers (optim_core's and the network-only Muon)."""
+def hyperparam_editor(name: str, key_prefix: str, values: dict[str, float], owner: str) -> dict[str, float]:
+    """ui.hyperparam_editor over the page's optimizers (optim_core's and the network-only Muon);
+    the widgets are named after `owner` ("Adam learning rate α")."""
     return {
-        h.name: ui.hyperparam_widget(h, f"{key_prefix}.{h.name}", values.get(h.name, h.default))
+        h.name: ui.hyperparam_widget(h, f"{key_prefix}.{h.name}", values.get(h.name, h.default), owner=owner)
         for h in mp.NETWORK_OPTIMIZERS[name].hyperparams
     }
 
@@ -325,9 +326,12 @@ with optimizers_col:
         "article's framework; switch an optimizer's preset in its settings."
     )
     ids = list(ss[wkey("entry_ids")])
+    # Each card's controls say whose they are ("Remove Adam #2", "Adam learning rate α").
+    owners = ui.card_names([label_of(ss[mp.entry_prefix(i) + ".name"]) for i in ids])
     for n, entry_id in enumerate(ids):
         prefix = mp.entry_prefix(entry_id)
         name = ss[prefix + ".name"]
+        owner = owners[n]
         with st.container(border=True):
             head, remove = st.columns([4, 1], vertical_alignment="center")
             head.markdown(
@@ -337,15 +341,15 @@ with optimizers_col:
             )
             if len(ids) > 1:
                 remove.button(
-                    "✕",
+                    f"Remove {owner}",  # drawn as ✕ (style.ACCESSIBLE_CSS)
                     key=prefix + ".remove",
                     on_click=mp.remove_entry,
                     args=(ss, entry_id),
                     help=f"Remove {label_of(name)}",
                 )
-            with st.expander("Settings", expanded=False):
+            with st.expander(f"{owner} settings", expanded=False):
                 st.selectbox(
-                    "optimizer",
+                    f"{owner} optimizer",
                     list(mp.OPTIMIZER_NAMES),
                     key=prefix + ".name",
                     format_func=label_of,
@@ -353,7 +357,7 @@ with optimizers_col:
                     args=(ss, entry_id),
                 )
                 st.selectbox(
-                    "preset",
+                    f"{owner} preset",
                     list(PRESETS),
                     key=prefix + ".preset",
                     on_change=mp.apply_preset,
@@ -362,7 +366,9 @@ with optimizers_col:
                 )
                 if (note := mp.network_preset_support(name, ss[prefix + ".preset"])) is not None:
                     st.caption(note)
-                values = hyperparam_editor(name, f"{prefix}.{name}", dict(mp.default_entry(name).hparams))
+                values = hyperparam_editor(
+                    name, f"{prefix}.{name}", dict(mp.default_entry(name).hparams), owner
+                )
                 st.latex(mp.NETWORK_OPTIMIZERS[name].latex)
             st.caption(hyperparam_summary(name, values))
     if len(ids) < mp.MAX_OPTIMIZERS:

@@ -24,7 +24,7 @@ from optim_core._base import INTERNAL_KEYS
 from optim_core.metrics import minimum_loss
 from optim_core.presets import resolve_hparams
 from optim_core.registry import OPTIMIZERS
-from optim_core.schedules import Schedule, schedule_factor
+from optim_core.schedules import Schedule, schedule_factors
 from optim_core.settings import DEFAULT_PRESET, HParams, OptimizerSettings
 from optim_core.trajectory import Trajectory
 from surfaces import Surface, get_surface
@@ -159,56 +159,103 @@ def divergence_bound(surface: Surface) -> float:
 _bound = divergence_bound
 
 
-def _stepper(surface: Surface, optimizer_name: str, record: str):
-    """init and step of one trajectory; the caller vmaps them over a group."""
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _stepper(surface: Surface, optimizer_name: str):
+    """The optimizer and the surface's value-and-gradient for one trajectory (vmapped by the caller)."""
     opt = OPTIMIZERS[optimizer_name].optimizer
 
     def loss_fn(xy: jax.Array, sp: Mapping[str, jax.Array]) -> jax.Array:
         return surface.fn(xy[0], xy[1], sp)
 
-    value_and_grad = jax.value_and_grad(loss_fn)
-    present = _internals_present(optimizer_name)
+    return opt, jax.value_and_grad(loss_fn)
 
-    def init(hp, start, shared):
-        start = start.astype(jnp.float32)
-        loss, grad = value_and_grad(start, shared["surface_params"])
-        ok = jnp.all(jnp.isfinite(start)) & jnp.isfinite(loss)
-        reached = ok & (loss - shared["f_star"] <= shared["tol"])
-        # carry: position, true loss and gradient there, optimizer state, alive,
-        # first step within tolerance, divergence step, start loss (kept for the summary)
-        return (start, loss, grad, opt.init(start), ok, jnp.where(reached, 0, -1), jnp.where(ok, -1, 0), loss)
 
-    def step(carry, hp, t, noise_t, lr_factor_t, shared):
-        xy, loss, grad, state, alive, first_tol, diverged_at, start_loss = carry
-        sp = shared["surface_params"]
-        g = grad + noise_t  # the noise is shared: every optimizer sees the same draw at step t
-        hp_t = dict(hp)
-        hp_t["learning_rate"] = hp["learning_rate"] * lr_factor_t
-        update, new_state, internals = opt.update(g, state, xy, hp_t)
-        new_xy = xy + update
-        # The true loss and gradient at the new point: the gradient is reused by the next step.
-        new_loss, new_grad = value_and_grad(new_xy, sp)
-        if record != "summary":
-            # Recorded runs keep no bookkeeping in the loop: divergence is found after it from
-            # the rows (_finish_rows), which keeps the loop as lean as optax's.
-            row = [new_xy, new_loss[None]]
-            if record == "full":
-                row += [hp_t["learning_rate"][None], g, update, *(internals[k] for k in present)]
-            # One packed row per step: one buffer update, and one array to fetch per group.
-            return (new_xy, new_loss, new_grad, new_state, *carry[4:]), jnp.concatenate(row)
-        in_run = t < shared["total_steps"]  # steps past the requested count are padding
-        ok = (
-            alive
-            & in_run
-            & jnp.all(jnp.isfinite(new_xy))
-            & jnp.isfinite(new_loss)
-            & jnp.all(jnp.abs(new_xy) <= shared["bound"])
+def _in_bounds(xy: jax.Array, loss: jax.Array, bound: jax.Array) -> jax.Array:
+    """The point counts (has not diverged): |x| ≤ B, |y| ≤ B and a finite loss (NaN fails all
+    three comparisons, ±∞ the first two or the last)."""
+    return (jnp.abs(xy[0]) <= bound) & (jnp.abs(xy[1]) <= bound) & (jnp.abs(loss) <= _FLOAT32_MAX)
+
+
+def _step(opt, value_and_grad, hp, xy, grad, state, per_step_t, sp):
+    """One optimizer step at (xy, its gradient): the step's inputs, update, state and the true
+    loss and gradient at the new point (reused by the next step)."""
+    g = grad + per_step_t[0:2]  # the noise is shared: every optimizer sees the same draw at step t
+    hp_t = dict(hp)
+    hp_t["learning_rate"] = hp["learning_rate"] * per_step_t[2]
+    update, new_state, internals = opt.update(g, state, xy, hp_t)
+    new_xy = xy + update
+    new_loss, new_grad = value_and_grad(new_xy, sp)
+    return g, hp_t["learning_rate"], update, new_state, internals, new_xy, new_loss, new_grad
+
+
+def _recorded(surface, name, record, length, hp, start, shared):
+    """One recorded run: (length + 1, width) float32 rows; row k holds path[k] (x, y and the
+    true loss there) and, with record="full", step k from path[k] to path[k + 1] (α_t, the
+    gradient used, the update and the optimizer's internals after it).
+
+    The loop runs length + 1 times and emits row k at iteration k, so the start is row 0 with
+    nothing stacked or copied after the loop (the last iteration's step is never read).
+    Divergence is marked in the loop too: path[k] is NaN from the first requested point that
+    leaves the bound or has a non-finite loss on, and the step data from the step into it on,
+    so the host finds the index from the loss column alone. Little runs outside the loop,
+    which lets XLA:CPU run a small call inline on the caller's thread.
+    """
+    opt, value_and_grad = _stepper(surface, name)
+    present = _internals_present(name)
+    full = record == "full"
+    sp, bound, total = shared["surface_params"], shared["bound"], shared["total_steps"]
+    nan = jnp.float32(jnp.nan)
+    start = start.astype(jnp.float32)
+    loss, grad = value_and_grad(start, sp)
+    # The start counts when its position and loss are finite (the bound applies from step 1).
+    dead = ~(jnp.all(jnp.isfinite(start)) & jnp.isfinite(loss))
+
+    def body(carry, xs):
+        xy, loss, grad, state, dead = carry
+        t, per_step_t = xs
+        g, lr, update, state, internals, new_xy, new_loss, grad = _step(
+            opt, value_and_grad, hp, xy, grad, state, per_step_t, sp
         )
+        # Only requested steps count: the rest of the bucket is padding.
+        new_dead = dead | (~_in_bounds(new_xy, new_loss, bound) & (t < total))
+        row = jnp.where(dead, nan, jnp.concatenate([xy, loss[None]]))
+        if full:
+            data = jnp.concatenate([lr[None], g, update, *(internals[k] for k in present)])
+            row = jnp.concatenate([row, jnp.where(new_dead, nan, data)])
+        return (new_xy, new_loss, grad, state, new_dead), row
+
+    carry = (start, loss, grad, opt.init(start), dead)
+    return jax.lax.scan(body, carry, (jnp.arange(length + 1), shared["per_step"]))[1]
+
+
+def _summary(surface, name, length, hp, start, shared):
+    """One run without its path (basin maps, sweeps): (6,) float32, see _pack_summary.
+
+    The position and its loss freeze at the last finite point; state and gradient may go
+    non-finite after a divergence (nothing reads them, and skipping a select over the whole
+    state every step makes the loop faster).
+    """
+    opt, value_and_grad = _stepper(surface, name)
+    sp, bound, total = shared["surface_params"], shared["bound"], shared["total_steps"]
+    start = start.astype(jnp.float32)
+    loss, grad = value_and_grad(start, sp)
+    ok = jnp.all(jnp.isfinite(start)) & jnp.isfinite(loss)
+    reached = ok & (loss - shared["f_star"] <= shared["tol"])
+    # position, its loss, gradient there, state, alive, first step within tolerance, divergence
+    carry0 = (start, loss, grad, opt.init(start), ok, jnp.where(reached, 0, -1), jnp.where(ok, -1, 0))
+
+    def body(carry, xs):
+        xy, loss, grad, state, alive, first_tol, diverged_at = carry
+        t, per_step_t = xs
+        *_, new_state, _, new_xy, new_loss, new_grad = _step(
+            opt, value_and_grad, hp, xy, grad, state, per_step_t, sp
+        )
+        in_run = t < total  # steps past the requested count are padding
+        ok = alive & in_run & _in_bounds(new_xy, new_loss, bound)
         newly_dead = alive & in_run & ~ok
         reached = ok & (new_loss - shared["f_star"] <= shared["tol"]) & (first_tol < 0)
-        # Only the position and its loss are frozen at the last finite point (the summary
-        # reports them). State and gradient may go non-finite after a divergence: nothing reads
-        # them, and skipping a select over the whole state every step makes the loop faster.
         carry = (
             jnp.where(ok, new_xy, xy),
             jnp.where(ok, new_loss, loss),
@@ -217,11 +264,12 @@ def _stepper(surface: Surface, optimizer_name: str, record: str):
             alive & (ok | ~in_run),
             jnp.where(reached, t + 1, first_tol),
             jnp.where(newly_dead, t + 1, diverged_at),
-            start_loss,
         )
         return carry, None
 
-    return init, step, present
+    # length + 1 iterations, as in _recorded (one table); the last one is padding
+    carry, _ = jax.lax.scan(body, carry0, (jnp.arange(length + 1), shared["per_step"]))
+    return _pack_summary(carry, loss)
 
 
 @functools.cache
@@ -234,9 +282,9 @@ def _internals_present(optimizer_name: str) -> list[str]:
     return [k for k in INTERNAL_KEYS if k in internals]
 
 
-def _pack_summary(carry) -> jax.Array:
+def _pack_summary(carry, start_loss) -> jax.Array:
     """(6,) float32 per run: steps and divergence indices stay exact (they are < 2^24)."""
-    xy, loss, _, _, _, first_tol, diverged_at, start_loss = carry
+    xy, loss, _, _, _, first_tol, diverged_at = carry
     return jnp.stack(
         [xy[0], xy[1], loss, first_tol.astype(jnp.float32), diverged_at.astype(jnp.float32), start_loss]
     )
@@ -259,66 +307,23 @@ def _hparam_names(optimizer_name: str) -> tuple[str, ...]:
 
 @functools.partial(jax.jit, static_argnames=("surface", "groups", "steps", "record"))
 def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts, shared):
-    """One lax.scan steps every group together; each group is vmapped over its runs."""
+    """Every group's runs in one program: per group one loop over the steps, vmapped over its
+    runs from outside the loop (vmapping the step inside the loop body ran several times
+    slower), the groups back to back (a loop whose body holds every group runs far slower on
+    XLA:CPU). Recorded: per group (runs, steps + 1, width) rows (see _recorded); summary:
+    per group (runs, 6) (see _summary).
+    """
     global _trace_count
     _trace_count += 1
-    steppers = [_stepper(surface, name, record) for name, _ in groups]
-    group_hparams = [
-        {k: hp[:, i] for i, k in enumerate(_hparam_names(name))}
-        for (name, _), hp in zip(groups, group_hparams)
-    ]
-    noise = shared["noise"]  # (steps, 2), drawn on the host: see _noise_table
-    ts = jnp.arange(steps)
-    lr_factors = jax.vmap(lambda t: schedule_factor(shared["schedule"], t, shared["total_steps"]))(ts)
     results = []
-    # One scan per group, back to back in the same program (a loop whose body holds every
-    # group runs far slower on XLA:CPU), vmapped over the group's runs from outside the scan
-    # (vmapping the step inside the loop body ran several times slower).
-    for (init, step, _), hp, starts in zip(steppers, group_hparams, group_starts):
-
-        def simulate(hp_run, start, init=init, step=step):
-            def body(carry, xs):
-                t, noise_t, lr_factor_t = xs
-                return step(carry, hp_run, t, noise_t, lr_factor_t, shared)
-
-            carry0 = init(hp_run, start, shared)
-            carry, rows = jax.lax.scan(body, carry0, (ts, noise, lr_factors))
-            if record == "summary":
-                return _pack_summary(carry), None
-            rows, diverged = _finish_rows(carry0, rows, ts, shared)
-            # The final carry stays an output (as when divergence was marked on the host): with
-            # it dead, XLA compiles the loop differently and the losses move by an ulp.
-            return jnp.concatenate([_pack_summary(carry), diverged.astype(jnp.float32)[None]]), rows
-
-        # Recorded: (runs, 7), the summary and the divergence index (exact in float32), and rows
-        # (runs, steps + 1, width), row 0 the start, NaN from the divergence on.
-        # Summary: (runs, 6) and None.
-        results.append(jax.vmap(simulate)(hp, starts))
+    for (name, _), hp, starts in zip(groups, group_hparams, group_starts):
+        hp = {k: hp[:, i] for i, k in enumerate(_hparam_names(name))}
+        if record == "summary":
+            one = functools.partial(_summary, surface, name, steps)
+        else:
+            one = functools.partial(_recorded, surface, name, record, steps)
+        results.append(jax.vmap(one, in_axes=(0, 0, None))(hp, starts, shared))
     return results
-
-
-def _finish_rows(carry0, rows, ts, shared):
-    """After the loop, not in it (the loop stays as lean as optax's): the start row put in
-    front, the first diverged path index found, and the rows from it on set to NaN.
-
-    A path index k diverges when its position or loss is non-finite or |x| or |y| exceeds the
-    bound; only the requested steps count (the rest of the bucket is padding). Index 0 (the
-    start) diverged when the start's loss is not finite.
-    """
-    start, start_loss, start_diverged = carry0[0], carry0[1], carry0[6]
-    path, loss = rows[:, 0:2], rows[:, 2]
-    bad = (
-        ~jnp.isfinite(loss)
-        | ~jnp.all(jnp.isfinite(path), axis=-1)
-        | jnp.any(jnp.abs(path) > shared["bound"], axis=-1)
-    ) & (ts < shared["total_steps"])
-    first = jnp.where(jnp.any(bad), jnp.argmax(bad).astype(jnp.int32) + 1, -1)
-    diverged = jnp.where(start_diverged == 0, 0, first)
-    head = jnp.zeros((1, rows.shape[1]), rows.dtype)
-    head = head.at[0, 0:2].set(start).at[0, 2].set(start_loss)
-    rows = jnp.concatenate([head, rows])
-    dead = (diverged >= 0) & (jnp.arange(rows.shape[0]) >= diverged)
-    return jnp.where(dead[:, None], jnp.float32(jnp.nan), rows), diverged
 
 
 def _exact(value: float) -> tuple[float, float]:
@@ -367,8 +372,7 @@ def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
     f_star = _cached_minimum_loss(surface, tuple(sorted(sp.items())))
     shared = {
         "surface_params": {k: np.float32(v) for k, v in sp.items()},
-        "noise": np.float32(noise) * _noise_table(int(seed), step_bucket(steps)),
-        "schedule": schedule.as_numpy(),
+        "per_step": _per_step_table(int(seed), noise, schedule, steps),
         "total_steps": np.int32(steps),
         "bound": np.float32(_bound(surface)),
         "f_star": np.float32(f_star if math.isfinite(f_star) else -np.inf),
@@ -380,6 +384,17 @@ def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
         _SHARED_CACHE.clear()
     _SHARED_CACHE[key] = entry
     return entry
+
+
+def _per_step_table(seed: int, noise: float, schedule: Schedule, steps: int) -> np.ndarray:
+    """(bucket + 1, 3) float32: row t holds step t's gradient noise (σ · a standard normal draw, two
+    columns) and its learning-rate factor α_t / α. One table read per step in the loop; the
+    schedule is evaluated here, on the host, not in the program."""
+    length = step_bucket(steps) + 1  # the loops run one padding step past the bucket
+    table = np.empty((length, 3), np.float32)
+    table[:, 0:2] = np.float32(noise) * _noise_table(seed, length)
+    table[:, 2] = schedule_factors(schedule, length, steps)
+    return table
 
 
 @functools.lru_cache(maxsize=64)
@@ -450,9 +465,10 @@ def _run_items(
 ) -> list[Trajectory]:
     """Run validated (name, resolved hparams, hparam row, start, label) items in one call.
 
-    Items are grouped by optimizer; the program returns, per group, its packed rows (start row
-    first, NaN from the divergence on) and the divergence indices, fetched in one
-    device_get. The Trajectory arrays are views into those rows.
+    Items are grouped by optimizer; the program returns one array of rows per group (start row
+    first, NaN from the divergence on), fetched in one device_get. The Trajectory arrays are
+    views into those rows. A run diverged iff its loss at the last requested step is NaN (the
+    rows are NaN from the divergence on, finite before it).
     """
     order: dict[str, list[int]] = {}
     for i, item in enumerate(items):
@@ -466,15 +482,15 @@ def _run_items(
     full = record == "full"
     out: list[Trajectory | None] = [None] * len(items)
     empty_steps, empty_lr = np.empty((0, 2), np.float32), np.empty((0,), np.float32)
-    for (name, idx), (packed, rows) in zip(order.items(), results):
+    for (name, idx), rows in zip(order.items(), results):
         present = _internals_present(name)
         for j, i in enumerate(idx):
             _, hp, _, _, label = items[i]
             own = rows[j, : steps + 1]
-            path = own[:, 0:2]
-            d = int(packed[j, 6])
+            path, loss = own[:, 0:2], own[:, 2]
+            d = int(np.argmax(np.isnan(loss))) if math.isnan(loss[steps]) else None
             if full:
-                st = own[1:]
+                st = own[:steps]
                 lr, grads, updates = st[:, 3], st[:, 4:6], st[:, 6:8]
                 internals = {k: st[:, 8 + 2 * m : 10 + 2 * m] for m, k in enumerate(present)}
             else:
@@ -484,12 +500,12 @@ def _run_items(
                 label=label or OPTIMIZERS[name].label,
                 hparams=dict(hp),
                 path=path,
-                loss=own[:, 2],
+                loss=loss,
                 grads=grads,
                 updates=updates,
                 lr=lr,
                 internals=internals,
-                diverged_at=None if d < 0 else d,
+                diverged_at=d,
             )
     return out  # type: ignore[return-value]
 
@@ -605,7 +621,7 @@ def run_grid(
     )
     starts_j = np.ascontiguousarray(np.broadcast_to(start_arr, (n, 2)))
     shared, _ = _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol)
-    ((packed, _),) = _simulate_groups(
+    (packed,) = _simulate_groups(
         surface, ((optimizer, n),), step_bucket(steps), "summary", (hp_array,), (starts_j,), shared
     )
     summary = _unpack_summary(np.asarray(packed))

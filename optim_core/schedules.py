@@ -85,6 +85,25 @@ def schedule_factor(packed: jax.Array, step: ArrayLike, total_steps: ArrayLike) 
     return factors[kind.astype(jnp.int32)]
 
 
+def schedule_factors(schedule: Schedule, length: int, total_steps: int) -> np.ndarray:
+    """α_t / α for t = 0 .. length - 1 as float32, computed on the host (in float64) for a run
+    of `total_steps` steps: the same values as `schedule_factor`. The engine reads them from a
+    table instead of evaluating the schedule in its loop.
+    """
+    t = np.arange(length, dtype=np.float64)
+    if schedule.kind == "constant":
+        factors = np.ones(length)
+    elif schedule.kind == "step":
+        factors = schedule.decay_rate ** np.floor(t / schedule.decay_every)
+    elif schedule.kind == "cosine":
+        n = max(float(total_steps), 1.0)
+        f = schedule.final_fraction
+        factors = f + (1.0 - f) * 0.5 * (1.0 + np.cos(np.pi * np.minimum(t / n, 1.0)))
+    else:
+        factors = np.minimum(1.0, (t + 1.0) / schedule.warmup_steps)
+    return factors.astype(np.float32)
+
+
 def schedule_values(schedule: Schedule, steps: int) -> jax.Array:
     """α_t / α for t = 0 .. steps - 1 (for plots)."""
     packed = schedule.as_array()

@@ -19,19 +19,22 @@ from playground.setup import Setup
 from surfaces import Surface
 from viz import export as vx
 
+# The metrics table's container: app_pages.style.TEXT_FIT_CSS fits the table to its column.
+METRICS_TABLE_KEY = "pg-metrics"
+
 
 def metrics_table(result: PlaygroundRun) -> None:
+    """The metrics as an HTML table: its headings wrap, so every column shows whole in the
+    figure column (a data grid scrolled the last columns out of sight)."""
     frame = pd.DataFrame(exports.metrics_table_rows(result))
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            heading: st.column_config.NumberColumn(format=fmt)
-            for heading, fmt in exports.METRIC_FORMATS.items()
-        },
-    )
-    st.caption(exports.METRICS_CAPTION)
+    formats = {
+        heading: (lambda value, fmt=fmt: fmt % value)
+        for heading, fmt in exports.METRIC_FORMATS.items()
+        if heading in frame.columns
+    }
+    with st.container(key=METRICS_TABLE_KEY):
+        st.table(frame.style.format(formats, na_rep="—"), hide_index=True)
+    st.caption(exports.METRICS_CAPTION + " **—**: did not happen in this run.")
 
 
 def _rendered(fmt: str, make_figure: Callable[[], go.Figure]) -> Callable[[], bytes]:

@@ -38,15 +38,39 @@ def panels_figure(
     surface_params: Mapping[str, float] | None = None,
     background: tuple[SurfaceRaster, str] | None = None,
 ) -> go.Figure:
-    return small_multiples_figure(
+    titles = [_panel_title(t, tr.diverged_at) for t, tr in zip(run.titles, run.trajectories, strict=True)]
+    lines = max(t.count("<br>") + 1 for t in titles)
+    longest = max(len(line) for t in titles for line in t.split("<br>"))
+    fig = small_multiples_figure(
         run.surface,
         list(run.trajectories),
-        titles=list(run.titles),
+        titles=titles,
+        # A panel is ~145 px wide at four per row in a 1280 px window: ~24 characters at 12 px.
+        cols=min(len(titles), 4 if longest <= PANEL_TITLE_CHARS else 3),
         surface_params=surface_params,
         colors=list(run.colors),
         title=f"{run.surface.label}: same start, same steps",
         background=background,
     )
+    # Titles on lines of their own (name, then setting), clear of the frame under them.
+    for ann in fig.layout.annotations:
+        if ann.text in titles:
+            ann.update(font=dict(size=12), yshift=PANEL_TITLE_GAP)
+    top = fig.layout.margin.t or 60
+    fig.update_layout(margin_t=top + 15 * (lines - 1) + PANEL_TITLE_GAP + 8)
+    return fig
+
+
+PANEL_TITLE_CHARS = 24  # longest title line that fits a panel at four per row
+PANEL_TITLE_GAP = 4  # px between a panel's title and its frame
+
+
+def _panel_title(title: str, diverged_at: int | None) -> str:
+    """`Momentum (heavy ball), α = 0.001` -> `Momentum (heavy ball)<br>α = 0.001` (and a third
+    line when the run diverged): each line short enough for a narrow panel."""
+    name, sep, setting = title.rpartition(", ")
+    text = f"{name}<br>{setting}" if sep else title
+    return text + (f"<br>diverged at {diverged_at}" if diverged_at is not None else "")
 
 
 DIVERGED_MARKER = "#C00000"

@@ -188,10 +188,46 @@ def for_export(fig: go.Figure) -> go.Figure:
     return out
 
 
+# Chromium prints Kaleido's PDF page (width x height px) with 0.1 in margins and shrinks the
+# figure to the printable width only: a figure wider than tall loses a strip at the bottom
+# (18·(w − h)/w px, the legend's lower half on a 900 x 420 loss chart). A blank strip this tall
+# is added under the figure for the PDF, so the cut falls on nothing.
+PDF_MARGIN_PX = 20
+
+
+def _pdf_padding(width: int, height: int) -> int:
+    return math.ceil(PDF_MARGIN_PX * max(width - height, 0) / width) if width > 0 else 0
+
+
+def _padded_below(fig: go.Figure, height: int, pad: int) -> go.Figure:
+    """`fig` drawn `pad` px taller with the extra rows blank at the bottom: the plot area and
+    everything placed against the figure's (container's) bottom keep their place from the top."""
+    out = go.Figure(fig)
+
+    def moved(y: Any) -> float:
+        return (float(y) * height + pad) / (height + pad)
+
+    margin_b = out.layout.margin.b
+    out.update_layout(height=height + pad, margin_b=(80 if margin_b is None else margin_b) + pad)
+    legend = out.layout.legend
+    if legend.yref == "container":
+        out.update_layout(legend_y=moved(1.0 if legend.y is None else legend.y))
+    for ann in out.layout.annotations:
+        if ann.yref == "container" and ann.y is not None:
+            ann.y = moved(ann.y)
+    title = out.layout.title
+    if title.yref == "container" and isinstance(title.y, int | float):
+        out.update_layout(title_y=moved(title.y))
+    return out
+
+
 def _image(fig: go.Figure, fmt: str, width: int | None, height: int | None, scale: float) -> bytes:
     w = int(width or fig.layout.width or DEFAULT_WIDTH)
     h = int(height or fig.layout.height or DEFAULT_HEIGHT)
-    return _SESSION.render(for_export(fig), dict(format=fmt, width=w, height=h, scale=scale))
+    out = for_export(fig)
+    if fmt == "pdf" and (pad := _pdf_padding(w, h)):
+        out, h = _padded_below(out, h, pad), h + pad
+    return _SESSION.render(out, dict(format=fmt, width=w, height=h, scale=scale))
 
 
 def to_png(fig: go.Figure, width: int | None = None, height: int | None = None, scale: float = 2.0) -> bytes:

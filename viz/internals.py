@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from viz._data import drawable_curve, f32, finite_length, fmt_num
-from viz._style import layout_for, log_ticks, make_figure, merged, message
+from viz._style import bottom_margin, layout_for, legend_rows, log_ticks, make_figure, merged, message
 from viz.colors import OUTLINE_COLOR, color_for
 from viz.contour import _contour_trace
 
@@ -483,6 +483,18 @@ def _step_line(step: int, xref: str = "x", yref: str = "y domain") -> dict[str, 
     )
 
 
+HALF_WIDTH_PX = 300  # the Internals tab shows the step-size and moments charts side by side
+
+
+def _half_width_margin(data: list[dict[str, Any]]) -> tuple[int, int]:
+    """(bottom margin, extra height) for a legend laid out at half a column's width: sized for
+    720 px it would wrap into more rows than planned and climb over the x axis's labels."""
+    labels = [str(d["name"]) for d in data if d.get("name") and d.get("showlegend", True) is not False]
+    wide = bottom_margin(labels)
+    narrow = 55 + (26 * legend_rows(labels, width_px=HALF_WIDTH_PX) + 8 if labels else 0)
+    return narrow, max(narrow - wide, 0)
+
+
 def effective_step_figure(
     trajectory: Trajectory,
     step: int | None = None,
@@ -605,13 +617,15 @@ def effective_step_figure(
                 font=dict(size=12),
             )
         )
+    margin_b, extra = _half_width_margin(data)
     layout = layout_for(
         data,
         title,
-        height=420 if not panels else 620,
+        height=(420 if not panels else 620) + extra,
+        margin=dict(b=margin_b),
         shapes=shapes,
         annotations=annotations,
-        xaxis=dict(title=dict(text="step"), range=[0, n + 1]),
+        xaxis=dict(title=dict(text="step"), range=[0, n + 1], automargin=True),  # title below ticks
         yaxis=dict(title=dict(text=y_title), **main_axis, **(dict(domain=[0.0, 0.5]) if panels else {})),
         **panels,
     )
@@ -707,6 +721,9 @@ _MOMENT_ROWS = (
 )
 
 
+ROW_TITLE_SHIFT = 21  # px: a row's title sits above its panels' own titles
+
+
 def moments_figure(
     trajectory: Trajectory,
     step: int | None = None,
@@ -787,7 +804,7 @@ def moments_figure(
             if idx != 1:
                 xaxis["matches"] = "x"
             if r == n_rows:
-                xaxis["title"] = dict(text="step (log scale)")
+                xaxis["title"] = dict(text="step (log)")
             yaxis: dict[str, Any] = dict(domain=[y_top - row_h, y_top], anchor=f"x{suffix}")
             if raw == "v":
                 yaxis.update(_log_axis(drawn))
@@ -795,10 +812,11 @@ def moments_figure(
             layout_axes[f"yaxis{suffix}"] = yaxis
             if k is not None:
                 shapes.append(_step_line(k, f"x{suffix}", f"y{suffix} domain"))
-            coord = "x" if col == 1 else "y"
+            # Short panel titles (the figure sits in half a column, ~300 px): the coordinate
+            # over each panel, what the row shows once above the row.
             titles.append(
                 dict(
-                    text=f"{what}, {coord} coordinate{note}",
+                    text=f"{'x' if col == 1 else 'y'} coordinate",
                     showarrow=False,
                     xref="paper",
                     yref="paper",
@@ -806,15 +824,32 @@ def moments_figure(
                     y=y_top,
                     xanchor="center",
                     yanchor="bottom",
-                    font=dict(size=13),
+                    yshift=3,
+                    font=dict(size=12, color="#444444"),
                 )
             )
+        titles.append(
+            dict(
+                text=f"<b>{what}</b>{note}",
+                showarrow=False,
+                xref="paper",
+                yref="paper",
+                x=0,
+                y=y_top,
+                xanchor="left",
+                yanchor="bottom",
+                yshift=ROW_TITLE_SHIFT,
+                font=dict(size=13),
+            )
+        )
+    margin_b, extra = _half_width_margin(data)
     layout = layout_for(
         data,
-        title + (f" (step {k})" if k is not None else ""),
-        height=250 * n_rows + 170,
+        title,  # without the step (the dotted lines mark it): a longer title is cut off
+        height=250 * n_rows + 170 + extra,
         shapes=shapes,
         annotations=titles,
+        margin=dict(t=84, b=margin_b),
         **layout_axes,
     )
     return make_figure(data, layout)

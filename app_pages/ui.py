@@ -230,6 +230,8 @@ def is_phone() -> bool:
 # map 340 px wide instead of 177 px. The axes' automargin still makes room for their labels.
 PHONE_MARGIN = dict(l=36, r=10)
 PHONE_COLORBAR_PX = 56  # room above the plot for a horizontal colour bar and its title
+PHONE_MAP_PX = 372  # a map's plot height on a phone: 390 px less the margins, and slack for automargin
+PHONE_LEGEND_PX = 370  # the legend's width on a phone (its rows wrap sooner than on a desktop)
 
 
 def _colorbar_holders(trace: dict[str, Any]) -> list[dict[str, Any]]:
@@ -274,6 +276,25 @@ def phone_figure(fig: Any) -> Any:
         if isinstance(layout.get("height"), (int, float)):  # the plot keeps its height
             layout["height"] = int(layout["height"]) + PHONE_COLORBAR_PX
     layout["margin"] = margin
+    maps = [
+        a for n, a in layout.items() if n.startswith("yaxis") and isinstance(a, dict) and a.get("scaleanchor")
+    ]
+    if len(maps) == 1 and isinstance(layout.get("height"), (int, float)):
+        # One map: the legend's extra rows below it, and no height to spare above and below the
+        # square plot (a taller figure would only add blank bands: the plot is as wide as the
+        # screen lets it be).
+        from viz._style import legend_rows
+
+        labels = [
+            str(t["name"])
+            for t in spec.get("data", [])
+            if t.get("name") and t.get("showlegend", True) is not False
+        ]
+        if labels and layout.get("showlegend", True) is not False:
+            extra = legend_rows(labels, width_px=PHONE_LEGEND_PX) - legend_rows(labels)
+            margin["b"] = int(margin.get("b", 80)) + 26 * max(extra, 0)
+        tight = int(margin.get("t", 80)) + int(margin.get("b", 80)) + PHONE_MAP_PX
+        layout["height"] = min(int(layout["height"]), tight)
     for name, axis in layout.items():
         if name.startswith("xaxis") and isinstance(axis, dict):
             axis.setdefault("automargin", True)  # the title below the tick labels, not on them

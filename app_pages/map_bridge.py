@@ -9,12 +9,19 @@ visible element) listens to the map's Plotly events and reports, once each:
 - the scrub's step index when the thumb is released (or a key press has left it still for a
   moment): the page then sets the real hyperparameter slider, and with it the link;
 - the point of a click on the map (not on a path): the page starts every optimizer there.
+
+It also makes the open card's own sliders live. For each of them the page names where to fetch
+that optimizer's path at every stop of the slider (`preview` entries; computed only once the
+pointer or the keyboard comes near that slider: the bridge asks for it with `want`). While the
+thumb moves, and at once when it is released, the map redraws that path for the value under
+the thumb; the rerun that the release starts then confirms the same picture.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +35,7 @@ export default function (component) {
   const { data, setTriggerValue } = component;
   let stopped = false;
   let timer = null;
+  const undo = [];
   function findChart() {
     for (const gd of document.querySelectorAll('.js-plotly-plot')) {
       if (typeof gd.on !== 'function') continue;
@@ -39,6 +47,10 @@ export default function (component) {
     if (stopped) return;
     const gd = findChart();
     if (!gd) { setTimeout(bind, 100); return; }  // the chart is drawn after this element
+    bindMap(gd);
+    bindPreviews();
+  }
+  function bindMap(gd) {
     const old = gd.__mapBridge;
     if (old) {
       if (old.token === data.token) return;
@@ -74,8 +86,89 @@ export default function (component) {
     for (const [name, fn] of handlers) gd.on(name, fn);
     gd.__mapBridge = { token: data.token, handlers };
   }
+  // The open card's sliders: each one's stops fetched once it is near the pointer or focused,
+  // then the map follows its thumb. A release of any other slider makes these stops stale (they
+  // were computed with that slider's old value) until the next run names new ones.
+  const fetched = (window.__previewFetched = window.__previewFetched || new Map());
+  function bindPreviews() {
+    const previews = data.previews || [];
+    const sliders = [];
+    for (const p of previews) {
+      const box = document.querySelector('.' + CSS.escape(p.cls));
+      const input = box && box.querySelector('input[type=range]');
+      if (!input) continue;
+      const s = { p, box, input, stale: false, shown: null, asked: false };
+      sliders.push(s);
+      const near = () => {
+        if (s.stale) return;
+        if (!p.url) {
+          if (!s.asked) { s.asked = true; setTriggerValue('want', p.hp); }
+          return;
+        }
+        if (!fetched.has(p.url)) {
+          if (fetched.size > 8) fetched.delete(fetched.keys().next().value);
+          fetched.set(p.url, fetch(p.url).then((r) => (r.ok ? r.json() : null)).catch(() => null));
+        }
+      };
+      const show = () => {
+        if (s.stale || !p.url || !fetched.has(p.url)) return;
+        fetched.get(p.url).then((stops) => {
+          if (!stops || s.stale || stopped) return;
+          const raw = Number(input.value);
+          let i = -1;
+          if (p.kind === 'index') {
+            // The slider's options are the stops, in order (else this is not that slider).
+            if (Number(input.max) + 1 === stops.values.length) i = raw;
+          }
+          else {
+            let best = Infinity;
+            stops.values.forEach((v, k) => {
+              const d = Math.abs(v - raw);
+              if (d < best) { best = d; i = k; }
+            });
+            if (best > p.step / 2) i = -1;
+          }
+          if (!(i >= 0 && i < stops.updates.length) || i === s.shown) return;
+          const chart = findChart();  // the page may have drawn the map anew since binding
+          if (!chart) return;
+          s.shown = i;
+          const own = [];
+          chart.data.forEach((t, k) => { if (t.legendgroup === stops.group) own.push(k); });
+          const next = chart.data.slice();
+          stops.updates[i].forEach((u, n) => {
+            const k = own[n];
+            if (k === undefined) return;
+            const t = next[k];
+            next[k] = Object.assign({}, t, u, { marker: Object.assign({}, t.marker || {}, u.marker || {}) });
+          });
+          window.Plotly.react(chart, next, chart.layout);
+        });
+      };
+      const watch = new MutationObserver(show);
+      watch.observe(input, { attributes: true, attributeFilter: ['value', 'aria-valuetext'] });
+      const released = () => {
+        for (const other of sliders) if (other !== s) other.stale = true;
+      };
+      box.addEventListener('pointerenter', near);
+      box.addEventListener('focusin', near);
+      box.addEventListener('pointerup', released);
+      box.addEventListener('change', released);
+      undo.push(() => {
+        watch.disconnect();
+        box.removeEventListener('pointerenter', near);
+        box.removeEventListener('focusin', near);
+        box.removeEventListener('pointerup', released);
+        box.removeEventListener('change', released);
+      });
+      if (box.matches(':hover') || box.contains(document.activeElement)) near();
+    }
+  }
+  // One binding of the card sliders at a time, however Streamlit calls this function again.
+  if (window.__previewUndo) window.__previewUndo();
+  const cleanup = () => { stopped = true; clearTimeout(timer); for (const f of undo) f(); undo.length = 0; };
+  window.__previewUndo = cleanup;
   bind();
-  return () => { stopped = true; clearTimeout(timer); };
+  return cleanup;
 }
 """
 
@@ -121,12 +214,53 @@ def clicked_point(
     return (float(xs[np.abs(xs - x).argmin()]), float(ys[np.abs(ys - y).argmin()]))
 
 
-def bridge(key: str, token: str, on_release: Callable[[], None], on_click: Callable[[], None]) -> None:
+def widget_class(widget_key: str) -> str:
+    """The CSS class Streamlit gives the element of the widget with key `widget_key`."""
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", widget_key.strip())
+
+
+def preview(hparam: str, widget_key: str, log: bool, step: float, url: str | None) -> dict[str, Any]:
+    """One card slider the map follows: `url` serves its stops (`viz.scrub.preview_json`), or
+    None until the browser asks for them. A log slider reports the index of its option, a
+    linear one its value (matched to a stop within half a step)."""
+    return {
+        "hp": hparam,
+        "cls": widget_class(widget_key),
+        "kind": "index" if log else "value",
+        "step": float(step),
+        "url": url,
+    }
+
+
+def wanted(state: Any, allowed: Collection[str]) -> str | None:
+    """The hyperparameter whose stops the browser asked for, if it is one of `allowed`."""
+    value = _payload(state, "want")
+    return value if isinstance(value, str) and value in allowed else None
+
+
+def bridge(
+    key: str,
+    token: str,
+    on_release: Callable[[], None],
+    on_click: Callable[[], None],
+    previews: Sequence[Mapping[str, Any]] = (),
+    on_want: Callable[[], None] | None = None,
+) -> None:
     """Mount the bridge for the map drawn on this run (`token` names the scrub's values, "" when
-    there is no scrub)."""
+    there is no scrub; `previews` the open card's sliders, see `preview`)."""
     _BRIDGE(
         key=key,
-        data={"slider": SCRUB_SLIDER_NAME, "layer": CLICK_LAYER_NAME, "token": token},
+        data={
+            "slider": SCRUB_SLIDER_NAME,
+            "layer": CLICK_LAYER_NAME,
+            "token": token,
+            "previews": list(previews),
+        },
         on_released_change=on_release,
         on_clicked_change=on_click,
+        on_want_change=on_want if on_want is not None else _ignore,
     )
+
+
+def _ignore() -> None:
+    return None

@@ -20,7 +20,7 @@ from playground.compare_state import hp_symbol
 from playground.compute import divergence_messages, entry_label, run_setup
 from playground.lessons import LESSONS_BY_SLUG
 from playground.safe_text import plain
-from playground.scrub import run_scrub, scrubbable
+from playground.scrub import card_preview, run_scrub, scrubbable
 from playground.setup import (
     CUSTOM,
     DECAY_EVERY_RANGE,
@@ -42,6 +42,7 @@ from playground.setup import (
     OptimizerEntry,
     Setup,
     from_query,
+    linear_step,
     load_json,
     share_url,
     to_query,
@@ -429,6 +430,43 @@ def apply_tuned(tuned: Setup) -> None:
         ps.write_entry(entry_id, entry)
 
 
+PREVIEW_WANTED = key("preview.want")  # [(card id, hyperparameter)], the latest first
+MAX_PREVIEWED = 2  # sliders whose stops each run keeps ready (the last ones the pointer neared)
+
+
+def card_previews(
+    setup: Setup, entry_pairs: list[tuple[int, OptimizerEntry]], colors: list[str]
+) -> tuple[list[dict[str, object]], Callable[[], None] | None]:
+    """The open card's sliders for the map's bridge: the map follows each one's thumb in the
+    browser, from its path at every stop (computed once the pointer nears that slider)."""
+    ids = [entry_id for entry_id, _ in entry_pairs]
+    open_id = ps.open_entry_id(ids)
+    if open_id is None:
+        return [], None
+    index = ids.index(open_id)
+    entry = setup.optimizers[index]
+    names = scrubbable(entry.name)
+    wanted = {h for entry_id, h in ss.get(PREVIEW_WANTED, []) if entry_id == open_id}
+    previews = []
+    for hparam in names:
+        h = OPTIMIZERS[entry.name].hyperparam(hparam)
+        widget_key = f"{ps.entry_prefix(open_id)}.{entry.name}.{hparam}" + (".slider" if h.log else "")
+        url = None
+        if hparam in wanted:
+            stops = card_preview(setup, index, hparam, colors[index])
+            url = ui.media_url(stops, "application/json", key("preview", hparam))
+        previews.append(map_bridge.preview(hparam, widget_key, h.log, linear_step(h), url))
+    return previews, functools.partial(want_preview, open_id, tuple(names))
+
+
+def want_preview(entry_id: int, names: tuple[str, ...]) -> None:
+    """The pointer neared a card slider whose stops the map does not have yet: keep them ready."""
+    hparam = map_bridge.wanted(ss.get(key("bridge")), names)
+    if hparam is not None:
+        others = [pair for pair in ss.get(PREVIEW_WANTED, []) if pair != (entry_id, hparam)]
+        ss[PREVIEW_WANTED] = [(entry_id, hparam), *others][:MAX_PREVIEWED]
+
+
 def apply_click(domain: tuple[tuple[float, float], tuple[float, float]]) -> None:
     """A click on the map (the bridge reports it): every optimizer starts there."""
     if not shown("start"):
@@ -487,7 +525,10 @@ def figures(
                 )
             ui.chart(fig, key=key("contour"), width="stretch")
             on_click = functools.partial(apply_click, surface.domain)
-            map_bridge.bridge(key("bridge"), token, on_release, on_click)
+            previews, on_want = (
+                card_previews(setup, entry_pairs, colors) if live is None and shown("hparams") else ([], None)
+            )
+            map_bridge.bridge(key("bridge"), token, on_release, on_click, previews, on_want)
             if (point := ss.pop(key("map_click"), None)) is not None:
                 ss[key("pending_start")] = point
                 st.rerun(scope="app")  # the start point's inputs live in the sidebar

@@ -631,7 +631,7 @@ def protocol_reruns(url: str, moves: int) -> list[float]:
 # Plotly chart's data (trace names, x, y, z) differs from what it was when armed. A chart is
 # compared only when its gd.data object was replaced (Plotly.react assigns a new one), so the
 # watch costs next to nothing between redraws.
-WATCH = """(() => {
+WATCH = r"""(() => {
   if (window.__bench) return;
   const B = window.__bench = {release: null, base: [], refs: [], changed: []};
   const sig = gd => JSON.stringify((gd.data || []).map(t => [t.name, t.x, t.y, t.z]));
@@ -643,18 +643,48 @@ WATCH = """(() => {
     B.release = null;
     return gds.length;
   };
+  // What each chart shows: its drawn lines and markers (SVG geometry), and the animation frame
+  // in which that last changed; and when a slider's thumb last showed a new value.
+  B.drawn = []; B.valueAt = null; B.marked = [];
+  const drawing = gd => Array.from(gd.querySelectorAll('.scatterlayer path'))
+    .map(p => (p.getAttribute('d') || '') + '@' + (p.getAttribute('transform') || '')).join('|');
+  new MutationObserver(ms => {
+    const moved = ms.some(m => m.target.matches && m.target.matches('input[type=range]'));
+    if (moved && B.release === null) B.valueAt = performance.now();
+  }).observe(document, {subtree: true, attributes: true, attributeFilter: ['aria-valuetext']});
+  // Two drawings are the same if only numbers changed, each by at most a twentieth of a pixel
+  // (float32 runs batched differently differ in SVG's last decimal, invisibly).
+  const NUM = /-?\d+(?:\.\d+)?(?:e-?\d+)?/g;
+  const sameDrawing = (a, b) => {
+    if (a === null || b === null || a.replace(NUM, '#') !== b.replace(NUM, '#')) return false;
+    const x = a.match(NUM) || [], y = b.match(NUM) || [];
+    return x.every((v, k) => Math.abs(Number(v) - Number(y[k])) <= 0.05);
+  };
+  // Before the thumb is pressed: what each chart shows then.
+  B.mark = () => {
+    B.release = null;
+    B.marked = Array.from(document.querySelectorAll('.js-plotly-plot')).map(drawing);
+  };
   const tick = () => {
     document.querySelectorAll('.js-plotly-plot').forEach((gd, i) => {
       if (B.changed[i] == null && gd.data !== B.refs[i]) {
         B.refs[i] = gd.data;
         if (i >= B.base.length || sig(gd) !== B.base[i]) B.changed[i] = performance.now();
       }
+      const now = drawing(gd);
+      const rec = B.drawn[i] || (B.drawn[i] = {last: null, at: null});
+      if (now !== rec.last) {
+        if (!sameDrawing(now, rec.last)) rec.at = performance.now();
+        rec.last = now;
+      }
     });
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
 })()"""
-READ_WATCH = "() => ({release: window.__bench.release, changed: window.__bench.changed})"
+READ_WATCH = """() => ({release: window.__bench.release, changed: window.__bench.changed,
+  drawn: window.__bench.drawn.map(r => r && r.last ? r.at : null), valueAt: window.__bench.valueAt,
+  moved: window.__bench.drawn.some((r, i) => r && r.last && r.last !== window.__bench.marked[i])})"""
 STATUS_WIDGET = '[data-testid="stStatusWidget"]'
 # The point to press: Streamlit 1.67's slider is a visually hidden <input type=range> (role
 # slider) inside the visible thumb; the thumb is its nearest ancestor of a thumb's size.
@@ -678,6 +708,8 @@ class Moves:
         self.direction = -1
         self.redraw: list[float] = []  # release -> last chart whose data changed, drawn
         self.first: list[float] = []  # release -> first chart changed
+        self.drawn: list[float] = []  # release -> every chart's lines and markers drawn as they end
+        self.value_drawn: list[float] = []  # the thumb showed its last value -> the same
         self.idle: list[float] = []  # release -> script finished and status widget gone
         self.bytes: list[int] = []
         self.messages: list[int] = []
@@ -692,6 +724,7 @@ class Moves:
         value0 = thumb.get_attribute("aria-valuetext")
         self.visited.add(value0)
         page.mouse.move(x, y)
+        page.evaluate("() => window.__bench.mark()")
         page.mouse.down()
         dx, unchanged_px, last = 0.0, 0.0, value0
         for _ in range(2000):
@@ -727,7 +760,9 @@ class Moves:
             done = self.trace.first("script_finished", t_release) is not None
             if done and not page.locator(STATUS_WIDGET).count():
                 watch = page.evaluate(READ_WATCH)
-                if any(t is not None for t in watch["changed"]):
+                # A chart's data replaced after the release, or its drawing already new (a card
+                # slider that the map follows while the thumb moves).
+                if any(t is not None for t in watch["changed"]) or watch["moved"]:
                     break
                 if time.perf_counter() - t_release > 20:
                     raise RuntimeError(f"{self.name}: the script ran but no chart's data changed")
@@ -746,8 +781,17 @@ class Moves:
         changed = [t for t in watch["changed"] if t is not None]
         if watch["release"] is None:
             raise RuntimeError(f"{self.name}: the page saw no mouse release")
+        drawn = [t for t in watch["drawn"] if t is not None]
+        if not changed:  # the data stayed as the page drew it before the release
+            changed = [min(max(drawn), watch["release"])]
         if record:
-            self.redraw.append((max(changed) - watch["release"]) / 1000)
+            self.redraw.append(max(max(changed) - watch["release"], 0.0) / 1000)
+            # The drawing every chart ends with (SVG lines and markers) was final at `last`: after
+            # the release, or already before it (a card slider the map follows while it moves).
+            last = max(drawn) if drawn else max(changed)
+            self.drawn.append(max(last - watch["release"], 0.0) / 1000)
+            if watch["valueAt"] is not None:
+                self.value_drawn.append(max(last - watch["valueAt"], 0.0) / 1000)
             self.first.append((min(changed) - watch["release"]) / 1000)
             self.idle.append(t_idle)
             messages, nbytes = self.trace.received_since(t_release)
@@ -758,6 +802,8 @@ class Moves:
         return {
             "redrawn": summary(self.redraw),
             "first_chart_changed": summary(self.first),
+            "drawn": summary(self.drawn),
+            "value_to_drawn": summary(self.value_drawn) if self.value_drawn else None,
             "idle": summary(self.idle),
             "ws_bytes_per_move": int(np.median(self.bytes)),
             "ws_messages_per_move": int(np.median(self.messages)),
@@ -787,10 +833,10 @@ def wait_idle(page: Any) -> None:
         page.wait_for_timeout(30)
 
 
-# The hyperparameter sliders are labelled "$<symbol>$ · <name>" (app_pages/ui.py); matched by
-# the name after the dot (Playwright's exact string match trips on the TeX backslash).
-ALPHA = re.compile(r"· learning_rate$")
-BETA2 = re.compile(r"· b2$")  # only Adam among the four default optimizers has β2
+# The hyperparameter sliders are named in plain text: "α · learning_rate" (before issue 11's
+# names) or "Adam learning rate α"; both are matched.
+ALPHA = re.compile(r"(· learning_rate|learning rate α)$")
+BETA2 = re.compile(r"(· b2|b2 β₂)$")  # only Adam among the four default optimizers has β2
 
 
 def adam_alpha(page: Any) -> Any:
@@ -816,7 +862,7 @@ def adam_alpha(page: Any) -> Any:
             wait_idle(page)
     if not b2.count():
         raise RuntimeError("no β2 slider (Adam's card) on the page")
-    box = b2.first.locator("xpath=ancestor::*[.//*[contains(@aria-label, '· learning_rate')]][1]")
+    box = b2.first.locator("xpath=ancestor::*[.//*[contains(@aria-label, 'learning')]][1]")
     return box.get_by_role("slider", name=ALPHA).first
 
 
@@ -864,21 +910,27 @@ def bench_moves(browser: Any, moves: int, workdir: Path, warm_cache: str, cases:
                 case.one(record=i >= 2)
             page.close()
             c, f = case.result(), base.result()
-            c["ratio_p50"] = round(c["redrawn"]["p50_ms"] / f["redrawn"]["p50_ms"], 2)
-            c["ratio_p95"] = round(c["redrawn"]["p95_ms"] / f["redrawn"]["p95_ms"], 2)
+            # The targets on what the eye sees: release -> every chart drawn as it ends.
+            c["ratio_p50"] = round(c["drawn"]["p50_ms"] / max(f["drawn"]["p50_ms"], 1e-3), 2)
+            c["ratio_p95"] = round(c["drawn"]["p95_ms"] / max(f["drawn"]["p95_ms"], 1e-3), 2)
+            c["data_ratio_p50"] = round(c["redrawn"]["p50_ms"] / f["redrawn"]["p50_ms"], 2)
+            c["data_ratio_p95"] = round(c["redrawn"]["p95_ms"] / f["redrawn"]["p95_ms"], 2)
             out["cases"][name] = {"case": c, "floor": f, "values": case.values}
             ok50, ok95 = c["ratio_p50"] <= 1.5, c["ratio_p95"] <= 2.0
             print(f"  {name} (α values {', '.join(case.values)})")
+            for label, r in (("case", c), ("floor", f)):
+                vd, d, rd = r["value_to_drawn"], r["drawn"], r["redrawn"]
+                print(
+                    f"    {label:<6} drawn p50 {d['p50_ms']:6.0f} ms  p95 {d['p95_ms']:6.0f} ms"
+                    f"   (thumb's value -> drawn p50 {vd['p50_ms'] if vd else float('nan'):.0f} ms)"
+                    f"   data changed p50 {rd['p50_ms']:6.0f} ms  p95 {rd['p95_ms']:6.0f} ms"
+                    f"   idle p50 {r['idle']['p50_ms']:.0f} ms   {r['ws_bytes_per_move'] / 1024:.1f} kB in "
+                    f"{r['ws_messages_per_move']} msgs/move"
+                )
+            verdict50, verdict95 = " OK" if ok50 else " OVER", " OK" if ok95 else " OVER"
             print(
-                f"    {'redrawn':<10} p50 {c['redrawn']['p50_ms']:7.0f} ms ({c['ratio_p50']:.2f}x"
-                f"{' OK' if ok50 else ' OVER'})   p95 {c['redrawn']['p95_ms']:7.0f} ms ({c['ratio_p95']:.2f}x"
-                f"{' OK' if ok95 else ' OVER'})   idle p50 {c['idle']['p50_ms']:.0f} ms   "
-                f"{c['ws_bytes_per_move'] / 1024:.1f} kB in {c['ws_messages_per_move']} msgs/move"
-            )
-            print(
-                f"    {'floor':<10} p50 {f['redrawn']['p50_ms']:7.0f} ms           p95 "
-                f"{f['redrawn']['p95_ms']:7.0f} ms           idle p50 {f['idle']['p50_ms']:.0f} ms   "
-                f"{f['ws_bytes_per_move'] / 1024:.1f} kB in {f['ws_messages_per_move']} msgs/move"
+                f"    ratio  drawn p50 {c['ratio_p50']:.2f}x{verdict50}  p95 {c['ratio_p95']:.2f}x{verdict95}"
+                f"   (data changed: {c['data_ratio_p50']:.2f}x / {c['data_ratio_p95']:.2f}x)"
             )
         floor_page.close()
         server_only = protocol_reruns(app.url, moves)

@@ -144,6 +144,24 @@ def log_stops(low: float, high: float, per_decade: int = LOG_STOPS_PER_DECADE) -
     return sorted({float(f"{v:.3g}") for v in np.geomspace(low, high, n)})
 
 
+def log_slider_options(low: float, high: float, value: float) -> list[float]:
+    """A log slider's options: its stops plus the value in use, so that the slider shows exactly
+    that value (a typed 0.035 is shown as 0.035, not as the nearest stop)."""
+    options = log_stops(low, high)
+    if low <= value <= high and value not in options:
+        options = sorted([*options, value])
+    return options
+
+
+def linear_stops(h: HyperParam) -> list[float]:
+    """Every value a linear slider can take: from its low end in steps of `linear_step`, and
+    its high end."""
+    step = linear_step(h)
+    count = int(math.floor((h.high - h.low) / step + 1e-9))
+    stops = {float(f"{h.low + k * step:.10g}") for k in range(count + 1)} | {float(h.high)}
+    return sorted(v for v in stops if h.low <= v <= h.high)
+
+
 def linear_step(h: HyperParam) -> float:
     """A linear slider's step: 200 steps over its range, rounded to 2 significant digits."""
     return float(f"{(h.high - h.low) / 200:.2g}")

@@ -15,8 +15,10 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
 import plotly.graph_objects as go
 
+from viz._data import MAX_PATH_POINTS
 from viz._style import TEXT_COLOR, make_figure
 from viz.colors import resolve_colors
 from viz.contour import _group, _path_traces, contour_spec, display_label
@@ -73,17 +75,13 @@ def live_scrub_figure(
     if f"{scrubbed.label} end" in names:
         traces.append(names.index(f"{scrubbed.label} end"))
     color = colors_[entry_index]
-    group = _group(entry_index)
 
     def build() -> tuple[go.Frame, ...]:
-        frames = []
-        for i, traj in enumerate(scrub_trajectories):
-            drawn = _path_traces(traj, color, group, surface.domain, SCRUB_PATH_POINTS)
-            frame_data = [_changing(t) for t in drawn[: len(traces)]]
-            while len(frame_data) < len(traces):  # a run with no finite point: no end marker
-                frame_data.append(dict(type="scatter", x=[], y=[]))
-            frames.append(go.Frame(dict(name=frame_name(i), data=frame_data, traces=traces)))
-        return tuple(frames)
+        redraws = path_redraws(scrub_trajectories, color, entry_index, surface.domain, SCRUB_PATH_POINTS)
+        return tuple(
+            go.Frame(dict(name=frame_name(i), data=frame_data[: len(traces)], traces=traces))
+            for i, frame_data in enumerate(redraws)
+        )
 
     if frames_key is None:
         frames = build()
@@ -136,6 +134,46 @@ def live_scrub_figure(
     # `fig.frames` would validate them all again.
     fig._frame_objs = frames
     return fig
+
+
+def path_redraws(
+    trajectories: Sequence[Trajectory],
+    color: str,
+    entry_index: int,
+    domain: tuple[tuple[float, float], tuple[float, float]],
+    max_points: int = MAX_PATH_POINTS,
+) -> list[list[dict[str, Any]]]:
+    """For each run, what changes in run `entry_index`'s two traces on the map (its path, then
+    its end marker; the traces of legend group `_group(entry_index)`, in that order) when the
+    map draws that run instead: to merge into the drawn traces."""
+    out = []
+    for traj in trajectories:
+        drawn = [_changing(t) for t in _path_traces(traj, color, _group(entry_index), domain, max_points)]
+        while len(drawn) < 2:  # a run with no finite point: no end marker
+            drawn.append(dict(type="scatter", x=[], y=[]))
+        out.append(drawn)
+    return out
+
+
+def preview_json(
+    values: Sequence[float],
+    trajectories: Sequence[Trajectory],
+    color: str,
+    entry_index: int,
+    domain: tuple[tuple[float, float], tuple[float, float]],
+) -> bytes:
+    """The map's redraws of run `entry_index` for each of `values` (a card slider's stops), as
+    the JSON the page's bridge fetches: {"group", "values", "updates"}. Drawn exactly as the Paths
+    map draws a path, so the rerun that follows a release shows the same picture."""
+    if len(values) != len(trajectories):
+        raise ValueError("one run per value")
+    return orjson.dumps(
+        {
+            "group": _group(entry_index),
+            "values": [float(v) for v in values],
+            "updates": path_redraws(trajectories, color, entry_index, domain),
+        }
+    )
 
 
 class _FrameCache:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from app_helpers import assert_clean, figures, open_page, widget
 
-from app_pages.map_bridge import clicked_point, released_index
+from app_pages.map_bridge import clicked_point, preview, released_index, wanted, widget_class
 from optim_core import OPTIMIZERS
 
 
@@ -75,3 +75,30 @@ DOMAIN = ((-2.0, 2.0), (-1.0, 3.0))
 def test_a_click_counts_only_inside_the_map_snapped_to_its_grid(payload: Any, expected: Any) -> None:
     point = clicked_point(payload, DOMAIN, 11)
     assert point == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"want": "learning_rate"}, "learning_rate"),
+        ({"want": "b1"}, "b1"),
+        ({"want": "nesterov"}, None),  # not one of the open card's numbers
+        ({"want": ["learning_rate"]}, None),
+        ({"want": None}, None),
+        ({}, None),
+        (None, None),
+        ("learning_rate", None),
+    ],
+)
+def test_only_a_slider_of_the_open_card_can_be_asked_for(payload: Any, expected: Any) -> None:
+    assert wanted(payload, ("learning_rate", "b1", "b2", "eps")) == expected
+
+
+def test_a_card_slider_is_named_by_the_class_streamlit_gives_its_key() -> None:
+    # Streamlit 1.67 writes st-key-<key> with every character outside [a-zA-Z0-9_-] as "-" (seen in
+    # the browser test of the card preview, which finds the slider by this class).
+    assert widget_class("pg.e.3.adam.learning_rate.slider") == "st-key-pg-e-3-adam-learning_rate-slider"
+    log = preview("learning_rate", "pg.e.3.adam.learning_rate.slider", True, 0.01, None)
+    linear = preview("b1", "pg.e.3.adam.b1", False, 0.005, "media/x.json")
+    assert log["kind"] == "index" and log["url"] is None
+    assert linear["kind"] == "value" and linear["step"] == 0.005 and linear["cls"] == "st-key-pg-e-3-adam-b1"

@@ -187,8 +187,9 @@ def wait_for_adam_learning_rate(page: Any, value: float) -> None:
 
 
 def learning_rate_slider(page: Any) -> Any:
-    """The α slider of the open card (one card is open at a time)."""
-    return page.get_by_role("slider", name=re.compile(r"· learning_rate$"))
+    """The α slider of the open card (one card is open at a time; named "α · learning_rate" or,
+    since issue 11's names, "Adam learning rate α")."""
+    return page.get_by_role("slider", name=re.compile(r"(· learning_rate|learning rate α)$"))
 
 
 def assert_adam_card_shows(page: Any, value: float) -> None:
@@ -370,3 +371,74 @@ def test_the_animation_plays_and_scrubs_in_the_browser(page: Any, base_url: str)
     assert drawn(page, "frames") != first
     assert wire.sent_since(mark) == [], kinds(wire.sent_since(mark))
     assert page.evaluate(IMAGE_SOURCE, "frames") == image
+
+
+# What the map draws for one run (its legend group: the path, then its end marker).
+GROUP_DRAWN = f"""(group) => {{
+    const gd = ({FIND_CHART})('map');
+    return Array.from(gd.querySelectorAll('.scatterlayer .trace')).filter(el => {{
+        const trace = el.__data__ && el.__data__[0] && el.__data__[0].trace;
+        return trace && trace.legendgroup === group;
+    }}).map(el => Array.from(el.querySelectorAll('path')).map(p =>
+        (p.getAttribute('d') || '') + '@' + (p.getAttribute('transform') || '')).join(';')).join('|');
+}}"""
+
+
+def test_the_map_follows_the_open_cards_slider_before_the_release_and_the_rerun_agrees(
+    page: Any, base_url: str
+) -> None:
+    """Issue 10: a card's own slider redraws its path while the thumb moves, with no rerun asked
+    for; the rerun that the release starts draws the very same picture and sets the link."""
+    wire = Wire()
+    open_playground(page, base_url, wire)
+    page.get_by_role("button", name=re.compile(r"^Edit")).last.click()  # Adam: the fourth card
+    thumb = learning_rate_slider(page)
+    thumb.wait_for()
+    wait_idle(page)
+    # The pointer nears the slider: the page asks once for its stops, then fetches them.
+    thumb.hover(force=True)
+    page.wait_for_function(
+        "() => window.__previewFetched && window.__previewFetched.size > 0", timeout=120_000
+    )
+    assert page.evaluate(
+        "async () => { const all = await Promise.all(window.__previewFetched.values());"
+        " return all.every(s => s && s.updates.length === s.values.length); }"
+    )
+    wait_idle(page)
+    before = page.evaluate(GROUP_DRAWN, "run3")
+    value0 = thumb.get_attribute("aria-valuetext")
+    mark = wire.mark()
+    box = thumb.bounding_box()
+    assert box is not None
+    x, y = center(box)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    shown = value0
+    for step in range(1, 200):  # leftwards until the thumb shows a new value
+        page.mouse.move(x - 2 * step, y)
+        shown = thumb.get_attribute("aria-valuetext")
+        if shown != value0:
+            break
+    assert shown != value0, "the thumb never moved"
+    # Still pressed: the path is redrawn for the value under the thumb, and nothing went out.
+    page.wait_for_function(f"(b) => ({GROUP_DRAWN})('run3') !== b", arg=before, timeout=30_000)
+    during = page.evaluate(GROUP_DRAWN, "run3")
+    assert wire.reruns_since(mark) == 0, kinds(wire.sent_since(mark))
+    page.mouse.up()
+    wait_for_adam_learning_rate(page, float(shown))
+    wait_idle(page)
+    assert wire.reruns_since(mark) >= 1
+    assert_same_picture(page.evaluate(GROUP_DRAWN, "run3"), during)
+
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+
+
+def assert_same_picture(after: str, during: str) -> None:
+    """The same drawing up to a twentieth of a pixel (float32 runs batched in groups of other
+    sizes agree to ~1e-5 of the view: at most the last of SVG's two decimals differs)."""
+    assert NUMBER.sub("#", after) == NUMBER.sub("#", during), "the rerun drew other shapes than the preview"
+    a = [float(v) for v in NUMBER.findall(after)]
+    b = [float(v) for v in NUMBER.findall(during)]
+    worst = max((abs(p - q) for p, q in zip(a, b, strict=True)), default=0.0)
+    assert worst <= 0.05, f"the rerun moved a point by {worst} px"

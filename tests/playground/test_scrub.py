@@ -12,7 +12,7 @@ from optim_core import OPTIMIZERS
 from playground import scrub
 from playground.compute import run_setup
 from playground.scrub import MIN_SCRUB_VALUES, run_scrub, scrub_values, scrubbable
-from playground.setup import OptimizerEntry, Setup, log_stops
+from playground.setup import OptimizerEntry, Setup, linear_step, log_stops
 from viz.contour import CLICK_LAYER_NAME
 from viz.raster import surface_raster
 from viz.scrub import SCRUB_SLIDER_NAME, live_scrub_figure
@@ -63,7 +63,8 @@ def test_scrub_is_one_engine_call_and_each_path_equals_a_separate_run(
     monkeypatch.setattr(scrub, "run_configs", counting)
     setup = SETUP.with_changes(steps=150)
     run = run_scrub(setup, 3, "learning_rate")
-    assert calls == [len(run.values)], "the scrub must be one batched engine call"
+    padded = next(n for n in scrub.BATCH_SIZES if n >= len(run.values))
+    assert calls == [padded], "the scrub must be one batched engine call, padded to a compiled size"
     compared = 0
     for i in range(0, len(run.values), 6):
         entry = setup.optimizers[3]
@@ -152,3 +153,102 @@ def _decode(values):
     if isinstance(values, dict):
         return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float)
     return np.asarray(values, dtype=float)
+
+
+# --- the open card's sliders: the map follows them from every stop ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "hparam"),
+    [(n, h) for n in ("sgd", "momentum", "adam", "lion") for h in scrubbable(n)],
+)
+def test_slider_stops_are_the_values_the_cards_slider_can_take(name: str, hparam: str) -> None:
+    from app_pages.ui import slider_options
+
+    h = OPTIMIZERS[name].hyperparam(hparam)
+    for current in (float(h.default), float(h.low), float(h.high)):
+        values, index = scrub.slider_stops(name, hparam, current)
+        assert list(values) == sorted(set(values))
+        if h.log:  # the select slider's own options, in order: the page reports an index into them
+            assert list(values) == slider_options(h.low, h.high, current)
+            assert values[index] == pytest.approx(current, rel=0.13)
+        else:  # every step of the slider from its low end, its high end, and the value in use
+            step = linear_step(h)
+            assert values[0] == h.low and values[-1] == h.high and current in values
+            gaps = np.diff(
+                [
+                    v
+                    for v in values
+                    if v == h.high or abs((v - h.low) / step - round((v - h.low) / step)) < 1e-6
+                ]
+            )
+            assert np.all(gaps <= step * (1 + 1e-9))
+            assert len(values) >= round((h.high - h.low) / step)
+            assert values[index] == current
+
+
+def test_the_batch_is_padded_so_a_new_number_of_stops_never_compiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes = []
+    real = scrub.run_configs
+    monkeypatch.setattr(scrub, "run_configs", lambda s, c, **k: sizes.append(len(c)) or real(s, c, **k))
+    for hparam in ("learning_rate", "b1", "eps"):
+        run = run_scrub(SETUP.with_changes(steps=60), 3, hparam, every_stop=True)
+        assert len(run.trajectories) == len(run.values)
+    assert sizes and set(sizes) <= set(scrub.BATCH_SIZES), sizes
+
+
+def _decode(spec: object) -> np.ndarray:
+    import base64
+
+    if isinstance(spec, dict):
+        return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=spec["dtype"])
+    return np.asarray(spec, dtype=np.float64)
+
+
+@pytest.mark.parametrize("hparam", ["learning_rate", "b1"])
+def test_card_preview_draws_each_stop_as_the_paths_map_draws_that_setup(hparam: str) -> None:
+    """The browser shows the preview while the thumb moves; the rerun after the release draws
+    the map from run_setup: both must be the same picture (same points, same end marker)."""
+    import orjson
+
+    from viz.colors import color_for
+    from viz.contour import contour_spec
+
+    setup = SETUP.with_changes(steps=120)
+    stops = orjson.loads(scrub.card_preview(setup, 3, hparam, color_for(3)))
+    assert stops["group"] == "run3" and len(stops["values"]) == len(stops["updates"])
+    surface = setup.resolved_surface()
+    # The same picture: every point within a quarter of a pixel of a 640-pixel map (float32 runs
+    # batched in groups of different sizes agree to ~1e-5 of the view, not to the last bit).
+    tol = max(hi - lo for lo, hi in surface.domain) / 2560
+    checked = 0
+    for i in range(0, len(stops["values"]), max(1, len(stops["values"]) // 6)):
+        entry = setup.optimizers[3]
+        moved = setup.with_changes(
+            optimizers=(
+                *setup.optimizers[:3],
+                OptimizerEntry(entry.name, {**dict(entry.hparams), hparam: stops["values"][i]}, entry.preset),
+            )
+        )
+        data, _ = contour_spec(
+            surface, run_setup(moved).trajectories, colors=[color_for(k) for k in range(4)]
+        )
+        drawn = [t for t in data if t.get("legendgroup") == "run3"]
+        assert len(drawn) == 2  # the path, then its end marker
+        for update, trace in zip(stops["updates"][i], drawn, strict=True):
+            if trace["x"].size == 0 or not np.isfinite(trace["x"]).all() or abs(trace["x"]).max() > 1e3:
+                continue  # a diverged run: not float-stable between batch sizes
+            np.testing.assert_allclose(_decode(update["x"]), trace["x"], atol=tol)
+            np.testing.assert_allclose(_decode(update["y"]), trace["y"], atol=tol)
+            assert update.get("marker", {}).get("symbol", trace.get("marker", {}).get("symbol")) == trace.get(
+                "marker", {}
+            ).get("symbol")
+            checked += 1
+    assert checked >= 6
+
+
+def test_card_preview_is_cached_with_its_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    setup = SETUP.with_changes(steps=80)
+    first = scrub.card_preview(setup, 2, "learning_rate", "#123456")
+    monkeypatch.setattr(scrub, "run_configs", lambda *a, **k: pytest.fail("computed again"))
+    assert scrub.card_preview(setup, 2, "learning_rate", "#123456") is first

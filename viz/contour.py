@@ -443,9 +443,19 @@ def surface3d_figure(
     log_z: bool | None = None,
     title: str | None = None,
     max_path_points: int = 300,
+    animate: bool = False,
+    max_frames: int = 60,
+    trail_frames: int | None = 12,
+    frame_ms: int = 80,
 ) -> go.Figure:
     """The surface in 3D (z on a log scale when `log_z`, default: surface.log_colors) with each
-    path lifted onto it, its start and end marked."""
+    path lifted onto it, its start and end marked.
+
+    `animate`: the animation of `animated_contour_figure` on the surface, with the same frame
+    steps, play/pause buttons and step slider (named ANIMATION_SLIDER_NAME): the whole paths
+    are drawn faint, and each frame moves a bright trail of the last `trail_frames` frames and
+    one "position now" trace with every run's head. The frames hold only those traces; a 3D
+    scene redraws whole on each frame (WebGL), surface included."""
     log_z = surface.log_colors if log_z is None else log_z
     colors_ = resolve_colors(len(trajectories), colors)
     grid = surface_grid(surface, surface_params, grid_points)
@@ -516,19 +526,33 @@ def surface3d_figure(
                 hovertemplate=hover,
             )
         )
+    frames: list[dict[str, Any]] | None = None
+    controls: dict[str, Any] = {}
+    if animate:
+        frames = _animate_3d(
+            data, trajectories, colors_, scaling.apply, lift, surface.domain, max_frames, trail_frames
+        )
+        controls = _animation_controls(
+            np.array([int(f["name"]) for f in frames]), frame_ms, redraw=True, y=-0.02
+        )
     ratio = (y1 - y0) / (x1 - x0)
-    zaxis: dict[str, Any] = dict(title=dict(text="loss (log scale)" if log_z else "loss"))
+    # Tick labels: a little smaller, and the box a little wider than the surface, so the labels on
+    # its edges stand off the surface's walls instead of running across them.
+    ticks = dict(tickfont=dict(size=11), nticks=6)
+    zaxis: dict[str, Any] = dict(title=dict(text="loss (log scale)" if log_z else "loss"), **ticks)
     if scaling.tickvals is not None:
         zaxis.update(tickvals=scaling.tickvals, ticktext=scaling.ticktext)
+    zaxis["range"] = [z_lo - 0.08 * (z_hi - z_lo or 1.0), z_hi + lift]
+    pad_x, pad_y = 0.06 * (x1 - x0), 0.06 * (y1 - y0)
     layout = layout_for(
         data,
-        title if title is not None else f"{surface.label}: 3D view",
-        height=640,
-        axis_px=10,
+        title if title is not None else f"{surface.label}: 3D view" + (", press play" if animate else ""),
+        height=700 if animate else 640,
+        axis_px=70 if animate else 10,
         margin=dict(l=0, r=0),
         scene=dict(
-            xaxis=dict(title=dict(text="x"), range=[x0, x1]),
-            yaxis=dict(title=dict(text="y"), range=[y0, y1]),
+            xaxis=dict(title=dict(text="x"), range=[x0 - pad_x, x1 + pad_x], **ticks),
+            yaxis=dict(title=dict(text="y"), range=[y0 - pad_y, y1 + pad_y], **ticks),
             zaxis=zaxis,
             aspectmode="manual",
             aspectratio=dict(x=1, y=min(max(ratio, 0.3), 3), z=0.6),
@@ -536,8 +560,103 @@ def surface3d_figure(
             camera=dict(eye=dict(x=0.35, y=-1.7, z=1.45)),
         ),
         uirevision=surface.key,  # keep the user's camera across reruns
+        **controls,
     )
-    return make_figure(data, layout)
+    return make_figure(data, layout, frames)
+
+
+def _animate_3d(
+    data: list[dict[str, Any]],
+    trajectories: Sequence[Trajectory],
+    colors: Sequence[str],
+    to_z: Any,
+    lift: float,
+    domain: Domain,
+    max_frames: int,
+    trail_frames: int | None,
+) -> list[dict[str, Any]]:
+    """Turn the 3D figure's `data` into an animation's first frame (the paths faint, a trail per
+    run and the heads added, in place) and return the frames."""
+    if max_frames < 2:
+        raise ValueError("max_frames must be at least 2")
+    for trace in data:
+        if trace.get("type") == "scatter3d" and trace.get("mode") == "lines":
+            # Faint by the trace's opacity: WebGL draws an rgba line colour washed out, not faint.
+            trace.update(line=dict(trace["line"], width=2.5), opacity=0.5, showlegend=False)
+    frame_steps = _frame_steps(max((t.steps for t in trajectories), default=0), max_frames)
+    (x0, x1), (y0, y1) = domain
+    decimals = _decimals(max(x1 - x0, y1 - y0))
+    runs: list[tuple[np.ndarray, np.ndarray, int]] = []
+    for traj in trajectories:
+        n_ok = finite_length(traj)
+        idx = np.minimum(frame_steps, max(n_ok - 1, 0))
+        xy = np.asarray(traj.path, dtype=np.float64)[idx].copy()
+        z = np.asarray(to_z(np.asarray(traj.loss, dtype=np.float64)[idx]), dtype=np.float64) + lift
+        hide = ~((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)) | (n_ok == 0)
+        xy[hide] = np.nan
+        z[hide] = np.nan
+        runs.append((xy, z, n_ok))
+
+    def frame_traces(j: int) -> list[dict[str, Any]]:
+        lo = 0 if trail_frames is None else max(0, j - trail_frames)
+        out: list[dict[str, Any]] = []
+        heads: list[tuple[float, float, float]] = []
+        symbols: list[str] = []
+        for i, (traj, (xy, z, n_ok)) in enumerate(zip(trajectories, runs, strict=True)):
+            out.append(
+                dict(
+                    type="scatter3d",
+                    x=_rounded_list(xy[lo : j + 1, 0], decimals),
+                    y=_rounded_list(xy[lo : j + 1, 1], decimals),
+                    z=_rounded_list(z[lo : j + 1], 5),
+                )
+            )
+            heads.append((xy[j, 0], xy[j, 1], z[j]))
+            diverged_now = traj.diverged_at is not None and frame_steps[j] >= n_ok
+            symbols.append("x" if diverged_now else path_style(i).end_symbol_3d)
+        h = np.array(heads, dtype=np.float64).reshape(-1, 3)
+        out.append(
+            dict(
+                type="scatter3d",
+                x=_rounded_list(h[:, 0], decimals),
+                y=_rounded_list(h[:, 1], decimals),
+                z=_rounded_list(h[:, 2], 5),
+                marker=dict(symbol=symbols),
+            )
+        )
+        return out
+
+    first = len(data)
+    opening = frame_traces(0)
+    for i, (traj, color) in enumerate(zip(trajectories, colors, strict=True)):
+        style = path_style(i)
+        data.append(
+            dict(
+                opening[i],
+                mode="lines",
+                name=display_label(traj),
+                legendgroup=_group(i),
+                line=dict(color=color, width=style.width + 3.5, dash=style.dash_3d),
+                hoverinfo="skip",
+            )
+        )
+    data.append(
+        dict(
+            opening[-1],
+            mode="markers",
+            name="position now",
+            showlegend=False,
+            hoverinfo="skip",
+            marker=dict(
+                color=list(colors),
+                size=[round(path_style(i).end_size / 2 + 1, 2) for i in range(len(trajectories))],
+                symbol=opening[-1]["marker"]["symbol"],
+                line=dict(width=2, color=OUTLINE_COLOR),
+            ),
+        )
+    )
+    animated = list(range(first, first + len(trajectories) + 1))
+    return [dict(name=str(int(s)), data=frame_traces(j), traces=animated) for j, s in enumerate(frame_steps)]
 
 
 def _frame_steps(total_steps: int, max_frames: int) -> np.ndarray:
@@ -555,6 +674,75 @@ def _frame_steps(total_steps: int, max_frames: int) -> np.ndarray:
     if steps[-1] != total_steps:
         steps = np.append(steps, total_steps)
     return steps
+
+
+# The animations' step slider (2D and 3D): the page's step buttons find the chart by this name.
+ANIMATION_SLIDER_NAME = "animation-steps"
+
+
+def _animation_controls(frame_steps: np.ndarray, frame_ms: int, redraw: bool, y: float) -> dict[str, Any]:
+    """Play/pause buttons and a step slider (named ANIMATION_SLIDER_NAME) at height `y` (paper
+    units, negative: under the plot): layout entries. `redraw` must be True for 3D scenes."""
+    still = dict(frame=dict(duration=0, redraw=redraw), transition=dict(duration=0), mode="immediate")
+    play = dict(
+        frame=dict(duration=frame_ms, redraw=redraw),
+        transition=dict(duration=0),
+        fromcurrent=True,
+        mode="immediate",
+    )
+    return dict(
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="left",
+                showactive=False,
+                x=0.0,
+                y=y - 0.015,
+                xanchor="left",
+                yanchor="top",
+                pad=dict(t=0, r=10),
+                buttons=[
+                    dict(label="▶ Play", method="animate", args=[None, play]),
+                    dict(label="❚❚ Pause", method="animate", args=[[None], still]),
+                ],
+            )
+        ],
+        sliders=[
+            dict(
+                name=ANIMATION_SLIDER_NAME,
+                active=0,
+                x=0.33,
+                y=y,
+                len=0.67,
+                xanchor="left",
+                yanchor="top",
+                pad=dict(t=0, b=0),
+                steps=[
+                    dict(method="animate", label=str(int(s)), args=[[str(int(s))], still])
+                    for s in frame_steps
+                ],
+                currentvalue=dict(
+                    prefix="step ", visible=True, xanchor="right", font=dict(size=14, color="#222222")
+                ),
+                # 150 tick labels would be a black smear: the current value says the step.
+                ticklen=0,
+                minorticklen=0,
+                font=dict(size=1, color="rgba(0,0,0,0)"),
+            )
+        ],
+    )
+
+
+def _rounded_list(a: np.ndarray, decimals: int) -> list[float | None]:
+    """Plain rounded floats, None for what is not finite: frames carry lists, not typed arrays
+    (a typed NumPy array per tiny trace makes plotly.py's validation and serialization ~10x
+    slower)."""
+    return [None if not math.isfinite(v) else v for v in np.round(a, decimals).tolist()]
+
+
+def _decimals(span: float) -> int:
+    """Decimals that keep 1e-5 of `span`: far below a pixel."""
+    return max(0, 5 - math.floor(math.log10(span))) if span > 0 and math.isfinite(span) else 5
 
 
 def animated_contour_figure(
@@ -673,13 +861,6 @@ def animated_contour_figure(
     frames = [
         dict(name=str(int(s)), data=frame_traces(j), traces=animated) for j, s in enumerate(frame_steps)
     ]
-    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
-    play = dict(
-        frame=dict(duration=frame_ms, redraw=False),
-        transition=dict(duration=0),
-        fromcurrent=True,
-        mode="immediate",
-    )
     axes = _domain_axes(surface.domain)
     axes["xaxis"]["title"] = dict(text="")  # the slider sits where the axis title would
     # Under the plot: tick labels, then the play/pause buttons and the slider, then the legend.
@@ -689,44 +870,7 @@ def animated_contour_figure(
         height=720,
         axis_px=100,
         **axes,
-        updatemenus=[
-            dict(
-                type="buttons",
-                direction="left",
-                showactive=False,
-                x=0.0,
-                y=-0.1,
-                xanchor="left",
-                yanchor="top",
-                pad=dict(t=0, r=10),
-                buttons=[
-                    dict(label="▶ Play", method="animate", args=[None, play]),
-                    dict(label="❚❚ Pause", method="animate", args=[[None], still]),
-                ],
-            )
-        ],
-        sliders=[
-            dict(
-                active=0,
-                x=0.33,
-                y=-0.085,
-                len=0.67,
-                xanchor="left",
-                yanchor="top",
-                pad=dict(t=0, b=0),
-                steps=[
-                    dict(method="animate", label=str(int(s)), args=[[str(int(s))], still])
-                    for s in frame_steps
-                ],
-                currentvalue=dict(
-                    prefix="step ", visible=True, xanchor="right", font=dict(size=14, color="#222222")
-                ),
-                # 150 tick labels would be a black smear: the current value says the step.
-                ticklen=0,
-                minorticklen=0,
-                font=dict(size=1, color="rgba(0,0,0,0)"),
-            )
-        ],
+        **_animation_controls(frame_steps, frame_ms, redraw=False, y=-0.085),
         uirevision=surface.key,
     )
     if background is not None:

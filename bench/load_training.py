@@ -170,8 +170,12 @@ async def training_hall(
     movers = [Student(url, f"slider{i}") for i in range(sliders)]
     trainers = [Trainee(url, f"trainee{i}", training_query(seed=100 + i)) for i in range(trainees)]
     await asyncio.gather(*(s.connect() for s in (*movers, *trainers)))
+    # One session per page first: a fresh server importing both pages' modules for 20 sessions
+    # at once has failed with an import deadlock (_frozen_importlib._DeadlockError, seen once).
+    await movers[0].open_playground()
+    await trainers[0].open_mnist()
     t_open = time.perf_counter()
-    await asyncio.gather(*(s.open_playground() for s in movers), *(t.open_mnist() for t in trainers))
+    await asyncio.gather(*(s.open_playground() for s in movers[1:]), *(t.open_mnist() for t in trainers[1:]))
     open_s = time.perf_counter() - t_open
     rngs = [random.Random(i) for i in range(sliders)]
     phases: dict[str, Any] = {}

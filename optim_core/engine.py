@@ -134,6 +134,10 @@ def _resolve_steps(steps: int) -> int:
 
 
 def _resolve_start(surface: Surface, start: Sequence[float] | None) -> tuple[float, float]:
+    if type(start) is tuple and len(start) == 2:  # the common case, checked without conversions
+        x, y = start
+        if type(x) is float and type(y) is float and math.isfinite(x) and math.isfinite(y):
+            return (x, y)
     if start is None:
         return (float(surface.start[0]), float(surface.start[1]))
     try:
@@ -172,65 +176,79 @@ def _stepper(surface: Surface, optimizer_name: str):
     return opt, jax.value_and_grad(loss_fn)
 
 
+def _scalars(shared: Mapping[str, Any]) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """The divergence bound B, f* (−∞ when unknown), the tolerance and the requested step count
+    (a float: compared with the step index)."""
+    scalars = shared["scalars"]
+    return scalars[0], scalars[1], scalars[2], scalars[3]
+
+
 def _in_bounds(xy: jax.Array, loss: jax.Array, bound: jax.Array) -> jax.Array:
     """The point counts (has not diverged): |x| ≤ B, |y| ≤ B and a finite loss (NaN fails all
     three comparisons, ±∞ the first two or the last)."""
     return (jnp.abs(xy[0]) <= bound) & (jnp.abs(xy[1]) <= bound) & (jnp.abs(loss) <= _FLOAT32_MAX)
 
 
-def _step(opt, value_and_grad, hp, xy, grad, state, per_step_t, sp):
-    """One optimizer step at (xy, its gradient): the step's inputs, update, state and the true
-    loss and gradient at the new point (reused by the next step)."""
+def _step(opt, hp, xy, grad, state, per_step_t):
+    """One optimizer step at xy, given the true gradient there: the gradient used (noise
+    added), α_t, the update, the new state and the optimizer's internals."""
     g = grad + per_step_t[0:2]  # the noise is shared: every optimizer sees the same draw at step t
     hp_t = dict(hp)
     hp_t["learning_rate"] = hp["learning_rate"] * per_step_t[2]
     update, new_state, internals = opt.update(g, state, xy, hp_t)
-    new_xy = xy + update
-    new_loss, new_grad = value_and_grad(new_xy, sp)
-    return g, hp_t["learning_rate"], update, new_state, internals, new_xy, new_loss, new_grad
+    return g, hp_t["learning_rate"], update, new_state, internals
 
 
-def _recorded(surface, name, record, length, hp, start, shared):
-    """One recorded run: (length + 1, width) float32 rows; row k holds path[k] (x, y and the
+def _recorded(surface, name, record, inputs, shared):
+    """One recorded run: (bucket + 1, width) float32 rows; row k holds path[k] (x, y and the
     true loss there) and, with record="full", step k from path[k] to path[k + 1] (α_t, the
     gradient used, the update and the optimizer's internals after it).
 
-    The loop runs length + 1 times and emits row k at iteration k, so the start is row 0 with
-    nothing stacked or copied after the loop (the last iteration's step is never read).
-    Divergence is marked in the loop too: path[k] is NaN from the first requested point that
-    leaves the bound or has a non-finite loss on, and the step data from the step into it on,
-    so the host finds the index from the loss column alone. Little runs outside the loop,
-    which lets XLA:CPU run a small call inline on the caller's thread.
+    Shaped so that XLA:CPU runs a small call as one sequential piece of work on the caller's
+    thread (a call whose top level has more than 8 independent operations is spread over its
+    thread pool, and the thread hops cost more than 1000 steps of the loop):
+    - the loop runs length + 1 times and computes the loss and gradient at path[k] first, so
+      row k (the start included) comes out of iteration k and nothing is computed or copied
+      outside the loop;
+    - the hyperparameters, the start and the shared scalars reach the loop body through an
+      optimization barrier tied to the step, which keeps XLA from hoisting their slices and
+      the optimizer's per-run constants (log β, 1 − β, the switches) out of the loop as
+      separate operations (they cost a few scalar operations per step instead);
+    - divergence is marked in the loop: the first requested point that leaves the bound (or
+      whose loss is not finite; the start only needs a finite position and loss) is set to
+      NaN, and NaN stays NaN, so the path and loss are NaN from it on and the host finds the
+      index from the loss column (and sets the step data from the step before it to NaN).
     """
     opt, value_and_grad = _stepper(surface, name)
     present = _internals_present(name)
+    columns = len(_hparam_names(name))
     full = record == "full"
-    sp, bound, total = shared["surface_params"], shared["bound"], shared["total_steps"]
+    sp = shared["surface_params"]
     nan = jnp.float32(jnp.nan)
-    start = start.astype(jnp.float32)
-    loss, grad = value_and_grad(start, sp)
-    # The start counts when its position and loss are finite (the bound applies from step 1).
-    dead = ~(jnp.all(jnp.isfinite(start)) & jnp.isfinite(loss))
 
-    def body(carry, xs):
-        xy, loss, grad, state, dead = carry
-        t, per_step_t = xs
-        g, lr, update, state, internals, new_xy, new_loss, grad = _step(
-            opt, value_and_grad, hp, xy, grad, state, per_step_t, sp
-        )
-        # Only requested steps count: the rest of the bucket is padding.
-        new_dead = dead | (~_in_bounds(new_xy, new_loss, bound) & (t < total))
-        row = jnp.where(dead, nan, jnp.concatenate([xy, loss[None]]))
+    def body(carry, per_step_t):
+        xy, state = carry
+        own, scalars, _ = jax.lax.optimization_barrier((inputs, shared["scalars"], per_step_t))
+        hp = {k: own[i] for i, k in enumerate(_hparam_names(name))}
+        bound, _, _, total = scalars[0], scalars[1], scalars[2], scalars[3]
+        loss, grad = value_and_grad(xy, sp)
+        t = per_step_t[3]
+        limit = jnp.where(t > 0, bound, _FLOAT32_MAX)  # the bound applies from step 1 on
+        counts = (jnp.abs(xy[0]) <= limit) & (jnp.abs(xy[1]) <= limit) & (jnp.abs(loss) <= _FLOAT32_MAX)
+        # Only requested points count: the rest of the bucket is padding.
+        dead = ~counts & (t <= total)
+        xy, loss = jnp.where(dead, nan, xy), jnp.where(dead, nan, loss)
+        g, lr, update, state, internals = _step(opt, hp, xy, grad, state, per_step_t)
+        row = [xy, loss[None]]
         if full:
-            data = jnp.concatenate([lr[None], g, update, *(internals[k] for k in present)])
-            row = jnp.concatenate([row, jnp.where(new_dead, nan, data)])
-        return (new_xy, new_loss, grad, state, new_dead), row
+            row += [lr[None], g, update, *(internals[k] for k in present)]
+        return (xy + update, state), jnp.concatenate(row)
 
-    carry = (start, loss, grad, opt.init(start), dead)
-    return jax.lax.scan(body, carry, (jnp.arange(length + 1), shared["per_step"]))[1]
+    start = inputs[columns : columns + 2]
+    return jax.lax.scan(body, (start, opt.init(start)), shared["per_step"])[1]
 
 
-def _summary(surface, name, length, hp, start, shared):
+def _summary(surface, name, length, inputs, shared):
     """One run without its path (basin maps, sweeps): (6,) float32, see _pack_summary.
 
     The position and its loss freeze at the last finite point; state and gradient may go
@@ -238,24 +256,26 @@ def _summary(surface, name, length, hp, start, shared):
     state every step makes the loop faster).
     """
     opt, value_and_grad = _stepper(surface, name)
-    sp, bound, total = shared["surface_params"], shared["bound"], shared["total_steps"]
-    start = start.astype(jnp.float32)
+    names = _hparam_names(name)
+    hp = {k: inputs[i] for i, k in enumerate(names)}
+    start = inputs[len(names) : len(names) + 2]
+    sp, (bound, f_star, tol, total) = shared["surface_params"], _scalars(shared)
     loss, grad = value_and_grad(start, sp)
     ok = jnp.all(jnp.isfinite(start)) & jnp.isfinite(loss)
-    reached = ok & (loss - shared["f_star"] <= shared["tol"])
+    reached = ok & (loss - f_star <= tol)
     # position, its loss, gradient there, state, alive, first step within tolerance, divergence
     carry0 = (start, loss, grad, opt.init(start), ok, jnp.where(reached, 0, -1), jnp.where(ok, -1, 0))
 
     def body(carry, xs):
         xy, loss, grad, state, alive, first_tol, diverged_at = carry
         t, per_step_t = xs
-        *_, new_state, _, new_xy, new_loss, new_grad = _step(
-            opt, value_and_grad, hp, xy, grad, state, per_step_t, sp
-        )
+        _, _, update, new_state, _ = _step(opt, hp, xy, grad, state, per_step_t)
+        new_xy = xy + update
+        new_loss, new_grad = value_and_grad(new_xy, sp)
         in_run = t < total  # steps past the requested count are padding
         ok = alive & in_run & _in_bounds(new_xy, new_loss, bound)
         newly_dead = alive & in_run & ~ok
-        reached = ok & (new_loss - shared["f_star"] <= shared["tol"]) & (first_tol < 0)
+        reached = ok & (new_loss - f_star <= tol) & (first_tol < 0)
         carry = (
             jnp.where(ok, new_xy, xy),
             jnp.where(ok, new_loss, loss),
@@ -306,7 +326,7 @@ def _hparam_names(optimizer_name: str) -> tuple[str, ...]:
 
 
 @functools.partial(jax.jit, static_argnames=("surface", "groups", "steps", "record"))
-def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts, shared):
+def _simulate_groups(surface, groups, steps, record, group_inputs, shared):
     """Every group's runs in one program: per group one loop over the steps, vmapped over its
     runs from outside the loop (vmapping the step inside the loop body ran several times
     slower), the groups back to back (a loop whose body holds every group runs far slower on
@@ -316,13 +336,12 @@ def _simulate_groups(surface, groups, steps, record, group_hparams, group_starts
     global _trace_count
     _trace_count += 1
     results = []
-    for (name, _), hp, starts in zip(groups, group_hparams, group_starts):
-        hp = {k: hp[:, i] for i, k in enumerate(_hparam_names(name))}
+    for (name, _), inputs in zip(groups, group_inputs):
         if record == "summary":
             one = functools.partial(_summary, surface, name, steps)
         else:
-            one = functools.partial(_recorded, surface, name, record, steps)
-        results.append(jax.vmap(one, in_axes=(0, 0, None))(hp, starts, shared))
+            one = functools.partial(_recorded, surface, name, record)
+        results.append(jax.vmap(one, in_axes=(0, None))(inputs, shared))
     return results
 
 
@@ -334,6 +353,7 @@ def _exact(value: float) -> tuple[float, float]:
 # Small per-process caches of the per-call host work (validated, hashable keys only).
 # Bounded by clearing when full: entries are cheap to rebuild.
 _SHARED_CACHE: dict[tuple[Any, ...], tuple[dict[str, Any], float]] = {}
+_QUICK_SHARED_CACHE: dict[tuple[Any, ...], tuple[dict[str, Any], float]] = {}
 _RESOLVED_CACHE: dict[tuple[Any, ...], tuple[dict[str, float], tuple[float, ...]]] = {}
 _SHARED_CACHE_SIZE = 64
 _RESOLVED_CACHE_SIZE = 4096
@@ -345,6 +365,21 @@ def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
     Built once per distinct (surface, parameters, seed, noise, schedule, steps, tol) and
     kept on the device: a call that only moves hyperparameters or starts reuses them.
     """
+    # The common call (default surface parameters, plain Python numbers) finds its entry by the
+    # arguments as given, before any validation: types and the sign of zero are part of that
+    # key, so a hit means these very values passed validation before.
+    quick = None
+    if (
+        surface_params is None
+        and type(seed) is int
+        and type(tol) is float
+        and (noise is None or type(noise) is float)
+        and (schedule is None or type(schedule) is Schedule)
+    ):
+        quick = (surface, seed, None if noise is None else _exact(noise), schedule, steps, _exact(tol))
+        hit = _QUICK_SHARED_CACHE.get(quick)
+        if hit is not None:
+            return hit
     sp = surface.resolve_params(surface_params)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be a whole number, got {seed!r}")
@@ -368,32 +403,42 @@ def _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol):
     )
     hit = _SHARED_CACHE.get(key)
     if hit is not None:
+        if quick is not None:
+            _remember(_QUICK_SHARED_CACHE, quick, hit, _SHARED_CACHE_SIZE)
         return hit
     f_star = _cached_minimum_loss(surface, tuple(sorted(sp.items())))
     shared = {
         "surface_params": {k: np.float32(v) for k, v in sp.items()},
         "per_step": _per_step_table(int(seed), noise, schedule, steps),
-        "total_steps": np.int32(steps),
-        "bound": np.float32(_bound(surface)),
-        "f_star": np.float32(f_star if math.isfinite(f_star) else -np.inf),
-        "tol": np.float32(tol),
+        # bound, f*, tol and the step count (exact in float32: < 2^24): see _scalars
+        "scalars": np.array(
+            [_bound(surface), f_star if math.isfinite(f_star) else -np.inf, tol, steps], np.float32
+        ),
     }
-    # On the device once: a call then passes buffers instead of copying eight arrays in.
+    # On the device once: a call then passes buffers instead of copying arrays in.
     entry = (jax.device_put(shared), f_star)
-    if len(_SHARED_CACHE) >= _SHARED_CACHE_SIZE:
-        _SHARED_CACHE.clear()
-    _SHARED_CACHE[key] = entry
+    _remember(_SHARED_CACHE, key, entry, _SHARED_CACHE_SIZE)
+    if quick is not None:
+        _remember(_QUICK_SHARED_CACHE, quick, entry, _SHARED_CACHE_SIZE)
     return entry
 
 
+def _remember(cache: dict[Any, Any], key: Any, value: Any, size: int) -> None:
+    """cache[key] = value, the cache cleared first when full (entries are cheap to rebuild)."""
+    if len(cache) >= size:
+        cache.clear()
+    cache[key] = value
+
+
 def _per_step_table(seed: int, noise: float, schedule: Schedule, steps: int) -> np.ndarray:
-    """(bucket + 1, 3) float32: row t holds step t's gradient noise (σ · a standard normal draw, two
-    columns) and its learning-rate factor α_t / α. One table read per step in the loop; the
-    schedule is evaluated here, on the host, not in the program."""
+    """(bucket + 1, 4) float32: row t holds step t's gradient noise (σ · a standard normal draw,
+    two columns), its learning-rate factor α_t / α and t itself (exact: t < 2^24). One table
+    row per loop iteration; the schedule is evaluated here, on the host, not in the program."""
     length = step_bucket(steps) + 1  # the loops run one padding step past the bucket
-    table = np.empty((length, 3), np.float32)
+    table = np.empty((length, 4), np.float32)
     table[:, 0:2] = np.float32(noise) * _noise_table(seed, length)
     table[:, 2] = schedule_factors(schedule, length, steps)
+    table[:, 3] = np.arange(length)
     return table
 
 
@@ -465,20 +510,33 @@ def _run_items(
 ) -> list[Trajectory]:
     """Run validated (name, resolved hparams, hparam row, start, label) items in one call.
 
-    Items are grouped by optimizer; the program returns one array of rows per group (start row
-    first, NaN from the divergence on), fetched in one device_get. The Trajectory arrays are
-    views into those rows. A run diverged iff its loss at the last requested step is NaN (the
-    rows are NaN from the divergence on, finite before it).
+    Items are grouped by optimizer; the program returns one array of rows per group (see
+    _recorded). The Trajectory arrays are views into those rows. A run diverged iff its loss
+    at the last requested point is NaN (path and loss are NaN from the divergence on, finite
+    before it).
     """
     order: dict[str, list[int]] = {}
     for i, item in enumerate(items):
         order.setdefault(item[0], []).append(i)
-    groups = tuple((name, len(idx)) for name, idx in order.items())
-    group_hparams = tuple(np.array([items[i][2] for i in idx], np.float32) for idx in order.values())
-    group_starts = tuple(np.array([items[i][3] for i in idx], np.float32) for idx in order.values())
-    results = jax.device_get(
-        _simulate_groups(surface, groups, step_bucket(steps), record, group_hparams, group_starts, shared)
-    )
+    bucket = step_bucket(steps)
+    # One program per group, called one after the other: a program holding several groups'
+    # loops has independent branches, which XLA:CPU spreads over its thread pool (thread hops
+    # cost more than the loops here); a group's own program runs on this thread. Inputs: one
+    # (runs, hyperparameters + 2) array per group, each run's hyperparameter row, then its start.
+    calls = [
+        _simulate_groups(
+            surface,
+            ((name, len(idx)),),
+            bucket,
+            record,
+            (np.array([items[i][2] + items[i][3] for i in idx], np.float32),),
+            shared,
+        )
+        for name, idx in order.items()
+    ]
+    # np.asarray, not jax.device_get: on CPU it reads the result's buffer where it is, while
+    # device_get starts an asynchronous copy to the host first (~40 us per call here).
+    results = [np.asarray(rows) for (rows,) in calls]
     full = record == "full"
     out: list[Trajectory | None] = [None] * len(items)
     empty_steps, empty_lr = np.empty((0, 2), np.float32), np.empty((0,), np.float32)
@@ -491,6 +549,9 @@ def _run_items(
             d = int(np.argmax(np.isnan(loss))) if math.isnan(loss[steps]) else None
             if full:
                 st = own[:steps]
+                if d is not None:  # the step into the diverged point and every later one
+                    st = st.copy()
+                    st[max(d - 1, 0) :] = np.nan
                 lr, grads, updates = st[:, 3], st[:, 4:6], st[:, 6:8]
                 internals = {k: st[:, 8 + 2 * m : 10 + 2 * m] for m, k in enumerate(present)}
             else:
@@ -613,17 +674,11 @@ def run_grid(
     if n > MAX_BATCH:
         raise ValueError(f"{n} runs exceed the maximum of {MAX_BATCH}")
     resolved = [resolve_hparams(optimizer, hp, preset) for hp in hp_list]
-    hp_array = np.ascontiguousarray(
-        np.broadcast_to(
-            np.asarray([[r[k] for k in _hparam_names(optimizer)] for r in resolved], np.float32),
-            (n, len(resolved[0])),
-        )
-    )
-    starts_j = np.ascontiguousarray(np.broadcast_to(start_arr, (n, 2)))
+    hp_rows = np.asarray([[r[k] for k in _hparam_names(optimizer)] for r in resolved], np.float32)
+    inputs = np.empty((n, hp_rows.shape[1] + 2), np.float32)  # see _run_items
+    inputs[:, :-2], inputs[:, -2:] = hp_rows, start_arr
     shared, _ = _shared_inputs(surface, surface_params, seed, noise, schedule, steps, tol)
-    (packed,) = _simulate_groups(
-        surface, ((optimizer, n),), step_bucket(steps), "summary", (hp_array,), (starts_j,), shared
-    )
+    (packed,) = _simulate_groups(surface, ((optimizer, n),), step_bucket(steps), "summary", (inputs,), shared)
     summary = _unpack_summary(np.asarray(packed))
     final = np.asarray(summary["final"])
     if surface.minima:

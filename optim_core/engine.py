@@ -1,11 +1,17 @@
-"""The trajectory engine: many optimizers, hyperparameter sets and start points in one jitted call.
+"""The trajectory engine: many optimizers, hyperparameter sets and start points in one call.
 
 Shape of a call: configurations are grouped by optimizer (the optimizer's code is static);
 each group runs one `lax.scan` over the steps, `vmap`ped over its hyperparameter values and
-start points, and all groups run back to back in one jitted program. Static: the surface,
-the tuple of (optimizer, group size), the step bucket and what is recorded. Traced: every
-hyperparameter value, start point, the gradient noise (drawn on the host from the seed),
-surface parameter and schedule parameter, so moving any of those never recompiles.
+start points, as one jitted program, and a call runs its groups' programs one after the
+other. Static: the surface, the optimizer and group size, the step bucket and what is
+recorded. Traced: every hyperparameter value, start point, the gradient noise (drawn on the
+host from the seed), surface parameter and schedule parameter, so moving any of those never
+recompiles.
+
+Per call the engine costs about what optax + `lax.scan` costs (bench/bench_core.py --api):
+a small program runs on the caller's thread, one operation after the other (see _recorded
+for what keeps it so), the shared inputs are cached on the device, and results are read
+with np.asarray.
 """
 
 from __future__ import annotations
@@ -183,12 +189,6 @@ def _scalars(shared: Mapping[str, Any]) -> tuple[jax.Array, jax.Array, jax.Array
     return scalars[0], scalars[1], scalars[2], scalars[3]
 
 
-def _in_bounds(xy: jax.Array, loss: jax.Array, bound: jax.Array) -> jax.Array:
-    """The point counts (has not diverged): |x| ≤ B, |y| ≤ B and a finite loss (NaN fails all
-    three comparisons, ±∞ the first two or the last)."""
-    return (jnp.abs(xy[0]) <= bound) & (jnp.abs(xy[1]) <= bound) & (jnp.abs(loss) <= _FLOAT32_MAX)
-
-
 def _step(opt, hp, xy, grad, state, per_step_t):
     """One optimizer step at xy, given the true gradient there: the gradient used (noise
     added), α_t, the update, the new state and the optimizer's internals."""
@@ -207,7 +207,7 @@ def _recorded(surface, name, record, inputs, shared):
     Shaped so that XLA:CPU runs a small call as one sequential piece of work on the caller's
     thread (a call whose top level has more than 8 independent operations is spread over its
     thread pool, and the thread hops cost more than 1000 steps of the loop):
-    - the loop runs length + 1 times and computes the loss and gradient at path[k] first, so
+    - the loop runs bucket + 1 times and computes the loss and gradient at path[k] first, so
       row k (the start included) comes out of iteration k and nothing is computed or copied
       outside the loop;
     - the hyperparameters, the start and the shared scalars reach the loop body through an
@@ -260,6 +260,7 @@ def _summary(surface, name, length, inputs, shared):
     hp = {k: inputs[i] for i, k in enumerate(names)}
     start = inputs[len(names) : len(names) + 2]
     sp, (bound, f_star, tol, total) = shared["surface_params"], _scalars(shared)
+    total = total.astype(jnp.int32)  # compared with the step index every step
     loss, grad = value_and_grad(start, sp)
     ok = jnp.all(jnp.isfinite(start)) & jnp.isfinite(loss)
     reached = ok & (loss - f_star <= tol)
@@ -273,7 +274,13 @@ def _summary(surface, name, length, inputs, shared):
         new_xy = xy + update
         new_loss, new_grad = value_and_grad(new_xy, sp)
         in_run = t < total  # steps past the requested count are padding
-        ok = alive & in_run & _in_bounds(new_xy, new_loss, bound)
+        ok = (
+            alive
+            & in_run
+            & jnp.all(jnp.isfinite(new_xy))
+            & jnp.isfinite(new_loss)
+            & jnp.all(jnp.abs(new_xy) <= bound)
+        )
         newly_dead = alive & in_run & ~ok
         reached = ok & (new_loss - f_star <= tol) & (first_tol < 0)
         carry = (
@@ -327,11 +334,11 @@ def _hparam_names(optimizer_name: str) -> tuple[str, ...]:
 
 @functools.partial(jax.jit, static_argnames=("surface", "groups", "steps", "record"))
 def _simulate_groups(surface, groups, steps, record, group_inputs, shared):
-    """Every group's runs in one program: per group one loop over the steps, vmapped over its
+    """The groups' runs in one program: per group one loop over the steps, vmapped over its
     runs from outside the loop (vmapping the step inside the loop body ran several times
     slower), the groups back to back (a loop whose body holds every group runs far slower on
-    XLA:CPU). Recorded: per group (runs, steps + 1, width) rows (see _recorded); summary:
-    per group (runs, 6) (see _summary).
+    XLA:CPU). The engine passes one group at a time (see _run_items). Recorded: per group
+    (runs, steps + 1, width) rows (see _recorded); summary: per group (runs, 6) (see _summary).
     """
     global _trace_count
     _trace_count += 1
@@ -584,7 +591,7 @@ def run_batch(
     record: str = "full",
     internals: bool = True,
 ) -> list[Trajectory]:
-    """Run many configurations in one jitted call; one Trajectory per config, in order.
+    """Run many configurations in one call; one Trajectory per config, in order.
 
     All configurations share the surface, step count, seed (so every optimizer sees the same
     gradient noise at step t), noise σ, schedule and surface parameters. `record="path"`, or

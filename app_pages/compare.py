@@ -261,7 +261,10 @@ if tabs[0].open:
                 old = sw.entry.hparams if sw.entry.name == name else OPTIMIZERS[name].defaults
                 fixed = {
                     h.name: ui.hyperparam_widget(
-                        h, f"{W}sw.fixed.{name}.{h.name}", old.get(h.name, h.default)
+                        h,
+                        f"{W}sw.fixed.{name}.{h.name}",
+                        old.get(h.name, h.default),
+                        owner=label_of(name),
                     )
                     for h in OPTIMIZERS[name].hyperparams
                     if h.name != hp
@@ -383,7 +386,10 @@ if tabs[1].open:
                 old = hm.entry.hparams if same_opt else OPTIMIZERS[name].defaults
                 fixed = {
                     h.name: ui.hyperparam_widget(
-                        h, f"{W}hm.fixed.{name}.{h.name}", old.get(h.name, h.default)
+                        h,
+                        f"{W}hm.fixed.{name}.{h.name}",
+                        old.get(h.name, h.default),
+                        owner=label_of(name),
                     )
                     for h in OPTIMIZERS[name].hyperparams
                     if h.name not in (x, y)

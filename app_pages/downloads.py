@@ -7,6 +7,7 @@ for an export nobody asked for. What is offered is decided in playground.exports
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -27,14 +28,17 @@ def metrics_table(result: PlaygroundRun) -> None:
     """The metrics as an HTML table: its headings wrap, so every column shows whole in the
     figure column (a data grid scrolled the last columns out of sight)."""
     frame = pd.DataFrame(exports.metrics_table_rows(result))
-    formats = {
-        heading: (lambda value, fmt=fmt: fmt % value)
-        for heading, fmt in exports.METRIC_FORMATS.items()
-        if heading in frame.columns
+    formats: dict[Any, str | Callable[[object], str] | None] = {
+        heading: _printf(fmt) for heading, fmt in exports.METRIC_FORMATS.items() if heading in frame.columns
     }
     with st.container(key=METRICS_TABLE_KEY):
         st.table(frame.style.format(formats, na_rep="—"), hide_index=True)
     st.caption(exports.METRICS_CAPTION + " **—**: did not happen in this run.")
+
+
+def _printf(fmt: str) -> Callable[[object], str]:
+    """A cell formatter from a printf-style format ("%.3g")."""
+    return lambda value: fmt % value
 
 
 def _rendered(fmt: str, make_figure: Callable[[], go.Figure]) -> Callable[[], bytes]:

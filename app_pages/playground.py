@@ -8,7 +8,7 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import map_bridge, ui
+from app_pages import anim_controls, map_bridge, ui
 from app_pages import playground_state as ps
 from app_pages.tune_panel import tune_panel
 from optim_core import OPTIMIZERS, PRESETS, preset_support
@@ -101,8 +101,10 @@ def shown(control: str) -> bool:
     return control not in hidden
 
 
-# 2. Sidebar: the surface and the run.
-with st.sidebar:
+# 2. Sidebar: the surface and the run (on a phone: a box under the figures and the cards, so that
+# they are reached by scrolling; the slot keeps the figures above it).
+workspace_slot = st.container()
+with ui.side_panel("pg-settings"):
     st.header("Surface")
     if shown("surface"):
         st.selectbox(
@@ -240,10 +242,11 @@ def workspace(
     entry_pairs: list[tuple[int, OptimizerEntry]] = []
     ids = list(ss[key("entry_ids")])
     open_id = ps.open_entry_id(ids)
+    owners = ui.card_names([OPTIMIZERS[ss[ps.entry_prefix(i) + ".name"]].label for i in ids])
     with optimizers_col:
         st.subheader("Optimizers")
         for n, entry_id in enumerate(ids):
-            entry = optimizer_card(n, entry_id, entry_id == open_id, len(ids))
+            entry = optimizer_card(n, entry_id, entry_id == open_id, len(ids), owners[n])
             entries.append(entry)
             entry_pairs.append((entry_id, entry))
 
@@ -280,12 +283,16 @@ def workspace(
     with figures_col, st.container(key=STICKY_FIGURES):
         ui.show_warnings(adjusted, "Some values were adjusted")
         figures(setup, surface, surface_params, quad, show_theory, entry_pairs, lesson_slug)
+        if open_id is not None:  # the open card's rule, at the width of the figures (a card is too narrow)
+            open_name = ss[ps.entry_prefix(open_id) + ".name"]
+            st.caption(f"{owners[ids.index(open_id)]}'s update rule:")
+            st.latex(OPTIMIZERS[open_name].latex)
 
     lesson_param = {"lesson": lesson_slug} if lesson_slug is not None else {}
     ui.sync_query({**to_query(setup), **lesson_param}, QUERY_STATE)
 
 
-def optimizer_card(n: int, entry_id: int, is_open: bool, count: int) -> OptimizerEntry:
+def optimizer_card(n: int, entry_id: int, is_open: bool, count: int, owner: str) -> OptimizerEntry:
     """One optimizer's card. Only the open card draws its widgets (one card's sliders at a
     time: fewer elements to send and draw on every move); the others show their values."""
     prefix = ps.entry_prefix(entry_id)
@@ -302,7 +309,7 @@ def optimizer_card(n: int, entry_id: int, is_open: bool, count: int) -> Optimize
             )
             if not is_open:
                 st.button(
-                    "Edit" if editable else "Rule",
+                    f"Edit *{owner}*" if editable else f"Rule *of {owner}*",
                     key=prefix + ".open",
                     on_click=ps.open_entry,
                     args=(entry_id,),
@@ -310,7 +317,7 @@ def optimizer_card(n: int, entry_id: int, is_open: bool, count: int) -> Optimize
                 )
             if shown("optimizers") and count > 1:
                 st.button(
-                    "✕",
+                    f"Remove {owner}",
                     key=prefix + ".remove",
                     on_click=ps.remove_entry,
                     args=(entry_id,),
@@ -322,7 +329,7 @@ def optimizer_card(n: int, entry_id: int, is_open: bool, count: int) -> Optimize
         else:
             if shown("optimizers"):
                 st.selectbox(
-                    "optimizer",
+                    f"{owner} optimizer",
                     list(OPTIMIZERS),
                     key=prefix + ".name",
                     format_func=lambda k: OPTIMIZERS[k].label,
@@ -331,7 +338,7 @@ def optimizer_card(n: int, entry_id: int, is_open: bool, count: int) -> Optimize
                 )
             if shown("hparams"):
                 st.selectbox(
-                    "preset",
+                    f"{owner} preset",
                     list(PRESETS),
                     key=prefix + ".preset",
                     on_change=ps.apply_preset,
@@ -340,11 +347,10 @@ def optimizer_card(n: int, entry_id: int, is_open: bool, count: int) -> Optimize
                 )
                 if (note := preset_support(name, ss[prefix + ".preset"])) is not None:
                     st.caption(note)
-                values = ui.hyperparam_editor(name, f"{prefix}.{name}", spec.defaults)
+                values = ui.hyperparam_editor(name, f"{prefix}.{name}", spec.defaults, owner=owner)
                 entry = OptimizerEntry(name, values, ss[prefix + ".preset"])
             else:  # classroom mode: no widget at all, the link's values
                 entry = ps.hidden_entry(entry_id, name)
-            st.latex(spec.latex)
             st.caption(spec.description)
         st.caption(ui.hyperparam_summary(name, entry.hparams))
     return entry
@@ -395,7 +401,7 @@ def live_figure(
     entry_id, entry = entry_pairs[index]
     token = f"{hash(scrub.key) & 0xFFFFFFFF:08x}"
     on_release = functools.partial(apply_released, token, entry_id, entry.name, hparam, scrub.values)
-    label = f"{entry_label(setup, index)} {hp_symbol(entry.name, hparam)}"
+    label = f"{OPTIMIZERS[entry.name].label} {hp_symbol(entry.name, hparam)}"
     fig = live_scrub_figure(
         surface,
         trajectories,
@@ -534,12 +540,13 @@ def figures(
                 st.rerun(scope="app")  # the start point's inputs live in the sidebar
             st.caption(
                 "Click anywhere on the map to start every optimizer there. "
-                "★ known minima · ● start · ■ end · ✕ diverged"
+                "★ known minima · ● start · ■ ◆ ● ▲ end (a shape per optimizer) · ✕ diverged"
             )
 
     if anim_tab.open:
         with anim_tab:
             background = ui.surface_picture(surface, surface_params, key("picture"))
+            anim_controls.step_buttons(key("anim.steps"))
             ui.chart(
                 vc.animated_contour_figure(
                     surface, trajectories, surface_params, colors=colors, background=background
@@ -547,13 +554,16 @@ def figures(
                 width="stretch",
             )
             st.caption(
-                "Press ▶ to play; drag the slider to scrub. Every optimizer moves together, step for step."
+                "Press ▶ to play, ◀ Step back / Step forward ▶ for one step, or drag the slider to "
+                "scrub. Every optimizer moves together, step for step."
             )
 
     if view3d_tab.open:
         with view3d_tab:
+            anim_controls.step_buttons(key("view3d.steps"), three_d=True)
             ui.chart(
-                vc.surface3d_figure(surface, trajectories, surface_params, colors=colors), width="stretch"
+                vc.surface3d_figure(surface, trajectories, surface_params, colors=colors, animate=True),
+                width="stretch",
             )
 
     if curves_tab.open:
@@ -639,12 +649,13 @@ def figures(
                 )
 
 
-workspace(
-    surface_name,
-    expression,
-    surface,
-    surface_params,
-    quad,
-    show_theory,
-    lesson.slug if lesson is not None else None,
-)
+with workspace_slot:
+    workspace(
+        surface_name,
+        expression,
+        surface,
+        surface_params,
+        quad,
+        show_theory,
+        lesson.slug if lesson is not None else None,
+    )

@@ -20,6 +20,10 @@ TEXT_FIT_CSS = """
 .st-key-pg-metrics th, .st-key-pg-metrics th * { white-space: normal; overflow-wrap: normal; }
 .st-key-pg-metrics th { vertical-align: bottom; }
 .st-key-pg-metrics td, .st-key-pg-metrics td * { white-space: nowrap; font-variant-numeric: tabular-nums; }
+/* A display equation's box spans its column (Streamlit fits it to the equation, and a rounding
+   subpixel then became a scroll bar that hid the equation's last line). */
+[data-testid="stMarkdown"] > div:has(.katex-display),
+[data-testid="stMarkdownContainer"]:has(> .katex-display) { width: 100%; }
 """
 
 # Phones and narrow windows (issue 11: the map at least 340 px wide on a 390 px phone).

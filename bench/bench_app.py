@@ -848,7 +848,7 @@ def adam_alpha(page: Any) -> Any:
 
     b2 = page.get_by_role("slider", name=BETA2)
     for opener in (
-        page.get_by_role("button", name="Edit", exact=True),
+        page.get_by_role("button", name=re.compile(r"^Edit")),
         page.locator('[data-testid="stExpander"] summary'),
     ):
         for i in reversed(range(opener.count())):

@@ -50,6 +50,7 @@ import numpy as np
 from optim_core import FRAMEWORK_OPTIMIZERS, OPTIMIZERS, resolve_hparams
 from optim_core.engine import divergence_bound
 from optim_core.schedules import Schedule
+from playground.compute import entry_label
 from playground.setup import CUSTOM, Setup
 from surfaces import SURFACES
 from surfaces.expression import CONSTANTS, FUNCTIONS, parse_expression
@@ -1033,13 +1034,11 @@ def _schedule_text(schedule: Schedule) -> str:
 
 
 def _labels(setup: Setup) -> list[str]:
-    labels = []
-    for i, entry in enumerate(setup.optimizers):
-        label = OPTIMIZERS[entry.name].label if entry.name in OPTIMIZERS else entry.name
-        if sum(e.name == entry.name for e in setup.optimizers) > 1:
-            label += f" #{sum(e.name == entry.name for e in setup.optimizers[: i + 1])}"
-        labels.append(label)
-    return labels
+    """The runs' names as the app's legends write them (`entry_label`)."""
+    return [
+        entry_label(setup, i) if entry.name in OPTIMIZERS else entry.name
+        for i, entry in enumerate(setup.optimizers)
+    ]
 
 
 def _entries(setup: Setup, framework: str) -> list[tuple[str, str, OptimizerCode, dict[str, float]]]:

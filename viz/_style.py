@@ -19,7 +19,7 @@ TEMPLATE = go.layout.Template(
         plot_bgcolor="#ffffff",
         hoverlabel=dict(font=dict(size=13)),
         xaxis=dict(
-            title=dict(standoff=6),  # below the tick labels, never across them
+            title=dict(standoff=14),  # below the tick labels, never across them
             gridcolor=AXIS_GRID,
             zerolinecolor="#cccccc",
             linecolor="#888888",

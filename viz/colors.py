@@ -26,6 +26,7 @@ PALETTE: tuple[str, ...] = (
 # Colours that mean something other than "an optimizer".
 START_COLOR = "#ffffff"  # start marker fill (black outline)
 MINIMUM_COLOR = "#FFD700"  # known minima: gold stars with a black outline
+MINIMUM_FILL_ALPHA = 0.4  # the star's fill: ends of runs that reach the minimum show through it
 DIVERGED_COLOR = "#7f7f7f"  # "none / diverged" cells in heatmaps and basin maps
 OUTLINE_COLOR = "#1a1a1a"
 

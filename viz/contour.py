@@ -24,6 +24,7 @@ from viz._data import (
 from viz._style import base_layout, layout_for, make_figure
 from viz.colors import (
     MINIMUM_COLOR,
+    MINIMUM_FILL_ALPHA,
     OUTLINE_COLOR,
     START_COLOR,
     SURFACE_COLORSCALE,
@@ -287,7 +288,7 @@ def _minima_trace(surface: Surface) -> dict[str, Any] | None:
         marker=dict(
             symbol="star",
             size=16,
-            color=with_alpha(MINIMUM_COLOR, 0.4),
+            color=with_alpha(MINIMUM_COLOR, MINIMUM_FILL_ALPHA),
             line=dict(width=1.2, color=OUTLINE_COLOR),
         ),
         unselected=dict(marker=dict(opacity=1)),

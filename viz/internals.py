@@ -67,12 +67,13 @@ def _arrow(
     )
 
 
-def _note(text: str, **kwargs: Any) -> dict[str, Any]:
-    """A small grey note above the plot's top-left corner."""
+def _note(text: str, xref: str = "paper", yref: str = "paper", **kwargs: Any) -> dict[str, Any]:
+    """A small grey note above the plot's top-left corner (`xref="x domain"`: the corner of the
+    drawn axes, which equal units may make narrower than the paper)."""
     return dict(
         text=text,
-        xref="paper",
-        yref="paper",
+        xref=xref,
+        yref=yref,
         x=0,
         y=1.0,
         xanchor="left",
@@ -434,7 +435,7 @@ def internals_arrows_figure(
             notes.insert(1, f"{trajectory.label} keeps no first moment m")
     if k != step and trajectory.diverged_at is not None and step > k:
         notes.append(f"showing update {k}: the run diverged at step {trajectory.diverged_at}")
-    note = _note("<br>".join(notes), align="left")
+    note = _note("<br>".join(notes), align="left", xref="x domain", yref="y domain")
     axis = dict(showgrid=False, zeroline=False, constrain="domain")
     extra: dict[str, Any] = {}
     if kind != "plain":
@@ -610,6 +611,8 @@ def effective_step_figure(
                 text=f"step {k}",
                 x=k,
                 xref="x",
+                # Written on the side of the line away from the nearer edge, inside the frame.
+                xanchor="left" if k <= n / 2 else "right",
                 y=1.0 if not panels else 0.5,
                 yref="paper",
                 yanchor="bottom",
@@ -834,9 +837,9 @@ def moments_figure(
                 showarrow=False,
                 xref="paper",
                 yref="paper",
-                x=0,
+                x=0.5,  # over the whole row (it names both panels; a panel alone is too narrow)
                 y=y_top,
-                xanchor="left",
+                xanchor="center",
                 yanchor="bottom",
                 yshift=ROW_TITLE_SHIFT,
                 font=dict(size=13),

@@ -24,7 +24,7 @@ def new_app(query: dict[str, Any] | None = None) -> AppTest:
 
 
 def panel_titles(fig: dict[str, Any]) -> list[str]:
-    return [a["text"] for a in fig["layout"].get("annotations", [])]
+    return [a["text"].replace("<br>", ", ") for a in fig["layout"].get("annotations", [])]
 
 
 def path_arrays(fig: dict[str, Any]) -> list[np.ndarray]:

@@ -277,7 +277,7 @@ def test_metrics_tab_offers_downloads_and_loads_an_uploaded_setup() -> None:
     at = open_tab("Metrics & export")
     assert_clean(at)
     assert len(at.get("download_button")) >= 10
-    (table,) = at.dataframe
+    (table,) = at.table
     assert {"oscillation", "zig-zag", "steps to tol"} <= set(table.value.columns)
     uploader = next(u for u in at.get("file_uploader") if u.key == "pg.upload")
     uploader.set_value(("setup.json", b"{ this is not json", "application/json")).run()

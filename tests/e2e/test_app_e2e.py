@@ -458,7 +458,7 @@ def test_the_map_stays_in_view_while_the_last_cards_slider_is_moved(
     page.set_viewport_size({"width": width, "height": height})
     open_page(page, f"{base_url}/playground")
     page.get_by_role("button", name="Edit").last.click()  # Adam's card, the last one
-    alpha = page.get_by_role("slider", name="α · learning_rate")
+    alpha = page.get_by_role("slider", name="learning rate α")
     alpha.wait_for()
     wait_idle(page)
     alpha.scroll_into_view_if_needed()
@@ -472,6 +472,6 @@ def test_the_map_stays_in_view_while_the_last_cards_slider_is_moved(
     assert chart is not None and slider is not None
     assert 0 <= slider["y"] <= height and 0 <= chart["y"] and chart["y"] + chart["height"] / 2 <= height
     # The log slider is as wide as the linear β1 slider of the same card.
-    beta1 = page.get_by_role("slider", name="β₁ · b1").bounding_box()
+    beta1 = page.get_by_role("slider", name="b1 β₁").bounding_box()
     track = lambda s: s.locator("xpath=..").bounding_box()["width"]  # noqa: E731
-    assert beta1 is not None and track(alpha) >= 0.9 * track(page.get_by_role("slider", name="β₁ · b1"))
+    assert beta1 is not None and track(alpha) >= 0.9 * track(page.get_by_role("slider", name="b1 β₁"))

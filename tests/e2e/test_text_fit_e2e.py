@@ -221,13 +221,7 @@ def test_metrics_table_shows_every_column_whole(sized_page: Any, url: str, shots
         assert any(heading == h.strip().replace("\n", " ") for h in headings), (heading, headings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LEAD: Adam's rule is 401 px wide in a 186-232 px card; CSS cannot fit it readably. "
-    "Needs app_pages/playground.py to show the open card's st.latex at the figure column's width "
-    "(see the issue 11 item 4 report); then remove this marker.",
-)
-def test_open_cards_update_rule_fits_its_card(sized_page: Any, url: str, shots: pathlib.Path) -> None:
+def test_open_cards_update_rule_fits_its_box(sized_page: Any, url: str, shots: pathlib.Path) -> None:
     page = sized_page
     open_page(page, f"{url}/playground")
     card = (

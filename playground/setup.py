@@ -343,9 +343,11 @@ class Reader:
             if spec is None:
                 unknown.append(key)
                 continue
-            out[key] = self.number(
+            number = self.number(
                 value, f"surface parameter {key} ({spec.label})", spec.default, spec.low, spec.high
             )
+            if number != float(spec.default):  # one form per setup: a default is left out
+                out[key] = number
         if unknown:
             self.warn(f"surface has no parameter {_names(unknown, len(unknown))}; ignored.")
         return out

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import streamlit as st
+from app_pages.serve import wait_for_modules
 
-from app_pages import style
-from app_pages.serve import DROPPED_LINK_PARAM, dropped_link_message
-from optim_core import configure_jax
+wait_for_modules()  # a fresh server loads the pages' modules once, in one thread (app_pages.serve)
+
+import streamlit as st  # noqa: E402
+
+from app_pages import style  # noqa: E402
+from app_pages.serve import DROPPED_LINK_PARAM, dropped_link_message  # noqa: E402
+from optim_core import configure_jax  # noqa: E402
 
 configure_jax()  # the persistent, size-limited compilation cache; before the first compile
 

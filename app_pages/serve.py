@@ -103,22 +103,73 @@ def install() -> None:
         starlette_server._get_uvicorn_config_kwargs = uvicorn_kwargs
 
 
+# Modules the pages import on their first run (some lazily, from inside Plotly): loaded by the
+# warm-up thread before any script may run. Python's import locks let two threads that import
+# the same modules in different orders see a half-initialized one ("partially initialized
+# module 'pandas' has no attribute 'Series'", or a _DeadlockError): a class opening the link
+# together used to get a few error pages from a fresh server.
+PRELOADED_MODULES = (
+    "pandas",
+    "orjson",
+    "PIL.Image",
+    "plotly.graph_objects",
+    "plotly.io",
+    "optim_core",
+    "playground.compute",
+    "playground.setup",
+    "playground.scrub",
+    "playground.exports",
+    "playground.lessons",
+    "viz.contour",
+    "viz.curves",
+    "viz.internals",
+    "viz.raster",
+    "viz.scrub",
+)
+_modules_ready: threading.Event | None = None
+
+
+def wait_for_modules(timeout: float = 300.0) -> None:
+    """Block until the warm-up thread has loaded PRELOADED_MODULES (at once when no warm-up
+    runs in this process: a bare `streamlit run`, or the tests)."""
+    if _modules_ready is not None:
+        _modules_ready.wait(timeout)
+
+
+def preload_modules() -> None:
+    import importlib
+
+    for name in PRELOADED_MODULES:
+        importlib.import_module(name)
+    import plotly.graph_objects as go
+
+    go.Figure(go.Scatter(x=[0.0], y=[0.0])).to_dict()  # Plotly's own lazy imports (pandas checks)
+
+
 def start_warm_up() -> threading.Thread:
     """Load the app's modules and run its default views in the background while the server
     starts (`playground.warmup`): the first visitor finds JAX imported, the programs loaded from
     the persistent cache (or compiled into it) and the default runs and surface picture in the
     in-process caches. A failure only costs the head start: the page computes as usual."""
 
+    global _modules_ready
+    ready = _modules_ready = threading.Event()
+
     def warm() -> None:
         try:
             from optim_core import configure_jax
 
             configure_jax()  # the persistent compilation cache, before the first compile
+            try:
+                preload_modules()
+            finally:
+                ready.set()  # scripts wait for this (app.py), never longer
             from playground.warmup import warm_up
 
             seconds = warm_up()
             print(f"  Warm-up: default views ready in {seconds:.1f} s.", flush=True)
         except Exception as exc:  # noqa: BLE001 - never take the server down
+            ready.set()
             print(f"  Warm-up skipped: {type(exc).__name__}: {exc}", flush=True)
 
     thread = threading.Thread(target=warm, name="playground-warm-up", daemon=True)
@@ -138,4 +189,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as the importable module, not as __main__: app.py reads this module's state
+    # (`wait_for_modules`), and `python -m` would otherwise make a second copy of it.
+    from app_pages import serve
+
+    serve.main()

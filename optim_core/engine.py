@@ -214,10 +214,15 @@ def _recorded(surface, name, record, inputs, shared):
       optimization barrier tied to the step, which keeps XLA from hoisting their slices and
       the optimizer's per-run constants (log β, 1 − β, the switches) out of the loop as
       separate operations (they cost a few scalar operations per step instead);
-    - divergence is marked in the loop: the first requested point that leaves the bound (or
-      whose loss is not finite; the start only needs a finite position and loss) is set to
-      NaN, and NaN stays NaN, so the path and loss are NaN from it on and the host finds the
-      index from the loss column (and sets the step data from the step before it to NaN).
+    - divergence is marked in the loop: from the first requested point that leaves the bound
+      (or whose loss is not finite; the start only needs a finite position and loss) on, the
+      rows' position and loss are NaN, so the host finds the index from the loss column (and
+      sets the step data from the step before it to NaN). The flag is carried on its own:
+      masking the position itself (NaN stays NaN, no flag), or carrying the flag inside the
+      position vector, made XLA:CPU spread RMSprop's or NAdam's loop body over its thread
+      pool at every step (8-12x slower); XLA runs a body one operation after the other only
+      when each operation depends on the one before, so small changes here can cost a lot:
+      measure with bench/bench_core.py --api and the per-optimizer figures in its section 6.
     """
     opt, value_and_grad = _stepper(surface, name)
     present = _internals_present(name)
@@ -227,7 +232,7 @@ def _recorded(surface, name, record, inputs, shared):
     nan = jnp.float32(jnp.nan)
 
     def body(carry, per_step_t):
-        xy, state = carry
+        xy, state, dead = carry
         own, scalars, _ = jax.lax.optimization_barrier((inputs, shared["scalars"], per_step_t))
         hp = {k: own[i] for i, k in enumerate(_hparam_names(name))}
         bound, _, _, total = scalars[0], scalars[1], scalars[2], scalars[3]
@@ -236,16 +241,15 @@ def _recorded(surface, name, record, inputs, shared):
         limit = jnp.where(t > 0, bound, _FLOAT32_MAX)  # the bound applies from step 1 on
         counts = (jnp.abs(xy[0]) <= limit) & (jnp.abs(xy[1]) <= limit) & (jnp.abs(loss) <= _FLOAT32_MAX)
         # Only requested points count: the rest of the bucket is padding.
-        dead = ~counts & (t <= total)
-        xy, loss = jnp.where(dead, nan, xy), jnp.where(dead, nan, loss)
+        dead = dead | (~counts & (t <= total))  # sticky: every later row is NaN too
         g, lr, update, state, internals = _step(opt, hp, xy, grad, state, per_step_t)
-        row = [xy, loss[None]]
+        row = [jnp.where(dead, nan, xy), jnp.where(dead, nan, loss)[None]]
         if full:
             row += [lr[None], g, update, *(internals[k] for k in present)]
-        return (xy + update, state), jnp.concatenate(row)
+        return (xy + update, state, dead), jnp.concatenate(row)
 
     start = inputs[columns : columns + 2]
-    return jax.lax.scan(body, (start, opt.init(start)), shared["per_step"])[1]
+    return jax.lax.scan(body, (start, opt.init(start), jnp.bool_(False)), shared["per_step"])[1]
 
 
 def _summary(surface, name, length, inputs, shared):

@@ -36,6 +36,7 @@ from optim_core.metrics import minimum_loss
 from optim_core.registry import OPTIMIZERS
 from optim_core.schedules import Schedule
 from optim_core.settings import DEFAULT_PRESET, OptimizerSettings
+from optim_core.trajectory import Trajectory
 from surfaces import Surface, get_surface
 
 __all__ = [
@@ -259,6 +260,12 @@ def _score(steps_to_tol: int, final_loss: float, diverged_at: int) -> Score:
         float(final_loss),
         None if diverged_at < 0 else int(diverged_at),
     )
+
+
+def scores(surface: Surface, trajectories: Sequence[Trajectory], f_star: float, tol: float) -> list[Score]:
+    """Each run's Score under the criterion (what `tune` measures for its grid points)."""
+    final, steps, diverged = _summaries(surface, trajectories, f_star, tol)
+    return [_score(int(s), float(f), int(d)) for f, s, d in zip(final, steps, diverged, strict=True)]
 
 
 def _as_settings(item: OptimizerSettings | str, preset: str | None) -> OptimizerSettings:

@@ -144,7 +144,9 @@ def test_fix_trains_adadelta_beside_the_run_and_shows_before_and_after(
     lr_key = mp.hparam_key(eid_ada, "adadelta", "learning_rate")
 
     click(at, mp.wkey("fix_adadelta"))
-    assert JOB in at.session_state
+    # Started: still training, or (a tiny run on a loaded machine) already handed over by the
+    # same script run that started it.
+    assert JOB in at.session_state or mp.wkey("fix_outcome") in at.session_state
     finish(at)
     assert trained_setups == [["sgd", "adadelta"], ["adadelta"]]  # the fix trains Adadelta only
     assert at.session_state[lr_key] == pytest.approx(0.001)  # the settings (and link) are kept

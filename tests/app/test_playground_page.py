@@ -136,7 +136,9 @@ def test_steps_slider_changes_path_length_without_recompiling() -> None:
     widget(at, "pg.steps").set_value(270).run()
     assert_clean(at)
     assert trace_count() == compiles_after_bucket, "moving steps inside a bucket recompiled"
-    assert compiles_after_bucket - compiles <= 1
+    # A new bucket compiles once per optimizer group (the engine runs each group as its own
+    # small program), never again inside the bucket.
+    assert compiles_after_bucket - compiles <= len(Setup().optimizers)
     for name, path in paths(contour(at)).items():
         assert len(path) <= 271, name  # at most 270 steps + the start (the plot may subsample)
     assert at.query_params["steps"] == "270"

@@ -193,7 +193,7 @@ def learning_rate_slider(page: Any) -> Any:
 
 
 def assert_adam_card_shows(page: Any, value: float) -> None:
-    assert page.get_by_role("combobox", name=re.compile(r" optimizer$")).input_value() == SCRUBBED
+    assert page.get_by_role("combobox", name=f"{SCRUBBED} optimizer", exact=True).input_value() == SCRUBBED
     thumb = learning_rate_slider(page)
     assert thumb.count() == 1
     shown = float(thumb.get_attribute("aria-valuetext"))

@@ -34,8 +34,9 @@ STOP_WITHIN_S = 45.0
 
 @pytest.fixture()
 def server(app_starter: Any, tmp_path: pathlib.Path) -> Iterator[Any]:
-    """A server of its own: no other test's training threads in its task list."""
-    srv = app_starter(tmp_path / "streamlit.log")
+    """A server of its own (no other test's training threads in its task list) with two
+    training slots, whatever the machine's cores (the default is one per core but one)."""
+    srv = app_starter(tmp_path / "streamlit.log", env={"OPTIM_PLAYGROUND_TRAINING_SLOTS": "2"})
     try:
         yield srv
     finally:

@@ -178,7 +178,7 @@ def test_sweep_panels_vary_only_the_swept_value() -> None:
     # Different β1, same start and noise: the paths must differ.
     assert not np.allclose(result.trajectories[0].path, result.trajectories[2].path)
     fig = cmp.panels_figure(result)
-    titles = [a.text for a in fig.layout.annotations]
+    titles = [a.text.replace("<br>", ", ") for a in fig.layout.annotations]  # drawn on two lines
     assert titles[:3] == list(result.titles)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 
@@ -103,7 +104,7 @@ def shown(control: str) -> bool:
 
 # 2. Sidebar: the surface and the run (on a phone: a box under the figures and the cards, so that
 # they are reached by scrolling; the slot keeps the figures above it).
-workspace_slot = st.container()
+workspace_slot = st.container() if ui.is_phone() else contextlib.nullcontext()
 with ui.side_panel("pg-settings"):
     st.header("Surface")
     if shown("surface"):

@@ -645,7 +645,14 @@ WATCH = r"""(() => {
   };
   // What each chart shows: its drawn lines and markers (SVG geometry), and the animation frame
   // in which that last changed; and when a slider's thumb last showed a new value.
-  B.drawn = []; B.valueAt = null; B.marked = [];
+  // Charts are told apart by their element's key (st-key-...) where they have one: a chart that
+  // Streamlit mounts anew for the same element is the same chart to the eye.
+  B.drawn = {}; B.valueAt = null; B.marked = {};
+  const chartKey = (gd, i) => {
+    const box = gd.closest('[class*="st-key-"]');
+    const cls = box && Array.from(box.classList).find(c => c.startsWith('st-key-'));
+    return cls || 'chart' + i;
+  };
   const drawing = gd => Array.from(gd.querySelectorAll('.scatterlayer path'))
     .map(p => (p.getAttribute('d') || '') + '@' + (p.getAttribute('transform') || '')).join('|');
   new MutationObserver(ms => {
@@ -663,7 +670,10 @@ WATCH = r"""(() => {
   // Before the thumb is pressed: what each chart shows then.
   B.mark = () => {
     B.release = null;
-    B.marked = Array.from(document.querySelectorAll('.js-plotly-plot')).map(drawing);
+    B.marked = {};
+    document.querySelectorAll('.js-plotly-plot').forEach((gd, i) => {
+      B.marked[chartKey(gd, i)] = drawing(gd);
+    });
   };
   const tick = () => {
     document.querySelectorAll('.js-plotly-plot').forEach((gd, i) => {
@@ -672,7 +682,8 @@ WATCH = r"""(() => {
         if (i >= B.base.length || sig(gd) !== B.base[i]) B.changed[i] = performance.now();
       }
       const now = drawing(gd);
-      const rec = B.drawn[i] || (B.drawn[i] = {last: null, at: null});
+      const key = chartKey(gd, i);
+      const rec = B.drawn[key] || (B.drawn[key] = {last: null, at: null});
       if (now !== rec.last) {
         if (!sameDrawing(now, rec.last)) rec.at = performance.now();
         rec.last = now;
@@ -683,8 +694,10 @@ WATCH = r"""(() => {
   requestAnimationFrame(tick);
 })()"""
 READ_WATCH = """() => ({release: window.__bench.release, changed: window.__bench.changed,
-  drawn: window.__bench.drawn.map(r => r && r.last ? r.at : null), valueAt: window.__bench.valueAt,
-  moved: window.__bench.drawn.some((r, i) => r && r.last && r.last !== window.__bench.marked[i])})"""
+  drawn: Object.values(window.__bench.drawn).map(r => r && r.last ? r.at : null),
+  valueAt: window.__bench.valueAt,
+  moved: Object.entries(window.__bench.drawn)
+    .some(([k, r]) => r && r.last && r.last !== window.__bench.marked[k])})"""
 STATUS_WIDGET = '[data-testid="stStatusWidget"]'
 # The point to press: Streamlit 1.67's slider is a visually hidden <input type=range> (role
 # slider) inside the visible thumb; the thumb is its nearest ancestor of a thumb's size.

@@ -221,26 +221,29 @@ st.caption(
     "weights and sees the same batches in the same order, so the curves differ only "
     "by the optimizer."
 )
-art, quick, _ = st.columns([2, 2, 3], vertical_alignment="center")
-art.button(
-    "📄 The article's setting",
-    key=wkey("article"),
-    on_click=set_article,
-    args=(False,),
-    width="stretch",
-    help=f"Sets the article's experiment: its CNN, its {len(mp.ARTICLE_OPTIMIZERS)} optimizers at "
-    f"Keras's defaults, batch {mp.ARTICLE_BATCH_SIZE}, {mp.ARTICLE_EPOCHS} epochs on the full "
-    "MNIST set. Then press Run.",
+ARTICLE_BUTTONS = (  # (label, key, quick, what it sets)
+    (
+        "📄 The article's setting",
+        wkey("article"),
+        False,
+        f"Sets the article's experiment: its CNN, its {len(mp.ARTICLE_OPTIMIZERS)} optimizers at "
+        f"Keras's defaults, batch {mp.ARTICLE_BATCH_SIZE}, {mp.ARTICLE_EPOCHS} epochs on the full "
+        "MNIST set. Then press Run.",
+    ),
+    (
+        "⚡ The article's setting, quick",
+        wkey("article_quick"),
+        True,
+        f"The same network, optimizers, defaults and batch size on {mp.QUICK_TRAIN_SIZE:,} images "
+        f"of the offline sample, {mp.QUICK_EPOCHS} epochs: a few minutes, for a lecture. Then press Run.",
+    ),
 )
-quick.button(
-    "⚡ The article's setting, quick",
-    key=wkey("article_quick"),
-    on_click=set_article,
-    args=(True,),
-    width="stretch",
-    help=f"The same network, optimizers, defaults and batch size on {mp.QUICK_TRAIN_SIZE:,} images "
-    f"of the offline sample, {mp.QUICK_EPOCHS} epochs: a few minutes, for a lecture. Then press Run.",
-)
+for column, (label, button_key, quick_version, what) in zip(
+    st.columns([2, 2, 3], vertical_alignment="center"), ARTICLE_BUTTONS, strict=False
+):
+    column.button(
+        label, key=button_key, on_click=set_article, args=(quick_version,), width="stretch", help=what
+    )
 
 # 1. A new URL (first visit, a shared link) seeds the widgets; coming back from another page
 #    (an empty URL) restores the last setup instead of the defaults.

@@ -10,18 +10,9 @@ import streamlit as st
 
 from optim_core import OPTIMIZERS, HyperParam
 from playground.safe_text import plain, warning_lines
-from playground.setup import linear_step, log_stops, widget_range
+from playground.setup import linear_step, log_slider_options, widget_range
 from surfaces import Surface
 from viz.raster import SurfaceRaster, surface_raster
-
-
-def slider_options(low: float, high: float, value: float) -> list[float]:
-    """The log slider's stops plus the value in use, so that the slider shows exactly that value
-    (a typed 0.035 is shown as 0.035, not as the nearest stop)."""
-    options = log_stops(low, high)
-    if low <= value <= high and value not in options:
-        options = sorted([*options, value])
-    return options
 
 
 def _nearest(options: list[float], value: float) -> float:
@@ -71,7 +62,7 @@ def log_slider(
         st.session_state[key] = float(default)
     value = clamp(st.session_state[key], box_low, box_high)  # never more than the box can show
     st.session_state[key] = value
-    options = slider_options(low, high, value)
+    options = log_slider_options(low, high, value)
     st.session_state[key + ".slider"] = _nearest(options, value)
     st.session_state[key + ".box"] = value
     # The slider as wide as a linear one (a narrow log slider jumps decades per pixel); the box for

@@ -6,6 +6,7 @@ import base64
 import json
 import pathlib
 import re
+import time
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,18 @@ def open_page(page: str, query: dict[str, Any] | None = None, timeout: float = 1
     for key, value in (query or {}).items():
         at.query_params[key] = value
     return at.run()
+
+
+def finish_job(at: AppTest, job_key: str, timeout_s: float = 300.0) -> AppTest:
+    """Rerun (as the page's own polling does) until the background job kept at `job_key` has
+    ended and handed over its result."""
+    deadline = time.monotonic() + timeout_s
+    while job_key in at.session_state:
+        assert time.monotonic() < deadline, "the training did not finish in time"
+        time.sleep(0.2)
+        at.run()
+        assert_clean(at)
+    return at
 
 
 def assert_clean(at: AppTest) -> None:

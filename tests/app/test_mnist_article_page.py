@@ -3,12 +3,11 @@ under AppTest (no browser). Trainings are tiny (MLP, 500 images, 1 epoch)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from app_helpers import assert_clean, decode, figures, open_page
+from app_helpers import assert_clean, decode, figures, finish_job, open_page
 from streamlit.testing.v1 import AppTest
 
 from playground import mnist_jobs as mj
@@ -43,14 +42,8 @@ def trained_setups(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return calls
 
 
-def finish(at: AppTest, timeout_s: float = 240.0) -> AppTest:
-    deadline = time.monotonic() + timeout_s
-    while JOB in at.session_state:
-        assert time.monotonic() < deadline, "the training did not finish in time"
-        time.sleep(0.2)
-        at.run()
-        assert_clean(at)
-    return at
+def finish(at: AppTest) -> AppTest:
+    return finish_job(at, JOB, 240.0)
 
 
 def click(at: AppTest, key: str) -> AppTest:

@@ -5,11 +5,10 @@ reruns until it has handed over its result)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
-from app_helpers import assert_clean, open_page
+from app_helpers import assert_clean, finish_job, open_page
 from streamlit.testing.v1 import AppTest
 
 from playground import mnist_page as mp
@@ -27,14 +26,8 @@ def empty_cache():
     mp.CACHE.clear()
 
 
-def finish(at: AppTest, timeout_s: float = 300.0) -> AppTest:
-    deadline = time.monotonic() + timeout_s
-    while JOB in at.session_state:
-        assert time.monotonic() < deadline, "the training did not finish in time"
-        time.sleep(0.2)
-        at.run()
-        assert_clean(at)
-    return at
+def finish(at: AppTest) -> AppTest:
+    return finish_job(at, JOB, 300.0)
 
 
 def table(at: AppTest, column: str) -> Any:

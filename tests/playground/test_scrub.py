@@ -163,14 +163,15 @@ def _decode(values):
     [(n, h) for n in ("sgd", "momentum", "adam", "lion") for h in scrubbable(n)],
 )
 def test_slider_stops_are_the_values_the_cards_slider_can_take(name: str, hparam: str) -> None:
-    from app_pages.ui import slider_options
-
     h = OPTIMIZERS[name].hyperparam(hparam)
     for current in (float(h.default), float(h.low), float(h.high)):
         values, index = scrub.slider_stops(name, hparam, current)
         assert list(values) == sorted(set(values))
-        if h.log:  # the select slider's own options, in order: the page reports an index into them
-            assert list(values) == slider_options(h.low, h.high, current)
+        if h.log:  # the select slider's options, in order (the page reports an index into them):
+            # its stops, and the value in use when it lies on the slider's range
+            assert set(log_stops(h.low, h.high)) <= set(values)
+            assert (current in values) == (h.low <= current <= h.high)
+            assert len(values) == len(log_stops(h.low, h.high)) + (current not in log_stops(h.low, h.high))
             assert values[index] == pytest.approx(current, rel=0.13)
         else:  # every step of the slider from its low end, its high end, and the value in use
             step = linear_step(h)

@@ -450,14 +450,25 @@ def kill_idle(lecture: Lecture, victim: str = "r1") -> dict[str, Any]:
         time.sleep(0.1)
     pid = server_pid_on(lecture.ports[victim])
     if pid is None:
-        return {"victim": victim, "down_after_s": None}
+        return {"victim": victim, "down_after_s": None, "why": "no process found on its port"}
     killed_at = time.perf_counter()
     os.kill(pid, signal.SIGKILL)
+    checked_pid_at = killed_at
     while time.perf_counter() - killed_at < 30:
         if read_stats(lecture.stats_socket)[victim]["status"].startswith("DOWN"):
             return {"victim": victim, "down_after_s": round(time.perf_counter() - killed_at, 3)}
+        if time.perf_counter() - checked_pid_at > 0.5:  # run_lecture.sh restarts a dead replica
+            checked_pid_at = time.perf_counter()
+            now = server_pid_on(lecture.ports[victim])
+            if now is not None and now != pid:
+                back = round(checked_pid_at - killed_at, 2)
+                return {
+                    "victim": victim,
+                    "down_after_s": None,
+                    "why": f"restarted after {back} s, before a check failed",
+                }
         time.sleep(0.02)
-    return {"victim": victim, "down_after_s": None}
+    return {"victim": victim, "down_after_s": None, "why": "not DOWN within 30 s"}
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -631,9 +642,14 @@ def main() -> None:
                 for bad in f["not_survived"]:
                     print(f"      ! not survived: {bad}")
                 idle = kill_idle(lecture)
+                down = (
+                    f"marked it DOWN after {idle['down_after_s']} s"
+                    if idle["down_after_s"] is not None
+                    else f"did not mark it DOWN ({idle.get('why')})"
+                )
                 print(
-                    f"  no traffic: killed {idle['victim']}, HAProxy's health checks marked it DOWN "
-                    f"after {idle['down_after_s']} s (bound: {down_within_s()} s)"
+                    f"  no traffic: killed {idle['victim']}, HAProxy's health checks {down} "
+                    f"(bound: {down_within_s()} s)"
                 )
         finally:
             if lecture is not None:

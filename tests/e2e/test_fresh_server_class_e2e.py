@@ -11,7 +11,7 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
-STUDENTS = 10
+STUDENTS = 6
 CHART = ".js-plotly-plot .main-svg"
 EXCEPTION = '[data-testid="stException"]'
 SHOWN = f"() => !!document.querySelector('{CHART}') || !!document.querySelector('{EXCEPTION}')"

@@ -442,3 +442,34 @@ def assert_same_picture(after: str, during: str) -> None:
     b = [float(v) for v in NUMBER.findall(during)]
     worst = max((abs(p - q) for p, q in zip(a, b, strict=True)), default=0.0)
     assert worst <= 0.05, f"the rerun moved a point by {worst} px"
+
+
+# The step slider's position of the animated chart on show (the 2D animation or the 3D view).
+ACTIVE = f"""() => {{
+    const gd = ({FIND_CHART})('frames');
+    return gd && gd._fullLayout && gd._fullLayout.sliders ? gd._fullLayout.sliders[0].active : null;
+}}"""
+IS_3D = f"""(three) => {{
+    const gd = ({FIND_CHART})('frames');
+    return !!(gd && gd._fullLayout && (gd.data || []).some(t => t.type === 'scatter3d') === three);
+}}"""
+
+
+def test_step_buttons_move_the_playgrounds_animations_one_frame_without_a_message(
+    page: Any, base_url: str
+) -> None:
+    """Issue 11: on the Playground itself, ◀ Step back / Step forward ▶ under the Animation and
+    the animated 3D view move one frame in the browser, and the page sends nothing."""
+    wire = Wire()
+    open_playground(page, base_url, wire)
+    for tab in ("Animation", "3D view"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_function(IS_3D, arg=tab == "3D view", timeout=120_000)
+        wait_idle(page)
+        start = page.evaluate(ACTIVE)
+        assert start == 0, (tab, start)
+        mark = wire.mark()
+        for expected, label in ((1, "One step forward"), (2, "One step forward"), (1, "One step back")):
+            page.get_by_role("button", name=label).locator("visible=true").click()
+            page.wait_for_function(f"(a) => ({ACTIVE})() === a", arg=expected)
+        assert wire.sent_since(mark) == [], (tab, kinds(wire.sent_since(mark)))

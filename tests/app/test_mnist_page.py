@@ -123,7 +123,9 @@ def test_run_trains_and_shows_curves_and_tables(train_calls: list[int]) -> None:
     at = new_app(TINY)
     assert_clean(at)
     click(at, mp.wkey("run"))
-    assert running(at)
+    # Started: still running, or (a tiny run on a loaded machine) already handed over by the
+    # script run that started it.
+    assert running(at) or train_calls == [1]
     finish(at)
     assert train_calls == [1]
     (fig,) = figures(at)

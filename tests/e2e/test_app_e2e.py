@@ -458,7 +458,8 @@ def test_the_map_stays_in_view_while_the_last_cards_slider_is_moved(
     page.set_viewport_size({"width": width, "height": height})
     open_page(page, f"{base_url}/playground")
     page.get_by_role("button", name="Edit").last.click()  # Adam's card, the last one
-    alpha = page.get_by_role("slider", name="learning rate α")
+    # Adam's own (another card's α slider may still be on the page while the rerun replaces it)
+    alpha = page.get_by_role("slider", name="Adam learning rate α")
     alpha.wait_for()
     wait_idle(page)
     alpha.scroll_into_view_if_needed()

@@ -187,9 +187,10 @@ def wait_for_adam_learning_rate(page: Any, value: float) -> None:
 
 
 def learning_rate_slider(page: Any) -> Any:
-    """The α slider of the open card (one card is open at a time; named "α · learning_rate" or,
-    since issue 11's names, "Adam learning rate α")."""
-    return page.get_by_role("slider", name=re.compile(r"(· learning_rate|learning rate α)$"))
+    """Adam's α slider, the open card's (named "Adam learning rate α"; "α · learning_rate"
+    before issue 11's names). By Adam's name: another card's α may still be on the page while a
+    rerun replaces it."""
+    return page.get_by_role("slider", name=re.compile(r"(· learning_rate|Adam learning rate α)$"))
 
 
 def assert_adam_card_shows(page: Any, value: float) -> None:

@@ -457,7 +457,7 @@ def card_previews(
     previews = []
     for hparam in names:
         h = OPTIMIZERS[entry.name].hyperparam(hparam)
-        widget_key = f"{ps.entry_prefix(open_id)}.{entry.name}.{hparam}" + (".slider" if h.log else "")
+        widget_key = ui.slider_key(h, f"{ps.entry_prefix(open_id)}.{entry.name}.{hparam}")
         url = None
         if hparam in wanted:
             stops = card_preview(setup, index, hparam, colors[index])

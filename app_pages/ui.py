@@ -19,13 +19,21 @@ def _nearest(options: list[float], value: float) -> float:
     return min(options, key=lambda o: abs(math.log10(o) - math.log10(max(value, 1e-300))))
 
 
+SLIDER_SUFFIX = ".slider"  # a log slider's own widget key: the value's key plus this
+
+
+def slider_key(h: HyperParam, key: str) -> str:
+    """The key of the slider widget that edits hyperparameter `h` stored at `key`."""
+    return key + SLIDER_SUFFIX if h.log else key
+
+
 def _sync_from_slider(key: str) -> None:
-    st.session_state[key] = st.session_state[key + ".slider"]
+    st.session_state[key] = st.session_state[key + SLIDER_SUFFIX]
 
 
 def _sync_from_box(key: str, options: list[float]) -> None:
     st.session_state[key] = st.session_state[key + ".box"]
-    st.session_state[key + ".slider"] = _nearest(options, st.session_state[key])
+    st.session_state[key + SLIDER_SUFFIX] = _nearest(options, st.session_state[key])
 
 
 def clamp(value: float, low: float, high: float) -> float:
@@ -63,14 +71,14 @@ def log_slider(
     value = clamp(st.session_state[key], box_low, box_high)  # never more than the box can show
     st.session_state[key] = value
     options = log_slider_options(low, high, value)
-    st.session_state[key + ".slider"] = _nearest(options, value)
+    st.session_state[key + SLIDER_SUFFIX] = _nearest(options, value)
     st.session_state[key + ".box"] = value
     # The slider as wide as a linear one (a narrow log slider jumps decades per pixel); the box for
     # an exact value under it.
     st.select_slider(
         label,
         options=options,
-        key=key + ".slider",
+        key=key + SLIDER_SUFFIX,
         help=help,
         format_func=lambda v: f"{v:g}",
         on_change=_sync_from_slider,

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
 
 import numpy as np
 import pytest
-from app_helpers import assert_clean, open_page
+from app_helpers import assert_clean, finish_job, open_page
 from streamlit.testing.v1 import AppTest
 
 from playground import mnist_lr_find as lrf
@@ -36,15 +35,9 @@ def empty_cache():
     lrf.RESULTS.clear()
 
 
-def wait(at: AppTest, timeout_s: float = 120.0) -> AppTest:
-    """Rerun (as the page's polling does) until the range test has handed over its result."""
-    deadline = time.monotonic() + timeout_s
-    while LRF_JOB in at.session_state:
-        assert time.monotonic() < deadline, "the range test did not finish in time"
-        time.sleep(0.1)
-        at.run()
-        assert_clean(at)
-    return at
+def wait(at: AppTest) -> AppTest:
+    """Rerun until the range test has handed over its result."""
+    return finish_job(at, LRF_JOB, 120.0)
 
 
 def lr_figure(at: AppTest) -> dict:

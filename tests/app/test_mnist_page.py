@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from app_helpers import assert_clean, decode, figures, open_page
+from app_helpers import assert_clean, decode, figures, finish_job, open_page
 from hostile import assert_escaped
 from streamlit.testing.v1 import AppTest
 
@@ -60,13 +60,7 @@ def running(at: AppTest) -> bool:
 
 def finish(at: AppTest, timeout_s: float = 240.0) -> AppTest:
     """Rerun until the training job has ended and the page shows its result."""
-    deadline = time.monotonic() + timeout_s
-    while running(at):
-        assert time.monotonic() < deadline, "the training did not finish in time"
-        time.sleep(0.2)
-        at.run()
-        assert_clean(at)
-    return at
+    return finish_job(at, JOB, timeout_s)
 
 
 def click(at: AppTest, key: str) -> AppTest:

@@ -9,10 +9,11 @@ wait_for_modules()  # a fresh server loads the pages' modules once, in one threa
 import streamlit as st  # noqa: E402
 
 from app_pages import style  # noqa: E402
-from app_pages.serve import DROPPED_LINK_PARAM, dropped_link_message  # noqa: E402
+from app_pages.serve import DROPPED_LINK_PARAM, dropped_link_message, skip_direct_run_check  # noqa: E402
 from optim_core import configure_jax  # noqa: E402
 
 configure_jax()  # the persistent, size-limited compilation cache; before the first compile
+skip_direct_run_check()  # before the first element (a bare `streamlit run`; app_pages.serve)
 
 st.set_page_config(page_title="Optimizer Playground", page_icon="🧭", layout="wide")
 

@@ -71,10 +71,28 @@ def _marking_sanitizer(original: Callable[[str], str]) -> Callable[[str], str]:
     return sanitize
 
 
+def skip_direct_run_check() -> None:
+    """Skip Streamlit's one-time check, at the process's first element, that the script was not
+    started with plain `python` (it would then print how to start it). The check calls
+    `inspect.stack()` in the script's thread, which resolves the real path of every loaded
+    module's file: with JAX, pandas and Plotly loaded, ~1,800 modules and 0.1-0.4 s of the first
+    page's script run. Under `streamlit run` (app.py, this module) the answer is known."""
+    from streamlit import delta_generator
+
+    if not hasattr(delta_generator, "_use_warning_has_been_displayed"):
+        raise RuntimeError(
+            "streamlit.delta_generator._use_warning_has_been_displayed is missing: this Streamlit "
+            "version is not the one app_pages.serve was written for (1.67)"
+        )
+    delta_generator._use_warning_has_been_displayed = True
+
+
 def install() -> None:
     """Apply both changes to this process (before the server starts). Idempotent."""
     from streamlit.runtime import app_session
     from streamlit.web.server.starlette import starlette_server
+
+    skip_direct_run_check()
 
     for module, name in (
         (starlette_server, "_get_uvicorn_config_kwargs"),

@@ -9,7 +9,13 @@ wait_for_modules()  # a fresh server loads the pages' modules once, in one threa
 import streamlit as st  # noqa: E402
 
 from app_pages import style  # noqa: E402
-from app_pages.serve import DROPPED_LINK_PARAM, dropped_link_message, skip_direct_run_check  # noqa: E402
+from app_pages.serve import (  # noqa: E402
+    DROPPED_LINK_PARAM,
+    dropped_link_message,
+    page_served,
+    skip_direct_run_check,
+    wait_for_playground,
+)
 from optim_core import configure_jax  # noqa: E402
 
 configure_jax()  # the persistent, size-limited compilation cache; before the first compile
@@ -46,4 +52,9 @@ if DROPPED_LINK_PARAM in st.query_params:
 dropped = st.session_state.get("_app_dropped_link")
 if dropped is not None and dropped[1] == page.url_path:
     st.warning(dropped[0], icon="🔗")
-page.run()
+if page.url_path == "playground":
+    wait_for_playground()  # a fresh server's warm-up makes this page's picture and map (serve)
+try:
+    page.run()
+finally:
+    page_served()  # the warm-up's last part waits for the first page (app_pages.serve)

@@ -1,8 +1,9 @@
 """Start the app: `python -m app_pages.serve run app.py [streamlit options]`.
 
 The same as `python -m streamlit run app.py ...` (every argument is passed to Streamlit's own
-command line), with two changes so that an over-long link is answered with the page and a
-message instead of an HTTP error or silently ignored values:
+command line), with the first visitor's page made ready while the browser loads it (a warm-up
+thread, `start_warm_up`), and two changes so that an over-long link is answered with the page
+and a message instead of an HTTP error or silently ignored values:
 
 1. **Request head size.** Streamlit 1.67 serves HTTP through uvicorn's h11 protocol, which
    answers "400 Invalid HTTP request received." when a request head arriving in pieces grows
@@ -23,6 +24,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -144,7 +146,14 @@ PRELOADED_MODULES = (
     "viz.raster",
     "viz.scrub",
 )
-_modules_ready: threading.Event | None = None
+# The warm-up's milestones (None: no warm-up in this process, e.g. a bare `streamlit run`).
+_modules_ready: threading.Event | None = None  # PRELOADED_MODULES loaded
+_playground_ready: threading.Event | None = None  # the Playground's picture and map; its run started
+_server_started = threading.Event()  # Streamlit's server answers (install_server_start_hook)
+_page_served = threading.Event()  # a script run has ended (page_served)
+SERVER_START_WAIT_S = 10.0  # the warm-up starts after the server, or after this long
+HOME_WARM_UP_AFTER_S = 20.0  # the home demo is warmed after the first page, or after this long
+HOME_WARM_UP_DELAY_S = 2.0  # ... and this long after the first page (the browser draws it)
 
 
 def wait_for_modules(timeout: float = 300.0) -> None:
@@ -152,6 +161,23 @@ def wait_for_modules(timeout: float = 300.0) -> None:
     runs in this process: a bare `streamlit run`, or the tests)."""
     if _modules_ready is not None:
         _modules_ready.wait(timeout)
+
+
+def wait_for_playground(timeout: float = 60.0) -> None:
+    """Block until the warm-up thread has made the Playground's surface picture and map and
+    started its default run (at once when no warm-up runs). The first Playground script then
+    finds the picture and the map's click layer ready, and its run_setup waits for the
+    warm-up's run (one computation per setup, playground.cache) instead of computing them a
+    second time beside the warm-up (one GIL: both would only slow down). Its widgets are sent,
+    and drawn by the browser, while that run finishes."""
+    if _playground_ready is not None:
+        _playground_ready.wait(timeout)
+
+
+def page_served() -> None:
+    """Called at the end of every script run (app.py): the warm-up's last part (the home demo)
+    waits for the first one, so it does not compete with the first page."""
+    _page_served.set()
 
 
 def preload_modules() -> None:
@@ -165,16 +191,23 @@ def preload_modules() -> None:
 
 
 def start_warm_up() -> threading.Thread:
-    """Load the app's modules and run its default views in the background while the server
-    starts (`playground.warmup`): the first visitor finds JAX imported, the programs loaded from
-    the persistent cache (or compiled into it) and the default runs and surface picture in the
-    in-process caches. A failure only costs the head start: the page computes as usual."""
+    """Load the app's modules and compute its first views in the background while the browser
+    loads the page (`playground.warmup`), in three steps the scripts wait for: PRELOADED_MODULES
+    (every script, app.py), the Playground's picture and map (the Playground), its default run
+    (through run_setup). The first visitor finds JAX imported, the programs loaded from the
+    persistent cache (or compiled into it) and the Playground's first view in the in-process
+    caches; the home demo follows once the first page has been served. It starts when the
+    server answers: the browser then loads the page while JAX is imported (one GIL: started
+    together, both finished late). A failure only costs the head start: the page computes as
+    usual."""
 
-    global _modules_ready
+    global _modules_ready, _playground_ready
     ready = _modules_ready = threading.Event()
+    playground = _playground_ready = threading.Event()
 
     def warm() -> None:
         try:
+            _server_started.wait(SERVER_START_WAIT_S)
             from optim_core import configure_jax
 
             configure_jax()  # the persistent compilation cache, before the first compile
@@ -182,12 +215,19 @@ def start_warm_up() -> threading.Thread:
                 preload_modules()
             finally:
                 ready.set()  # scripts wait for this (app.py), never longer
-            from playground.warmup import warm_up
+            from playground.warmup import warm_home, warm_playground
 
-            seconds = warm_up()
-            print(f"  Warm-up: default views ready in {seconds:.1f} s.", flush=True)
+            try:
+                seconds = warm_playground(run_starts=playground.set)
+            finally:
+                playground.set()
+            print(f"  Warm-up: the Playground's first view ready in {seconds:.1f} s.", flush=True)
+            if _page_served.wait(HOME_WARM_UP_AFTER_S):
+                time.sleep(HOME_WARM_UP_DELAY_S)
+            print(f"  Warm-up: the home page's demo ready in {warm_home():.1f} s.", flush=True)
         except Exception as exc:  # noqa: BLE001 - never take the server down
             ready.set()
+            playground.set()
             print(f"  Warm-up skipped: {type(exc).__name__}: {exc}", flush=True)
 
     thread = threading.Thread(target=warm, name="playground-warm-up", daemon=True)
@@ -195,12 +235,36 @@ def start_warm_up() -> threading.Thread:
     return thread
 
 
+def install_server_start_hook() -> None:
+    """Tell the warm-up when Streamlit's server has started (`bootstrap._on_server_start`, after
+    which it answers). Without that function (another Streamlit version) the warm-up starts at
+    once, as before. Idempotent."""
+    from streamlit.web import bootstrap
+
+    original = getattr(bootstrap, "_on_server_start", None)
+    if not callable(original):
+        _server_started.set()
+        return
+    if getattr(original, "__wrapped__", None) is not None:
+        return
+
+    def on_server_start(server: Any) -> None:
+        try:
+            original(server)
+        finally:
+            _server_started.set()
+
+    on_server_start.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(bootstrap, "_on_server_start", on_server_start)  # noqa: B010
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """`streamlit` with the changes installed; argv as for the `streamlit` command."""
     from streamlit.web import cli
 
     install()
-    start_warm_up()  # configures JAX first (app.py does too): the server starts meanwhile
+    install_server_start_hook()
+    start_warm_up()  # configures JAX first (app.py does too) once the server answers
     args = list(sys.argv[1:] if argv is None else argv)
     sys.argv = ["streamlit", *args]
     sys.exit(cli.main())

@@ -21,6 +21,7 @@ upgrade renames them, starting fails with a message instead of serving without t
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
@@ -258,10 +259,18 @@ def install_server_start_hook() -> None:
     setattr(bootstrap, "_on_server_start", on_server_start)  # noqa: B010
 
 
+# Streamlit watches the app's folder for edits by default: with .venv inside that is ~5,000
+# folders to walk and watch when the first visitor connects (~0.5-1.4 s in which the server
+# answers nobody). The lecture and container starts pass `--server.fileWatcherType none`; so
+# does this start unless told otherwise (an option or STREAMLIT_SERVER_FILE_WATCHER_TYPE).
+FILE_WATCHER_ENV = "STREAMLIT_SERVER_FILE_WATCHER_TYPE"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """`streamlit` with the changes installed; argv as for the `streamlit` command."""
     from streamlit.web import cli
 
+    os.environ.setdefault(FILE_WATCHER_ENV, "none")
     install()
     install_server_start_hook()
     start_warm_up()  # configures JAX first (app.py does too) once the server answers

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from app_pages.serve import wait_for_modules
+import streamlit as st
 
+from app_pages.serve import plotly_preload_element, skip_direct_run_check, wait_for_modules
+
+skip_direct_run_check()  # before the first element (a bare `streamlit run`; app_pages.serve)
+if (preload := plotly_preload_element()) is not None:  # the browser loads Plotly meanwhile
+    st.html(preload, unsafe_allow_javascript=True)
 wait_for_modules()  # a fresh server loads the pages' modules once, in one thread (app_pages.serve)
 
-import streamlit as st  # noqa: E402
-
 from app_pages import style  # noqa: E402
-from app_pages.serve import (  # noqa: E402
-    DROPPED_LINK_PARAM,
-    dropped_link_message,
-    page_served,
-    skip_direct_run_check,
-    wait_for_playground,
-)
+from app_pages.serve import DROPPED_LINK_PARAM, dropped_link_message, page_served, wait_for_playground  # noqa: E402
 from optim_core import configure_jax  # noqa: E402
 
 configure_jax()  # the persistent, size-limited compilation cache; before the first compile
-skip_direct_run_check()  # before the first element (a bare `streamlit run`; app_pages.serve)
 
 st.set_page_config(page_title="Optimizer Playground", page_icon="🧭", layout="wide")
 

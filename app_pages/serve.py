@@ -21,12 +21,17 @@ upgrade renames them, starting fails with a message instead of serving without t
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import re
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 MAX_REQUEST_HEAD_BYTES = 2_560 * 1024  # 2.5 MiB; Chromium's longest URL is 2 MiB
@@ -259,6 +264,97 @@ def install_server_start_hook() -> None:
     setattr(bootstrap, "_on_server_start", on_server_start)  # noqa: B010
 
 
+# The browser loads Plotly's code (Streamlit's PlotlyChart chunk, 4.7 MB) only when the first
+# chart arrives, then parses and runs it: ~1-1.5 s before a first page's first chart in headless
+# Chromium. Here the page asks for it while the server still works on that first page: the
+# index.html this server serves names it for preloading and imports it once the page has
+# loaded and the browser is idle (install_plotly_preload); under a bare `streamlit run`,
+# app.py's first element imports it (plotly_preload_element). Either way the browser then
+# holds one copy of the module, the one Streamlit's own chart loads.
+PLOTLY_CHUNK_GLOB = "PlotlyChart.*.js"
+_INDEX_PRELOAD = (
+    '<link rel="modulepreload" crossorigin href="./static/js/{chunk}" />\n'
+    '    <script type="module">window.addEventListener("load", () => requestIdleCallback(() => '
+    'import("./static/js/{chunk}").catch(() => undefined), {{ timeout: 3000 }}));</script>\n'
+)
+_ELEMENT_PRELOAD = '<script>import("./static/js/{chunk}").catch(() => undefined);</script>'
+_index_preloads_plotly = False
+
+
+def plotly_chunk(static_dir: str) -> str | None:
+    """The file name of Streamlit's Plotly chunk in `static_dir` (None unless exactly one)."""
+    chunks = sorted((Path(static_dir) / "static" / "js").glob(PLOTLY_CHUNK_GLOB))
+    return chunks[0].name if len(chunks) == 1 else None
+
+
+def plotly_preload_dir(static_dir: str, cache_root: Path | None = None) -> str | None:
+    """A folder to serve Streamlit's static files from: links to every entry of `static_dir`
+    but index.html, and that page with the preload of Plotly's chunk before `</head>`. One
+    folder per content (reused by later starts and by replicas), under `cache_root` (default:
+    ~/.cache/optimizer-playground). None, to serve `static_dir` as it is, when the chunk or the
+    marker is not there exactly once or the folder cannot be written."""
+    try:
+        chunk = plotly_chunk(static_dir)
+        index = (Path(static_dir) / "index.html").read_text(encoding="utf-8")
+        if chunk is None or index.count("</head>") != 1:
+            return None
+        page = index.replace("</head>", _INDEX_PRELOAD.format(chunk=chunk) + "  </head>")
+        root = (
+            cache_root
+            or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "optimizer-playground"
+        )
+        digest = hashlib.sha256(f"{Path(static_dir).resolve()}\0{page}".encode()).hexdigest()[:16]
+        target = root / f"static-{digest}"
+        if (target / "index.html").is_file():
+            return str(target)
+        root.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".static-{digest}-", dir=root))
+        try:
+            for entry in Path(static_dir).iterdir():
+                if entry.name != "index.html":
+                    (building / entry.name).symlink_to(entry.resolve())
+            (building / "index.html").write_text(page, encoding="utf-8")
+            building.rename(target)  # atomic: a replica starting beside this one sees all or nothing
+        except OSError:
+            shutil.rmtree(building, ignore_errors=True)  # links only: their targets stay
+            if not (target / "index.html").is_file():  # not made by another process meanwhile
+                raise
+        return str(target)
+    except OSError:
+        return None
+
+
+def install_plotly_preload() -> None:
+    """Serve Streamlit's static files from plotly_preload_dir (when it can be made)."""
+    global _index_preloads_plotly
+    from streamlit import file_util
+
+    original = getattr(file_util.get_static_dir, "__wrapped__", file_util.get_static_dir)
+    folder = plotly_preload_dir(original())
+    if folder is None:
+        return
+
+    def get_static_dir() -> str:
+        return folder
+
+    get_static_dir.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(file_util, "get_static_dir", get_static_dir)  # noqa: B010
+    _index_preloads_plotly = True
+
+
+@functools.cache
+def plotly_preload_element() -> str | None:
+    """HTML (for `st.html(..., unsafe_allow_javascript=True)`) that imports Plotly's chunk, for
+    a page this module's index.html does not preload it on (a bare `streamlit run`); else None.
+    The browser runs it once per page load: the element is the same on every later run."""
+    from streamlit import file_util
+
+    if _index_preloads_plotly:
+        return None
+    chunk = plotly_chunk(file_util.get_static_dir())
+    return None if chunk is None else _ELEMENT_PRELOAD.format(chunk=chunk)
+
+
 # Streamlit watches the app's folder for edits by default: with .venv inside that is ~5,000
 # folders to walk and watch when the first visitor connects (~0.5-1.4 s in which the server
 # answers nobody). The lecture and container starts pass `--server.fileWatcherType none`; so
@@ -272,6 +368,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     os.environ.setdefault(FILE_WATCHER_ENV, "none")
     install()
+    install_plotly_preload()
     install_server_start_hook()
     start_warm_up()  # configures JAX first (app.py does too) once the server answers
     args = list(sys.argv[1:] if argv is None else argv)

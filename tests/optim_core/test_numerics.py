@@ -50,6 +50,13 @@ def _surface_value(index: jax.Array, xy: jax.Array) -> jax.Array:
     return jax.lax.switch(index, branches, xy)
 
 
+@jax.jit
+def _surface_value_and_grad(index: jax.Array, xy: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(f, ∇f) of the surface `index` at xy. Its own jit, so that the switch over every surface
+    is traced once per process and not once per optimizer (tracing its gradient took ~1.5 s)."""
+    return jax.value_and_grad(_surface_value, argnums=1)(index, xy)
+
+
 @functools.partial(jax.jit, static_argnames=("name", "steps"))
 def _engine_like(surface_index, hp, start, sigma, noise, *, name, steps):
     """The engine's float32 step (g = ∇f + σ·noise_t; θ ← θ + update), positions and true
@@ -57,7 +64,7 @@ def _engine_like(surface_index, hp, start, sigma, noise, *, name, steps):
     opt = OPTIMIZERS[name].optimizer
 
     def one(index, hp, start, sigma):
-        value_and_grad = jax.value_and_grad(lambda xy: _surface_value(index, xy))
+        value_and_grad = functools.partial(_surface_value_and_grad, index)
 
         def body(carry, noise_t):
             xy, grad, state = carry
@@ -173,10 +180,12 @@ def test_one_minus_power_is_accurate_in_float32():
         exact = np.array([-math.expm1(t * math.log(b)) if b else 1.0 for t in range(1, 2001)])
         ours = np.asarray(_one_minus_power(jnp.float32(beta), counts), np.float64)
         np.testing.assert_allclose(ours, exact, rtol=2e-6, err_msg=str(beta))
-    # the naive float32 form is far off at β = 0.9999 (which is what this replaced)
+    # the naive float32 form is far off at β = 0.9999 (which is what this replaced): more than
+    # 10x our tolerance. Its error is the rounding of β^t near 1 (half an ulp, 3e-8, against
+    # 1 − β^t ≈ 1e-4·t), so by how much exactly depends on the CPU's float32 power; 10x holds.
     naive = 1 - np.float32(0.9999) ** np.arange(1, 13, dtype=np.float32)
     exact = -np.expm1(np.arange(1, 13) * np.log(np.float64(np.float32(0.9999))))
-    assert np.abs(naive / exact - 1).max() > 1e-4
+    assert np.abs(naive / exact - 1).max() > 10 * 2e-6
 
 
 def _rho_exact(b2: float, t: int) -> float:

@@ -75,7 +75,7 @@ def test_gradients_match_finite_differences(name: str, sample) -> None:
         x = jnp.asarray(x32, jnp.float64)
         key = jax.random.key(7)
         loss = jax.jit(lambda p: loss_and_logits(model, p, x, y, key, True)[0])
-        grads = jax.grad(lambda p: loss_and_logits(model, p, x, y, key, True)[0])(params)
+        grads = jax.jit(jax.grad(lambda p: loss_and_logits(model, p, x, y, key, True)[0]))(params)
         flat, unravel = ravel_pytree(params)
         gflat, _ = ravel_pytree(grads)
         rng = np.random.default_rng(0)

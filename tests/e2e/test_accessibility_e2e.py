@@ -64,6 +64,13 @@ CHART_TEXTS = """() => {
 }"""
 
 
+@pytest.fixture()
+def page(tab: Any) -> Any:
+    """This module's tests take turns in one shared tab (conftest's `tab`): each `goto` is
+    still its own Streamlit session; the page loads without starting a new renderer."""
+    return tab
+
+
 def axe_source() -> str:
     if not AXE_JS.exists():
         pytest.fail(f"{AXE_JS} is missing: run `bash scripts/setup.sh requirements-dev.txt` (npm ci)")

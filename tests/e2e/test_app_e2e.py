@@ -42,6 +42,13 @@ PATH_LABELS = sorted(spec.label for spec in OPTIMIZERS.values())
 # --- helpers -----------------------------------------------------------------------------------
 
 
+@pytest.fixture()
+def page(tab: Any) -> Any:
+    """This module's tests take turns in one shared tab (conftest's `tab`): each `goto` is
+    still its own Streamlit session; the page loads without starting a new renderer."""
+    return tab
+
+
 def open_page(page: Any, url: str, charts: int = 1, timeout_s: float = 120.0) -> None:
     """Load a page and wait until its charts are drawn and the script has finished.
 

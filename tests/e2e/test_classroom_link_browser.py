@@ -20,6 +20,13 @@ FORMULAS = ["x**2 + 3*y**2", "(x+y)/2 + x^2 - y*(1/3)", "(x − 1)² + 3·y²"]
 CASES = [(name, None) for name in SURFACES] + [(CUSTOM, f) for f in FORMULAS]
 
 
+@pytest.fixture()
+def page(tab: Any) -> Any:
+    """This module's tests take turns in one shared tab (conftest's `tab`): each `goto` is
+    still its own Streamlit session; the page loads without starting a new renderer."""
+    return tab
+
+
 def classroom_setup(surface: str, formula: str | None) -> Setup:
     base = Setup(
         surface=surface,

@@ -11,11 +11,20 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
+import pytest
+
 EXCEPTION = '[data-testid="stException"]'
 TRACE_NAMES = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
     .filter(gd => gd.offsetParent !== null)
     .map(gd => (gd.data || []).map(t => String(t.name)))"""
 TINY = {"o": ["adam@keras", "sgd@keras"], "n": "500", "epochs": "1", "batch": "64"}
+
+
+@pytest.fixture()
+def page(tab: Any) -> Any:
+    """This module's tests take turns in one shared tab (conftest's `tab`): each `goto` is
+    still its own Streamlit session; the page loads without starting a new renderer."""
+    return tab
 
 
 def open_mnist(page: Any, base_url: str, query: dict[str, Any]) -> None:

@@ -12,6 +12,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
+import pytest
+
 from optim_core.schedules import Schedule
 from playground.setup import OptimizerEntry, Setup, from_json, from_query, to_query, validate
 
@@ -33,6 +35,13 @@ EVERY_FIELD = Setup(
     focus=1,
     scrub=5,
 )
+
+
+@pytest.fixture()
+def page(tab: Any) -> Any:
+    """This module's tests take turns in one shared tab (conftest's `tab`): each `goto` is
+    still its own Streamlit session; the page loads without starting a new renderer."""
+    return tab
 
 
 def test_the_setup_json_and_the_link_agree_on_every_field(page: Any, base_url: str) -> None:
